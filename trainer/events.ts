@@ -1,0 +1,41 @@
+/**
+ * The training event stream: the trainer (ours, or torchtune parsed from its logs) writes one JSON object per
+ * line; the CLI renders it as a progress bar, the extension forwards it to the monitor webview.
+ * Every consumer validates with `parseEvent` — a line that is not an event is passed through as a log line.
+ */
+
+export type TrainingEvent =
+  | { type: 'start'; time: number; config: Record<string, unknown>; totalSteps: number; stepsPerEpoch: number; epochs: number; backend: 'onnxruntime' | 'torchtune'; device: string; outputDir: string }
+  | { type: 'step'; time: number; step: number; epoch: number; loss: number; lr: number; gradNorm?: number; tokensPerSecond?: number; tokens?: number; peakMemoryGiB?: number; sampleIndices?: number[] }
+  | { type: 'progress'; time: number; step: number; epoch: number; totalSteps: number; loss?: number }
+  | { type: 'checkpoint'; time: number; step: number; epoch: number; path: string; kind: 'epoch' | 'step' | 'stop' }
+  | { type: 'log'; time: number; level: 'debug' | 'info' | 'warning' | 'error'; message: string }
+  | { type: 'error'; time: number; message: string; step?: number; sampleIndices?: number[] }
+  | { type: 'end'; time: number; status: 'completed' | 'stopped' | 'failed' | 'killed'; step: number };
+
+export type TrainingEventType = TrainingEvent['type'];
+
+const REQUIRED_NUMBERS: Record<TrainingEventType, string[]> = {
+  start: ['time', 'totalSteps', 'stepsPerEpoch', 'epochs'],
+  step: ['time', 'step', 'epoch', 'loss', 'lr'],
+  progress: ['time', 'step', 'epoch', 'totalSteps'],
+  checkpoint: ['time', 'step', 'epoch'],
+  log: ['time'],
+  error: ['time'],
+  end: ['time', 'step'],
+};
+
+/** Returns the event when `value` is a well-formed event, otherwise null. */
+export function parseEvent(value: unknown): TrainingEvent | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const v = value as Record<string, unknown>;
+  const type = v.type;
+  if (typeof type !== 'string' || !(type in REQUIRED_NUMBERS)) return null;
+  for (const k of REQUIRED_NUMBERS[type as TrainingEventType]) {
+    // loss may be NaN/Infinity, which JSON carries as null: the NaN check reports it.
+    if (typeof v[k] !== 'number' && !(k === 'loss' && v[k] === null)) return null;
+  }
+  if ((type === 'log' || type === 'error') && typeof v.message !== 'string') return null;
+  if (type === 'checkpoint' && typeof v.path !== 'string') return null;
+  return v as unknown as TrainingEvent;
+}
