@@ -1,5 +1,17 @@
+/**
+ * Extension entry: each feature registers itself from its own module.
+ * language.ts — the language client (diagnostics, completion, hover, previews).
+ * training.ts — Launch/Stop, the training monitor, GPU setup.
+ */
 import type * as vscode from 'vscode';
+import * as language from './language';
+import * as training from './training';
 
-export function activate(_context: vscode.ExtensionContext): void {}
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  await language.register(context);
+  training.register(context);
+}
 
-export function deactivate(): void {}
+export async function deactivate(): Promise<void> {
+  await language.dispose();
+}
