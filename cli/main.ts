@@ -4,6 +4,11 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerValidate } from './commands/validate';
+import { registerEncode } from './commands/encode';
+import { registerTokenize } from './commands/tokenize';
+import { registerStats } from './commands/stats';
+import { registerRun } from './commands/run';
+import { registerLsp } from './commands/lsp';
 
 export function buildProgram(): Command {
   const program = new Command('ftune')
@@ -12,6 +17,11 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerValidate(program);
+  registerEncode(program);
+  registerTokenize(program);
+  registerStats(program);
+  registerRun(program);
+  registerLsp(program);
   return program;
 }
 

@@ -1,3 +1,53 @@
-import type * as vscode from 'vscode';
+/**
+ * Training in the editor: Launch/Stop commands (palette, editor title, a code lens on recipe configs), the
+ * training monitor, and GPU setup. The run logic itself (process, events, stop/kill) is editor-free:
+ * trainer/backends/session.ts.
+ */
+import * as vscode from 'vscode';
+import { describeGpu, registerGpu } from './gpu';
+import { Runs } from './launch';
 
-export function register(_context: vscode.ExtensionContext): void {}
+/** Recipe configs name torchtune components; that is what the lens looks for. */
+const RECIPE_HINT = /^\s*_component_\s*:|^\s*#\s*recipe\s*:/m;
+
+class LaunchLens implements vscode.CodeLensProvider {
+  readonly onDidChangeCodeLenses: vscode.Event<void>;
+
+  constructor(private readonly runs: Runs) {
+    this.onDidChangeCodeLenses = runs.onDidChange;
+  }
+
+  provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
+    if (!vscode.workspace.isTrusted || !RECIPE_HINT.test(document.getText())) return [];
+    const top = new vscode.Range(0, 0, 0, 0);
+    const running = this.runs.running && this.runs.current?.configPath === document.uri.fsPath;
+    if (running) {
+      return [
+        new vscode.CodeLens(top, { title: '$(debug-stop) Stop training', command: 'finetune.stop' }),
+        new vscode.CodeLens(top, { title: '$(graph-line) Show training monitor', command: 'finetune.showTrainingMonitor' }),
+      ];
+    }
+    return [new vscode.CodeLens(top, { title: '$(play) Launch fine-tune', command: 'finetune.launch', arguments: [document.uri] })];
+  }
+}
+
+export function register(context: vscode.ExtensionContext): void {
+  const log = vscode.window.createOutputChannel('Fine-Tune Studio: Training', { log: true });
+  const runs = new Runs(context, log);
+  let gpuLogged = false; // nvidia-smi once, at the first launch, not at activation
+  context.subscriptions.push(
+    log,
+    runs,
+    vscode.commands.registerCommand('finetune.launch', (uri?: vscode.Uri) => {
+      if (!gpuLogged && vscode.workspace.isTrusted) {
+        gpuLogged = true;
+        log.info(describeGpu(context));
+      }
+      return runs.launch(uri instanceof vscode.Uri ? uri : undefined);
+    }),
+    vscode.commands.registerCommand('finetune.stop', () => runs.stop()),
+    vscode.commands.registerCommand('finetune.showTrainingMonitor', () => runs.showMonitor()),
+    vscode.languages.registerCodeLensProvider({ language: 'yaml', scheme: 'file' }, new LaunchLens(runs)),
+  );
+  registerGpu(context, log);
+}

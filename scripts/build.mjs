@@ -10,6 +10,10 @@ const common = {
   sourcemap: true,
   logLevel: 'warning',
   external: ['vscode', 'onnxruntime-node'],
+  // jsonc-parser's UMD build (its "main") requires its own files dynamically, which a bundle cannot follow: take the ESM build.
+  mainFields: ['module', 'main'],
+  // Prefer ES module builds: jsonc-parser's UMD `main` requires './impl/format' dynamically, which esbuild cannot bundle.
+  mainFields: ['module', 'main'],
 };
 
 await Promise.all([
@@ -17,4 +21,6 @@ await Promise.all([
   build({ ...common, entryPoints: ['server/main.ts'], outfile: 'dist/server.js' }),
   build({ ...common, entryPoints: ['cli/main.ts'], outfile: 'dist/cli.js' }),
   build({ ...common, entryPoints: ['trainer/worker.ts'], outfile: 'dist/trainer.js' }),
+  // Webview front-end (training monitor): a browser bundle with its CSS (uPlot's included) beside it.
+  build({ bundle: true, platform: 'browser', target: 'es2022', format: 'iife', sourcemap: true, logLevel: 'warning', entryPoints: { monitor: 'media/monitor/main.ts' }, outdir: 'dist/media' }),
 ]);

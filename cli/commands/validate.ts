@@ -1,11 +1,124 @@
-import type { Command } from 'commander';
+/**
+ * `ftune validate <file...>`: recipe configs (.yaml/.yml) through core/config, chat datasets (.json/.jsonl)
+ * through core/data. Prints compiler-style lines or JSON; exit 1 when any error, 2 on usage errors.
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import { readConfigText, validateConfig } from '../../core/config';
+import { toPositioned, type PositionedDiagnostic } from '../../core/diagnostics';
+import { validateDatasetFile } from '../../core/data/validateFile';
+import { LineIndex } from '../../core/text';
+
+export interface FileReport {
+  file: string;
+  diagnostics: PositionedDiagnostic[];
+  /** Extra one-line facts for the text format (detected recipe, dataset style). */
+  notes?: string[];
+}
+
+interface ValidateCliOptions {
+  recipe?: string;
+  format: 'text' | 'json';
+  config?: string;
+}
+
+const CONFIG_EXT = new Set(['.yaml', '.yml']);
+const DATASET_EXT = new Set(['.json', '.jsonl']);
+
+function fileError(file: string, code: string, message: string): FileReport {
+  return { file, diagnostics: [{ severity: 'error', line: 1, column: 1, endLine: 1, endColumn: 1, code, message }] };
+}
+
+export function validateConfigFile(file: string, recipe?: string): FileReport {
+  const { text, error } = readConfigText(file);
+  if (error) return fileError(file, error.code, error.message);
+  const result = validateConfig(text, { path: file, recipe });
+  const index = new LineIndex(text);
+  const notes = [result.recipe ? `recipe ${result.recipe} (${result.recipeSource})` : 'recipe unknown: only components are checked'];
+  return { file, diagnostics: result.diagnostics.map((d) => toPositioned(d, index)), notes };
+}
+
+async function validateDataset(file: string, configPath?: string): Promise<FileReport> {
+  if (!existsSync(file)) return fileError(file, 'file-unreadable', `Cannot read ${file}: no such file`);
+  if (statSync(file).isDirectory()) return fileError(file, 'file-unreadable', `Cannot read ${file}: it is a folder`);
+  try {
+    const r = await validateDatasetFile(file, { configPath });
+    return { file, diagnostics: r.diagnostics.map((d) => ({ ...d })), notes: [`${r.samples} samples, ${r.style}`] };
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`${file}: error: dataset validation failed: ${message.split('\n')[0]}\n`);
+    return fileError(file, 'validation-failed', `Dataset validation failed: ${message.split('\n')[0]}`);
+  }
+}
+
+/** A folder argument stands for the recipe configs under it (recursively, sorted). */
+function expandFolders(files: readonly string[]): string[] {
+  const out: string[] = [];
+  const walk = (dir: string): void => {
+    for (const name of readdirSync(dir).sort()) {
+      if (name.startsWith('.') || name === 'node_modules') continue;
+      const p = join(dir, name);
+      const st = statSync(p, { throwIfNoEntry: false });
+      if (st?.isDirectory()) walk(p);
+      else if (CONFIG_EXT.has(extname(name).toLowerCase())) out.push(p);
+    }
+  };
+  for (const f of files) {
+    if (statSync(f, { throwIfNoEntry: false })?.isDirectory()) walk(f);
+    else out.push(f);
+  }
+  return out;
+}
+
+export async function validateFiles(files: readonly string[], options: Omit<ValidateCliOptions, 'format'> = {}): Promise<FileReport[]> {
+  const reports: FileReport[] = [];
+  for (const file of expandFolders(files)) {
+    const ext = extname(file).toLowerCase();
+    if (CONFIG_EXT.has(ext)) reports.push(validateConfigFile(file, options.recipe));
+    else if (DATASET_EXT.has(ext)) reports.push(await validateDataset(file, options.config));
+    else reports.push(fileError(file, 'unsupported-file', `Cannot validate ${file}: expected a .yaml/.yml recipe config or a .json/.jsonl dataset`));
+  }
+  return reports;
+}
+
+export function formatText(reports: readonly FileReport[]): string {
+  const lines: string[] = [];
+  let errors = 0;
+  let warnings = 0;
+  for (const r of reports) {
+    for (const d of r.diagnostics) {
+      if (d.severity === 'error') errors++;
+      else if (d.severity === 'warning') warnings++;
+      lines.push(`${r.file}:${d.line}:${d.column} ${d.severity} ${d.message} [${d.code}]`);
+    }
+  }
+  const plural = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}`;
+  const verdict = errors > 0 ? 'FAILED' : 'OK';
+  const detail = reports.length === 1 && reports[0].notes?.length ? ` (${reports[0].notes.join('; ')})` : '';
+  lines.push(`${verdict}: ${plural(errors, 'error')}, ${plural(warnings, 'warning')} in ${plural(reports.length, 'file')}${detail}`);
+  return lines.join('\n') + '\n';
+}
+
+function parseFormat(v: string): 'text' | 'json' {
+  if (v !== 'text' && v !== 'json') throw new InvalidArgumentError("use 'text' or 'json'");
+  return v;
+}
 
 export function registerValidate(program: Command): void {
   program
     .command('validate')
-    .description('check recipe configs and chat datasets')
-    .argument('<file...>')
-    .action(() => {
-      throw new Error('validate: not implemented yet');
+    .description('check recipe configs (.yaml) and chat datasets (.json/.jsonl); exit 1 when any has errors')
+    .argument('<file...>', 'configs and datasets to check (a folder: the .yaml configs under it)')
+    .option('--recipe <name>', 'the torchtune recipe the configs are for (default: from the registry, a `# recipe:` comment, or inferred)')
+    .option('--config <file>', 'for datasets: the recipe config whose `dataset` and tokenizer decide how the file is read')
+    .option('--format <format>', 'output format: text or json', parseFormat, 'text')
+    .action(async (files: string[], opts: ValidateCliOptions) => {
+      const reports = await validateFiles(files, opts);
+      if (opts.format === 'json') {
+        const out = reports.map((r) => ({ file: r.file, diagnostics: r.diagnostics }));
+        process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+      } else process.stdout.write(formatText(reports));
+      if (reports.some((r) => r.diagnostics.some((d) => d.severity === 'error'))) process.exitCode = 1;
     });
 }

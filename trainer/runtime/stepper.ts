@@ -1,12 +1,17 @@
 /**
  * The contract between the training loop (trainer/recipe) and the compiled training graph (trainer/graph +
  * trainer/models + trainer/runtime). One call = forward + backward of one micro-batch.
+ * Implementation: `createStepper` in trainer/runtime/createStepper.ts.
  */
 
 export interface MicroBatch {
   /** [batch, seqLen] token ids, right-padded. */
   tokens: Int32Array;
-  /** [batch, seqLen] labels, -100 where ignored (padding and masked tokens). */
+  /**
+   * [batch, seqLen] labels aligned with `tokens` as torchtune's datasets give them (label t = token t or -100 where
+   * ignored: padding and masked tokens). The stepper shifts them like torchtune's recipe: position t is scored on
+   * label t+1, and the last position of each row is ignored.
+   */
   labels: Int32Array;
   batchSize: number;
   seqLen: number;

@@ -1,0 +1,60 @@
+/**
+ * `ftune stats <config.yaml> [key=value ...] [--format text|json]`: the whole dataset as training will see it —
+ * errors by kind, token lengths, trained share, what truncation costs, samples with nothing trained, duplicates.
+ */
+import type { Command } from 'commander';
+import { configSamples, openConfigDatasets } from '../../core/data/configDatasets';
+import { type DatasetStats, StatsCollector } from '../../core/data/stats';
+
+const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
+
+export function formatStats(s: DatasetStats, describe: string): string {
+  const lines: string[] = [];
+  lines.push(`dataset: ${describe}`);
+  lines.push(`samples: ${s.samples}  (${s.samples - s.errorSamples} ok, ${s.errorSamples} failing)`);
+  if (s.errors.length > 0) {
+    lines.push('errors by kind:');
+    for (const e of s.errors) lines.push(`  ${String(e.count).padStart(6)}  ${e.code}  e.g. #${e.firstIndex}: ${e.example}`);
+  }
+  if (s.length) {
+    lines.push(`tokens per sample (untruncated): p50 ${s.length.p50}  p90 ${s.length.p90}  p99 ${s.length.p99}  max ${s.length.max}  mean ${s.length.mean.toFixed(1)}`);
+    const peak = Math.max(...s.histogram.map((b) => b.count));
+    const w = String(s.histogram[s.histogram.length - 1]?.to ?? 0).length;
+    for (const b of s.histogram) {
+      const bar = '█'.repeat(peak === 0 ? 0 : Math.round((b.count / peak) * 40));
+      const m = s.maxSeqLen;
+      const over = m === null || b.to <= m ? '' : b.from >= m ? '  > max_seq_len' : `  ← max_seq_len ${m} falls here`;
+      lines.push(`  ${String(b.from).padStart(w)}–${String(b.to).padEnd(w)} ${String(b.count).padStart(6)} ${bar}${over}`);
+    }
+  }
+  lines.push(`max_seq_len: ${s.maxSeqLen ?? 'none'}`);
+  lines.push(`tokens (after truncation): ${s.tokens}, trained ${s.trainedTokens} (${pct(s.trainedShare)})`);
+  lines.push(`truncated samples: ${s.truncatedSamples}, trained tokens dropped by truncation: ${s.droppedTrainedTokens}`);
+  lines.push(`samples with nothing trained: ${s.nothingTrained}`);
+  lines.push(`duplicate samples (same messages as an earlier one): ${s.duplicates}`);
+  if (s.warnings.length > 0) lines.push(`warnings: ${s.warnings.map((w) => `${w.code} ${w.count}`).join(', ')}`);
+  return lines.join('\n') + '\n';
+}
+
+export function registerStats(program: Command): void {
+  program
+    .command('stats')
+    .description('token lengths, trained share, truncation losses, errors and duplicates over the whole dataset')
+    .argument('<config>', 'recipe config (YAML) with tokenizer and dataset')
+    .argument('[overrides...]', 'key=value config overrides')
+    .option('--format <format>', 'text or json', 'text')
+    .action(async (config: string, overrides: string[], opts: { format: string }) => {
+      if (opts.format !== 'json' && opts.format !== 'text') throw new Error(`--format must be text or json, got '${opts.format}'`);
+      const cfg = await openConfigDatasets(config, overrides);
+      const collector = new StatsCollector(cfg.resolved.maxSeqLen);
+      const warn = (m: string): void => void process.stderr.write(`${m}\n`);
+      for (const s of configSamples(cfg, Infinity, warn)) collector.add(s.index, s.outcome);
+      const stats = collector.result();
+      const describe = cfg.resolved.datasets
+        .filter((d) => d.dataFiles.length > 0)
+        .map((d) => `${d.dataFiles.join(', ')} (${d.kind === 'chat' ? `${d.style}, column '${d.column}'` : d.kind})`)
+        .join('; ');
+      for (const n of cfg.notes) warn(n);
+      process.stdout.write(opts.format === 'json' ? JSON.stringify(stats, null, 2) + '\n' : formatStats(stats, describe));
+    });
+}

@@ -1,0 +1,106 @@
+/**
+ * `ftune tokenize <config.yaml> [key=value ...] [--format jsonl|text] [--limit N]`: what training sees, sample by
+ * sample. jsonl: `{"index","tokens","mask","labels"}` or `{"index","error"}` per sample (torchtune's SFTDataset
+ * output). text: the tokens with trained/masked shown, token boundaries and whitespace visible.
+ */
+import type { Command } from 'commander';
+import { configSamples, openConfigDatasets } from '../../core/data/configDatasets';
+import type { SampleOutcome } from '../../core/data/analyze';
+import type { ModelTokenizer } from '../../core/tokenizers/types';
+
+export interface RenderStyle {
+  color: boolean;
+}
+
+/** Colour unless NO_COLOR is set or stdout is not a terminal (FORCE_COLOR forces it). */
+export function colorWanted(stream: NodeJS.WriteStream = process.stdout): boolean {
+  if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') return false;
+  if (process.env.FORCE_COLOR !== undefined && process.env.FORCE_COLOR !== '0') return true;
+  return stream.isTTY === true;
+}
+
+/** Whitespace made visible: · space, → tab, ↵ newline (followed by a real line break), ␍ carriage return. */
+export function showWhitespace(s: string): string {
+  return s.replace(/[ \t\r\n]/g, (c) => (c === ' ' ? '·' : c === '\t' ? '→' : c === '\r' ? '␍' : '↵\n'));
+}
+
+const ESC = '\u001b[';
+const TRAINED_FG = '32'; // green
+const MASKED_FG = '90'; // grey
+const BG = ['48;5;236', '48;5;239']; // alternating backgrounds mark token boundaries
+
+/**
+ * One sample's tokens as text. Token text comes from the token bytes through a streaming UTF-8 decoder, so a
+ * character split over several byte-level tokens is shown once, at the token that completes it.
+ */
+export function renderTokens(tokenizer: ModelTokenizer, tokens: readonly number[], mask: readonly boolean[], style: RenderStyle): string {
+  const decoder = new TextDecoder('utf-8');
+  let out = '';
+  for (let k = 0; k < tokens.length; k++) {
+    const piece = showWhitespace(decoder.decode(tokenizer.tokenBytes(tokens[k]), { stream: true }));
+    const trained = !mask[k];
+    if (style.color) {
+      // Keep colours off the line break so the background does not run to the terminal edge.
+      const paint = (s: string): string => (s === '' ? '' : `${ESC}${trained ? TRAINED_FG : MASKED_FG};${BG[k % 2]}m${s}${ESC}0m`);
+      out += piece.split('\n').map(paint).join('\n');
+    } else {
+      out += trained ? `[${piece}]` : `(${piece})`;
+    }
+  }
+  return out + showWhitespace(decoder.decode());
+}
+
+function jsonLine(index: number, o: SampleOutcome): string {
+  if (o.error || !o.tokenized || !o.labels) return JSON.stringify({ index, error: o.error?.text ?? 'no tokens' });
+  return JSON.stringify({ index, tokens: o.tokenized.tokens, mask: o.tokenized.mask, labels: o.labels });
+}
+
+function textBlock(tokenizer: ModelTokenizer, index: number, file: string, fileIndex: number, o: SampleOutcome, style: RenderStyle): string {
+  const head = `#${index} (${file} sample ${fileIndex + 1})`;
+  if (o.error || !o.tokenized) return `${head}: ${o.error?.text ?? 'no tokens'}\n`;
+  const t = o.tokenized;
+  const trained = t.mask.filter((m) => !m).length;
+  const cut = t.truncatedAt !== null ? `, truncated from ${o.full?.tokens.length ?? '?'}` : '';
+  return `${head}: ${t.tokens.length} tokens, ${trained} trained${cut}\n${renderTokens(tokenizer, t.tokens, t.mask, style)}\n`;
+}
+
+function parseLimit(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--limit must be a whole number, got '${v}'`);
+  return n;
+}
+
+/** Ends quietly when the reader of stdout goes away (`ftune tokenize cfg.yaml | head`). */
+function ignoreEpipe(): void {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
+
+export function registerTokenize(program: Command): void {
+  program
+    .command('tokenize')
+    .description("print each sample's tokens, loss mask and labels exactly as torchtune's SFTDataset builds them")
+    .argument('<config>', 'recipe config (YAML) with tokenizer and dataset')
+    .argument('[overrides...]', 'key=value config overrides')
+    .option('--format <format>', 'jsonl or text', 'jsonl')
+    .option('--limit <n>', 'only the first N samples', parseLimit)
+    .action(async (config: string, overrides: string[], opts: { format: string; limit?: number }) => {
+      if (opts.format !== 'jsonl' && opts.format !== 'text') throw new Error(`--format must be jsonl or text, got '${opts.format}'`);
+      ignoreEpipe();
+      const cfg = await openConfigDatasets(config, overrides);
+      const tokenizer = cfg.tokenizer!;
+      const style = { color: colorWanted() };
+      if (opts.format === 'text') {
+        process.stdout.write(style.color ? `${ESC}${TRAINED_FG}mtrained${ESC}0m ${ESC}${MASKED_FG}mmasked${ESC}0m\n` : '[trained] (masked)  · space  → tab  ↵ newline\n');
+      }
+      let failed = 0;
+      const warn = (m: string): void => void process.stderr.write(`${m}\n`);
+      for (const s of configSamples(cfg, opts.limit ?? Infinity, warn)) {
+        if (s.outcome.error) failed++;
+        process.stdout.write(opts.format === 'jsonl' ? jsonLine(s.index, s.outcome) + '\n' : textBlock(tokenizer, s.index, s.file, s.fileIndex, s.outcome, style));
+      }
+      if (failed > 0) process.exitCode = 1;
+    });
+}

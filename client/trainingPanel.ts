@@ -1,0 +1,155 @@
+/**
+ * The training monitor panel: hosts media/monitor (built to dist/media) for one run. The run lives on when the
+ * panel is closed; reopening it replays the run's history. Every message from the webview is validated
+ * (protocol.ts) and checked against the run before anything happens.
+ */
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+import type { TrainingEvent } from '../trainer/events';
+import type { TrainingSession } from '../trainer/backends/session';
+import { parseWebviewMessage, type HostMessage } from '../media/monitor/protocol';
+import { makeNonce, renderMonitorHtml } from '../media/monitor/page';
+
+export interface MonitoredRun {
+  title: string;
+  configPath: string;
+  session: TrainingSession;
+}
+
+export interface PanelActions {
+  stop(): void;
+  openSamples(run: MonitoredRun, step: number, sampleIndices: number[]): Promise<void>;
+}
+
+export class TrainingPanel {
+  private panel: vscode.WebviewPanel | undefined;
+  private run: MonitoredRun | undefined;
+  private pending: TrainingEvent[] = [];
+  private flushTimer: NodeJS.Timeout | undefined;
+  private ready = false;
+  private runListeners: (() => void)[] = [];
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly actions: PanelActions,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  /** Shows the monitor for `run` (creating the panel if it was closed) and replays its history. */
+  show(run: MonitoredRun): void {
+    if (this.run !== run) this.attach(run);
+    if (this.panel) {
+      this.panel.title = run.title;
+      this.panel.reveal(undefined, true);
+      this.replay();
+      return;
+    }
+    const media = vscode.Uri.joinPath(this.extensionUri, 'dist', 'media');
+    const panel = vscode.window.createWebviewPanel('finetune.trainingMonitor', run.title, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
+      enableScripts: true,
+      localResourceRoots: [media],
+    });
+    this.panel = panel;
+    this.ready = false;
+    const webview = panel.webview;
+    webview.html = renderMonitorHtml({
+      cspSource: webview.cspSource,
+      nonce: makeNonce((n) => randomBytes(n)),
+      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(media, 'monitor.js')).toString(),
+      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(media, 'monitor.css')).toString(),
+      title: run.title,
+    });
+    webview.onDidReceiveMessage((m: unknown) => void this.onMessage(m));
+    panel.onDidDispose(() => {
+      // Only the view goes: the run goes on and can be shown again.
+      this.panel = undefined;
+      this.ready = false;
+    });
+  }
+
+  dispose(): void {
+    this.detach();
+    this.panel?.dispose();
+  }
+
+  private attach(run: MonitoredRun): void {
+    this.detach();
+    this.run = run;
+    this.runListeners = [
+      run.session.onEvent((e) => this.queue(e)),
+      run.session.onState((state) => this.post({ type: 'state', state })),
+    ];
+  }
+
+  private detach(): void {
+    for (const off of this.runListeners) off();
+    this.runListeners = [];
+    this.pending = [];
+  }
+
+  private post(m: HostMessage): void {
+    if (this.panel && this.ready) void this.panel.webview.postMessage(m);
+  }
+
+  /** Events go out in small batches: a fast run must not flood the webview with one message per line. */
+  private queue(e: TrainingEvent): void {
+    if (!this.panel || !this.ready) return; // the replay on `ready` will carry it
+    this.pending.push(e);
+    this.flushTimer ??= setTimeout(() => {
+      this.flushTimer = undefined;
+      const events = this.pending;
+      this.pending = [];
+      if (events.length > 0) this.post({ type: 'events', events });
+    }, 100);
+  }
+
+  private replay(): void {
+    const run = this.run;
+    if (!run || !this.ready) return;
+    this.pending = [];
+    this.post({ type: 'reset', title: run.title });
+    this.post({ type: 'events', events: [...run.session.history] });
+    this.post({ type: 'state', state: run.session.state });
+  }
+
+  private async onMessage(raw: unknown): Promise<void> {
+    const m = parseWebviewMessage(raw);
+    const run = this.run;
+    if (!m) {
+      this.log.warn(`training monitor: ignored an invalid message ${JSON.stringify(raw)?.slice(0, 200)}`);
+      return;
+    }
+    switch (m.type) {
+      case 'ready':
+        this.ready = true;
+        this.replay();
+        return;
+      case 'stop':
+        this.actions.stop();
+        return;
+      case 'openFolder': {
+        // Only a folder this run reported writing a checkpoint to.
+        const known = run?.session.history.some((e) => e.type === 'checkpoint' && e.path === m.path);
+        if (!known) {
+          this.log.warn(`training monitor: refused to open ${m.path}: not a checkpoint of this run`);
+          return;
+        }
+        const uri = vscode.Uri.file(m.path);
+        const inWorkspace = vscode.workspace.getWorkspaceFolder(uri) !== undefined;
+        await vscode.commands.executeCommand(inWorkspace ? 'revealInExplorer' : 'revealFileInOS', uri);
+        return;
+      }
+      case 'openSamples': {
+        const step = run?.session.history.find(
+          (e): e is Extract<TrainingEvent, { type: 'step' }> => e.type === 'step' && e.step === m.step && (e.sampleIndices?.length ?? 0) > 0,
+        );
+        if (!run || !step?.sampleIndices) {
+          this.log.warn(`training monitor: no recorded batch for step ${m.step}`);
+          return;
+        }
+        await this.actions.openSamples(run, step.step, step.sampleIndices);
+        return;
+      }
+    }
+  }
+}

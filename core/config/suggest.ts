@@ -1,0 +1,14 @@
+/** "Did you mean …?" for misspelled keys and names (Levenshtein distance via fastest-levenshtein). */
+import { closest, distance } from 'fastest-levenshtein';
+
+/** The closest candidate to a misspelled name, if it is close enough to be a plausible typo. */
+export function didYouMean(word: string, candidates: readonly string[]): string | undefined {
+  if (candidates.length === 0 || word === '') return undefined;
+  const lower = word.toLowerCase();
+  const ci = candidates.find((c) => c.toLowerCase() === lower);
+  if (ci) return ci;
+  const best = closest(word, candidates as string[]);
+  const d = distance(word, best);
+  const limit = Math.max(2, Math.floor(Math.max(word.length, best.length) / 3));
+  return d <= limit ? best : undefined;
+}

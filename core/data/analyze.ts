@@ -1,0 +1,225 @@
+/**
+ * One sample, start to end, as training would see it: decode → parse → message transform → validate_messages →
+ * (with a tokenizer) tokenize → static checks. Shared by `ftune validate`, `ftune tokenize` and `ftune stats`.
+ * Clean samples take the fast parse; a sample with any finding is redone with the positioned parse so every
+ * finding carries the range of the offending value.
+ */
+import { distance } from 'fastest-levenshtein';
+import { type Node, findNodeAtOffset } from 'jsonc-parser';
+import type { Range, Severity } from '../diagnostics';
+import { TokenizeSampleError } from '../tokenizers/types';
+import type { ModelTokenizer } from '../tokenizers/types';
+import { type SampleFinding, checkMessages, checkTokenized } from './checks';
+import type { Message, TokenizedSample } from './messages';
+import { labelsOf } from './messages';
+import { tokenizeSample } from './pipeline';
+import { type ParsedSample, type SampleReader, parseFast, parsePositioned, sampleToMessages } from './sampleMessages';
+import type { DatasetSource, Position } from './source';
+import { type SampleProblem, formatProblem, messageRange } from './transforms';
+
+export interface AnalyzeOptions {
+  reader: SampleReader;
+  /** The config's tokenizer (with its max_seq_len). */
+  tokenizer?: ModelTokenizer;
+  /** The same tokenizer without max_seq_len, to measure what truncation drops. */
+  fullTokenizer?: ModelTokenizer;
+  /**
+   * Always use the positioned parse, so every text part carries its origin (offsets into the sample text; add the
+   * sample's start for document offsets). For hover/preview; validation leaves it off for speed.
+   */
+  positioned?: boolean;
+}
+
+/** A problem of a sample: sample-relative range (UTF-16 offsets into the sample text), or absolute position. */
+export interface SampleDiagnostic {
+  severity: Severity;
+  code: string;
+  message: string;
+  start: Position;
+  end: Position;
+}
+
+export interface SampleOutcome {
+  index: number;
+  /** Set when torchtune (or the JSON loader) would fail on this sample: "ValueError: …". */
+  error?: { code: string; text: string };
+  messages?: Message[];
+  tokenized?: TokenizedSample;
+  labels?: number[];
+  /** The untruncated tokenization, when truncation cut the sample. */
+  full?: TokenizedSample;
+  diagnostics: SampleDiagnostic[];
+  /** The sample's decoded text (for hashing). */
+  text?: string;
+}
+
+/** The object node that starts at `offset` (KeyError ranges cover the object missing the key). */
+function objectAt(root: Node, offset: number | undefined): Node | undefined {
+  if (offset === undefined) return undefined;
+  let n = findNodeAtOffset(root, offset);
+  while (n && !(n.type === 'object' && n.offset === offset)) n = n.parent;
+  return n;
+}
+
+/** Extra advice on top of torchtune's own error text. */
+function hintFor(problem: SampleProblem, parsed: ParsedSample, reader: SampleReader): string {
+  if (problem.code === 'unknown-role' && reader.style === 'sharegpt') {
+    return " — torchtune's ShareGPT reader accepts only from: system, human, gpt (LLaMA-Factory's function_call/observation turns are not supported).";
+  }
+  if (problem.type !== 'KeyError') return '';
+  const obj = problem.code === 'missing-column' ? parsed.root : objectAt(parsed.root, problem.range?.start);
+  if (!obj || obj.type !== 'object') return '';
+  const keys = (obj.children ?? []).map((p) => `'${String(p.children?.[0]?.value)}'`);
+  const has = keys.length > 0 ? `it has ${keys.join(', ')}` : 'it is empty';
+  if (problem.code === 'missing-column') {
+    const wanted = problem.message.slice(1, -1);
+    const names = (obj.children ?? []).map((p) => String(p.children?.[0]?.value));
+    const near = names.filter((k) => k !== wanted && distance(k.toLowerCase(), wanted.toLowerCase()) <= Math.max(1, Math.floor(wanted.length / 4)));
+    const guess = near.length > 0 ? ` Did you mean '${near[0]}'?` : '';
+    return ` — the sample has no such key (${has}); set ${reader.kind === 'chat' ? 'conversation_column' : 'column_map'} to the right key.${guess}`;
+  }
+  return ` — ${has}.`;
+}
+
+interface RawFinding extends SampleFinding {
+  /** Range relative to the sample text. */
+  range?: Range;
+}
+
+interface RunResult {
+  error?: { code: string; text: string };
+  messages?: Message[];
+  tokenized?: TokenizedSample;
+  labels?: number[];
+  full?: TokenizedSample;
+  findings: RawFinding[];
+}
+
+function problemFinding(problem: SampleProblem, parsed: ParsedSample, reader: SampleReader): RawFinding {
+  return {
+    severity: 'error',
+    code: problem.code,
+    message: formatProblem(problem) + hintFor(problem, parsed, reader),
+    range: problem.range,
+  };
+}
+
+function run(parsed: ParsedSample, opts: AnalyzeOptions): RunResult {
+  const { reader, tokenizer } = opts;
+  let messages: Message[];
+  let tokenized: TokenizedSample | undefined;
+  let labels: number[] | undefined;
+  if (tokenizer && reader.kind !== 'alpaca') {
+    const r = tokenizeSample(tokenizer, parsed.root, {
+      kind: reader.kind === 'chat' ? 'chat' : 'instruct',
+      style: reader.style,
+      column: reader.column ?? 'conversations',
+      columnMap: reader.columnMap,
+      trainOnInput: reader.trainOnInput,
+      newSystemPrompt: reader.newSystemPrompt,
+      text: parsed.text,
+    });
+    if (!r.ok) return { error: { code: r.error.code, text: formatProblem(r.error) }, findings: [problemFinding(r.error, parsed, reader)] };
+    messages = r.messages;
+    tokenized = r.sample;
+    labels = r.labels;
+  } else {
+    const r = sampleToMessages(parsed, reader);
+    if (!r.ok) return { error: { code: r.problem.code, text: formatProblem(r.problem) }, findings: [problemFinding(r.problem, parsed, reader)] };
+    messages = r.messages;
+    if (tokenizer) {
+      try {
+        tokenized = tokenizer.tokenizeMessages(messages);
+        labels = labelsOf(tokenized.tokens, tokenized.mask);
+      } catch (e) {
+        if (!(e instanceof TokenizeSampleError)) throw e;
+        const range = e.messageIndex !== undefined ? messageRange(messages[e.messageIndex]) : undefined;
+        return { error: { code: e.code, text: e.message }, findings: [{ severity: 'error', code: e.code, message: e.message, range }] };
+      }
+    }
+  }
+  const findings: RawFinding[] = checkMessages(messages, tokenizer);
+  let full: TokenizedSample | undefined;
+  if (tokenized) {
+    if (tokenized.truncatedAt !== null && opts.fullTokenizer) full = opts.fullTokenizer.tokenizeMessages(messages);
+    findings.push(...checkTokenized(messages, tokenized, full ?? null, tokenizer?.maxSeqLen ?? null));
+  }
+  return { messages, tokenized, labels, full, findings };
+}
+
+/**
+ * Analyzes sample i of a source. Never throws for bad data: an unexpected failure becomes an error diagnostic
+ * on the sample, so one odd sample cannot stop the validation of the others.
+ */
+export function analyzeSample(source: DatasetSource, i: number, opts: AnalyzeOptions): SampleOutcome {
+  try {
+    return analyzeUnchecked(source, i, opts);
+  } catch (e) {
+    const message = `Internal error while checking this sample (${e instanceof Error ? e.message : String(e)}). Please report it with the sample.`;
+    const start = { line: source.index.lines[i], character: 0 };
+    return { index: i, error: { code: 'internal-error', text: `RuntimeError: ${message}` }, diagnostics: [{ severity: 'error', code: 'internal-error', message, start, end: start }] };
+  }
+}
+
+function analyzeUnchecked(source: DatasetSource, i: number, opts: AnalyzeOptions): SampleOutcome {
+  const st = source.sampleText(i);
+  if (!st.ok) {
+    const r = source.problemRange(st.problem);
+    return {
+      index: i,
+      error: { code: st.problem.code, text: `UnicodeDecodeError: ${st.problem.message}` },
+      diagnostics: [{ severity: 'error', code: st.problem.code, message: st.problem.message, start: r.start, end: r.end }],
+    };
+  }
+  const text = st.text;
+  const toDiag = (f: RawFinding): SampleDiagnostic => {
+    const range = f.range ?? { start: 0, end: Math.min(1, text.length) };
+    return {
+      severity: f.severity,
+      code: f.code,
+      message: f.message,
+      start: source.position(i, range.start, text),
+      end: source.position(i, range.end, text),
+    };
+  };
+  let parsed = opts.positioned ? null : parseFast(text);
+  if (!parsed) {
+    const p = parsePositioned(text);
+    if (!p.ok) {
+      // Like Python's json, report the first error only (the rest usually cascade from it).
+      const e = p.errors[0];
+      const cut = i === source.index.count - 1 && p.errors.some((x) => x.range.end >= text.length);
+      const diagnostics = [
+        toDiag({
+          severity: 'error',
+          code: cut ? 'truncated' : 'json-syntax',
+          message: cut ? `${e.message} The file ends inside this sample: truncated last line?` : e.message,
+          range: e.range,
+        }),
+      ];
+      const first = diagnostics[0];
+      return {
+        index: i,
+        error: { code: first.code, text: `JSONDecodeError: ${first.message} (line ${first.start.line + 1}, column ${first.start.character + 1})` },
+        diagnostics,
+        text,
+      };
+    }
+    parsed = p.sample;
+  }
+  let result = run(parsed, opts);
+  if (result.findings.length > 0 && !parsed.positioned) {
+    const p = parsePositioned(text);
+    if (p.ok) result = run(p.sample, opts);
+  }
+  return {
+    index: i,
+    error: result.error,
+    messages: result.messages,
+    tokenized: result.tokenized,
+    labels: result.labels,
+    full: result.full,
+    diagnostics: result.findings.map(toDiag),
+    text,
+  };
+}

@@ -1,0 +1,126 @@
+/**
+ * Dataset statistics over tokenized samples: errors by kind, token lengths (percentiles, histogram), how much is
+ * trained, what truncation costs, samples with nothing trained, duplicate conversations.
+ */
+import { createHash } from 'node:crypto';
+import { trainedCount } from './checks';
+import type { SampleOutcome } from './analyze';
+
+export interface DatasetStats {
+  samples: number;
+  /** Samples torchtune would fail on, by error code, with one example text and the first sample index. */
+  errors: { code: string; count: number; example: string; firstIndex: number }[];
+  errorSamples: number;
+  /** Untruncated token lengths of tokenized samples. */
+  length: { p50: number; p90: number; p99: number; max: number; mean: number } | null;
+  histogram: { from: number; to: number; count: number }[];
+  maxSeqLen: number | null;
+  /** Tokens after truncation, and how many of them are trained. */
+  tokens: number;
+  trainedTokens: number;
+  trainedShare: number;
+  truncatedSamples: number;
+  /** Trained tokens that truncation drops, over all samples. */
+  droppedTrainedTokens: number;
+  nothingTrained: number;
+  /** Samples whose messages (roles + texts + masks) equal an earlier sample's. */
+  duplicates: number;
+  /** Warnings by code (empty turns, special-token text...). */
+  warnings: { code: string; count: number }[];
+}
+
+/** Nearest-rank percentile of sorted values. */
+function percentile(sorted: Int32Array, p: number): number {
+  if (sorted.length === 0) return 0;
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  return sorted[Math.min(sorted.length, rank) - 1];
+}
+
+/** Bins with round edges covering [0, max]. */
+function histogram(sorted: Int32Array, bins = 10): { from: number; to: number; count: number }[] {
+  if (sorted.length === 0) return [];
+  const max = sorted[sorted.length - 1];
+  const raw = Math.max(1, max / bins);
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const width = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((w) => w >= raw) ?? 10 * mag;
+  const n = Math.floor(max / width) + 1;
+  const out = Array.from({ length: n }, (_, k) => ({ from: k * width, to: (k + 1) * width, count: 0 }));
+  for (const v of sorted) out[Math.min(n - 1, Math.floor(v / width))].count++;
+  return out;
+}
+
+export class StatsCollector {
+  private samples = 0;
+  private readonly errors = new Map<string, { count: number; example: string; firstIndex: number }>();
+  private errorSamples = 0;
+  private lengths: number[] = [];
+  private tokens = 0;
+  private trained = 0;
+  private truncated = 0;
+  private dropped = 0;
+  private nothingTrained = 0;
+  private duplicates = 0;
+  private readonly seen = new Set<string>();
+  private readonly warnings = new Map<string, number>();
+
+  constructor(private readonly maxSeqLen: number | null) {}
+
+  add(index: number, o: SampleOutcome): void {
+    this.samples++;
+    for (const d of o.diagnostics) if (d.severity !== 'error') this.warnings.set(d.code, (this.warnings.get(d.code) ?? 0) + 1);
+    if (o.error) {
+      this.errorSamples++;
+      const e = this.errors.get(o.error.code);
+      if (e) e.count++;
+      else this.errors.set(o.error.code, { count: 1, example: o.error.text, firstIndex: index });
+      return;
+    }
+    if (o.messages) {
+      const h = createHash('sha1');
+      for (const m of o.messages) {
+        h.update(`${m.role}\u0000${m.masked ? 1 : 0}\u0000`);
+        for (const p of m.content) h.update(p.text).update('\u0001');
+        h.update('\u0002');
+      }
+      const key = h.digest('base64');
+      if (this.seen.has(key)) this.duplicates++;
+      else this.seen.add(key);
+    }
+    const t = o.tokenized;
+    if (!t) return;
+    this.lengths.push((o.full ?? t).tokens.length);
+    this.tokens += t.tokens.length;
+    const trained = trainedCount(t.mask);
+    this.trained += trained;
+    if (trained === 0) this.nothingTrained++;
+    if (t.truncatedAt !== null) {
+      this.truncated++;
+      if (o.full) this.dropped += trainedCount(o.full.mask) - trained;
+    }
+  }
+
+  result(): DatasetStats {
+    const sorted = Int32Array.from(this.lengths).sort();
+    let sum = 0;
+    for (const v of sorted) sum += v;
+    return {
+      samples: this.samples,
+      errors: [...this.errors].map(([code, e]) => ({ code, ...e })).sort((a, b) => b.count - a.count),
+      errorSamples: this.errorSamples,
+      length:
+        sorted.length === 0
+          ? null
+          : { p50: percentile(sorted, 50), p90: percentile(sorted, 90), p99: percentile(sorted, 99), max: sorted[sorted.length - 1], mean: sum / sorted.length },
+      histogram: histogram(sorted),
+      maxSeqLen: this.maxSeqLen,
+      tokens: this.tokens,
+      trainedTokens: this.trained,
+      trainedShare: this.tokens === 0 ? 0 : this.trained / this.tokens,
+      truncatedSamples: this.truncated,
+      droppedTrainedTokens: this.dropped,
+      nothingTrained: this.nothingTrained,
+      duplicates: this.duplicates,
+      warnings: [...this.warnings].map(([code, count]) => ({ code, count })).sort((a, b) => b.count - a.count),
+    };
+  }
+}

@@ -1,0 +1,35 @@
+/** textDocument/completion: configs (keys, components, values, paths) and datasets (turn keys, roles). */
+import type { CompletionItem } from 'vscode-languageserver/node';
+import { LineIndex } from '../core/text';
+import { type ServerContext, kindOf, uriToPath } from './context';
+import { configAnalysis } from './configs';
+import { configCompletion } from './configCompletion';
+import { datasetCompletion } from './datasetCompletion';
+import { inForceCached } from './datasetContextCache';
+import { getView, offsetInSample, sampleAt, sampleText } from './datasetView';
+
+export function register(ctx: ServerContext): void {
+  ctx.connection.onCompletion((params): CompletionItem[] => {
+    const uri = params.textDocument.uri;
+    const doc = ctx.documents.get(uri);
+    const kind = kindOf(ctx, uri, doc?.getText());
+    if (kind === 'config' && doc) {
+      const a = configAnalysis(ctx, uri);
+      const text = doc.getText();
+      const lines = a?.document.text === text ? a.document.lines : new LineIndex(text);
+      const path = uriToPath(uri);
+      return configCompletion({ text, offset: lines.offset(params.position.line, params.position.character), lines, recipe: a?.recipe ?? null, roots: ctx.roots, ...(path ? { path } : {}) });
+    }
+    if (kind === 'dataset') {
+      const view = getView(ctx, uri);
+      if (!view || !view.looksLikeDataset) return [];
+      const i = sampleAt(view, params.position);
+      if (i < 0) return [];
+      const text = sampleText(view, i);
+      if (text === undefined) return [];
+      const f = inForceCached(ctx, view);
+      return datasetCompletion(text.slice(0, offsetInSample(view, i, params.position, text)), f.reader, params.position);
+    }
+    return [];
+  });
+}

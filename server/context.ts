@@ -1,0 +1,58 @@
+/**
+ * What every handler shares: the connection, the open documents, the settings, and which kind of file a URI is.
+ * Handlers are thin: they convert positions and call core.
+ */
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Connection, TextDocuments } from 'vscode-languageserver/node';
+import type { TextDocument } from 'vscode-languageserver-textdocument';
+import { matchesAnyGlob } from './glob';
+import { DEFAULT_SETTINGS, type ServerSettings } from './settings';
+
+export type FileKind = 'config' | 'dataset' | 'other';
+
+export interface ServerContext {
+  connection: Connection;
+  documents: TextDocuments<TextDocument>;
+  settings: ServerSettings;
+  /** Workspace folder paths (configs referencing datasets are searched there). */
+  roots: string[];
+  /** Whether the client accepts server-initiated $/progress. */
+  workDoneProgress: boolean;
+}
+
+export function newContext(connection: Connection, documents: TextDocuments<TextDocument>): ServerContext {
+  return { connection, documents, settings: { ...DEFAULT_SETTINGS }, roots: [], workDoneProgress: false };
+}
+
+export function uriToPath(uri: string): string | undefined {
+  if (!uri.startsWith('file:')) return undefined;
+  try {
+    return fileURLToPath(uri);
+  } catch {
+    return undefined;
+  }
+}
+
+export function pathToUri(path: string): string {
+  return pathToFileURL(path).href;
+}
+
+/** The path part of any URI (untitled documents have no file, but their name still tells .yaml from .jsonl). */
+function uriName(uri: string): string {
+  return uriToPath(uri) ?? decodeURIComponent(uri.replace(/^[a-z-]+:/i, ''));
+}
+
+/**
+ * Recipe configs: YAML that contains `_component_` (every torchtune recipe has one) or matches
+ * `finetune.configGlobs`. Datasets: .json/.jsonl files (the server checks their content further).
+ */
+export function kindOf(ctx: ServerContext, uri: string, text: string | undefined): FileKind {
+  const name = uriName(uri);
+  if (/\.ya?ml$/i.test(name)) {
+    if (text !== undefined && text.includes('_component_')) return 'config';
+    if (ctx.settings.configGlobs.length > 0 && matchesAnyGlob(name, ctx.settings.configGlobs, ctx.roots)) return 'config';
+    return 'other';
+  }
+  if (/\.(jsonl|ndjson|json)$/i.test(name)) return 'dataset';
+  return 'other';
+}

@@ -1,0 +1,83 @@
+/**
+ * Which settings are in force for a dataset file: the first workspace config whose `dataset.data_files` names it
+ * (style, column, train_on_input, tokenizer, max_seq_len), or, when none does, the detected format and the
+ * `finetune.defaultTokenizer` setting. The hover says which one it is.
+ */
+import { basename, relative } from 'node:path';
+import { describeSpec, detectReader, readerOf } from '../core/data/setup';
+import type { SampleReader } from '../core/data/sampleMessages';
+import { sliceRange } from '../core/data/spec';
+import type { ModelTokenizer } from '../core/tokenizers/types';
+import type { ServerContext } from './context';
+import type { DatasetView } from './datasetView';
+import { defaultTokenizerConfig, loadTokenizer } from './tokenizers';
+import { configsFor } from './workspaceConfigs';
+
+export interface InForce {
+  /** Changes whenever anything below changes (cache key for per-sample results). */
+  key: string;
+  /** One line for the hover: which config decides, or that none does. */
+  description: string;
+  configPath?: string;
+  /** null when the format could not be detected. */
+  reader: SampleReader | null;
+  maxSeqLen: number | null;
+  tokenizer: ModelTokenizer | null;
+  /** The same tokenizer without max_seq_len (core measures what truncation drops with it). */
+  fullTokenizer: ModelTokenizer | null;
+  /** The `tokenizer:` mapping the tokenizer was built from (the preview rebuilds it with other options). */
+  tokenizerConfig: Record<string, unknown> | null;
+  /** Why there is no tokenizer (unreadable path, unsupported component, no setting). */
+  tokenizerProblem?: string;
+  /** Samples the split selects ([from, to)); the others are not trained on. */
+  slice?: [number, number];
+}
+
+function displayPath(ctx: ServerContext, p: string): string {
+  for (const r of ctx.roots) {
+    const rel = relative(r, p);
+    if (!rel.startsWith('..')) return rel;
+  }
+  return basename(p);
+}
+
+export function inForce(ctx: ServerContext, view: DatasetView): InForce {
+  const refs = configsFor(ctx, view.path);
+  if (refs.length > 0) {
+    const { config, datasetIndex } = refs[0];
+    const spec = config.resolved.datasets[datasetIndex];
+    const reader: SampleReader | null = spec.kind === 'chat' && !spec.style ? null : readerOf(spec);
+    const tok = config.resolved.tokenizer ? loadTokenizer(config.resolved.tokenizer, config.path) : { tokenizer: null, problem: 'the config has no tokenizer' };
+    const full = config.resolved.tokenizer && tok.tokenizer ? loadTokenizer({ ...config.resolved.tokenizer, max_seq_len: null }, config.path).tokenizer : null;
+    const where = `${displayPath(ctx, config.path)} (${spec.path.join('.')})`;
+    const more = refs.length > 1 ? `; also read by ${refs.slice(1).map((r) => displayPath(ctx, r.config.path)).join(', ')}` : '';
+    const r: InForce = {
+      key: `${config.path}|${JSON.stringify(spec)}|${JSON.stringify(config.resolved.tokenizer)}|${config.resolved.maxSeqLen}`,
+      description: `config in force: ${where}: ${describeSpec(spec, 'from config')}, train_on_input ${spec.trainOnInput}, max_seq_len ${config.resolved.maxSeqLen ?? 'none'}, tokenizer ${tok.tokenizer?.name ?? 'unavailable'}${more}`,
+      reader,
+      maxSeqLen: config.resolved.maxSeqLen,
+      tokenizer: tok.tokenizer,
+      fullTokenizer: full,
+      tokenizerConfig: config.resolved.tokenizer ?? null,
+      configPath: config.path,
+    };
+    if (tok.problem) r.tokenizerProblem = tok.problem;
+    if (spec.slice) r.slice = sliceRange(spec.slice, view.source.index.count);
+    return r;
+  }
+  const d = detectReader(view.source);
+  const reader = d.reader;
+  const cfg = defaultTokenizerConfig(ctx.settings.defaultTokenizer);
+  const tok = cfg.config ? loadTokenizer(cfg.config, undefined) : { tokenizer: null, problem: cfg.source };
+  const r: InForce = {
+    key: `detected|${JSON.stringify(reader)}|${JSON.stringify(cfg.config)}`,
+    description: `no config in the workspace reads this file: format ${d.description}, tokenizer ${tok.tokenizer?.name ?? 'unavailable'} (${cfg.source})`,
+    reader,
+    maxSeqLen: null,
+    tokenizer: tok.tokenizer,
+    fullTokenizer: tok.tokenizer,
+    tokenizerConfig: cfg.config,
+  };
+  if (tok.problem) r.tokenizerProblem = tok.problem;
+  return r;
+}

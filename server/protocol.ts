@@ -1,0 +1,39 @@
+/** Custom requests between the extension and the server (client/tokenPreview.ts mirrors these types). */
+import type { Position, Range } from 'vscode-languageserver/node';
+
+export const TOKEN_PREVIEW_REQUEST = 'finetune/tokenPreview';
+
+export interface TokenPreviewParams {
+  uri: string;
+  position: Position;
+  /** A torchtune prompt_template dotted path, 'none', or absent for the config's own. */
+  template?: string;
+  trainOnInput?: boolean;
+  maxSeqLen?: number | null;
+}
+
+export interface PreviewToken {
+  id: number;
+  text: string;
+  masked: boolean;
+  /** Document range the token covers; null for template/special tokens. */
+  range: Range | null;
+}
+
+export interface TokenPreviewResult {
+  uri: string;
+  title: string;
+  /** Which config (or detection + setting) decides how the sample is read. */
+  source: string;
+  sampleRange: Range;
+  tokenizer: string;
+  templates: string[];
+  template: string;
+  trainOnInput: boolean;
+  maxSeqLen: number | null;
+  tokens: PreviewToken[];
+  total: number;
+  trained: number;
+  truncatedAt: number | null;
+  error?: string;
+}

@@ -1,0 +1,20 @@
+/** The `finetune.*` settings the server uses, from initializationOptions and workspace/didChangeConfiguration. */
+export interface ServerSettings {
+  /** Extra globs (workspace-relative or absolute) of YAML files to treat as recipe configs. */
+  configGlobs: string[];
+  /** Tokenizer used for datasets no config references: a tokenizer.model/tokenizer.json path or a `_component_`. */
+  defaultTokenizer: string;
+  /** Per-file cap on published diagnostics (a broken 200 MB file must not flood the editor). */
+  maxDiagnosticsPerFile: number;
+}
+
+export const DEFAULT_SETTINGS: ServerSettings = { configGlobs: [], defaultTokenizer: '', maxDiagnosticsPerFile: 1000 };
+
+/** Accepts anything (settings are user input) and keeps only well-typed fields. */
+export function readSettings(raw: unknown, base: ServerSettings = DEFAULT_SETTINGS): ServerSettings {
+  const o = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+  const globs = Array.isArray(o.configGlobs) ? o.configGlobs.filter((g): g is string => typeof g === 'string' && g.length > 0) : base.configGlobs;
+  const tok = typeof o.defaultTokenizer === 'string' ? o.defaultTokenizer : base.defaultTokenizer;
+  const max = typeof o.maxDiagnosticsPerFile === 'number' && o.maxDiagnosticsPerFile > 0 ? Math.floor(o.maxDiagnosticsPerFile) : base.maxDiagnosticsPerFile;
+  return { configGlobs: globs, defaultTokenizer: tok, maxDiagnosticsPerFile: max };
+}

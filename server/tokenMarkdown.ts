@@ -1,0 +1,38 @@
+/**
+ * Tokens and mask as hover markdown: trained tokens on a green background, masked ones greyed, adjacent tokens
+ * in alternating shades so boundaries show, whitespace made visible, and the truncation point marked.
+ * (VS Code renders `<span style="color/background-color">` in hovers; other clients still get readable text.)
+ */
+import type { TokenInfo } from './tokenView';
+
+const TRAINED = ['#2ea04366', '#2ea04333'];
+const MASKED = ['#80808040', '#80808020'];
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"'`*_[\]\\|#~$]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function visible(s: string): string {
+  return escapeHtml(s).replace(/\r/g, '␍').replace(/\n/g, '↵').replace(/\t/g, '→').replace(/ /g, '·');
+}
+
+export interface RenderOptions {
+  /** Token indices [from, to) to render. */
+  from: number;
+  to: number;
+  truncatedAt: number | null;
+}
+
+export function tokensMarkdown(tokens: TokenInfo[], opts: RenderOptions): string {
+  let out = '';
+  if (opts.from > 0) out += `… ${opts.from} tokens before · `;
+  for (let i = opts.from; i < opts.to; i++) {
+    if (opts.truncatedAt !== null && i === opts.truncatedAt) out += ' **✂ truncated here** ';
+    const t = tokens[i];
+    const shade = (t.masked ? MASKED : TRAINED)[i & 1];
+    const text = t.range ? visible(t.text) : `<i>${visible(t.text)}</i>`;
+    out += t.masked ? `<span style="background-color:${shade};color:#999999;">${text}</span>` : `<span style="background-color:${shade};">${text}</span>`;
+  }
+  if (opts.to < tokens.length) out += ` · … ${tokens.length - opts.to} more tokens`;
+  return out;
+}

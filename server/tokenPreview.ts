@@ -1,0 +1,68 @@
+/**
+ * `finetune/tokenPreview`: every token of the sample under the cursor with its mask and document range, for the
+ * Token Preview webview. Template, train_on_input and max_seq_len can be overridden to compare.
+ */
+import { TEMPLATE_COMPONENTS } from '../core/templates';
+import type { ServerContext } from './context';
+import { samplePreview } from './datasetAnalysis';
+import type { InForce } from './datasetContext';
+import { inForceCached } from './datasetContextCache';
+import { getView, rangeInSample, sampleAt, sampleRange, sampleText } from './datasetView';
+import { TOKEN_PREVIEW_REQUEST, type TokenPreviewParams, type TokenPreviewResult } from './protocol';
+import { loadTokenizer } from './tokenizers';
+import { tokenInfos } from './tokenView';
+
+const FROM_CONFIG = '(as configured)';
+
+function validParams(p: unknown): p is TokenPreviewParams {
+  const o = p as TokenPreviewParams | null;
+  return !!o && typeof o.uri === 'string' && !!o.position && Number.isInteger(o.position.line) && Number.isInteger(o.position.character);
+}
+
+export function tokenPreview(ctx: ServerContext, p: TokenPreviewParams): TokenPreviewResult | null {
+  const view = getView(ctx, p.uri);
+  if (!view || !view.looksLikeDataset) return null;
+  const i = sampleAt(view, p.position);
+  if (i < 0) return null;
+  const text = sampleText(view, i);
+  if (text === undefined) return null;
+  const base = inForceCached(ctx, view);
+  const trainOnInput = p.trainOnInput ?? base.reader?.trainOnInput ?? false;
+  const f: InForce = base.reader ? { ...base, reader: { ...base.reader, trainOnInput } } : base;
+  let tokenizer = base.tokenizer;
+  let error: string | undefined;
+  const template = p.template && p.template !== FROM_CONFIG ? p.template : FROM_CONFIG;
+  const maxSeqLen = p.maxSeqLen === undefined ? base.maxSeqLen : p.maxSeqLen;
+  if (base.tokenizerConfig && (template !== FROM_CONFIG || maxSeqLen !== base.maxSeqLen)) {
+    const cfg: Record<string, unknown> = { ...base.tokenizerConfig, max_seq_len: maxSeqLen };
+    if (template !== FROM_CONFIG) cfg.prompt_template = template === 'none' ? null : template;
+    const t = loadTokenizer(cfg, base.configPath);
+    tokenizer = t.tokenizer;
+    if (t.problem) error = t.problem;
+  }
+  const a = samplePreview(text, f, tokenizer);
+  if (!error && a.problems.some((x) => x.severity === 'error')) error = a.problems.filter((x) => x.severity === 'error').map((x) => x.message).join('\n');
+  if (!error && !tokenizer) error = base.tokenizerProblem ?? 'no tokenizer';
+  const tokens = a.messages && a.tokenized && tokenizer ? tokenInfos(a.messages, a.tokenized, tokenizer) : [];
+  const result: TokenPreviewResult = {
+    uri: p.uri,
+    title: `sample ${i + 1} of ${view.source.index.count}`,
+    source: base.description,
+    sampleRange: sampleRange(view, i),
+    tokenizer: tokenizer?.name ?? 'none',
+    templates: [FROM_CONFIG, 'none', ...Object.keys(TEMPLATE_COMPONENTS).filter((k) => !k.includes('._'))],
+    template,
+    trainOnInput,
+    maxSeqLen,
+    tokens: tokens.map((t) => ({ id: t.id, text: t.text, masked: t.masked, range: t.range ? rangeInSample(view, i, t.range, text) : null })),
+    total: tokens.length,
+    trained: a.trained ?? 0,
+    truncatedAt: a.tokenized?.truncatedAt ?? null,
+  };
+  if (error) result.error = error;
+  return result;
+}
+
+export function register(ctx: ServerContext): void {
+  ctx.connection.onRequest(TOKEN_PREVIEW_REQUEST, (p: unknown) => (validParams(p) ? tokenPreview(ctx, p) : null));
+}

@@ -1,0 +1,49 @@
+/**
+ * A tokenized sample as the editor shows it: each token's display text (from the source text it covers, so
+ * multi-byte characters split across tokens stay exact), mask, and source range within the sample text.
+ */
+import type { Range } from '../core/diagnostics';
+import type { Message, TokenizedSample } from '../core/data/messages';
+import type { ModelTokenizer } from '../core/tokenizers/types';
+
+export interface TokenInfo {
+  id: number;
+  text: string;
+  masked: boolean;
+  /** Offsets in the sample text, or null for template/special tokens. */
+  range: Range | null;
+  /** Index of the message this token belongs to (by its span), when known. */
+  message: number | null;
+}
+
+export function tokenInfos(messages: Message[], s: TokenizedSample, tokenizer: ModelTokenizer): TokenInfo[] {
+  const out: TokenInfo[] = [];
+  for (let i = 0; i < s.tokens.length; i++) {
+    const span = s.spans[i];
+    const id = s.tokens[i];
+    if (span) {
+      const part = messages[span.message]?.content[span.part];
+      if (part) {
+        const text = part.text.slice(span.start, span.end);
+        const o = part.origin?.offsets;
+        // offsets[k] is where unit k came from; offsets[len] is just past the last unit (JSON escapes included).
+        const range = o && span.end < o.length ? { start: o[span.start], end: o[span.end] } : null;
+        out.push({ id, text: text || tokenizer.tokenText(id), masked: s.mask[i], range, message: span.message });
+        continue;
+      }
+    }
+    out.push({ id, text: tokenizer.tokenText(id), masked: s.mask[i], range: null, message: span?.message ?? null });
+  }
+  return out;
+}
+
+/** Message index whose text contains sample-text offset `offset`, or -1. */
+export function messageAt(messages: Message[], offset: number): number {
+  for (let m = 0; m < messages.length; m++) {
+    for (const part of messages[m].content) {
+      const o = part.origin?.offsets;
+      if (o && o.length > 0 && offset >= o[0] && offset <= o[o.length - 1]) return m;
+    }
+  }
+  return -1;
+}

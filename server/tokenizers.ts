@@ -1,0 +1,55 @@
+/**
+ * Model tokenizers for the preview, built by core from a config's `tokenizer:` mapping and cached (loading a
+ * 2 MB BPE file takes a while; the same config is asked for on every hover).
+ */
+import { statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { createModelTokenizer } from '../core/tokenizers';
+import type { ModelTokenizer } from '../core/tokenizers/types';
+
+export interface LoadedTokenizer {
+  tokenizer: ModelTokenizer | null;
+  problem?: string;
+}
+
+const cache = new Map<string, LoadedTokenizer>();
+
+function fileStamp(cfg: Record<string, unknown>): string {
+  const p = cfg.path;
+  if (typeof p !== 'string') return '';
+  try {
+    const st = statSync(p);
+    return `${st.mtimeMs}:${st.size}`;
+  } catch {
+    return 'missing';
+  }
+}
+
+/** Never throws: a tokenizer that cannot be built comes back as `problem` (shown in hovers). */
+export function loadTokenizer(cfg: Record<string, unknown>, configPath: string | undefined): LoadedTokenizer {
+  const key = `${JSON.stringify(cfg)}|${fileStamp(cfg)}|${configPath ?? ''}`;
+  const hit = cache.get(key);
+  if (hit) return hit;
+  let r: LoadedTokenizer;
+  try {
+    r = { tokenizer: createModelTokenizer(cfg, configPath ? dirname(configPath) : process.cwd()) };
+  } catch (e) {
+    r = { tokenizer: null, problem: e instanceof Error ? e.message : String(e) };
+  }
+  if (cache.size > 16) cache.clear();
+  cache.set(key, r);
+  return r;
+}
+
+/**
+ * `finetune.defaultTokenizer`: a tokenizer file path (Llama 3 `tokenizer.model`), or a tokenizer `_component_`
+ * followed by a space and its path, e.g. `torchtune.models.qwen2.qwen2_tokenizer /models/vocab.json`.
+ */
+export function defaultTokenizerConfig(setting: string): { config: Record<string, unknown> | null; source: string } {
+  const s = setting.trim();
+  if (!s) return { config: null, source: 'set finetune.defaultTokenizer to a tokenizer file to preview tokens' };
+  const m = /^(torchtune\.[\w.]+)\s+(.+)$/.exec(s);
+  if (m) return { config: { _component_: m[1], path: m[2] }, source: 'finetune.defaultTokenizer' };
+  if (/\.json$/i.test(s)) return { config: { _component_: 'torchtune.models.qwen2.qwen2_tokenizer', path: s }, source: 'finetune.defaultTokenizer' };
+  return { config: { _component_: 'torchtune.models.llama3.llama3_tokenizer', path: s }, source: 'finetune.defaultTokenizer' };
+}

@@ -1,0 +1,107 @@
+/**
+ * The recipe configs of the workspace, found on disk (bounded walk) and overlaid with open documents, with the
+ * datasets each one reads (`dataset.data_files`). Answers "which config is in force for this dataset file?".
+ */
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { resolveConfig } from '../core/config';
+import { type ResolvedDatasets, resolveDatasetSpec } from '../core/data/spec';
+import { type ServerContext, pathToUri, uriToPath } from './context';
+
+export interface WorkspaceConfig {
+  path: string;
+  resolved: ResolvedDatasets;
+}
+
+const SKIP = new Set(['node_modules', '.git', 'dist', 'out', 'out-tsc', '.venv', 'venv', '__pycache__', '.cache']);
+const MAX_FILES = 5000;
+const MAX_DEPTH = 8;
+
+let diskConfigs: Map<string, WorkspaceConfig> | undefined;
+const openParsed = new Map<string, { version: number; config: WorkspaceConfig | undefined }>();
+
+function walk(dir: string, depth: number, out: string[]): void {
+  if (depth > MAX_DEPTH || out.length >= MAX_FILES) return;
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    if (out.length >= MAX_FILES) return;
+    if (SKIP.has(e.name) || e.name.startsWith('.')) continue;
+    const p = join(dir, e.name);
+    if (e.isFile() && /\.ya?ml$/i.test(e.name)) out.push(p);
+    else if (e.isDirectory()) walk(p, depth + 1, out);
+  }
+}
+
+/** Parses one config text into the datasets it reads (never throws). */
+export function configDatasets(path: string, text: string, roots: readonly string[]): WorkspaceConfig | undefined {
+  if (!text.includes('_component_') || !/\bdata_files\b/.test(text)) return undefined;
+  const { value } = resolveConfig(text);
+  // torchtune resolves relative data_files against the working directory `tune run` is started from: the
+  // workspace root in practice, or the config's folder.
+  const resolved = resolveDatasetSpec(value, dirname(path));
+  for (const root of roots) {
+    for (const d of resolveDatasetSpec(value, root).datasets) {
+      const mine = resolved.datasets.find((x) => x.path.join('.') === d.path.join('.'));
+      if (mine) for (const f of d.dataFiles) if (!mine.dataFiles.includes(f)) mine.dataFiles.push(f);
+    }
+  }
+  return { path, resolved };
+}
+
+function scan(ctx: ServerContext): Map<string, WorkspaceConfig> {
+  const files: string[] = [];
+  for (const root of ctx.roots) walk(root, 0, files);
+  const out = new Map<string, WorkspaceConfig>();
+  for (const f of files) {
+    try {
+      if (statSync(f).size > 1 << 20) continue;
+      const c = configDatasets(f, readFileSync(f, 'utf8'), ctx.roots);
+      if (c) out.set(f, c);
+    } catch {
+      // unreadable config: ignored here (it gets its own diagnostics when opened)
+    }
+  }
+  return out;
+}
+
+export function invalidateWorkspaceConfigs(): void {
+  diskConfigs = undefined;
+}
+
+/** All configs: disk contents, replaced by the open document's text where the config is open. */
+export function workspaceConfigs(ctx: ServerContext): WorkspaceConfig[] {
+  diskConfigs ??= scan(ctx);
+  const all = new Map(diskConfigs);
+  for (const doc of ctx.documents.all()) {
+    const p = uriToPath(doc.uri);
+    if (!p || !/\.ya?ml$/i.test(p)) continue;
+    let hit = openParsed.get(doc.uri);
+    if (!hit || hit.version !== doc.version) {
+      hit = { version: doc.version, config: configDatasets(p, doc.getText(), ctx.roots) };
+      openParsed.set(doc.uri, hit);
+    }
+    const c = hit.config;
+    if (c) all.set(p, c);
+    else all.delete(p);
+  }
+  return [...all.values()].sort((a, b) => a.path.localeCompare(b.path));
+}
+
+/** The configs whose dataset reads `datasetPath`, first one wins (sorted by path for a stable choice). */
+export function configsFor(ctx: ServerContext, datasetPath: string): { config: WorkspaceConfig; datasetIndex: number }[] {
+  const target = resolve(datasetPath);
+  const out: { config: WorkspaceConfig; datasetIndex: number }[] = [];
+  for (const c of workspaceConfigs(ctx)) {
+    c.resolved.datasets.forEach((d, i) => {
+      if (d.dataFiles.some((f) => resolve(f) === target)) out.push({ config: c, datasetIndex: i });
+    });
+  }
+  return out;
+}
+
+export { pathToUri };

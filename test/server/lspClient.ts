@@ -1,0 +1,158 @@
+/**
+ * Drives the real language server over stdio, as an editor would: spawns `server/main.ts` (through tsx) with
+ * `--stdio`, speaks JSON-RPC with vscode-jsonrpc, and records published diagnostics and progress.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { StreamMessageReader, StreamMessageWriter, createMessageConnection, type MessageConnection } from 'vscode-jsonrpc/node';
+import type {
+  CompletionItem,
+  CompletionList,
+  Diagnostic,
+  Hover,
+  InitializeResult,
+  Position,
+  PublishDiagnosticsParams,
+} from 'vscode-languageserver-protocol';
+
+export const REPO = resolve(__dirname, '..', '..');
+
+export function fileUri(path: string): string {
+  return pathToFileURL(path).href;
+}
+
+export interface StartOptions {
+  rootPath?: string;
+  initializationOptions?: Record<string, unknown>;
+  /** What to spawn: the TypeScript source (default), the bundled dist/server.js, or `ftune lsp --stdio`. */
+  via?: 'source' | 'bundled' | 'cli';
+}
+
+export class LspTestClient {
+  readonly diagnostics = new Map<string, Diagnostic[]>();
+  readonly progress: unknown[] = [];
+  private waiters: { uri: string; pred: (d: Diagnostic[]) => boolean; resolve: (d: Diagnostic[]) => void }[] = [];
+  private versions = new Map<string, number>();
+  stderr = '';
+
+  private constructor(
+    readonly proc: ChildProcess,
+    readonly conn: MessageConnection,
+  ) {}
+
+  static async start(opts: StartOptions = {}): Promise<{ client: LspTestClient; init: InitializeResult }> {
+    const args =
+      opts.via === 'bundled'
+        ? [resolve(REPO, 'dist/server.js'), '--stdio']
+        : opts.via === 'cli'
+          ? ['--import', 'tsx', resolve(REPO, 'cli/main.ts'), 'lsp', '--stdio']
+          : ['--import', 'tsx', resolve(REPO, 'server/main.ts'), '--stdio'];
+    const proc = spawn(process.execPath, args, { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] });
+    const conn = createMessageConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));
+    const client = new LspTestClient(proc, conn);
+    proc.stderr!.on('data', (b: Buffer) => (client.stderr += b.toString()));
+    conn.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => client.onDiagnostics(p));
+    conn.onNotification('$/progress', (p: unknown) => {
+      client.progress.push(p);
+    });
+    conn.onRequest('window/workDoneProgress/create', () => null);
+    conn.onRequest('workspace/configuration', () => []);
+    conn.onRequest('client/registerCapability', () => null);
+    conn.onNotification('window/logMessage', () => undefined);
+    conn.listen();
+    const root = opts.rootPath;
+    const init = await conn.sendRequest<InitializeResult>('initialize', {
+      processId: process.pid,
+      rootUri: root ? fileUri(root) : null,
+      workspaceFolders: root ? [{ uri: fileUri(root), name: 'ws' }] : null,
+      capabilities: {
+        window: { workDoneProgress: true },
+        textDocument: { hover: { contentFormat: ['markdown', 'plaintext'] }, completion: { completionItem: { snippetSupport: true } } },
+        workspace: { configuration: false },
+      },
+      initializationOptions: opts.initializationOptions ?? {},
+    });
+    await conn.sendNotification('initialized', {});
+    return { client, init };
+  }
+
+  private onDiagnostics(p: PublishDiagnosticsParams): void {
+    this.diagnostics.set(p.uri, p.diagnostics);
+    this.waiters = this.waiters.filter((w) => {
+      if (w.uri === p.uri && w.pred(p.diagnostics)) {
+        w.resolve(p.diagnostics);
+        return false;
+      }
+      return true;
+    });
+  }
+
+  /** Resolves with the first published diagnostics for `uri` that satisfy `pred` (including ones already received). */
+  waitDiagnostics(uri: string, pred: (d: Diagnostic[]) => boolean = () => true, timeoutMs = 20000): Promise<Diagnostic[]> {
+    const have = this.diagnostics.get(uri);
+    if (have && pred(have)) return Promise.resolve(have);
+    return new Promise((resolvePromise, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no matching diagnostics for ${uri} within ${timeoutMs} ms; last: ${JSON.stringify(this.diagnostics.get(uri))}\nserver stderr: ${this.stderr}`)), timeoutMs);
+      this.waiters.push({
+        uri,
+        pred,
+        resolve: (d) => {
+          clearTimeout(timer);
+          resolvePromise(d);
+        },
+      });
+    });
+  }
+
+  async open(uri: string, text: string, languageId = /\.ya?ml$/.test(uri) ? 'yaml' : 'json'): Promise<void> {
+    this.diagnostics.delete(uri);
+    this.versions.set(uri, 1);
+    await this.conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId, version: 1, text } });
+  }
+
+  /** Replaces the whole text (a full-document change). */
+  async change(uri: string, text: string): Promise<void> {
+    const v = (this.versions.get(uri) ?? 1) + 1;
+    this.versions.set(uri, v);
+    this.diagnostics.delete(uri);
+    await this.conn.sendNotification('textDocument/didChange', { textDocument: { uri, version: v }, contentChanges: [{ text }] });
+  }
+
+  async close(uri: string): Promise<void> {
+    await this.conn.sendNotification('textDocument/didClose', { textDocument: { uri } });
+  }
+
+  hover(uri: string, position: Position): Promise<Hover | null> {
+    return this.conn.sendRequest('textDocument/hover', { textDocument: { uri }, position });
+  }
+
+  async completion(uri: string, position: Position): Promise<CompletionItem[]> {
+    const r = await this.conn.sendRequest<CompletionList | CompletionItem[] | null>('textDocument/completion', { textDocument: { uri }, position });
+    return r === null ? [] : Array.isArray(r) ? r : r.items;
+  }
+
+  request<R>(method: string, params: unknown): Promise<R> {
+    return this.conn.sendRequest<R>(method, params);
+  }
+
+  async stop(): Promise<void> {
+    try {
+      await Promise.race([this.conn.sendRequest('shutdown'), new Promise((r) => setTimeout(r, 2000))]);
+      await this.conn.sendNotification('exit');
+    } catch {
+      // the process may already be gone
+    }
+    this.conn.dispose();
+    if (this.proc.exitCode === null) this.proc.kill();
+  }
+}
+
+/** Position of the first occurrence of `needle` in `text` (plus `delta` characters). */
+export function positionOf(text: string, needle: string, delta = 0, from = 0): Position {
+  const at = text.indexOf(needle, from);
+  if (at < 0) throw new Error(`"${needle}" not found`);
+  const before = text.slice(0, at + delta);
+  const line = before.split('\n').length - 1;
+  return { line, character: before.length - (before.lastIndexOf('\n') + 1) };
+}

@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, statSync, renameSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { createStepper, shiftLabels } from '../../../trainer/runtime/createStepper';
+import type { WeightLocation } from '../../../trainer/runtime/weights';
+import { fullLora, randomAdapter, randomBatch, spec, tinyModel, writeTinyCheckpoint } from './tiny';
+
+const dirs: string[] = [];
+after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+function tmp(): string {
+  const d = mkdtempSync(join(tmpdir(), 'ftune-stepper-'));
+  dirs.push(d);
+  return d;
+}
+
+test('labels are shifted like torchtune: position t is scored on label t+1, last position ignored', () => {
+  assert.deepEqual([...shiftLabels(Int32Array.from([1, 2, 3, 4, 5, 6]), 2, 3)], [2, 3, -100, 5, 6, -100]);
+});
+
+test('one stepper serves any batch size and sequence length; loss() agrees with step()', async () => {
+  const dir = tmp();
+  const m = tinyModel();
+  const ck = writeTinyCheckpoint(dir, m);
+  const stepper = await createStepper({ spec: spec(m, fullLora()), weights: (n) => ck.locations.get(n), initialLora: randomAdapter(m, fullLora()), device: 'cpu' });
+  for (const [b, s] of [[2, 9], [1, 5], [3, 12]] as const) {
+    const batch = randomBatch(m, b, s);
+    const r = await stepper.step(batch);
+    const l = await stepper.loss(batch);
+    const expected = [...shiftLabels(batch.labels, b, s)].filter((x) => x !== -100).length;
+    assert.equal(r.numTokens, expected);
+    assert.equal(l.numTokens, expected);
+    assert.ok(Math.abs(l.lossSum - r.lossSum) < 1e-4 * r.lossSum, `${l.lossSum} vs ${r.lossSum}`);
+    assert.equal(r.grads.size, stepper.params.length);
+  }
+  await stepper.dispose();
+});
+
+test('a fresh adapter (B = 0, A ~ U(±1/sqrt(in))) leaves the base model loss unchanged; grads reach only B first', async () => {
+  const dir = tmp();
+  const m = tinyModel({ tieWordEmbeddings: true });
+  const lora = fullLora({ applyToOutput: false });
+  const ck = writeTinyCheckpoint(dir, m);
+  const weights = (n: string) => ck.locations.get(n);
+  const withLora = await createStepper({ spec: spec(m, lora), weights, device: 'cpu', seed: 3 });
+  const base = await createStepper({ spec: spec(m, null), weights, device: 'cpu' });
+  const batch = randomBatch(m, 2, 7);
+  const a = await withLora.step(batch);
+  const b = await base.loss(batch);
+  assert.ok(Math.abs(a.lossSum - b.lossSum) < 1e-4 * b.lossSum);
+  for (const p of withLora.params) {
+    const bound = 1 / Math.sqrt(p.shape[1]!);
+    if (p.name.endsWith('lora_B.weight')) assert.ok(p.data.every((v) => v === 0));
+    else assert.ok(p.data.every((v) => Math.abs(v) <= bound) && p.data.some((v) => v !== 0));
+    const g = a.grads.get(p.name)!;
+    if (p.name.endsWith('lora_A.weight')) assert.ok(g.every((v) => v === 0), `${p.name}: A gets no gradient while B = 0`);
+    else assert.ok(g.some((v) => v !== 0), `${p.name}: B gets a gradient`);
+  }
+  await withLora.dispose();
+  await base.dispose();
+});
+
+test('base weights stay in the safetensors file (external data), also behind HF-cache symlinks', async () => {
+  const dir = tmp();
+  const m = tinyModel({ vocabSize: 512, embedDim: 64, intermediateDim: 96 });
+  // HF cache layout: snapshots/<rev>/model.safetensors -> ../../blobs/<hash>
+  const blobs = join(dir, 'blobs');
+  const snap = join(dir, 'snapshots', 'abc');
+  mkdirSync(blobs, { recursive: true });
+  mkdirSync(snap, { recursive: true });
+  const ck = writeTinyCheckpoint(blobs, m);
+  renameSync(ck.path, join(blobs, 'f00d'));
+  symlinkSync('../../blobs/f00d', join(snap, 'model.safetensors'));
+  const weights = (n: string): WeightLocation | undefined => {
+    const l = ck.locations.get(n);
+    return l && { ...l, file: join(snap, 'model.safetensors') };
+  };
+  const stepper = await createStepper({ spec: spec(m, fullLora()), weights, device: 'cpu' });
+  const fileBytes = statSync(join(blobs, 'f00d')).size;
+  assert.ok(stepper.trainingModel.byteLength < fileBytes / 4, `model ${stepper.trainingModel.byteLength} bytes vs weights ${fileBytes}`);
+  const r = await stepper.step(randomBatch(m, 1, 6));
+  assert.ok(Number.isFinite(r.lossSum) && r.lossSum > 0);
+  await stepper.dispose();
+});
+
+test("device 'cuda' without the CUDA provider falls back to CPU and says why", async () => {
+  const dir = tmp();
+  const m = tinyModel({ numLayers: 1 });
+  const ck = writeTinyCheckpoint(dir, m);
+  const stepper = await createStepper({ spec: spec(m, fullLora()), weights: (n) => ck.locations.get(n), device: 'cuda' });
+  if (stepper.device === 'cpu') assert.match(stepper.notes.join('\n'), /CUDA execution provider is unavailable.*training on CPU/);
+  const r = await stepper.step(randomBatch(m, 1, 4));
+  assert.ok(Number.isFinite(r.lossSum));
+  await stepper.dispose();
+});
+
+test('LoRA dropout > 0 trains (random masks) while evaluation stays deterministic', async () => {
+  const dir = tmp();
+  const m = tinyModel({ numLayers: 1 });
+  const lora = fullLora({ dropout: 0.5 });
+  const ck = writeTinyCheckpoint(dir, m);
+  const stepper = await createStepper({ spec: spec(m, lora), weights: (n) => ck.locations.get(n), initialLora: randomAdapter(m, lora), device: 'cpu' });
+  const batch = randomBatch(m, 2, 8);
+  const [s1, s2] = [await stepper.step(batch), await stepper.step(batch)];
+  assert.notEqual(s1.lossSum, s2.lossSum);
+  assert.equal((await stepper.loss(batch)).lossSum, (await stepper.loss(batch)).lossSum);
+  await stepper.dispose();
+});
+
+test('bad inputs get clear errors', async () => {
+  const dir = tmp();
+  const m = tinyModel({ numLayers: 1 });
+  const ck = writeTinyCheckpoint(dir, m);
+  const weights = (n: string) => ck.locations.get(n);
+  await assert.rejects(
+    createStepper({ spec: spec(m, fullLora()), weights: (n) => (n === 'model.norm.weight' ? undefined : weights(n)), device: 'cpu' }),
+    /checkpoint has no tensor 'model.norm.weight'/,
+  );
+  await assert.rejects(
+    createStepper({ spec: spec({ ...m, embedDim: 16 }, fullLora()), weights, device: 'cpu' }),
+    /weight model.embed_tokens.weight in .*model.safetensors: \d+ bytes do not match shape \[48, 16\] of F32/,
+  );
+  const badLora = new Map([['base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight', new Float32Array(3)]]);
+  await assert.rejects(createStepper({ spec: spec(m, fullLora()), weights, initialLora: badLora, device: 'cpu' }), /initial adapter tensor .*q_proj.lora_A.weight has 3 values/);
+  await assert.rejects(
+    createStepper({ spec: spec({ ...m, tieWordEmbeddings: true }, fullLora({ applyToOutput: true })), weights, device: 'cpu' }),
+    /incompatible with tie_word_embeddings/,
+  );
+  const stepper = await createStepper({ spec: spec(m, fullLora()), weights, device: 'cpu' });
+  const batch = randomBatch(m, 1, 4);
+  await assert.rejects(stepper.step({ ...batch, tokens: Int32Array.from([1, 2, 999, 3]) }), /token id 999 is outside the model's vocabulary \(0\.\.47\)/);
+  await assert.rejects(stepper.step({ ...batch, seqLen: 5 }), /must both hold batchSize\*seqLen = 5 values/);
+  await stepper.dispose();
+});

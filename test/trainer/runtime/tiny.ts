@@ -1,0 +1,123 @@
+/** A tiny random Llama-family checkpoint on disk (minimal safetensors writer) for stepper tests and benches. */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { baseWeights, loraParams } from '../../../trainer/models/names';
+import type { DecoderSpec, LoraSpec, TrainingSpec } from '../../../trainer/models/spec';
+import type { WeightLocation } from '../../../trainer/runtime/weights';
+
+export function tinyModel(over: Partial<DecoderSpec> = {}): DecoderSpec {
+  return {
+    family: 'llama3_2',
+    vocabSize: 48,
+    numLayers: 2,
+    numHeads: 4,
+    numKvHeads: 2,
+    embedDim: 32,
+    intermediateDim: 40,
+    maxSeqLen: 256,
+    normEps: 1e-5,
+    ropeBase: 500000,
+    ropeScaling: { factor: 32, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 8 },
+    tieWordEmbeddings: false,
+    qkvBias: false,
+    ...over,
+  };
+}
+
+export function fullLora(over: Partial<LoraSpec> = {}): LoraSpec {
+  return { rank: 4, alpha: 8, dropout: 0, attnModules: ['q_proj', 'k_proj', 'v_proj', 'output_proj'], applyToMlp: true, applyToOutput: true, ...over };
+}
+
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface StTensor {
+  name: string;
+  shape: number[];
+  data: Float32Array;
+  dtype?: 'F32' | 'BF16';
+}
+
+/** Writes a .safetensors file; returns each tensor's absolute byte location in it. */
+export function writeSafetensors(path: string, tensors: StTensor[]): Map<string, WeightLocation> {
+  const header: Record<string, unknown> = { __metadata__: { format: 'pt' } };
+  const chunks: Uint8Array[] = [];
+  let off = 0;
+  const rel = new Map<string, { a: number; b: number; dtype: 'F32' | 'BF16' }>();
+  for (const t of tensors) {
+    const dtype = t.dtype ?? 'F32';
+    let bytes: Uint8Array;
+    if (dtype === 'F32') bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    else {
+      // Round to nearest even bf16.
+      const u32 = new Uint32Array(t.data.buffer, t.data.byteOffset, t.data.length);
+      const u16 = Uint16Array.from(u32, (v) => (v + 0x7fff + ((v >>> 16) & 1)) >>> 16);
+      bytes = new Uint8Array(u16.buffer);
+    }
+    header[t.name] = { dtype, shape: t.shape, data_offsets: [off, off + bytes.length] };
+    rel.set(t.name, { a: off, b: off + bytes.length, dtype });
+    chunks.push(bytes);
+    off += bytes.length;
+  }
+  let json = JSON.stringify(header);
+  while ((8 + json.length) % 8) json += ' ';
+  const head = Buffer.alloc(8);
+  head.writeBigUInt64LE(BigInt(json.length));
+  writeFileSync(path, Buffer.concat([head, Buffer.from(json), ...chunks]));
+  const base = 8 + json.length;
+  const out = new Map<string, WeightLocation>();
+  for (const [name, r] of rel) out.set(name, { file: path, offset: base + r.a, length: r.b - r.a, dtype: r.dtype });
+  return out;
+}
+
+/** Random base weights (norm weights near 1) written to `dir/model.safetensors`. */
+export function writeTinyCheckpoint(dir: string, m: DecoderSpec, seed = 1, dtype: 'F32' | 'BF16' = 'F32') {
+  const rand = seeded(seed);
+  const tensors: StTensor[] = baseWeights(m).map(({ name, shape }) => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const isNorm = name.endsWith('norm.weight');
+    const scale = name.includes('embed') ? 1 : 1 / Math.sqrt(shape[shape.length - 1]!);
+    const data = Float32Array.from({ length: n }, () => (isNorm ? 1 + 0.2 * (rand() - 0.5) : (2 * rand() - 1) * scale));
+    return { name, shape, data, dtype };
+  });
+  const path = join(dir, 'model.safetensors');
+  const locations = writeSafetensors(path, tensors);
+  return { path, locations, tensors };
+}
+
+/** A non-zero adapter (B ≠ 0, so every gradient path is exercised). */
+export function randomAdapter(m: DecoderSpec, lora: LoraSpec, seed = 7): Map<string, Float32Array> {
+  const rand = seeded(seed);
+  const out = new Map<string, Float32Array>();
+  for (const { name, shape } of loraParams(m, lora)) {
+    const n = shape[0]! * shape[1]!;
+    out.set(name, Float32Array.from({ length: n }, () => (2 * rand() - 1) * 0.3));
+  }
+  return out;
+}
+
+export function randomBatch(m: DecoderSpec, batchSize: number, seqLen: number, seed = 3) {
+  const rand = seeded(seed);
+  const tokens = Int32Array.from({ length: batchSize * seqLen }, () => Math.floor(rand() * m.vocabSize));
+  // Masked prompt, trained answer, right padding on the second row.
+  const labels = Int32Array.from(tokens, (t, i) => {
+    const pos = i % seqLen;
+    const row = Math.floor(i / seqLen);
+    if (pos < 2) return -100;
+    if (row === 1 && pos >= seqLen - 3) return -100;
+    return t;
+  });
+  return { tokens, labels, batchSize, seqLen };
+}
+
+export function spec(model: DecoderSpec, lora: LoraSpec | null): TrainingSpec {
+  return { model, lora, dtype: 'fp32' };
+}

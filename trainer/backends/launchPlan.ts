@@ -1,0 +1,104 @@
+/**
+ * Launch, decided without VS Code: validate the config first (the same check as `ftune validate`), refuse with
+ * its diagnostics when it has errors, then say which process to start — our trainer, or torchtune's `tune run`
+ * (one device, one machine with several GPUs, or several machines) — as a SessionSpec.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { resolveConfig, validateConfig } from '../../core/config';
+import { toPositioned, type PositionedDiagnostic } from '../../core/diagnostics';
+import { LineIndex } from '../../core/text';
+import type { SessionSpec } from './session';
+import { TuneNotFoundError, buildTuneArgs, chooseBackend, findTune, isDistributed, resolveRecipe, type BackendName } from './torchtune';
+
+export interface LaunchSettings {
+  /** `finetune.backend`. */
+  backend?: string;
+  /** `finetune.pythonPath`. */
+  pythonPath?: string;
+  /** `finetune.torchtune.*`. */
+  nnodes?: number;
+  nprocPerNode?: number;
+  rdzvEndpoint?: string;
+  overrides?: string[];
+}
+
+export interface LaunchHost {
+  /** Folder holding dist/trainer.js. */
+  extensionRoot: string;
+  /** Node binary for our trainer (the editor's own, run as node). */
+  nodePath: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export type LaunchPlan =
+  | { ok: true; backend: BackendName; spec: SessionSpec; /** The command line, for the output channel. */ commandLine: string }
+  | { ok: false; reason: string; diagnostics: PositionedDiagnostic[] };
+
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+
+export function planLaunch(configPath: string, text: string, settings: LaunchSettings, host: LaunchHost): LaunchPlan {
+  const validation = validateConfig(text, { path: configPath });
+  const index = new LineIndex(text);
+  const diagnostics = validation.diagnostics.map((d) => toPositioned(d, index));
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length > 0) {
+    const first = errors[0];
+    return {
+      ok: false,
+      reason: `${configPath}:${first.line}:${first.column}: ${first.message}${errors.length > 1 ? ` (and ${errors.length - 1} more error${errors.length > 2 ? 's' : ''})` : ''} — fix the config, then launch again`,
+      diagnostics: errors,
+    };
+  }
+  const backend = chooseBackend(text, settings.backend);
+  const env = { ...(host.env ?? process.env) };
+  const cwd = dirname(configPath);
+
+  if (backend === 'onnxruntime') {
+    const trainer = join(host.extensionRoot, 'dist', 'trainer.js');
+    if (!existsSync(trainer)) {
+      return { ok: false, reason: `The trainer is not built (${trainer} is missing): run \`npm run build\``, diagnostics: [] };
+    }
+    const args = [trainer, configPath, '--events', ...(settings.overrides ?? [])];
+    return {
+      ok: true,
+      backend,
+      spec: { command: host.nodePath, args, cwd, env: { ...env, ELECTRON_RUN_AS_NODE: '1' }, backend },
+      commandLine: ['node', ...args].join(' '),
+    };
+  }
+
+  const resolved = resolveConfig(text, { overrides: settings.overrides }).value;
+  const topology = { nnodes: settings.nnodes, nprocPerNode: settings.nprocPerNode, rdzvEndpoint: settings.rdzvEndpoint };
+  let recipe = validation.recipe ?? resolveRecipe(text);
+  if (isDistributed(topology)) recipe = recipe.replace(/_single_device$/, '_distributed');
+  try {
+    const tune = findTune(settings.pythonPath, env);
+    const args = [...tune.prefix, ...buildTuneArgs({ recipe, configPath, overrides: settings.overrides, ...topology })];
+    const epochs = num(resolved.epochs) ?? 1;
+    return {
+      ok: true,
+      backend,
+      spec: {
+        command: tune.command,
+        args,
+        cwd,
+        env: { ...env, PYTHONUNBUFFERED: '1' }, // print metric lines as they happen, not when a buffer fills
+        backend,
+        start: {
+          config: resolved,
+          totalSteps: 0,
+          stepsPerEpoch: 0,
+          epochs,
+          backend,
+          device: typeof resolved.device === 'string' ? resolved.device : 'cuda',
+          outputDir: typeof resolved.output_dir === 'string' ? resolved.output_dir : '',
+        },
+      },
+      commandLine: [tune.command, ...args].join(' '),
+    };
+  } catch (e) {
+    if (e instanceof TuneNotFoundError || e instanceof Error) return { ok: false, reason: e.message, diagnostics: [] };
+    throw e;
+  }
+}

@@ -1,0 +1,370 @@
+/**
+ * `torchtune.training.FullModelHFCheckpointer` for our engine: reads an HF checkpoint folder (tensor locations
+ * only, no data), checks it against the model, and writes checkpoints in torchtune 0.7.0's layout:
+ *
+ *   {output_dir}/epoch_{E}/            (or step_{N}/ for save_every_n_steps and stop checkpoints)
+ *     adapter_model.safetensors        PEFT names (LoRA only)
+ *     adapter_config.json              PEFT config (LoRA only)
+ *     model.safetensors | model-0000i-of-0000N.safetensors + model.safetensors.index.json
+ *                                      merged W + alpha/r·B·A in the checkpoint's dtype (unless adapter only)
+ *     config.json, tokenizer files...  copied from checkpoint_dir (as torchtune's copy_files)
+ *     recipe_state.safetensors         resumable state (intermediate checkpoints only), written last
+ *
+ * torchtune also writes `adapter_model.pt` (a torch pickle of the adapter in its own key names); we do not.
+ */
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import type { DecoderSpec, LoraSpec } from '../models/spec';
+import { writeFileAtomic } from './atomic';
+import { decodeToF32, type SafetensorsDtype } from './dtypes';
+import { CheckpointError } from './errors';
+import { checkCheckpointShapes } from './hfLayout';
+import { adapterConfigFor, loraPairs, mergeLoraInto, pythonJson } from './peft';
+import { mostRecentResumable, readRecipeState, writeRecipeState, type StoredState } from './recipeState';
+import { readSafetensorsF32, readSafetensorsHeader, readTensorBytes, writeSafetensors, type TensorInfo, type TensorToWrite } from './safetensors';
+
+/** Model types whose HF weights are the Llama layout our graph reads. */
+export const SUPPORTED_MODEL_TYPES = ['LLAMA2', 'LLAMA3', 'LLAMA3_2', 'MISTRAL', 'QWEN2'] as const;
+
+export interface CheckpointerOptions {
+  checkpointDir: string;
+  /** File names relative to checkpointDir, as listed (or built from filename_format/max_filename). */
+  checkpointFiles: string[];
+  modelType: string;
+  outputDir: string;
+  /** A PEFT adapter to start from (adapter_model.safetensors or its folder); relative to checkpointDir. */
+  adapterCheckpoint: string | null;
+  resumeFromCheckpoint: boolean;
+  /** Where to resume from: a step_N/epoch_N folder, else the most recent one in outputDir. */
+  recipeCheckpoint: string | null;
+  /** Keep only the newest N checkpoint folders of each kind (epoch_*, step_*); null keeps all. */
+  keepLastNCheckpoints: number | null;
+}
+
+/** Shard size of huggingface_hub's save_torch_state_dict as torchtune calls it ("5GB"). */
+export const MAX_SHARD_BYTES = 5_000_000_000;
+
+/** Files not copied from checkpoint_dir into each checkpoint (torchtune's SUFFIXES_TO_NOT_COPY). */
+const SUFFIXES_TO_NOT_COPY = ['.pt', '.pth', '.bin', '.safetensors', 'model.safetensors.index.json', 'pytorch_model.bin.index.json', 'adapter_config', 'adapter_model'];
+const MAX_COPY_BYTES = 100 * 1024 * 1024;
+
+function str(v: unknown, key: string): string {
+  if (typeof v !== 'string' || v === '') throw new CheckpointError(`checkpointer.${key} must be a non-empty string`);
+  return v;
+}
+
+/** torchtune's FormattedCheckpointFiles.build_checkpoint_filenames. */
+export function buildCheckpointFilenames(format: string, maxFilename: string): string[] {
+  const holes = format.match(/\{[^{}]*\}/g) ?? [];
+  if (holes.length !== 2) throw new CheckpointError("checkpointer.checkpoint_files.filename_format must have exactly two placeholders, e.g. 'model-{}-of-{}.safetensors'");
+  if (!/^\d+$/.test(maxFilename)) throw new CheckpointError('checkpointer.checkpoint_files.max_filename must be a string of digits, e.g. "00004"');
+  const n = Number(maxFilename);
+  const out: string[] = [];
+  for (let i = 1; i <= n; i++) {
+    let k = 0;
+    out.push(format.replace(/\{[^{}]*\}/g, () => (k++ === 0 ? String(i).padStart(maxFilename.length, '0') : maxFilename)));
+  }
+  return out;
+}
+
+/** Reads the `checkpointer:` section (already interpolated) into options; `baseDir` resolves relative paths. */
+export function checkpointerOptionsFrom(section: Record<string, unknown>, baseDir: string): CheckpointerOptions {
+  const component = section._component_;
+  if (component !== undefined && component !== 'torchtune.training.FullModelHFCheckpointer') {
+    throw new CheckpointError(`checkpointer._component_ ${String(component)} is not supported; supported: torchtune.training.FullModelHFCheckpointer`);
+  }
+  const checkpointDir = resolve(baseDir, str(section.checkpoint_dir, 'checkpoint_dir'));
+  const files = section.checkpoint_files;
+  let checkpointFiles: string[];
+  if (Array.isArray(files) && files.length && files.every((f) => typeof f === 'string')) checkpointFiles = files as string[];
+  else if (files && typeof files === 'object' && !Array.isArray(files)) {
+    const f = files as Record<string, unknown>;
+    checkpointFiles = buildCheckpointFilenames(str(f.filename_format, 'checkpoint_files.filename_format'), String(f.max_filename ?? ''));
+  } else throw new CheckpointError('checkpointer.checkpoint_files must be a list of file names or {filename_format, max_filename}');
+  const modelType = str(section.model_type, 'model_type');
+  if (!(SUPPORTED_MODEL_TYPES as readonly string[]).includes(modelType)) {
+    throw new CheckpointError(`checkpointer.model_type ${modelType} is not supported by the ftune engine; supported: ${SUPPORTED_MODEL_TYPES.join(', ')}`);
+  }
+  if (section.safe_serialization === false) throw new CheckpointError('checkpointer.safe_serialization: False (.bin output) is not supported; the ftune engine writes .safetensors only');
+  if (section.enable_dcp === true) throw new CheckpointError('checkpointer.enable_dcp: True is not supported by the ftune engine');
+  const keep = section.keep_last_n_checkpoints;
+  if (keep !== undefined && keep !== null && !(typeof keep === 'number' && Number.isInteger(keep) && keep > 0)) {
+    throw new CheckpointError('checkpointer.keep_last_n_checkpoints must be a positive integer or null');
+  }
+  const opt = (k: string): string | null => (typeof section[k] === 'string' && section[k] !== '' ? (section[k] as string) : null);
+  return {
+    checkpointDir,
+    checkpointFiles,
+    modelType,
+    outputDir: resolve(baseDir, str(section.output_dir, 'output_dir')),
+    adapterCheckpoint: opt('adapter_checkpoint'),
+    recipeCheckpoint: opt('recipe_checkpoint'),
+    resumeFromCheckpoint: section.resume_from_checkpoint === true || section.should_load_recipe_state === true,
+    keepLastNCheckpoints: typeof keep === 'number' ? keep : null,
+  };
+}
+
+export interface BaseCheckpoint {
+  dir: string;
+  /** config.json of the checkpoint. */
+  config: Record<string, unknown>;
+  /** Every tensor by HF name, in file order. */
+  tensors: Map<string, TensorInfo>;
+}
+
+export interface SaveRequest {
+  /** `epoch_{epoch}` or `step_{step}`. */
+  dirName: string;
+  /** Trainable parameters by name (PEFT names for LoRA, HF names for full fine-tuning). */
+  params: Map<string, { shape: number[]; data: Float32Array }>;
+  lora: LoraSpec | null;
+  adapterOnly: boolean;
+  /** Written when the run is not finished (torchtune's intermediate_checkpoint). */
+  state: StoredState | null;
+  /** The adapter's saved dtype (torchtune saves in the training dtype). */
+  adapterDtype: SafetensorsDtype;
+}
+
+export class FullModelHFCheckpointer {
+  readonly options: CheckpointerOptions;
+  private base: BaseCheckpoint | null = null;
+
+  constructor(options: CheckpointerOptions) {
+    this.options = options;
+    const inside = resolve(options.outputDir).startsWith(resolve(options.checkpointDir) + '/');
+    if (inside || resolve(options.outputDir) === resolve(options.checkpointDir)) {
+      throw new CheckpointError(`checkpointer.output_dir ${options.outputDir} must not be inside checkpoint_dir ${options.checkpointDir} (torchtune refuses this too)`);
+    }
+  }
+
+  /** Locates every tensor of the base checkpoint; errors name the missing or broken file. */
+  loadBase(): BaseCheckpoint {
+    if (this.base) return this.base;
+    const { checkpointDir, checkpointFiles } = this.options;
+    if (!existsSync(checkpointDir) || !statSync(checkpointDir).isDirectory()) {
+      throw new CheckpointError(`checkpointer.checkpoint_dir ${checkpointDir} does not exist (download the model, e.g. tune download, or fix the path)`);
+    }
+    const configPath = join(checkpointDir, 'config.json');
+    if (!existsSync(configPath)) throw new CheckpointError(`${configPath} is missing: an HF checkpoint folder has a config.json next to its weights`);
+    let config: Record<string, unknown>;
+    try {
+      config = JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>;
+    } catch {
+      throw new CheckpointError(`${configPath} is not valid JSON`);
+    }
+    const files = expandIndexFiles(checkpointDir, checkpointFiles);
+    const tensors = new Map<string, TensorInfo>();
+    // torchtune sorts the checkpoint paths before reading; later files win on duplicate keys.
+    for (const f of [...files].sort()) {
+      const path = join(checkpointDir, f);
+      if (!existsSync(path)) throw new CheckpointError(`checkpoint file ${path} (from checkpointer.checkpoint_files) does not exist`);
+      if (!f.endsWith('.safetensors')) throw new CheckpointError(`checkpoint file ${path}: only .safetensors checkpoints are supported`);
+      for (const t of readSafetensorsHeader(path).tensors) tensors.set(t.name, t);
+    }
+    this.base = { dir: checkpointDir, config, tensors };
+    return this.base;
+  }
+
+  /** Checks the base checkpoint against the model dims; names the first mismatching tensor. */
+  validate(spec: DecoderSpec): void {
+    checkCheckpointShapes(spec, this.loadBase().tensors, this.options.checkpointDir);
+  }
+
+  /** The checkpoint folder to resume from, or an error saying why resuming is impossible. */
+  resumeDir(): string {
+    const { recipeCheckpoint, outputDir } = this.options;
+    if (recipeCheckpoint) {
+      const p = isAbsolute(recipeCheckpoint) ? recipeCheckpoint : join(outputDir, recipeCheckpoint);
+      const dir = p.endsWith('.safetensors') || p.endsWith('.pt') ? resolve(p, '..') : p;
+      if (!existsSync(join(dir, 'recipe_state.safetensors'))) throw new CheckpointError(`cannot resume: ${dir} has no recipe_state.safetensors`);
+      return dir;
+    }
+    const found = mostRecentResumable(outputDir);
+    if (!found) {
+      throw new CheckpointError(`cannot resume: no checkpoint with a recipe state in ${outputDir} (set resume_from_checkpoint: false to start over)`);
+    }
+    return found;
+  }
+
+  loadState(dir: string): StoredState {
+    return readRecipeState(join(dir, 'recipe_state.safetensors'));
+  }
+
+  /** A PEFT adapter to start from (adapter_checkpoint), as float32 tensors by PEFT name; null if none configured. */
+  loadInitialAdapter(): Map<string, { shape: number[]; data: Float32Array }> | null {
+    const a = this.options.adapterCheckpoint;
+    if (!a) return null;
+    let p = isAbsolute(a) ? a : join(this.options.checkpointDir, a);
+    if (existsSync(p) && statSync(p).isDirectory()) p = join(p, 'adapter_model.safetensors');
+    if (!existsSync(p)) throw new CheckpointError(`checkpointer.adapter_checkpoint ${p} does not exist`);
+    if (!p.endsWith('.safetensors')) throw new CheckpointError(`checkpointer.adapter_checkpoint ${p}: only PEFT adapter_model.safetensors files are supported`);
+    const out = new Map<string, { shape: number[]; data: Float32Array }>();
+    for (const [k, v] of readSafetensorsF32(p).tensors) out.set(k, { shape: v.shape, data: v.data });
+    return out;
+  }
+
+  /** Writes one checkpoint; returns its folder. */
+  save(req: SaveRequest): string {
+    const base = this.loadBase();
+    const dir = join(this.options.outputDir, req.dirName);
+    mkdirSync(dir, { recursive: true });
+    if (req.lora) {
+      const names = [...req.params.keys()].sort();
+      writeSafetensors(
+        join(dir, 'adapter_model.safetensors'),
+        names.map((n) => ({ name: n, dtype: req.adapterDtype, shape: req.params.get(n)!.shape, data: req.params.get(n)!.data })),
+        { format: 'pt' },
+      );
+      const repoId = readRepoId(base.dir);
+      writeFileAtomic(join(dir, 'adapter_config.json'), pythonJson(adapterConfigFor(req.lora, repoId)));
+    }
+    if (!req.adapterOnly) this.writeFullWeights(dir, req);
+    copyFiles(base.dir, dir);
+    if (req.state) writeRecipeState(dir, req.state);
+    if (this.options.keepLastNCheckpoints !== null) pruneCheckpoints(this.options.outputDir, req.dirName, this.options.keepLastNCheckpoints);
+    return dir;
+  }
+
+  /** Merged (LoRA) or updated (full fine-tuning) weights in the checkpoint's dtype, sharded as HF's 5GB rule. */
+  private writeFullWeights(dir: string, req: SaveRequest): void {
+    const base = this.loadBase();
+    const merges = new Map<string, { a: Float32Array; b: Float32Array; rank: number }>();
+    if (req.lora) {
+      for (const pair of loraPairs(req.params.keys())) {
+        const a = req.params.get(pair.a)!;
+        const b = req.params.get(pair.b)!;
+        merges.set(`${pair.module}.weight`, { a: a.data, b: b.data, rank: a.shape[0] });
+      }
+      for (const k of merges.keys()) if (!base.tensors.has(k)) throw new CheckpointError(`cannot merge the adapter: base weight ${k} is not in the checkpoint`);
+    }
+    const scale = req.lora ? req.lora.alpha / req.lora.rank : 0;
+    const tensors: TensorToWrite[] = [...base.tensors.values()].map((info) => ({
+      name: info.name,
+      dtype: info.dtype,
+      shape: info.shape,
+      data: () => {
+        const merge = merges.get(info.name);
+        const full = req.lora ? undefined : req.params.get(info.name);
+        if (full) return full.data;
+        if (!merge) return readTensorBytes(info);
+        const w = decodeToF32(readTensorBytes(info), info.dtype);
+        mergeLoraInto(w, merge.b, merge.a, info.shape[0], info.shape[1], merge.rank, scale);
+        return w;
+      },
+    }));
+    const shards = shardTensors(tensors, MAX_SHARD_BYTES);
+    if (shards.length === 1) {
+      writeSafetensors(join(dir, 'model.safetensors'), shards[0], { format: 'pt' });
+      return;
+    }
+    const weightMap: Record<string, string> = {};
+    let total = 0;
+    shards.forEach((shard, i) => {
+      const name = `model-${String(i + 1).padStart(5, '0')}-of-${String(shards.length).padStart(5, '0')}.safetensors`;
+      writeSafetensors(join(dir, name), shard, { format: 'pt' });
+      for (const t of shard) {
+        weightMap[t.name] = name;
+        total += bytesOfShape(t);
+      }
+    });
+    const sortedMap: Record<string, string> = {};
+    for (const k of Object.keys(weightMap).sort()) sortedMap[k] = weightMap[k];
+    writeFileAtomic(join(dir, 'model.safetensors.index.json'), JSON.stringify({ metadata: { total_size: total }, weight_map: sortedMap }, null, 2) + '\n');
+  }
+}
+
+function bytesOfShape(t: TensorToWrite): number {
+  return t.shape.reduce((a, b) => a * b, 1) * (t.dtype === 'F32' ? 4 : 2);
+}
+
+/** huggingface_hub's split_state_dict_into_shards: greedy in order; a tensor larger than the limit gets its own shard. */
+export function shardTensors(tensors: TensorToWrite[], maxBytes: number): TensorToWrite[][] {
+  const shards: TensorToWrite[][] = [];
+  let cur: TensorToWrite[] = [];
+  let curSize = 0;
+  for (const t of tensors) {
+    const size = bytesOfShape(t);
+    if (size > maxBytes) {
+      shards.push([t]);
+      continue;
+    }
+    if (curSize + size > maxBytes) {
+      shards.push(cur);
+      cur = [];
+      curSize = 0;
+    }
+    cur.push(t);
+    curSize += size;
+  }
+  if (cur.length) shards.push(cur);
+  return shards.length ? shards : [[]];
+}
+
+/** torchtune's prune_surplus_checkpoints: of the folders named like `justSaved` (epoch_N or step_N), keep the newest `keep`. */
+function pruneCheckpoints(outputDir: string, justSaved: string, keep: number): void {
+  const prefix = justSaved.replace(/_\d+$/, '');
+  const re = new RegExp(`^${prefix}_(\\d+)$`);
+  const found = readdirSync(outputDir)
+    .map((n) => ({ n, m: re.exec(n) }))
+    .filter((x): x is { n: string; m: RegExpExecArray } => x.m !== null)
+    .sort((a, b) => Number(a.m[1]) - Number(b.m[1]));
+  for (const x of found.slice(0, Math.max(0, found.length - keep))) rmSync(join(outputDir, x.n), { recursive: true, force: true });
+}
+
+/** A listed `model.safetensors.index.json` stands for the shards of its weight_map. */
+function expandIndexFiles(dir: string, files: string[]): string[] {
+  const out: string[] = [];
+  for (const f of files) {
+    if (!f.endsWith('.index.json')) {
+      out.push(f);
+      continue;
+    }
+    const p = join(dir, f);
+    if (!existsSync(p)) throw new CheckpointError(`checkpoint index ${p} does not exist`);
+    let idx: { weight_map?: Record<string, string> };
+    try {
+      idx = JSON.parse(readFileSync(p, 'utf8')) as typeof idx;
+    } catch {
+      throw new CheckpointError(`${p} is not valid JSON`);
+    }
+    if (!idx.weight_map || typeof idx.weight_map !== 'object') throw new CheckpointError(`${p} has no weight_map`);
+    for (const shard of new Set(Object.values(idx.weight_map))) if (!out.includes(shard)) out.push(shard);
+  }
+  return out;
+}
+
+/** Files of an HF folder's shards: model.safetensors.index.json's weight_map, else model.safetensors. */
+export function defaultCheckpointFiles(dir: string): string[] {
+  if (existsSync(join(dir, 'model.safetensors.index.json'))) return expandIndexFiles(dir, ['model.safetensors.index.json']);
+  return ['model.safetensors'];
+}
+
+/** `original_repo_id.json` written by `tune download`: the adapter config's base_model_name_or_path. */
+function readRepoId(dir: string): string | null {
+  const p = join(dir, 'original_repo_id.json');
+  if (!existsSync(p)) return null;
+  try {
+    const v = (JSON.parse(readFileSync(p, 'utf8')) as { repo_id?: unknown }).repo_id;
+    return typeof v === 'string' ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+/** torchtune's copy_files: everything but weights, adapters, dotfiles and files over 100 MiB; existing files kept. */
+function copyFiles(src: string, dest: string): void {
+  for (const name of readdirSync(src)) {
+    if (name.startsWith('.')) continue;
+    const from = join(src, name);
+    const to = join(dest, name);
+    const st = statSync(from);
+    if (st.isDirectory()) {
+      mkdirSync(to, { recursive: true });
+      copyFiles(from, to);
+      continue;
+    }
+    if (SUFFIXES_TO_NOT_COPY.some((s) => name.endsWith(s))) continue;
+    if (st.size > MAX_COPY_BYTES || existsSync(to)) continue;
+    copyFileSync(from, to);
+  }
+}

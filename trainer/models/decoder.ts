@@ -1,0 +1,167 @@
+/**
+ * The training graph of a Llama-family decoder (Llama 2/3/3.1/3.2, Mistral, Qwen2) with optional LoRA, in the
+ * tensor DSL: forward, token-sum cross-entropy with ignore index -100, and the backward pass for the trainable
+ * tensors only. Activations are kept as [tokens, features] 2-D matrices so every projection is one Gemm against
+ * the HF [out, in] weight (transB), without transposed copies of frozen weights.
+ */
+import { backward } from '../graph/autodiff';
+import { Graph, type Tensor } from '../graph/ir';
+import * as o from '../graph/ops';
+import { baseWeights, headDim, hfLinearPath, linearShape, loraParams, type LinearModule } from './names';
+import { ropeInvFreq } from './rope';
+import type { TrainingSpec } from './spec';
+
+export const IGNORE_INDEX = -100;
+
+/** Supplies frozen base weights (already cast to float32) for a graph. */
+export type WeightBinder = (g: Graph, name: string, shape: number[]) => Tensor;
+
+export interface TrainingGraph {
+  graph: Graph;
+  /** Trainable tensors in feed order (LoRA A/B, or every base weight for full fine-tuning). */
+  params: { name: string; shape: number[] }[];
+  /** Output names. */
+  outputs: { lossSum: string; numTokens: string; grads: Map<string, string> };
+}
+
+export interface BuildOptions {
+  /** Emit the backward pass (false: loss only, for evaluation). */
+  withGrads: boolean;
+  /** Seed for LoRA dropout masks. */
+  seed?: number;
+}
+
+/**
+ * Graph inputs: `tokens` int32 [batch, seq], `targets` int32 [batch, seq] (labels already shifted left by one,
+ * -100 = ignored), then the trainable params by name. Outputs: `loss_sum`, `num_tokens`, `grad.<param>`.
+ */
+export function buildTrainingGraph(spec: TrainingSpec, bindWeight: WeightBinder, opts: BuildOptions): TrainingGraph {
+  const m = spec.model;
+  const lora = spec.lora;
+  const g = new Graph();
+  const tokens = g.input('tokens', 'int32', ['batch', 'seq']);
+  const targets = g.input('targets', 'int32', ['batch', 'seq']);
+
+  const trainable = lora ? loraParams(m, lora) : baseWeights(m);
+  const paramByName = new Map<string, Tensor>();
+  for (const p of trainable) paramByName.set(p.name, g.param(p.name, 'float32', p.shape));
+  const bound = new Map<string, Tensor>();
+  const base = (name: string, shape: number[]): Tensor => {
+    let t = paramByName.get(name) ?? bound.get(name);
+    if (!t) bound.set(name, (t = bindWeight(g, name, shape)));
+    return t;
+  };
+
+  const hd = headDim(m);
+  const group = m.numHeads / m.numKvHeads;
+  if (!Number.isInteger(hd) || !Number.isInteger(group)) {
+    throw new Error(`embed_dim ${m.embedDim} / num_heads ${m.numHeads} / num_kv_heads ${m.numKvHeads} do not divide evenly`);
+  }
+  let dropoutSeed = opts.seed ?? 0;
+
+  /** x2 [tokens, in] → [tokens, out]: base projection (+ bias) + LoRA when this module has an adapter. */
+  const linear = (x2: Tensor, path: string, shape: [number, number], bias: boolean): Tensor => {
+    let y = o.gemm(x2, base(`${path}.weight`, shape), { transB: true });
+    if (bias) y = o.add(y, base(`${path}.bias`, [shape[0]]));
+    const a = paramByName.get(`base_model.model.${path}.lora_A.weight`);
+    const b = paramByName.get(`base_model.model.${path}.lora_B.weight`);
+    if (a && b && lora) {
+      const xin = lora.dropout > 0 && opts.withGrads ? o.dropout(x2, lora.dropout, ++dropoutSeed) : x2;
+      const t = o.gemm(xin, a, { transB: true });
+      y = o.add(y, o.gemm(t, b, { transB: true, alpha: lora.alpha / lora.rank }));
+    }
+    return y;
+  };
+  const layerLinear = (x2: Tensor, l: number, mod: LinearModule): Tensor =>
+    linear(x2, hfLinearPath(l, mod), linearShape(m, mod), m.qkvBias && (mod === 'q_proj' || mod === 'k_proj' || mod === 'v_proj'));
+
+  const rmsNorm = (x: Tensor, name: string): Tensor => {
+    const ms = o.reduceMean(o.mul(x, x), [-1], true);
+    return o.mul(o.mul(x, o.reciprocal(o.sqrt(o.add(ms, m.normEps)))), base(name, [m.embedDim]));
+  };
+
+  // RoPE tables for the runtime sequence length: positions ⊗ inverse frequencies, in float32 like torchtune.
+  const invFreq = o.constant(g, 'float32', [1, hd / 2], Float32Array.from(ropeInvFreq(hd, m.ropeBase, m.ropeScaling)));
+  const positions = o.unsqueeze(o.cast(o.rangeOf(g, 'seq'), 'float32'), [1]);
+  const angles = o.mul(positions, invFreq); // [seq, hd/2]
+  const cosT = o.reshape(o.concat([o.cos(angles), o.cos(angles)], 1), ['seq', 1, hd]);
+  const sinT = o.reshape(o.concat([o.sin(angles), o.sin(angles)], 1), ['seq', 1, hd]);
+  const rope = (x: Tensor): Tensor => {
+    // x [batch, seq, heads, hd]: x*cos + rotate_half(x)*sin.
+    const rot = o.concat([o.neg(o.slice(x, -1, hd / 2, hd)), o.slice(x, -1, 0, hd / 2)], -1);
+    return o.add(o.mul(x, cosT), o.mul(rot, sinT));
+  };
+
+  // Causal mask, additive: 0 where key <= query, -inf above the diagonal.
+  const pos = o.rangeOf(g, 'seq');
+  const allowed = o.lessOrEqual(o.unsqueeze(pos, [0]), o.unsqueeze(pos, [1])); // [q, k]: k <= q
+  const causal = o.where(allowed, o.scalar(g, 'float32', 0), o.scalar(g, 'float32', -Infinity));
+
+  const flatTokens = o.reshape(tokens, ['tokens']);
+  let h = o.gather(base('model.embed_tokens.weight', [m.vocabSize, m.embedDim]), flatTokens, 0); // [tokens, E]
+
+  for (let l = 0; l < m.numLayers; l++) {
+    const x = rmsNorm(h, `model.layers.${l}.input_layernorm.weight`);
+    const q = rope(o.reshape(layerLinear(x, l, 'q_proj'), ['batch', 'seq', m.numHeads, hd]));
+    const k = rope(o.reshape(layerLinear(x, l, 'k_proj'), ['batch', 'seq', m.numKvHeads, hd]));
+    const v = o.reshape(layerLinear(x, l, 'v_proj'), ['batch', 'seq', m.numKvHeads, hd]);
+    // Grouped-query attention: query head j uses kv head floor(j / group), as torchtune's repeat_interleave.
+    const q5 = o.transpose(o.reshape(o.mul(q, 1 / Math.sqrt(hd)), ['batch', 'seq', m.numKvHeads, group, hd]), [0, 2, 3, 1, 4]);
+    const kT = o.unsqueeze(o.transpose(k, [0, 2, 3, 1]), [2]); // [b, kv, 1, hd, seq]
+    const v5 = o.unsqueeze(o.transpose(v, [0, 2, 1, 3]), [2]); // [b, kv, 1, seq, hd]
+    const probs = o.softmax(o.add(o.matmul(q5, kT), causal), -1); // [b, kv, group, seq, seq]
+    const ctx = o.reshape(o.transpose(o.matmul(probs, v5), [0, 3, 1, 2, 4]), ['tokens', m.numHeads * hd]);
+    h = o.add(h, layerLinear(ctx, l, 'output_proj'));
+
+    const x2 = rmsNorm(h, `model.layers.${l}.post_attention_layernorm.weight`);
+    const gate = layerLinear(x2, l, 'gate_proj');
+    const up = layerLinear(x2, l, 'up_proj');
+    h = o.add(h, layerLinear(o.mul(o.mul(gate, o.sigmoid(gate)), up), l, 'down_proj'));
+  }
+  const hn = rmsNorm(h, 'model.norm.weight');
+  const outName = m.tieWordEmbeddings ? 'model.embed_tokens' : 'lm_head';
+  // Tied output: the embedding matrix; an output adapter (untied only) is named after lm_head as PEFT does.
+  let logits = o.gemm(hn, base(`${outName}.weight`, [m.vocabSize, m.embedDim]), { transB: true });
+  const la = paramByName.get('base_model.model.lm_head.lora_A.weight');
+  const lb = paramByName.get('base_model.model.lm_head.lora_B.weight');
+  if (la && lb && lora) logits = o.add(logits, o.gemm(o.gemm(hn, la, { transB: true }), lb, { transB: true, alpha: lora.alpha / lora.rank }));
+
+  const { lossSum, count } = crossEntropySum(logits, o.reshape(targets, ['tokens']), m.vocabSize);
+  g.markOutput(lossSum, 'loss_sum');
+  g.markOutput(count, 'num_tokens');
+  const grads = new Map<string, string>();
+  if (opts.withGrads) {
+    const params = trainable.map((p) => paramByName.get(p.name)!);
+    const gmap = backward(lossSum, params);
+    for (const p of params) grads.set(p.name, g.markOutput(gmap.get(p)!, `grad.${p.name}`).name);
+  }
+  return { graph: g, params: trainable, outputs: { lossSum: 'loss_sum', numTokens: 'num_tokens', grads } };
+}
+
+/**
+ * Sum over non-ignored tokens of -log softmax(logits)[target] (log-sum-exp with the row max), and the number of
+ * non-ignored tokens. The gradient is written by hand, d logits = (softmax(logits) - onehot(target)) * valid, so
+ * the backward pass keeps only the logits and one [tokens, 1] log-sum-exp alive instead of several
+ * [tokens, vocab] intermediates.
+ */
+export function crossEntropySum(logits: Tensor, targets: Tensor, vocab: number): { lossSum: Tensor; count: Tensor } {
+  const g = logits.graph;
+  const dt = logits.dtype;
+  const t = o.cast(targets, 'int64');
+  const valid = o.not(o.equal(t, o.scalar(g, 'int64', IGNORE_INDEX)));
+  const validF = o.cast(valid, dt);
+  const safe = o.where(valid, t, o.scalar(g, 'int64', 0));
+  const onehot = (): Tensor => o.equal(o.unsqueeze(safe, [1]), o.unsqueeze(o.range(g, vocab), [0]));
+  const x = o.stopGradient(logits);
+  const m = o.reduceMax(x, [1], true);
+  const lse = o.add(o.log(o.reduceSum(o.exp(o.sub(x, m)), [1], true)), m); // [tokens, 1]
+  const picked = o.reduceSum(o.where(onehot(), x, o.scalar(g, dt, 0)), [1], true);
+  const nll = o.squeeze(o.sub(lse, picked), [1]);
+  const raw = o.reduceSum(o.mul(nll, validF), [0], false);
+  const lossSum = o.withCustomGradient(raw, [logits], (gy) => {
+    const p = o.exp(o.sub(logits, lse));
+    const d = o.where(onehot(), o.sub(p, 1), p);
+    return [o.mul(d, o.mul(o.unsqueeze(validF, [1]), gy))];
+  });
+  return { lossSum, count: o.reduceSum(validF, [0], false) };
+}

@@ -1,0 +1,56 @@
+/**
+ * Renders training events for a person at a terminal: a cli-progress bar (epoch, steps, loss, lr, tokens/s, ETA)
+ * on a TTY, torchtune-style `Step N | loss:… lr:…` lines otherwise. Logs and errors go to stderr above the bar.
+ */
+import { SingleBar } from 'cli-progress';
+import type { TrainingEvent } from '../events';
+
+export function terminalRenderer(stream: NodeJS.WriteStream = process.stderr): (e: TrainingEvent) => void {
+  const tty = stream.isTTY === true;
+  let bar: SingleBar | null = null;
+  let epochs = 1;
+  const say = (line: string) => {
+    if (bar && tty) {
+      stream.write('\r\x1b[2K' + line + '\n');
+      bar.render();
+    } else stream.write(line + '\n');
+  };
+  return (e) => {
+    switch (e.type) {
+      case 'start':
+        epochs = e.epochs;
+        say(`training ${e.totalSteps} steps (${e.stepsPerEpoch} per epoch × ${e.epochs}) on ${e.device}; output in ${e.outputDir}`);
+        if (tty) {
+          bar = new SingleBar({
+            stream,
+            format: 'epoch {ep}/{epochs} |{bar}| {value}/{total} steps | loss {loss} | lr {lr} | {tps} tok/s | ETA {eta_formatted}',
+            hideCursor: true,
+            etaBuffer: 20,
+          });
+          bar.start(e.totalSteps, 0, { ep: 1, epochs, loss: '-', lr: '-', tps: '-' });
+        }
+        break;
+      case 'step':
+        if (bar) bar.update(e.step, { ep: e.epoch + 1, epochs, loss: e.loss.toFixed(4), lr: e.lr.toExponential(2), tps: e.tokensPerSecond?.toFixed(0) ?? '-' });
+        else say(`Step ${e.step} | epoch:${e.epoch + 1} loss:${e.loss} lr:${e.lr} tokens_per_second:${e.tokensPerSecond?.toFixed(1) ?? '-'}${e.gradNorm !== undefined ? ` grad_norm:${e.gradNorm}` : ''}`);
+        break;
+      case 'progress':
+        if (bar) bar.update(e.step, { ep: e.epoch + 1 });
+        break;
+      case 'checkpoint':
+        say(`checkpoint (${e.kind}) saved to ${e.path}`);
+        break;
+      case 'log':
+        say(`${e.level}: ${e.message}`);
+        break;
+      case 'error':
+        say(`error: ${e.message}`);
+        break;
+      case 'end':
+        bar?.stop();
+        bar = null;
+        stream.write(`training ${e.status} at step ${e.step}\n`);
+        break;
+    }
+  };
+}

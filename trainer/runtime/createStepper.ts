@@ -1,0 +1,158 @@
+/**
+ * The Stepper over ONNX Runtime: builds the decoder's training graph, points frozen weights at the checkpoint
+ * files as external data, and per step moves only tokens/targets in and loss + trainable grads out (plus the
+ * trainable values in).
+ */
+import * as ort from 'onnxruntime-node';
+import { emitModel } from '../graph/onnx';
+import { buildTrainingGraph, IGNORE_INDEX, type TrainingGraph } from '../models/decoder';
+import type { TrainingSpec } from '../models/spec';
+import { openSession, type Device, type OpenedSession } from './session';
+import type { MicroBatch, StepResult, Stepper, TrainableParam } from './stepper';
+import { commonFolder, makeWeightBinder, readWeightF32, type WeightSource } from './weights';
+
+export interface StepperOptions {
+  spec: TrainingSpec;
+  /** A base weight by HF name (e.g. `model.layers.0.self_attn.q_proj.weight`); undefined when absent. */
+  weights: (name: string) => WeightSource | undefined;
+  /** LoRA values by PEFT name (resume / given adapter); missing ones are initialized as torchtune does. */
+  initialLora?: Map<string, Float32Array>;
+  device: Device;
+  /** Seed of the LoRA A initialization and dropout masks. */
+  seed?: number;
+  /** ORT intra-op threads (default: ORT's choice). */
+  threads?: number;
+}
+
+export interface OrtStepper extends Stepper {
+  /** Where the graph actually runs. */
+  readonly device: Device;
+  /** Messages for the user (e.g. the CUDA provider is missing and we fell back to CPU). */
+  readonly notes: string[];
+  /** The serialized training graph (for inspection, FLOP counts and kernel checks). */
+  readonly trainingModel: Uint8Array;
+}
+
+/** mulberry32: a small seeded PRNG for reproducible adapter initialization. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** torchtune's LoRALinear init: A ~ kaiming_uniform(a=sqrt(5)) = U(-1/sqrt(in), 1/sqrt(in)), B = 0. */
+function initLora(name: string, shape: number[], rand: () => number): Float32Array {
+  const n = shape[0]! * shape[1]!;
+  if (name.endsWith('lora_B.weight')) return new Float32Array(n);
+  const bound = 1 / Math.sqrt(shape[1]!);
+  return Float32Array.from({ length: n }, () => (2 * rand() - 1) * bound);
+}
+
+/** torchtune's recipe shifts labels left by one and pads with the ignore index: logits at t predict label t+1. */
+export function shiftLabels(labels: Int32Array, batch: number, seq: number): Int32Array {
+  const out = new Int32Array(batch * seq).fill(IGNORE_INDEX);
+  for (let b = 0; b < batch; b++) out.set(labels.subarray(b * seq + 1, (b + 1) * seq), b * seq);
+  return out;
+}
+
+function checkBatch(batch: MicroBatch): void {
+  const n = batch.batchSize * batch.seqLen;
+  if (!(batch.batchSize > 0 && batch.seqLen > 0)) throw new Error(`micro-batch has batchSize ${batch.batchSize} and seqLen ${batch.seqLen}`);
+  if (batch.tokens.length !== n || batch.labels.length !== n) {
+    throw new Error(`micro-batch tokens (${batch.tokens.length}) and labels (${batch.labels.length}) must both hold batchSize*seqLen = ${n} values`);
+  }
+}
+
+export async function createStepper(opts: StepperOptions): Promise<OrtStepper> {
+  const { spec } = opts;
+  if (spec.lora && spec.model.tieWordEmbeddings && spec.lora.applyToOutput) {
+    throw new Error('apply_lora_to_output is incompatible with tie_word_embeddings: there is no separate output projection');
+  }
+  const files = new Set<string>();
+  const lookup = (name: string): WeightSource | undefined => {
+    const w = opts.weights(name);
+    if (w && !(w instanceof Float32Array)) files.add(w.file);
+    return w;
+  };
+  // First pass over the names to find the external files' common folder, then bind.
+  const probe = buildTrainingGraph(spec, (g, name, shape) => {
+    lookup(name);
+    return g.initializer(name, 'float32', shape, new Float32Array(0));
+  }, { withGrads: false });
+  const folder = files.size ? commonFolder([...files]) : null;
+  const binder = makeWeightBinder(opts.weights, folder);
+
+  const seed = opts.seed ?? 0;
+  const rand = prng(seed + 1);
+  const params: TrainableParam[] = probe.params.map(({ name, shape }) => {
+    if (spec.lora) {
+      const given = opts.initialLora?.get(name);
+      const n = shape[0]! * shape[1]!;
+      if (given && given.length !== n) throw new Error(`initial adapter tensor ${name} has ${given.length} values, expected [${shape.join(', ')}]`);
+      return { name, shape, data: given ? given.slice() : initLora(name, shape, rand) };
+    }
+    const src = opts.weights(name);
+    if (!src) throw new Error(`the checkpoint has no tensor '${name}' required for full fine-tuning`);
+    return { name, shape, data: readWeightF32(name, shape, src) };
+  });
+
+  const train: TrainingGraph = buildTrainingGraph(spec, binder, { withGrads: true, seed });
+  const trainingModel = emitModel(train.graph, { name: 'train_step' });
+  const opened = await openSession(trainingModel, { device: opts.device, externalFolder: folder, threads: opts.threads });
+  let evalSession: Promise<OpenedSession> | null = null;
+  const evalModel = (): Promise<OpenedSession> => {
+    evalSession ??= openSession(emitModel(buildTrainingGraph(spec, binder, { withGrads: false }).graph, { name: 'eval' }), {
+      device: opened.device,
+      externalFolder: folder,
+      threads: opts.threads,
+    });
+    return evalSession;
+  };
+
+  const feeds = (batch: MicroBatch): Record<string, ort.Tensor> => {
+    checkBatch(batch);
+    const dims = [batch.batchSize, batch.seqLen];
+    const f: Record<string, ort.Tensor> = {
+      tokens: new ort.Tensor('int32', batch.tokens, dims),
+      targets: new ort.Tensor('int32', shiftLabels(batch.labels, batch.batchSize, batch.seqLen), dims),
+    };
+    for (const p of params) f[p.name] = new ort.Tensor('float32', p.data, p.shape);
+    return f;
+  };
+  const vocab = spec.model.vocabSize;
+  const checkTokens = (batch: MicroBatch): void => {
+    for (const t of batch.tokens) if (t < 0 || t >= vocab) throw new Error(`token id ${t} is outside the model's vocabulary (0..${vocab - 1})`);
+  };
+
+  return {
+    params,
+    device: opened.device,
+    notes: opened.notes,
+    trainingModel,
+    async step(batch: MicroBatch): Promise<StepResult> {
+      checkTokens(batch);
+      const out = await opened.session.run(feeds(batch));
+      const grads = new Map<string, Float32Array>();
+      for (const [name, outName] of train.outputs.grads) grads.set(name, out[outName]!.data as Float32Array);
+      return { lossSum: Number(out.loss_sum!.data[0]), numTokens: Math.round(Number(out.num_tokens!.data[0])), grads };
+    },
+    async loss(batch: MicroBatch) {
+      checkTokens(batch);
+      const s = await evalModel();
+      const f = feeds(batch);
+      const used = new Set(s.session.inputNames);
+      for (const k of Object.keys(f)) if (!used.has(k)) delete f[k];
+      const out = await s.session.run(f);
+      return { lossSum: Number(out.loss_sum!.data[0]), numTokens: Math.round(Number(out.num_tokens!.data[0])) };
+    },
+    async dispose() {
+      await opened.session.release();
+      if (evalSession) await (await evalSession).session.release();
+    },
+  };
+}
