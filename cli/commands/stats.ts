@@ -2,7 +2,7 @@
  * `ftune stats <config.yaml> [key=value ...] [--format text|json]`: the whole dataset as training will see it —
  * errors by kind, token lengths, trained share, what truncation costs, samples with nothing trained, duplicates.
  */
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { configSamples, openConfigDatasets } from '../../core/data/configDatasets';
 import { type DatasetStats, StatsCollector } from '../../core/data/stats';
 
@@ -42,9 +42,8 @@ export function registerStats(program: Command): void {
     .description('token lengths, trained share, truncation losses, errors and duplicates over the whole dataset')
     .argument('<config>', 'recipe config (YAML) with tokenizer and dataset')
     .argument('[overrides...]', 'key=value config overrides')
-    .option('--format <format>', 'text or json', 'text')
+    .addOption(new Option('--format <format>', 'a text report, or JSON').choices(['text', 'json']).default('text'))
     .action(async (config: string, overrides: string[], opts: { format: string }) => {
-      if (opts.format !== 'json' && opts.format !== 'text') throw new Error(`--format must be text or json, got '${opts.format}'`);
       const cfg = await openConfigDatasets(config, overrides);
       const collector = new StatsCollector(cfg.resolved.maxSeqLen);
       const warn = (m: string): void => void process.stderr.write(`${m}\n`);

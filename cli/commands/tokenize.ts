@@ -3,7 +3,7 @@
  * sample. jsonl: `{"index","tokens","mask","labels"}` or `{"index","error"}` per sample (torchtune's SFTDataset
  * output). text: the tokens with trained/masked shown, token boundaries and whitespace visible.
  */
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { configSamples, openConfigDatasets } from '../../core/data/configDatasets';
 import type { SampleOutcome } from '../../core/data/analyze';
 import type { ModelTokenizer } from '../../core/tokenizers/types';
@@ -66,7 +66,7 @@ function textBlock(tokenizer: ModelTokenizer, index: number, file: string, fileI
 
 function parseLimit(v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`--limit must be a whole number, got '${v}'`);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a whole number, got '${v}'`);
   return n;
 }
 
@@ -84,10 +84,9 @@ export function registerTokenize(program: Command): void {
     .description("print each sample's tokens, loss mask and labels exactly as torchtune's SFTDataset builds them")
     .argument('<config>', 'recipe config (YAML) with tokenizer and dataset')
     .argument('[overrides...]', 'key=value config overrides')
-    .option('--format <format>', 'jsonl or text', 'jsonl')
+    .addOption(new Option('--format <format>', 'one JSON line per sample, or coloured text').choices(['jsonl', 'text']).default('jsonl'))
     .option('--limit <n>', 'only the first N samples', parseLimit)
     .action(async (config: string, overrides: string[], opts: { format: string; limit?: number }) => {
-      if (opts.format !== 'jsonl' && opts.format !== 'text') throw new Error(`--format must be jsonl or text, got '${opts.format}'`);
       ignoreEpipe();
       const cfg = await openConfigDatasets(config, overrides);
       const tokenizer = cfg.tokenizer!;
