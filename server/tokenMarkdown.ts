@@ -31,7 +31,8 @@ export function tokensMarkdown(tokens: TokenInfo[], opts: RenderOptions): string
     const t = tokens[i];
     const shade = (t.masked ? MASKED : TRAINED)[i & 1];
     const text = t.range ? visible(t.text) : `<i>${visible(t.text)}</i>`;
-    out += t.masked ? `<span style="background-color:${shade};color:#999999;">${text}</span>` : `<span style="background-color:${shade};">${text}</span>`;
+    // VS Code's hover sanitizer accepts only `color:…;background-color:…;border-radius:…px;`, in that order.
+    out += t.masked ? `<span style="color:#8c8c8c;background-color:${shade};border-radius:3px;">${text}</span>` : `<span style="background-color:${shade};border-radius:3px;">${text}</span>`;
   }
   if (opts.to < tokens.length) out += ` · … ${tokens.length - opts.to} more tokens`;
   return out;

@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { terminalRenderer } from '../../trainer/recipe/terminal';
-import { jsonLineEmitter, runTraining } from '../../trainer/worker';
+import { jsonLineEmitter, runTraining } from '../../trainer/run';
 
 interface RunCliOptions {
   events?: boolean;

@@ -7,18 +7,19 @@ import type { Message, TokenizedSample } from './messages';
 import { labelsOf } from './messages';
 import type { ModelTokenizer } from '../tokenizers/types';
 import { TokenizeSampleError } from '../tokenizers/types';
-import { instructToMessages, messageRange, toMessages, validateMessages } from './transforms';
+import { alpacaToMessages, instructToMessages, messageRange, toMessages, validateMessages } from './transforms';
 import type { SampleProblem } from './transforms';
 
 export type { SampleProblem } from './transforms';
 
 export interface SampleSpec {
-  kind: 'chat' | 'instruct';
+  /** chat: chat_dataset; instruct: instruct_dataset (InputOutputToMessages); alpaca: alpaca_dataset (AlpacaToMessages). */
+  kind: 'chat' | 'instruct' | 'alpaca';
   /** chat only. */
   style?: 'sharegpt' | 'openai';
   /** chat: the conversation column. */
   column: string;
-  /** instruct: torchtune's column_map (input/output). */
+  /** instruct / alpaca: torchtune's column_map (input/output; instruction/input/output). */
   columnMap?: Record<string, string>;
   trainOnInput: boolean;
   newSystemPrompt: string | null;
@@ -34,7 +35,9 @@ export function tokenizeSample(tokenizer: ModelTokenizer, sample: Node, spec: Sa
   const transformed =
     spec.kind === 'instruct'
       ? instructToMessages(sample, { columnMap: spec.columnMap, trainOnInput: spec.trainOnInput, newSystemPrompt: spec.newSystemPrompt, text: spec.text })
-      : toMessages(spec.style ?? 'sharegpt', sample, { column: spec.column, trainOnInput: spec.trainOnInput, newSystemPrompt: spec.newSystemPrompt, text: spec.text });
+      : spec.kind === 'alpaca'
+        ? alpacaToMessages(sample, { columnMap: spec.columnMap, trainOnInput: spec.trainOnInput, text: spec.text })
+        : toMessages(spec.style ?? 'sharegpt', sample, { column: spec.column, trainOnInput: spec.trainOnInput, newSystemPrompt: spec.newSystemPrompt, text: spec.text });
   if ('error' in transformed) return { ok: false, error: transformed.error };
   const { messages } = transformed;
   const invalid = validateMessages(messages);

@@ -246,6 +246,56 @@ export function instructToMessages(sample: Node, opts: InstructTransformOptions)
   });
 }
 
+export interface AlpacaTransformOptions {
+  columnMap?: Record<string, string>;
+  trainOnInput: boolean;
+  text: string;
+}
+
+const ALPACA_PROMPT_INPUT =
+  'Below is an instruction that describes a task, paired with an input that provides further context. ' +
+  'Write a response that appropriately completes the request.\n\n' +
+  '### Instruction:\n{instruction}\n\n### Input:\n{input}\n\n### Response:\n';
+const ALPACA_PROMPT_NO_INPUT =
+  'Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n' +
+  '### Instruction:\n{instruction}\n\n### Response:\n';
+
+/** Python's str() of a JSON value (what str.format inserts). */
+function pyStr(node: Node): string {
+  return node.type === 'string' ? String(node.value) : pyRepr(node);
+}
+
+/**
+ * torchtune's AlpacaToMessages (alpaca_dataset): instruction (+ input when non-empty) formatted into the Alpaca
+ * prompt as the user turn, output as the assistant turn. The prompt is new text: it carries no source origin.
+ */
+export function alpacaToMessages(sample: Node, opts: AlpacaTransformOptions): TransformResult {
+  return run(() => {
+    const map = opts.columnMap && Object.keys(opts.columnMap).length > 0 ? opts.columnMap : { instruction: 'instruction', input: 'input', output: 'output' };
+    for (const k of ['instruction', 'output']) {
+      if (!(k in map)) {
+        const keys = Object.keys(map).map(pyStrRepr).join(', ');
+        fail('ValueError', `Expected a key of '${k}' in column_map but found dict_keys([${keys}]).`, undefined, 'bad-column-map');
+      }
+    }
+    const keyInput = map.input ?? 'input';
+    const inputNode = sample.type === 'object' ? propertyNode(sample, keyInput) : undefined;
+    const truthy = inputNode !== undefined && !(inputNode.type === 'null' || (inputNode.type === 'string' && inputNode.value === '') || (inputNode.type === 'boolean' && !inputNode.value) || (inputNode.type === 'number' && inputNode.value === 0) || ((inputNode.type === 'array' || inputNode.type === 'object') && (inputNode.children ?? []).length === 0));
+    const instruction = pyStr(getItem(sample, map.instruction, 'missing-column'));
+    // One pass, like str.format: inserted text is never re-substituted.
+    const values: Record<string, string> = { instruction, input: truthy ? pyStr(inputNode!) : '' };
+    const prompt = (truthy ? ALPACA_PROMPT_INPUT : ALPACA_PROMPT_NO_INPUT).replace(/\{(instruction|input)\}/g, (_m, k: string) => values[k]);
+    const output = getItem(sample, map.output, 'missing-column');
+    const user: Message = { role: 'user', content: [{ type: 'text', text: prompt }], masked: false, eot: true };
+    const assistant: Message = { role: 'assistant', content: stringContent(output, opts.text), masked: false, eot: true };
+    messageRanges.set(user, rangeOf(sample)!);
+    messageRanges.set(assistant, rangeOf(output)!);
+    const messages = [user, assistant];
+    maskMessages(messages, opts.trainOnInput);
+    return messages;
+  });
+}
+
 /** InputOutputToMessages wraps the value in a text part itself: non-strings fail later, at `.strip()`. */
 function contentPart(node: Node, text: string): TextPart[] {
   if (node.type !== 'string') {

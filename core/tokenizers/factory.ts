@@ -58,7 +58,12 @@ function filePath(component: Record<string, unknown>, key: string, baseDir: stri
   const v = component[key];
   if (v === undefined || v === null) {
     if (!required) return null;
-    throw new TokenizerConfigError(`${name}: '${key}' is required (the tokenizer file)`);
+    const what: Record<string, string> = {
+      merges_file: 'the merges.txt beside vocab.json',
+      merges_path: 'the merges.txt beside vocab.json',
+      vocab_path: 'the vocab.json',
+    };
+    throw new TokenizerConfigError(`${name}: '${key}' is required (${what[key] ?? 'the tokenizer file'})`);
   }
   if (typeof v !== 'string' || v === '') throw new TokenizerConfigError(`${name}: '${key}' must be a file path, got ${JSON.stringify(v)}`);
   const p = isAbsolute(v) ? v : resolve(baseDir, v);

@@ -255,7 +255,7 @@ export class Qwen2Tokenizer implements ModelTokenizer {
   ) {
     const need = (t: string): number => {
       const id = specialTokens.get(t);
-      if (id === undefined) throw new TokenizerConfigError(`special token ${t} is missing from the special tokens (KeyError: '${t}')`);
+      if (id === undefined) throw new TokenizerConfigError(`${name}: special token ${t} is missing from the special tokens (KeyError: '${t}')`);
       return id;
     };
     this.eosId = need('<|im_end|>');
@@ -271,10 +271,10 @@ export class Qwen2Tokenizer implements ModelTokenizer {
     return this.text.encodeWithSpans(text);
   }
 
-  encode(text: string, _opts: EncodeOptions = {}): number[] {
-    // No BOS for Qwen2; EOS (<|im_end|>) only when asked.
+  /** torchtune's encode: no BOS (Qwen2 has none), EOS (<|im_end|>) unless addEos is false; -1 for a missing piece. */
+  encode(text: string, opts: EncodeOptions = {}): number[] {
     const ids = this.encodeWithSpans(text).ids.map((i) => (i === null ? -1 : i));
-    if (_opts.addEos ?? true) ids.push(this.eosId);
+    if (opts.addEos ?? true) ids.push(this.eosId);
     return ids;
   }
 

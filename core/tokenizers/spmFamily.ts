@@ -10,7 +10,7 @@ import { byteToCharOffsets, charEndForByte, utf8 } from './bytes';
 import { SentencePieceProcessor } from './sentencepiece/processor';
 import { pyStrRepr } from '../data/jsonOrigin';
 import type { EncodeOptions, ModelTokenizer } from './types';
-import { TokenizeSampleError } from './types';
+import { TokenizeSampleError, TokenizerConfigError } from './types';
 
 const WHITESPACE_CHARS = [' ', '\n', '\t', '\r', '\v'];
 
@@ -160,7 +160,7 @@ export class Phi3Tokenizer extends SpmModelTokenizer {
   constructor(name: string, base: SpmBase, maxSeqLen: number | null, template: PromptTemplate | null, truncationType: 'left' | 'right', special: ReadonlyMap<string, number>) {
     super(name, base, maxSeqLen, template, truncationType, special);
     const eos = special.get('<|endoftext|>');
-    if (eos === undefined) throw new Error("KeyError: '<|endoftext|>' missing from special tokens");
+    if (eos === undefined) throw new TokenizerConfigError(`${name}: special token <|endoftext|> is missing from the special tokens (KeyError: '<|endoftext|>')`);
     this.eosId = eos;
     this.newline = base.encode('\n', false, false);
   }

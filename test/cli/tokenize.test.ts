@@ -105,6 +105,14 @@ describe('ftune tokenize', () => {
     assert.equal(ftune(['tokenize', cfg, '--limit', '0']).stdout, '');
   });
 
+  test('usage errors exit 2', () => {
+    const cfg = config('usage.yaml', sharedPath('corpus/chat/glaive_sharegpt.json'), 'dialogue');
+    const bad = ftune(['tokenize', cfg, '--format', 'xml']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /Allowed choices are jsonl, text/);
+    assert.equal(ftune(['tokenize', cfg, '--limit', 'many']).code, 2);
+  });
+
   test('unusable configs are clear errors naming the file', () => {
     const missing = ftune(['tokenize', join(dir, 'nope.yaml')]);
     assert.equal(missing.code, 1);

@@ -48,14 +48,11 @@ async function waitHttp(url: string, timeoutMs: number): Promise<void> {
   }
 }
 
-/** Opens a workspace file through Quick Open. */
+/** Opens a workspace file from the Explorer (more reliable than Quick Open right after a hover). */
 async function openFile(page: Page, name: string): Promise<void> {
-  await page.keyboard.press('Control+P');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible', timeout: 15000 });
-  await input.fill(name);
-  await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: 15000 });
-  await page.keyboard.press('Enter');
+  const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first();
+  await row.waitFor({ timeout: 30000 });
+  await row.click();
   try {
     await page.locator(`.tab.active[aria-label*="${name}"]`).first().waitFor({ timeout: 15000 });
   } catch (e) {
@@ -173,26 +170,29 @@ describe('Fine-Tune Studio in VS Code (code-server)', () => {
   it('shows tokens and mask when hovering a dataset sample', async () => {
     await page.keyboard.press('Escape');
     await openFile(page, 'chat.jsonl');
-    await page.locator('.view-line span', { hasText: 'Gretzka' }).first().waitFor({ timeout: 20000 });
-    const target = page.locator('.view-line span', { hasText: 'Gretzka' }).first();
+    // A string token that sits on one visual line: hover its middle.
+    const target = page.locator('.view-line span', { hasText: /^"They.are.celebrating.on.the.soccer.field\."$/ }).first();
+    await target.waitFor({ timeout: 20000 });
     const box = await target.boundingBox();
     assert.ok(box);
-    const text = (await target.textContent()) ?? '';
-    // Hover over the word itself (the span may hold the whole string).
-    const at = Math.max(0, text.indexOf('Gretzka'));
-    const x = box.x + (box.width * (at + 3)) / Math.max(1, text.length);
-    await page.mouse.move(x, box.y + box.height / 2);
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
     const hover = page.locator('.monaco-hover', { hasText: 'trained' });
-    await hover.first().waitFor({ timeout: 30000 });
+    try {
+      await hover.first().waitFor({ timeout: 30000 });
+    } catch (e) {
+      await page.screenshot({ path: join(SHOTS, 'failed-dataset-hover.png') });
+      throw e;
+    }
     const content = (await hover.first().textContent()) ?? '';
     assert.match(content, /tokens/);
     assert.match(content, /config in force: train\.yaml/);
+    assert.match(content, /Message 4 \(assistant, trained\)/);
     await page.screenshot({ path: join(SHOTS, '3-dataset-hover.png') });
   });
 
   it('opens the Token Preview webview for the sample under the cursor', async () => {
     await page.keyboard.press('Escape');
-    await page.locator('.view-line span', { hasText: 'Gretzka' }).first().click();
+    await page.locator('.view-line span', { hasText: /^"What.are.they.doing\?"$/ }).first().click();
     await runCommand(page, 'Fine-tune: Show Token Preview');
     const frame = page.frameLocator('iframe.webview').frameLocator('iframe');
     await frame.locator('.tok.trained').first().waitFor({ timeout: 30000 });

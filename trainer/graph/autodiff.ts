@@ -6,7 +6,7 @@
 import { isFloat, type Dim, type Graph, type Node, type Tensor } from './ir';
 import * as o from './ops';
 
-const NON_DIFFERENTIABLE = new Set(['Shape', 'Equal', 'Less', 'LessOrEqual', 'Not', 'Range', 'Size']);
+const NON_DIFFERENTIABLE = new Set(['Shape', 'Equal', 'Less', 'LessOrEqual', 'Not', 'Range', 'Size', 'NonZero']);
 
 /** Sum `g` down to `shape` (undoing numpy broadcasting). */
 export function sumTo(g: Tensor, shape: readonly Dim[]): Tensor {
@@ -158,6 +158,19 @@ const RULES: Record<string, Rule> = {
     if (intAttr(node, 'axis', 0) !== 0) throw new Error('Gather gradient supports axis 0 only');
     const indices = o.unsqueeze(o.cast(idx!, 'int64'), [-1]);
     return [o.scatterNDAdd(o.expandLike(o.scalar(data!.graph, data!.dtype, 0), data!), indices, gy), null];
+  },
+  GatherElements: (node, gy) => {
+    const [data, idx] = node.inputs;
+    const axis = intAttr(node, 'axis', 0);
+    return [o.scatterElements(o.zerosLike(data!), idx!, gy, axis, 'add'), null];
+  },
+  ReduceLogSumExp: (node, gy) => {
+    const x = node.inputs[0]!;
+    const axes = normAxes(constInts(node.inputs[1]!), x.rank);
+    const keep = intAttr(node, 'keepdims', 1);
+    const y = keep ? node.outputs[0]! : o.unsqueeze(node.outputs[0]!, axes);
+    const g = keep ? gy : o.unsqueeze(gy, axes);
+    return [o.mul(o.exp(o.sub(x, y)), g), null];
   },
   Softmax: (node, gy) => {
     const y = node.outputs[0]!;

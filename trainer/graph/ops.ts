@@ -131,6 +131,7 @@ function reduce(op: string, x: Tensor, axes: number[], keepdims: boolean): Tenso
 export const reduceSum = (x: Tensor, axes: number[], keepdims = true): Tensor => reduce('ReduceSum', x, axes, keepdims);
 export const reduceMean = (x: Tensor, axes: number[], keepdims = true): Tensor => reduce('ReduceMean', x, axes, keepdims);
 export const reduceMax = (x: Tensor, axes: number[], keepdims = true): Tensor => reduce('ReduceMax', x, axes, keepdims);
+export const reduceLogSumExp = (x: Tensor, axes: number[], keepdims = true): Tensor => reduce('ReduceLogSumExp', x, axes, keepdims);
 
 /** 1-element int64 tensor holding the runtime size of a symbolic dim. */
 function symbolSize(g: Graph, sym: string): Tensor {
@@ -335,4 +336,25 @@ export function withCustomGradient(value: Tensor, wrt: Tensor[], grad: (gy: Tens
   const [y] = g.addNode('Identity', [value], [{ dtype: value.dtype, shape: value.shape }]);
   g.nodes[g.nodes.length - 1]!.custom = { wrt, grad };
   return y!;
+}
+
+/** Positions of the true elements of a 1-D bool tensor, as int64 [count] (count named by `sym`). */
+export function nonZero1d(mask: Tensor, sym: string): Tensor {
+  if (mask.rank !== 1) fail('NonZero', 'only 1-D masks are supported');
+  const [nz] = mask.graph.addNode('NonZero', [mask], [{ dtype: 'int64', shape: [1, sym] }]);
+  return squeeze(nz!, [0]);
+}
+
+/** out[i][j] = data[i][indices[i][j]] along `axis` (indices shaped like the output). */
+export function gatherElements(data: Tensor, indices: Tensor, axis: number): Tensor {
+  if (indices.rank !== data.rank) fail('GatherElements', 'indices must have the rank of data');
+  return data.graph.addNode('GatherElements', [data, indices], [{ dtype: data.dtype, shape: indices.shape }], { axis: attr.int(normAxis(axis, data.rank)) })[0]!;
+}
+
+/** Copy of `data` with `updates` written (or added, reduction 'add') at `indices` along `axis`. */
+export function scatterElements(data: Tensor, indices: Tensor, updates: Tensor, axis: number, reduction: 'none' | 'add' = 'none'): Tensor {
+  return data.graph.addNode('ScatterElements', [data, indices, updates], [{ dtype: data.dtype, shape: data.shape }], {
+    axis: attr.int(normAxis(axis, data.rank)),
+    reduction: attr.string(reduction),
+  })[0]!;
 }

@@ -118,7 +118,11 @@ export function buildTrainingGraph(spec: TrainingSpec, bindWeight: WeightBinder,
     const up = layerLinear(x2, l, 'up_proj');
     h = o.add(h, layerLinear(o.mul(o.mul(gate, o.sigmoid(gate)), up), l, 'down_proj'));
   }
-  const hn = rmsNorm(h, 'model.norm.weight');
+  // Only positions with a target reach the output projection: ignored rows (masked prompt, padding, the last
+  // position) add nothing to the loss or the gradients, and the [rows, vocab] logits dominate time and memory.
+  const flatTargets = o.reshape(targets, ['tokens']);
+  const keep = o.nonZero1d(o.not(o.equal(flatTargets, o.scalar(g, 'int32', IGNORE_INDEX))), 'scored');
+  const hn = rmsNorm(o.gather(h, keep, 0), 'model.norm.weight'); // [scored, E]; the norm is per row
   const outName = m.tieWordEmbeddings ? 'model.embed_tokens' : 'lm_head';
   // Tied output: the embedding matrix; an output adapter (untied only) is named after lm_head as PEFT does.
   let logits = o.gemm(hn, base(`${outName}.weight`, [m.vocabSize, m.embedDim]), { transB: true });
@@ -126,7 +130,7 @@ export function buildTrainingGraph(spec: TrainingSpec, bindWeight: WeightBinder,
   const lb = paramByName.get('base_model.model.lm_head.lora_B.weight');
   if (la && lb && lora) logits = o.add(logits, o.gemm(o.gemm(hn, la, { transB: true }), lb, { transB: true, alpha: lora.alpha / lora.rank }));
 
-  const { lossSum, count } = crossEntropySum(logits, o.reshape(targets, ['tokens']), m.vocabSize);
+  const { lossSum, count } = crossEntropySum(logits, o.gather(flatTargets, keep, 0), m.vocabSize);
   g.markOutput(lossSum, 'loss_sum');
   g.markOutput(count, 'num_tokens');
   const grads = new Map<string, string>();
@@ -139,29 +143,25 @@ export function buildTrainingGraph(spec: TrainingSpec, bindWeight: WeightBinder,
 }
 
 /**
- * Sum over non-ignored tokens of -log softmax(logits)[target] (log-sum-exp with the row max), and the number of
- * non-ignored tokens. The gradient is written by hand, d logits = (softmax(logits) - onehot(target)) * valid, so
- * the backward pass keeps only the logits and one [tokens, 1] log-sum-exp alive instead of several
- * [tokens, vocab] intermediates.
+ * Sum over non-ignored tokens of -log softmax(logits)[target], and the number of non-ignored tokens, in the
+ * logits' dtype (float32). The gradient is written by hand, d logits = (softmax(logits) - onehot(target)) * valid,
+ * so no [tokens, vocab] intermediate of the forward pass stays alive for the backward pass, and each direction
+ * makes only a few passes over the [tokens, vocab] logits.
  */
-export function crossEntropySum(logits: Tensor, targets: Tensor, vocab: number): { lossSum: Tensor; count: Tensor } {
+export function crossEntropySum(logits: Tensor, targets: Tensor, _vocab: number): { lossSum: Tensor; count: Tensor } {
   const g = logits.graph;
   const dt = logits.dtype;
   const t = o.cast(targets, 'int64');
   const valid = o.not(o.equal(t, o.scalar(g, 'int64', IGNORE_INDEX)));
   const validF = o.cast(valid, dt);
-  const safe = o.where(valid, t, o.scalar(g, 'int64', 0));
-  const onehot = (): Tensor => o.equal(o.unsqueeze(safe, [1]), o.unsqueeze(o.range(g, vocab), [0]));
+  const idx = o.unsqueeze(o.where(valid, t, o.scalar(g, 'int64', 0)), [1]); // [tokens, 1]
   const x = o.stopGradient(logits);
-  const m = o.reduceMax(x, [1], true);
-  const lse = o.add(o.log(o.reduceSum(o.exp(o.sub(x, m)), [1], true)), m); // [tokens, 1]
-  const picked = o.reduceSum(o.where(onehot(), x, o.scalar(g, dt, 0)), [1], true);
-  const nll = o.squeeze(o.sub(lse, picked), [1]);
-  const raw = o.reduceSum(o.mul(nll, validF), [0], false);
+  const nll = o.sub(o.reduceLogSumExp(x, [1], true), o.gatherElements(x, idx, 1)); // [tokens, 1]
+  const raw = o.reduceSum(o.mul(o.squeeze(nll, [1]), validF), [0], false);
   const lossSum = o.withCustomGradient(raw, [logits], (gy) => {
-    const p = o.exp(o.sub(logits, lse));
-    const d = o.where(onehot(), o.sub(p, 1), p);
-    return [o.mul(d, o.mul(o.unsqueeze(validF, [1]), gy))];
+    const scale = o.mul(o.unsqueeze(validF, [1]), gy); // [tokens, 1]
+    const d = o.mul(o.softmax(logits, 1), scale);
+    return [o.scatterElements(d, idx, o.sub(o.gatherElements(d, idx, 1), scale), 1)];
   });
   return { lossSum, count: o.reduceSum(validF, [0], false) };
 }

@@ -52,6 +52,9 @@ export const CUDA_KERNELS: CudaKernel[] = [
   k('Slice', 13, INF, ['T', 'Tind'], ['T'], { T: ALL, Tind: IND }),
   k('Pad', 18, INF, ['T', 'I', 'T', 'Tind'], ['T'], { T: ['bool', 'float64', 'float32', 'float16'], I: I64, Tind: IND }),
   k('Gather', 13, INF, ['T', 'Tind'], ['T'], { T: ALL, Tind: IND }),
+  k('ReduceLogSumExp', 18, INF, ['T', 'I'], ['T'], { T: FLOAT3, I: I64 }),
+  k('GatherElements', 13, INF, ['T', 'Tind'], ['T'], { T: ALL, Tind: IND }),
+  k('ScatterElements', 18, INF, ['T', 'Tind', 'T'], ['T'], { T: ALL, Tind: IND }),
   k('ScatterND', 18, INF, ['T', 'I', 'T'], ['T'], { T: ALL, I: I64 }),
   k('Softmax', 13, INF, ['T'], ['T'], { T: FLOAT4 }),
   k('MatMul', 13, INF, ['T', 'T'], ['T'], { T: FLOAT4 }),
@@ -63,6 +66,7 @@ export const CUDA_KERNELS: CudaKernel[] = [
   k('Less', 13, INF, ['T', 'T'], ['B'], { T: CMP, B: ['bool'] }),
   k('LessOrEqual', 16, INF, ['T', 'T'], ['B'], { T: CMP, B: ['bool'] }),
   k('Not', 1, INF, ['T'], ['T'], { T: ['bool'] }),
+  k('NonZero', 13, INF, ['T'], ['I'], { T: ['bool', 'float32', 'float16', 'int32', 'int64'], I: I64 }),
   // Where has no bool-valued CUDA kernel.
   k('Where', 16, INF, ['B', 'T', 'T'], ['T'], { B: ['bool'], T: NUM }),
   k('Dropout', 13, INF, ['T', 'T1', 'T2'], ['T', 'T2'], { T: FLOAT4, T1: FLOAT4, T2: ['bool'] }),

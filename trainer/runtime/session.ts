@@ -14,7 +14,7 @@ export interface OpenedSession {
 
 export async function openSession(model: Uint8Array, opts: { device: Device; externalFolder: string | null; threads?: number }): Promise<OpenedSession> {
   const base: ort.InferenceSession.SessionOptions = {
-    graphOptimizationLevel: (process.env.FT_OPT as 'all') ?? 'all',
+    graphOptimizationLevel: 'all',
     // Sequence lengths change from batch to batch: ORT's CPU arena fragments (measured: RSS 2.6 → 4.1 GB over two
     // steps of one model), while plain allocation returns to the baseline after each step and is no slower.
     enableCpuMemArena: false,

@@ -97,7 +97,9 @@ export class SentencePieceProcessor {
       const normal = p.type === PieceType.NORMAL || p.type === PieceType.USER_DEFINED || p.type === PieceType.UNUSED;
       const target = normal ? this.pieces : this.reserved;
       if (!target.has(key)) target.set(key, i);
-      if (normal) this.trie.add(bytes, i);
+      // Only the unigram lattice walks the trie (BPE looks merged pieces up by key): large BPE vocabularies
+      // such as Gemma's 256k pieces skip building it.
+      if (normal && model.modelType !== 'bpe') this.trie.add(bytes, i);
       if (p.type === PieceType.USER_DEFINED) (ud ??= new BytesTrie()).add(bytes, i);
       if (p.type === PieceType.UNKNOWN && unk < 0) unk = i;
       if (p.type === PieceType.NORMAL) {
@@ -164,10 +166,11 @@ export class SentencePieceProcessor {
         const ob = normToOrig[consumed];
         const oe = normToOrig[consumed + len];
         if (isUnk && this.model.byteFallback) {
+          // Every byte piece of the character points at that character (SentencePiece gives the surface to the
+          // last one only; for the editor each of them covers the character).
           for (let k = 0; k < len; k++) {
             const bid = this.byteIds[bytes[consumed + k]];
-            const last = k === len - 1;
-            out.push({ id: bid >= 0 ? bid : this.unkId, begin: ob, end: last ? oe : ob });
+            out.push({ id: bid >= 0 ? bid : this.unkId, begin: ob, end: oe });
           }
         } else if (prevUnk && isUnk) {
           out[out.length - 1].end = oe;

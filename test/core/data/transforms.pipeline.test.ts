@@ -57,3 +57,23 @@ test('tokenizer config errors name the component or the missing file', () => {
   assert.throws(() => createModelTokenizer({ _component_: 'torchtune.models.llama2.llama2_tokenizer', path: '/tmp/none/tokenizer.model' }, '/'), (e: unknown) => e instanceof TokenizerConfigError && e.message.includes('/tmp/none/tokenizer.model'));
   assert.throws(() => createModelTokenizer({ _component_: 'torchtune.models.llama2.llama2_tokenizer', path: 'shared/assets/torchtune/m.model', prompt_template: 'my.Template' }, sharedPath('..')), TokenizerConfigError);
 });
+
+test('alpaca: AlpacaToMessages prompt (input only when non-empty), output trained', () => {
+  const text = JSON.stringify([
+    { instruction: 'Add {input} numbers.', input: '2 and 3', output: '5' },
+    { instruction: 'Say hi.', input: '', output: 'Hi!' },
+  ]);
+  const nodes = parseTree(text)!.children!;
+  const enc = (t: string) => llama3.encode(t, { addBos: false, addEos: false });
+  const withInput = tokenizeSample(llama3, nodes[0], { kind: 'alpaca', column: '', trainOnInput: false, newSystemPrompt: null, text });
+  const noInput = tokenizeSample(llama3, nodes[1], { kind: 'alpaca', column: '', trainOnInput: true, newSystemPrompt: null, text });
+  if (!withInput.ok || !noInput.ok) assert.fail('alpaca sample failed');
+  assert.equal(
+    withInput.messages[0].content[0].text,
+    'Below is an instruction that describes a task, paired with an input that provides further context. Write a response that appropriately completes the request.\n\n### Instruction:\nAdd {input} numbers.\n\n### Input:\n2 and 3\n\n### Response:\n',
+  );
+  assert.equal(noInput.messages[0].content[0].text, 'Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n### Instruction:\nSay hi.\n\n### Response:\n');
+  const body = enc(withInput.messages[0].content[0].text.trim());
+  assert.ok(body.every((t, i) => withInput.sample.tokens[5 + i] === t), 'prompt tokens after the user header');
+  assert.deepEqual(noInput.messages.map((m) => m.masked), [false, false]);
+});

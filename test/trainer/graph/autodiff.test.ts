@@ -57,6 +57,12 @@ test('shape ops: Reshape, Transpose, Concat, Slice, Expand, Unsqueeze, Squeeze',
   await expectGrad('Squeeze', (a) => o.squeeze(a, [1]), [{ shape: [2, 1, 3] }]);
 });
 
+test('GatherElements and ReduceLogSumExp', async () => {
+  await expectGrad('GatherElements', (a, i) => o.gatherElements(a, i, 1), [{ shape: [3, 4] }, { shape: [3, 2], data: [0, 3, 1, 1, 2, 0], dtype: 'int64' }]);
+  await expectGrad('ReduceLogSumExp', (a) => o.reduceLogSumExp(a, [1]), [{ shape: [2, 5] }]);
+  await expectGrad('ReduceLogSumExp no keep', (a) => o.reduceLogSumExp(a, [0], false), [{ shape: [3, 2] }]);
+});
+
 test('Gather (embedding rows, repeated indices), Softmax, Where', async () => {
   await expectGrad('Gather', (w, i) => o.gather(w, i, 0), [{ shape: [5, 3] }, { shape: [2, 3], data: [0, 4, 4, 2, 0, 1], dtype: 'int64' }]);
   await expectGrad('Softmax', (a) => o.softmax(a, -1), [{ shape: [2, 5] }]);

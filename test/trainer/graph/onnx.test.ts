@@ -15,8 +15,9 @@ test('emits a standard opset-18 model: external weights by offset/length, symbol
   const m = onnx.ModelProto.decode(emitModel(g));
   assert.equal(Number(m.irVersion), 8);
   assert.deepEqual(m.opsetImport.map((i) => [i.domain, Number(i.version)]), [['', 18]]);
-  assert.deepEqual(m.graph!.node.map((n) => n.opType), ['Cast', 'Gemm']);
-  const init = m.graph!.initializer.find((i) => i.name === 'model.w')!;
+  const graph = m.graph as onnx.GraphProto;
+  assert.deepEqual(graph.node.map((n) => n.opType), ['Cast', 'Gemm']);
+  const init = graph.initializer.find((i) => i.name === 'model.w') as onnx.TensorProto;
   assert.equal(init.dataLocation, onnx.TensorProto.DataLocation.EXTERNAL);
   assert.equal(init.dataType, onnx.TensorProto.DataType.BFLOAT16);
   assert.deepEqual(Object.fromEntries(init.externalData.map((e) => [e.key, e.value])), {
@@ -24,6 +25,6 @@ test('emits a standard opset-18 model: external weights by offset/length, symbol
     offset: '1234',
     length: '24',
   });
-  assert.equal(m.graph!.input[0]!.type!.tensorType!.shape!.dim[0]!.dimParam, 'batch');
-  assert.equal(m.graph!.output[0]!.name, 'y');
+  assert.equal(graph.input[0]?.type?.tensorType?.shape?.dim?.[0]?.dimParam, 'batch');
+  assert.equal(graph.output[0]?.name, 'y');
 });

@@ -29,6 +29,7 @@ export interface RefResult {
   loss_sum_after?: number;
   seconds_per_step?: number;
   threads?: number;
+  torch?: string;
 }
 
 export function runReference(

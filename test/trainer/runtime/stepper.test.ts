@@ -133,3 +133,16 @@ test('bad inputs get clear errors', async () => {
   await assert.rejects(stepper.step({ ...batch, seqLen: 5 }), /must both hold batchSize\*seqLen = 5 values/);
   await stepper.dispose();
 });
+
+test('a micro-batch with no trained token gives loss 0, 0 tokens and zero gradients', async () => {
+  const dir = tmp();
+  const m = tinyModel({ numLayers: 1 });
+  const ck = writeTinyCheckpoint(dir, m);
+  const stepper = await createStepper({ spec: spec(m, fullLora()), weights: (n) => ck.locations.get(n), initialLora: randomAdapter(m, fullLora()), device: 'cpu' });
+  const batch = randomBatch(m, 2, 5);
+  const r = await stepper.step({ ...batch, labels: new Int32Array(10).fill(-100) });
+  assert.equal(r.numTokens, 0);
+  assert.equal(r.lossSum, 0);
+  for (const g of r.grads.values()) assert.ok(g.every((v) => v === 0));
+  await stepper.dispose();
+});

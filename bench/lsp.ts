@@ -1,0 +1,140 @@
+/**
+ * Language-server latency on a 200 MB JSONL (generated from the chat corpus into a temp dir), over stdio as an
+ * editor drives it: hover p95 (target ≤ 30 ms) and completion p95 (target ≤ 16 ms) on samples read from disk,
+ * the same while whole-file validation runs in the background, time to first diagnostics (open document and
+ * the 200 MB file), whole-file validation time, and the server's memory.
+ *
+ *   npm run bench:lsp [-- --mb 200 --n 300]
+ */
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sharedPath } from '../test/shared';
+import { LspTestClient, fileUri } from '../test/server/lspClient';
+
+function arg(name: string, dflt: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
+}
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+}
+
+function summary(name: string, xs: number[]): string {
+  return `${name}: n=${xs.length} p50=${pct(xs, 50).toFixed(2)} ms p95=${pct(xs, 95).toFixed(2)} ms max=${Math.max(...xs).toFixed(2)} ms`;
+}
+
+function rssMb(pid: number): { rss: number; peak: number } {
+  const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k: string): number => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(s)?.[1] ?? 0) / 1024;
+  return { rss: kb('VmRSS'), peak: kb('VmHWM') };
+}
+
+async function writeBigJsonl(path: string, targetBytes: number): Promise<number> {
+  // Valid OpenAI-style samples from the corpus, plus an invalid one every 10 000 samples.
+  const lines = readFileSync(sharedPath('corpus', 'chat', 'mixed_openai.jsonl'), 'utf8').split('\n').filter((l) => l.trim());
+  const bad = '{"messages": [{"role": "user", "content": "a lone question"}]}';
+  const out = createWriteStream(path);
+  let bytes = 0;
+  let n = 0;
+  while (bytes < targetBytes) {
+    const l = (n % 10000 === 9999 ? bad : lines[n % lines.length]) + '\n';
+    bytes += Buffer.byteLength(l);
+    n++;
+    if (!out.write(l)) await new Promise((r) => out.once('drain', r));
+  }
+  await new Promise((r) => out.end(r));
+  return n;
+}
+
+async function main(): Promise<void> {
+  const mb = arg('mb', 200);
+  const n = arg('n', 300);
+  const dir = mkdtempSync(join(tmpdir(), 'ftune-bench-lsp-'));
+  try {
+    const big = join(dir, 'big.jsonl');
+    let t = performance.now();
+    const samples = await writeBigJsonl(big, mb * 1e6);
+    console.log(`generated ${big}: ${(statSync(big).size / 1e6).toFixed(0)} MB, ${samples} samples in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    writeFileSync(
+      join(dir, 'train.yaml'),
+      `tokenizer:\n  _component_: torchtune.models.llama3.llama3_tokenizer\n  path: ${sharedPath('assets', 'llama3', 'tokenizer.model')}\n  max_seq_len: 2048\ndataset:\n  _component_: torchtune.datasets.chat_dataset\n  source: json\n  data_files: big.jsonl\n  conversation_column: messages\n  conversation_style: openai\n`,
+    );
+    const { client } = await LspTestClient.start({ rootPath: dir });
+    const pid = client.proc.pid!;
+    const uri = fileUri(big);
+    const lineTexts = readFileSync(sharedPath('corpus', 'chat', 'mixed_openai.jsonl'), 'utf8').split('\n');
+
+    // First request on the file: indexes 200 MB (once), loads the tokenizer.
+    t = performance.now();
+    await client.hover(uri, { line: 0, character: 30 });
+    console.log(`first hover (index ${mb} MB + load tokenizer): ${(performance.now() - t).toFixed(0)} ms`);
+
+    const rand = (k: number): number => (Math.imul(k + 1, 2654435761) >>> 0) % samples;
+    const hover: number[] = [];
+    for (let k = 0; k < n; k++) {
+      const line = rand(k);
+      t = performance.now();
+      const h = await client.hover(uri, { line, character: 40 });
+      hover.push(performance.now() - t);
+      if (!h) throw new Error(`no hover at line ${line}`);
+    }
+    console.log(summary('hover (idle)', hover));
+    const completion: number[] = [];
+    for (let k = 0; k < n; k++) {
+      const line = rand(k + 7919);
+      const text = lineTexts[line % (lineTexts.length - 1)] ?? '';
+      const character = Math.max(0, text.indexOf('"role": "') + 9);
+      t = performance.now();
+      await client.completion(uri, { line, character });
+      completion.push(performance.now() - t);
+    }
+    console.log(summary('completion (idle)', completion));
+
+    // Whole-file validation in the background (as when the user opens the file): latency meanwhile.
+    const progressBefore = client.progress.length;
+    t = performance.now();
+    const validationStart = t;
+    await client.conn.sendNotification('finetune/datasetOpened', { uri });
+    const first = client.waitDiagnostics(uri, (d) => d.length > 0, 600000).then(() => performance.now() - validationStart);
+    const hoverBusy: number[] = [];
+    const compBusy: number[] = [];
+    for (let k = 0; k < n; k++) {
+      const line = rand(k + 104729);
+      let s = performance.now();
+      await client.hover(uri, { line, character: 40 });
+      hoverBusy.push(performance.now() - s);
+      s = performance.now();
+      await client.completion(uri, { line, character: 20 });
+      compBusy.push(performance.now() - s);
+    }
+    console.log(summary('hover (during validation)', hoverBusy));
+    console.log(summary('completion (during validation)', compBusy));
+    console.log(`time to first diagnostics (${mb} MB file, partial results): ${(await first).toFixed(0)} ms`);
+    const expected = Math.floor(samples / 10000);
+    const all = await client.waitDiagnostics(uri, (d) => d.filter((x) => x.severity === 1).length >= expected, 900000);
+    const total = performance.now() - validationStart;
+    console.log(`whole-file validation: ${(total / 1000).toFixed(1)} s (${(mb / (total / 1000)).toFixed(1)} MB/s), ${all.length} diagnostics, ${client.progress.length - progressBefore} progress notifications`);
+    const mem = rssMb(pid);
+    console.log(`server memory: rss ${mem.rss.toFixed(0)} MB, peak ${mem.peak.toFixed(0)} MB`);
+
+    // Time to first diagnostics for an open document (typical editing case: a 1 MB dataset).
+    const small = join(dir, 'small.jsonl');
+    const smallText = readFileSync(big, 'utf8').slice(0, 1_000_000).replace(/[^\n]*$/, '');
+    writeFileSync(small, smallText);
+    t = performance.now();
+    await client.open(fileUri(small), smallText, 'jsonl');
+    await client.waitDiagnostics(fileUri(small), () => true, 60000);
+    console.log(`time to first diagnostics (open 1 MB document, incl. 250 ms debounce): ${(performance.now() - t).toFixed(0)} ms`);
+    await client.stop();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,60 @@
+/**
+ * One training session from a config file, with signal handling and JSON-line events: shared by `ftune run` and
+ * the trainer child process (trainer/worker.ts). The first SIGINT/SIGTERM saves a `stop` checkpoint and ends
+ * cleanly; a second exits at once.
+ */
+import type { TrainingEvent } from './events';
+import { trainFromConfigFile } from './recipe/fromConfig';
+import { installStopHandlers } from './recipe/session';
+import type { LoopResult } from './recipe/loop';
+
+/** The message only: every error on this path names its file/key/tensor; FTUNE_DEBUG=1 adds the stack trace. */
+export function describeError(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+export interface TrainCall {
+  configPath: string;
+  overrides: string[];
+  recipe?: string;
+  emit: (e: TrainingEvent) => void;
+}
+
+/** Runs a session with signal handling; never throws: failures become an `error` and an `end` event. */
+export async function runTraining(call: TrainCall): Promise<LoopResult> {
+  const control = { stopRequested: false };
+  const time = () => Date.now() / 1000;
+  const remove = installStopHandlers(control, (signal) =>
+    call.emit({ type: 'log', time: time(), level: 'info', message: `${signal}: saving a checkpoint at the end of this step, then stopping (send it again to quit at once)` }),
+  );
+  try {
+    return await trainFromConfigFile(call.configPath, { overrides: call.overrides, recipe: call.recipe, emit: call.emit, control });
+  } catch (e) {
+    const message = describeError(e);
+    if (e instanceof Error && process.env.FTUNE_DEBUG) process.stderr.write(`${e.stack}\n`);
+    call.emit({ type: 'error', time: time(), message });
+    call.emit({ type: 'end', time: time(), status: 'failed', step: 0 });
+    return { status: 'failed', step: 0, message };
+  } finally {
+    remove();
+  }
+}
+
+export function jsonLineEmitter(out: NodeJS.WritableStream = process.stdout): (e: TrainingEvent) => void {
+  return (e) => {
+    out.write(JSON.stringify(e) + '\n');
+  };
+}
+
+/** argv: <config> [key=value ...] [--recipe NAME] */
+export function parseWorkerArgs(argv: string[]): { configPath: string; overrides: string[]; recipe?: string } | string {
+  const rest: string[] = [];
+  let recipe: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--recipe') recipe = argv[++i];
+    else if (argv[i] === '--events') continue;
+    else rest.push(argv[i]);
+  }
+  if (!rest.length) return 'usage: trainer <config.yaml> [key=value ...] [--recipe NAME]';
+  return { configPath: rest[0], overrides: rest.slice(1), recipe };
+}
