@@ -1,7 +1,6 @@
 // `npm run demo`: creates the tiny demo model (.demo/model, once), validates the example config and dataset,
 // previews how one sample is tokenized and masked, then LoRA-trains on examples/data/chat.jsonl on CPU
 // (about a minute; the loss falls, the adapter lands in .demo/output/epoch_*/adapter_model.safetensors).
-// The overrides raise the learning rate so a randomly initialized tiny model visibly learns in a few epochs.
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,5 +22,5 @@ function step(title, cmd, args) {
 step('demo model', process.execPath, ['--import', 'tsx', 'scripts/demo-model.ts']);
 step('validate the config', process.execPath, [...ftune, 'validate', config]);
 step('token preview of one sample', process.execPath, [...ftune, 'tokenize', config, '--format', 'text', '--limit', '1']);
-step('LoRA fine-tune on CPU', process.execPath, [...ftune, 'run', config, 'epochs=5', 'optimizer.lr=2e-2', 'lr_scheduler.num_warmup_steps=5', ...process.argv.slice(2)]);
+step('LoRA fine-tune on CPU', process.execPath, [...ftune, 'run', config, ...process.argv.slice(2)]);
 process.stdout.write(`\nadapter: ${join('.demo', 'output', 'epoch_4', 'adapter_model.safetensors')} (PEFT), metrics: .demo/output/logs/metrics.jsonl\n`);
