@@ -7,7 +7,7 @@ import { matmulFlops } from '../trainer/graph/flops';
 import type { Graph } from '../trainer/graph/ir';
 import * as o from '../trainer/graph/ops';
 import { specFromModelComponent } from '../trainer/models/catalog';
-import { buildTrainingGraph } from '../trainer/models/decoder';
+import { buildTrainingGraph, outputChunkSizes } from '../trainer/models/decoder';
 import { minimumStepFlops } from '../trainer/models/flops';
 import type { TrainingSpec } from '../trainer/models/spec';
 
@@ -16,7 +16,7 @@ const bind = (g: Graph, name: string, shape: number[]) => o.cast(g.initializer(n
 function report(label: string, spec: TrainingSpec, batch: number, seq: number): void {
   const t = buildTrainingGraph(spec, bind, { withGrads: true });
   const tokens = batch * seq;
-  const graph = matmulFlops(t.graph, { batch, seq, tokens, '(rows)': tokens, scored: tokens });
+  const graph = matmulFlops(t.graph, { batch, seq, tokens, '(rows)': tokens, scored: tokens, ...outputChunkSizes(tokens) });
   const min = minimumStepFlops(spec, batch, seq);
   const paramFloats = t.params.reduce((a, p) => a + p.shape.reduce((x, y) => x * y, 1), 0);
   const toDevice = 2 * 4 * tokens + 4 * paramFloats; // tokens + targets (int32) + trainable values

@@ -43,9 +43,9 @@ async function writeBigJsonl(path: string, targetBytes: number): Promise<number>
     const l = (n % 10000 === 9999 ? bad : lines[n % lines.length]) + '\n';
     bytes += Buffer.byteLength(l);
     n++;
-    if (!out.write(l)) await new Promise((r) => out.once('drain', r));
+    if (!out.write(l)) await new Promise<void>((r) => out.once('drain', () => r()));
   }
-  await new Promise((r) => out.end(r));
+  await new Promise<void>((r) => out.end(() => r()));
   return n;
 }
 
@@ -128,6 +128,30 @@ async function main(): Promise<void> {
     await client.open(fileUri(small), smallText, 'jsonl');
     await client.waitDiagnostics(fileUri(small), () => true, 60000);
     console.log(`time to first diagnostics (open 1 MB document, incl. 250 ms debounce): ${(performance.now() - t).toFixed(0)} ms`);
+
+    // Recipe configs: diagnostics after an edit, hover and completion latency.
+    const cfgPath = sharedPath('corpus', 'torchtune-configs', 'llama3_2', '1B_lora_single_device.yaml');
+    const cfgText = readFileSync(cfgPath, 'utf8');
+    const cfgUri = fileUri(cfgPath);
+    t = performance.now();
+    await client.open(cfgUri, cfgText);
+    await client.waitDiagnostics(cfgUri);
+    console.log(`time to first diagnostics (torchtune config, incl. 100 ms debounce): ${(performance.now() - t).toFixed(0)} ms`);
+    const cfgLines = cfgText.split('\n');
+    const cfgHover: number[] = [];
+    const cfgComp: number[] = [];
+    for (let k = 0; k < n; k++) {
+      const line = rand(k) % cfgLines.length;
+      const character = Math.max(0, cfgLines[line].search(/\S/)) + 1;
+      let s = performance.now();
+      await client.hover(cfgUri, { line, character });
+      cfgHover.push(performance.now() - s);
+      s = performance.now();
+      await client.completion(cfgUri, { line, character: cfgLines[line].length });
+      cfgComp.push(performance.now() - s);
+    }
+    console.log(summary('config hover', cfgHover));
+    console.log(summary('config completion', cfgComp));
     await client.stop();
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -130,6 +130,7 @@ class TokenPreviewPanel {
 }
 
 let current: TokenPreviewPanel | undefined;
+let followTimer: ReturnType<typeof setTimeout> | undefined;
 
 export function register(context: vscode.ExtensionContext, getClient: () => LanguageClient | undefined): void {
   const media = vscode.Uri.joinPath(context.extensionUri, 'media', 'tokenPreview');
@@ -153,11 +154,14 @@ export function register(context: vscode.ExtensionContext, getClient: () => Lang
       }
       await current.show(editor.document.uri, editor.selection.active);
     }),
-    // Follow the cursor while the preview is open.
+    // Follow the cursor while the preview is open (debounced: arrow keys fire many selection events).
     vscode.window.onDidChangeTextEditorSelection((e) => {
       if (!current || e.textEditor.document.uri.scheme !== 'file') return;
       if (!/\.jsonl?$/i.test(e.textEditor.document.uri.fsPath)) return;
-      void current.show(e.textEditor.document.uri, e.selections[0].active);
+      const uri = e.textEditor.document.uri;
+      const pos = e.selections[0].active;
+      clearTimeout(followTimer);
+      followTimer = setTimeout(() => void current?.show(uri, pos), 150);
     }),
   );
 }

@@ -1,7 +1,7 @@
 /** textDocument/completion: configs (keys, components, values, paths) and datasets (turn keys, roles). */
 import type { CompletionItem } from 'vscode-languageserver/node';
 import { LineIndex } from '../core/text';
-import { type ServerContext, kindOf, uriToPath } from './context';
+import { type ServerContext, kindOf, markInteractive, uriToPath } from './context';
 import { configAnalysis } from './configs';
 import { configCompletion } from './configCompletion';
 import { datasetCompletion } from './datasetCompletion';
@@ -10,6 +10,7 @@ import { getView, offsetInSample, sampleAt, sampleText } from './datasetView';
 
 export function register(ctx: ServerContext): void {
   ctx.connection.onCompletion((params): CompletionItem[] => {
+    markInteractive(ctx);
     const uri = params.textDocument.uri;
     const doc = ctx.documents.get(uri);
     const kind = kindOf(ctx, uri, doc?.getText());

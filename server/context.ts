@@ -18,10 +18,17 @@ export interface ServerContext {
   roots: string[];
   /** Whether the client accepts server-initiated $/progress. */
   workDoneProgress: boolean;
+  /** When the last interactive request (hover, completion, …) arrived: background work gives way to it. */
+  lastInteractive: number;
+}
+
+/** Called by interactive handlers: background validation pauses while the user is hovering/typing. */
+export function markInteractive(ctx: ServerContext): void {
+  ctx.lastInteractive = performance.now();
 }
 
 export function newContext(connection: Connection, documents: TextDocuments<TextDocument>): ServerContext {
-  return { connection, documents, settings: { ...DEFAULT_SETTINGS }, roots: [], workDoneProgress: false };
+  return { connection, documents, settings: { ...DEFAULT_SETTINGS }, roots: [], workDoneProgress: false, lastInteractive: 0 };
 }
 
 export function uriToPath(uri: string): string | undefined {

@@ -15,7 +15,7 @@ import { invalidateWorkspaceConfigs } from './workspaceConfigs';
 const CONFIG_DELAY_MS = 100;
 const DATASET_DELAY_MS = 250;
 /** Work between yields: short enough that hover/completion requests wait at most about this long. */
-const SLICE_MS = 8;
+const SLICE_MS = 5;
 const PARTIAL_PUBLISH_MS = 1000;
 
 const timers = new Map<string, NodeJS.Timeout>();
@@ -23,7 +23,14 @@ const generation = new Map<string, number>();
 /** Files validated from disk because the editor shows them without syncing them (over 50 MB). */
 const diskWatched = new Set<string>();
 
-const yieldNow = (): Promise<void> => new Promise((r) => setImmediate(r));
+/** Interactive requests within this window make background validation wait (they must answer in milliseconds). */
+const GIVE_WAY_MS = 40;
+
+/** Lets queued requests run: a timer (not setImmediate) so the loop polls stdin and jsonrpc dispatches first. */
+async function yieldTo(ctx: ServerContext): Promise<void> {
+  await new Promise((r) => setTimeout(r, 0));
+  while (performance.now() - ctx.lastInteractive < GIVE_WAY_MS) await new Promise((r) => setTimeout(r, GIVE_WAY_MS / 2));
+}
 
 function publishConfig(ctx: ServerContext, uri: string): void {
   const a = configAnalysis(ctx, uri);
@@ -66,7 +73,7 @@ async function validateDataset(ctx: ServerContext, uri: string, gen: number): Pr
   try {
     for (let i = 0; i < count; i++) {
       if (Date.now() - sliceStart > SLICE_MS) {
-        await yieldNow();
+        await yieldTo(ctx);
         if (generation.get(uri) !== gen) return;
         sliceStart = Date.now();
         if (big && Date.now() - lastPublish > PARTIAL_PUBLISH_MS) {

@@ -6,7 +6,7 @@
 import { MarkupKind, type Hover } from 'vscode-languageserver/node';
 import { nodeAt, getNode, deref } from '../core/config';
 import type { ServerContext } from './context';
-import { kindOf } from './context';
+import { kindOf, markInteractive } from './context';
 import { toLspRange } from './convert';
 import { configAnalysis } from './configs';
 import { componentMarkdown, componentNamed, paramLine, recipeInfo, recipeKeyMarkdown } from './configInfo';
@@ -68,6 +68,7 @@ export function datasetHover(ctx: ServerContext, view: DatasetView, line: number
   const a = samplePreview(text, f);
   const head = [`**Sample ${i + 1}** of ${view.source.index.count}`];
   const body: string[] = [];
+  if (f.slice && (i < f.slice[0] || i >= f.slice[1])) body.push(`⚠️ Outside the config's split (samples ${f.slice[0] + 1}–${f.slice[1]}): torchtune does not train on this sample.`);
   if (a.problems.length > 0) body.push(...a.problems.map((p) => `${p.severity === 'error' ? '❌' : '⚠️'} ${p.message}`));
   if (!f.reader) body.push('The format of this file is not known, so its samples cannot be tokenized.');
   else if (!f.tokenizer) body.push(`No tokenizer: ${f.tokenizerProblem ?? 'unavailable'}.`);
@@ -80,7 +81,8 @@ export function datasetHover(ctx: ServerContext, view: DatasetView, line: number
     const m = messageAt(a.messages, offset);
     let from = 0;
     let to = total;
-    if (m >= 0) {
+    // A message may have no tokens of its own (empty text): then show the whole sample.
+    if (m >= 0 && tokens.some((t) => t.message === m)) {
       from = tokens.findIndex((t) => t.message === m);
       let last = from;
       for (let k = from; k < total; k++) if (tokens[k].message === m) last = k;
@@ -103,6 +105,7 @@ export function datasetHover(ctx: ServerContext, view: DatasetView, line: number
 
 export function register(ctx: ServerContext): void {
   ctx.connection.onHover((params): Hover | null => {
+    markInteractive(ctx);
     const uri = params.textDocument.uri;
     const doc = ctx.documents.get(uri);
     const kind = kindOf(ctx, uri, doc?.getText());

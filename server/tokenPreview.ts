@@ -3,7 +3,7 @@
  * Token Preview webview. Template, train_on_input and max_seq_len can be overridden to compare.
  */
 import { TEMPLATE_COMPONENTS } from '../core/templates';
-import type { ServerContext } from './context';
+import { type ServerContext, markInteractive } from './context';
 import { samplePreview } from './datasetAnalysis';
 import type { InForce } from './datasetContext';
 import { inForceCached } from './datasetContextCache';
@@ -64,5 +64,8 @@ export function tokenPreview(ctx: ServerContext, p: TokenPreviewParams): TokenPr
 }
 
 export function register(ctx: ServerContext): void {
-  ctx.connection.onRequest(TOKEN_PREVIEW_REQUEST, (p: unknown) => (validParams(p) ? tokenPreview(ctx, p) : null));
+  ctx.connection.onRequest(TOKEN_PREVIEW_REQUEST, (p: unknown) => {
+    markInteractive(ctx);
+    return validParams(p) ? tokenPreview(ctx, p) : null;
+  });
 }

@@ -6,7 +6,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { resolveConfig } from '../core/config';
 import { type ResolvedDatasets, resolveDatasetSpec } from '../core/data/spec';
-import { type ServerContext, pathToUri, uriToPath } from './context';
+import { type ServerContext, uriToPath } from './context';
 
 export interface WorkspaceConfig {
   path: string;
@@ -104,4 +104,3 @@ export function configsFor(ctx: ServerContext, datasetPath: string): { config: W
   return out;
 }
 
-export { pathToUri };

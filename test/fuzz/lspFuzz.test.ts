@@ -6,7 +6,7 @@
  * explore further.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Position } from 'vscode-languageserver-protocol';
@@ -16,6 +16,7 @@ import { LspTestClient, fileUri } from '../server/lspClient';
 const SEED = Number(process.env.FTUNE_FUZZ_SEED ?? 20261126);
 const COUNT = Number(process.env.FTUNE_FUZZ_COUNT ?? 1200);
 const BATCH = 40;
+const OUT = join(__dirname, '..', '..', 'test-results', 'fuzz');
 const REQUEST_TIMEOUT_MS = 10000;
 
 /** mulberry32: small, seeded, good enough to pick mutations. */
@@ -116,7 +117,11 @@ describe('language server fuzzing', () => {
           await withTimeout(client.request('textDocument/semanticTokens/full', td), `semanticTokens ${ctx}`);
           await withTimeout(client.request('finetune/tokenPreview', { uri: d.uri, position: pos }), `tokenPreview ${ctx}`);
         } catch (e) {
-          failures.push(`${ctx}: ${e instanceof Error ? e.message : String(e)}\n--- input ---\n${d.text.slice(0, 400)}`);
+          // The whole input goes to test-results/fuzz/ to reproduce it.
+          const saved = join(OUT, d.uri.slice(d.uri.lastIndexOf('/') + 1));
+          mkdirSync(OUT, { recursive: true });
+          writeFileSync(saved, d.text);
+          failures.push(`${ctx}: ${e instanceof Error ? e.message : String(e)}\n--- input (${saved}) ---\n${d.text.slice(0, 400)}`);
         }
         if (client.proc.exitCode !== null) assert.fail(`server exited (${client.proc.exitCode}) on ${ctx}\n${client.stderr}`);
       }

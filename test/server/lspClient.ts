@@ -18,6 +18,13 @@ import type {
 
 export const REPO = resolve(__dirname, '..', '..');
 
+/** A published diagnostic with its message as text (LSP 3.18 also allows markup; this server sends text). */
+export type Diag = Omit<Diagnostic, 'message'> & { message: string };
+
+function plain(d: Diagnostic): Diag {
+  return { ...d, message: typeof d.message === 'string' ? d.message : d.message.value };
+}
+
 export function fileUri(path: string): string {
   return pathToFileURL(path).href;
 }
@@ -30,9 +37,9 @@ export interface StartOptions {
 }
 
 export class LspTestClient {
-  readonly diagnostics = new Map<string, Diagnostic[]>();
+  readonly diagnostics = new Map<string, Diag[]>();
   readonly progress: unknown[] = [];
-  private waiters: { uri: string; pred: (d: Diagnostic[]) => boolean; resolve: (d: Diagnostic[]) => void }[] = [];
+  private waiters: { uri: string; pred: (d: Diag[]) => boolean; resolve: (d: Diag[]) => void }[] = [];
   private versions = new Map<string, number>();
   stderr = '';
 
@@ -78,10 +85,11 @@ export class LspTestClient {
   }
 
   private onDiagnostics(p: PublishDiagnosticsParams): void {
-    this.diagnostics.set(p.uri, p.diagnostics);
+    const ds = p.diagnostics.map(plain);
+    this.diagnostics.set(p.uri, ds);
     this.waiters = this.waiters.filter((w) => {
-      if (w.uri === p.uri && w.pred(p.diagnostics)) {
-        w.resolve(p.diagnostics);
+      if (w.uri === p.uri && w.pred(ds)) {
+        w.resolve(ds);
         return false;
       }
       return true;
@@ -89,7 +97,7 @@ export class LspTestClient {
   }
 
   /** Resolves with the first published diagnostics for `uri` that satisfy `pred` (including ones already received). */
-  waitDiagnostics(uri: string, pred: (d: Diagnostic[]) => boolean = () => true, timeoutMs = 20000): Promise<Diagnostic[]> {
+  waitDiagnostics(uri: string, pred: (d: Diag[]) => boolean = () => true, timeoutMs = 20000): Promise<Diag[]> {
     const have = this.diagnostics.get(uri);
     if (have && pred(have)) return Promise.resolve(have);
     return new Promise((resolvePromise, reject) => {

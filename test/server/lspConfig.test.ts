@@ -192,3 +192,24 @@ describe('ftune lsp --stdio', () => {
     }
   });
 });
+
+describe('finetune.configGlobs and file paths', () => {
+  it('checks YAML matched by finetune.configGlobs even without _component_, and completes file paths', async () => {
+    const { client } = await LspTestClient.start({ rootPath: CONFIGS, initializationOptions: { configGlobs: ['recipes/*.yaml'] } });
+    try {
+      const uri = fileUri(join(CONFIGS, 'recipes', 'base.yaml'));
+      const text = 'epochs: [1\n';
+      await client.open(uri, text);
+      const ds = await client.waitDiagnostics(uri, (d) => d.length > 0);
+      assert.ok(ds.some((d) => /YAML syntax error/.test(d.message)), JSON.stringify(ds));
+      // A path value completes from the folder it names, relative to the config.
+      const cfgUri = fileUri(join(CONFIGS, 'llama3_2', 'paths.yaml'));
+      const cfg = 'tokenizer:\n  _component_: torchtune.models.llama3.llama3_tokenizer\n  path: ../llama3_2/1B_l';
+      await client.open(cfgUri, cfg);
+      const items = await client.completion(cfgUri, { line: 2, character: cfg.split('\n')[2].length });
+      assert.ok(items.some((i) => i.label === '1B_lora_single_device.yaml'), items.map((i) => i.label).join(' '));
+    } finally {
+      await client.stop();
+    }
+  });
+});

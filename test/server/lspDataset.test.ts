@@ -44,7 +44,7 @@ function textAt(text: string, r: Diagnostic['range']): string {
   return text.slice(off(r.start), off(r.end));
 }
 
-function configFor(dataFile: string, style: 'sharegpt' | 'openai', column: string, maxSeqLen: number | null = 2048): string {
+function configFor(dataFile: string, style: 'sharegpt' | 'openai', column: string, maxSeqLen: number | null = 2048, split = 'train'): string {
   return `# A workspace config that reads the shared corpus file.
 tokenizer:
   _component_: torchtune.models.llama3.llama3_tokenizer
@@ -56,6 +56,7 @@ dataset:
   data_files: ${dataFile}
   conversation_column: ${column}
   conversation_style: ${style}
+  split: ${split}
 `;
 }
 
@@ -67,7 +68,7 @@ describe('language server: chat datasets', () => {
     ws = mkdtempSync(join(tmpdir(), 'ftune-lsp-'));
     writeFileSync(join(ws, 'bad.yaml'), configFor(join(CHAT, 'bad_sharegpt.jsonl'), 'sharegpt', 'conversations'));
     writeFileSync(join(ws, 'openai.yaml'), configFor(join(CHAT, 'mixed_openai.jsonl'), 'openai', 'messages'));
-    writeFileSync(join(ws, 'edge.yaml'), configFor(join(CHAT, 'edge_sharegpt.jsonl'), 'sharegpt', 'conversations', 24));
+    writeFileSync(join(ws, 'edge.yaml'), configFor(join(CHAT, 'edge_sharegpt.jsonl'), 'sharegpt', 'conversations', 24, 'train[:2]'));
     ({ client } = await LspTestClient.start({ rootPath: ws, initializationOptions: { defaultTokenizer: TOKENIZER } }));
   });
   after(async () => {
@@ -192,6 +193,9 @@ describe('language server: chat datasets', () => {
     await client.open(uri, text, 'jsonl');
     const ds = await client.waitDiagnostics(uri, (d) => d.length > 0);
     assert.ok(ds.some((d) => /max_seq_len|truncat/i.test(d.message)), JSON.stringify(ds.map((d) => d.message)));
+    // The config's split (train[:2]) leaves the later samples out of training: the hover says so.
+    assert.doesNotMatch(hoverText(await client.hover(uri, { line: 1, character: 30 })), /Outside the config's split/);
+    assert.match(hoverText(await client.hover(uri, { line: 4, character: 30 })), /Outside the config's split \(samples 1–2\)/);
     await client.close(uri);
   });
 

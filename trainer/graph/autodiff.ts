@@ -198,7 +198,8 @@ const RULES: Record<string, Rule> = {
     return [ga, gb];
   },
   Gemm: (node, gy, needs) => {
-    const [a, b] = node.inputs;
+    const [a, b, c] = node.inputs;
+    const beta = intAttr(node, 'beta', 1);
     const alpha = intAttr(node, 'alpha', 1);
     const tA = intAttr(node, 'transA', 0) === 1;
     const tB = intAttr(node, 'transB', 0) === 1;
@@ -214,13 +215,10 @@ const RULES: Record<string, Rule> = {
         ? o.gemm(a!, gy, { transA: !tA, alpha })
         : o.gemm(gy, a!, { transA: true, transB: tA, alpha });
     }
-    return [ga, gb];
+    const gc = c && needs(2) ? sumTo(beta === 1 ? gy : o.mul(gy, beta), c.shape) : null;
+    return [ga, gb, gc];
   },
 };
-
-export function hasGradientRule(op: string): boolean {
-  return op in RULES || NON_DIFFERENTIABLE.has(op);
-}
 
 /**
  * Appends the backward pass of `loss` (seeded with 1) to the graph and returns d loss / d t for each `wrt` tensor
@@ -238,9 +236,22 @@ export function backward(loss: Tensor, wrt: readonly Tensor[]): Map<Tensor, Tens
     }
   }
   const grads = new Map<number, Tensor>();
+  let ruleStart = 0;
   const accumulate = (t: Tensor, gt: Tensor): void => {
     const prev = grads.get(t.id);
-    grads.set(t.id, prev ? o.add(prev, gt) : gt);
+    if (!prev) {
+      grads.set(t.id, gt);
+      return;
+    }
+    // A contribution that is a fresh 2-input Gemm absorbs the running sum as its C input (one pass, no Add).
+    const k = g.nodes.findLastIndex((n) => n.outputs[0] === gt);
+    const node = k >= ruleStart ? g.nodes[k] : undefined;
+    if (node && node.op === 'Gemm' && node.inputs.length === 2 && prev.shape.length === 2 && prev.shape.every((d, i) => d === gt.shape[i])) {
+      node.inputs.push(prev);
+      grads.set(t.id, gt);
+      return;
+    }
+    grads.set(t.id, o.add(prev, gt));
   };
   if (requires.has(loss.id)) accumulate(loss, o.expandLike(o.scalar(g, loss.dtype, 1), loss));
 
@@ -252,6 +263,7 @@ export function backward(loss: Tensor, wrt: readonly Tensor[]): Map<Tensor, Tens
     if (node.custom) {
       const { wrt: targets, grad } = node.custom;
       if (!targets.some((t) => requires.has(t.id))) continue;
+      ruleStart = g.nodes.length;
       grad(gy).forEach((gi, i) => {
         const t = targets[i]!;
         if (requires.has(t.id) && isFloat(t.dtype)) accumulate(t, gi);
@@ -265,6 +277,7 @@ export function backward(loss: Tensor, wrt: readonly Tensor[]): Map<Tensor, Tens
       return !!t && requires.has(t.id) && isFloat(t.dtype);
     };
     if (!node.inputs.some((_, i) => needs(i))) continue;
+    ruleStart = g.nodes.length;
     const gin = rule(node, gy, needs);
     gin.forEach((gi, i) => {
       const t = node.inputs[i];

@@ -14,10 +14,6 @@ function normAxis(axis: number, rank: number): number {
   return a;
 }
 
-export function dimsEqual(a: Dim, b: Dim): boolean {
-  return a === b;
-}
-
 export function broadcastShapes(op: string, ...shapes: (readonly Dim[])[]): Dim[] {
   const rank = Math.max(...shapes.map((s) => s.length));
   const out: Dim[] = [];
@@ -195,15 +191,6 @@ export function slice(x: Tensor, axis: number, start: number, end: number): Tens
   return g.addNode('Slice', [x, ...ins], [{ dtype: x.dtype, shape }])[0]!;
 }
 
-/** Slice [0, size of `sym`) along an axis (e.g. the first S rows of a RoPE table). */
-export function sliceToSymbol(x: Tensor, axis: number, sym: string): Tensor {
-  const g = x.graph;
-  const a = normAxis(axis, x.rank);
-  const shape = x.shape.map((d, i) => (i === a ? sym : d));
-  const ins = [constant(g, 'int64', [1], [0]), symbolSize(g, sym), constant(g, 'int64', [1], [a])];
-  return g.addNode('Slice', [x, ...ins], [{ dtype: x.dtype, shape }])[0]!;
-}
-
 export function pad(x: Tensor, pads: number[]): Tensor {
   const g = x.graph;
   const r = x.rank;
@@ -242,15 +229,23 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   return a.graph.addNode('MatMul', [a, b], [{ dtype: a.dtype, shape }])[0]!;
 }
 
-/** alpha * op(a) @ op(b) for 2-D operands; transB lets us use HF [out, in] weights without a transposed copy. */
-export function gemm(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: boolean; alpha?: number } = {}): Tensor {
+/**
+ * alpha * op(a) @ op(b) (+ beta * c) for 2-D operands; transB lets us use HF [out, in] weights without a
+ * transposed copy, and c folds a following addition (bias, residual LoRA sum, gradient accumulation) into the GEMM.
+ */
+export function gemm(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: boolean; alpha?: number; c?: Tensor; beta?: number } = {}): Tensor {
   if (a.rank !== 2 || b.rank !== 2) fail('Gemm', 'operands must be 2-D');
   if (a.dtype !== b.dtype) fail('Gemm', `dtype mismatch ${a.dtype} vs ${b.dtype}`);
   const [m, k1] = opts.transA ? [a.shape[1]!, a.shape[0]!] : [a.shape[0]!, a.shape[1]!];
   const [k2, n] = opts.transB ? [b.shape[1]!, b.shape[0]!] : [b.shape[0]!, b.shape[1]!];
   if (k1 !== k2) fail('Gemm', `inner dims differ: [${a.shape.join(',')}] x [${b.shape.join(',')}]`);
-  return a.graph.addNode('Gemm', [a, b], [{ dtype: a.dtype, shape: [m, n] }], {
+  if (opts.c) {
+    const out = broadcastShapes('Gemm', [m, n], opts.c.shape);
+    if (out.length !== 2 || out[0] !== m || out[1] !== n) fail('Gemm', `C [${opts.c.shape.join(',')}] must broadcast to [${m},${n}]`);
+  }
+  return a.graph.addNode('Gemm', opts.c ? [a, b, opts.c] : [a, b], [{ dtype: a.dtype, shape: [m, n] }], {
     alpha: attr.float(opts.alpha ?? 1),
+    beta: attr.float(opts.beta ?? 1),
     transA: attr.int(opts.transA ? 1 : 0),
     transB: attr.int(opts.transB ? 1 : 0),
   })[0]!;
@@ -357,4 +352,18 @@ export function scatterElements(data: Tensor, indices: Tensor, updates: Tensor, 
     axis: attr.int(normAxis(axis, data.rank)),
     reduction: attr.string(reduction),
   })[0]!;
+}
+
+/** The runtime size of one axis as a 1-element int64 tensor. */
+export function dimSize(x: Tensor, axis: number): Tensor {
+  const a = normAxis(axis, x.rank);
+  return x.graph.addNode('Shape', [x], [{ dtype: 'int64', shape: [1] }], { start: attr.int(a), end: attr.int(a + 1) })[0]!;
+}
+
+/** Rows [start, end) along `axis`, bounds given as 1-element int64 tensors (clamped like ONNX Slice). */
+export function sliceDynamic(x: Tensor, axis: number, start: Tensor, end: Tensor, sym: string): Tensor {
+  const g = x.graph;
+  const a = normAxis(axis, x.rank);
+  const shape = x.shape.map((d, i) => (i === a ? sym : d));
+  return g.addNode('Slice', [x, start, end, constant(g, 'int64', [1], [a])], [{ dtype: x.dtype, shape }])[0]!;
 }

@@ -12,6 +12,8 @@ import { ropeInvFreq } from './rope';
 import type { TrainingSpec } from './spec';
 
 export const IGNORE_INDEX = -100;
+/** Row chunks of the output projection + loss (torchtune's CEWithChunkedOutputLoss uses 8 too). */
+export const OUTPUT_CHUNKS = 8;
 
 /** Supplies frozen base weights (already cast to float32) for a graph. */
 export type WeightBinder = (g: Graph, name: string, shape: number[]) => Tensor;
@@ -61,14 +63,13 @@ export function buildTrainingGraph(spec: TrainingSpec, bindWeight: WeightBinder,
 
   /** x2 [tokens, in] → [tokens, out]: base projection (+ bias) + LoRA when this module has an adapter. */
   const linear = (x2: Tensor, path: string, shape: [number, number], bias: boolean): Tensor => {
-    let y = o.gemm(x2, base(`${path}.weight`, shape), { transB: true });
-    if (bias) y = o.add(y, base(`${path}.bias`, [shape[0]]));
+    let y = o.gemm(x2, base(`${path}.weight`, shape), { transB: true, ...(bias ? { c: base(`${path}.bias`, [shape[0]]) } : {}) });
     const a = paramByName.get(`base_model.model.${path}.lora_A.weight`);
     const b = paramByName.get(`base_model.model.${path}.lora_B.weight`);
     if (a && b && lora) {
       const xin = lora.dropout > 0 && opts.withGrads ? o.dropout(x2, lora.dropout, ++dropoutSeed) : x2;
       const t = o.gemm(xin, a, { transB: true });
-      y = o.add(y, o.gemm(t, b, { transB: true, alpha: lora.alpha / lora.rank }));
+      y = o.gemm(t, b, { transB: true, alpha: lora.alpha / lora.rank, c: y });
     }
     return y;
   };
@@ -125,12 +126,17 @@ export function buildTrainingGraph(spec: TrainingSpec, bindWeight: WeightBinder,
   const hn = rmsNorm(o.gather(h, keep, 0), 'model.norm.weight'); // [scored, E]; the norm is per row
   const outName = m.tieWordEmbeddings ? 'model.embed_tokens' : 'lm_head';
   // Tied output: the embedding matrix; an output adapter (untied only) is named after lm_head as PEFT does.
+  // (With a frozen output projection the chunked loss below computes the logits itself; this node is then dead.)
   let logits = o.gemm(hn, base(`${outName}.weight`, [m.vocabSize, m.embedDim]), { transB: true });
   const la = paramByName.get('base_model.model.lm_head.lora_A.weight');
   const lb = paramByName.get('base_model.model.lm_head.lora_B.weight');
-  if (la && lb && lora) logits = o.add(logits, o.gemm(o.gemm(hn, la, { transB: true }), lb, { transB: true, alpha: lora.alpha / lora.rank }));
+  if (la && lb && lora) logits = o.gemm(o.gemm(hn, la, { transB: true }), lb, { transB: true, alpha: lora.alpha / lora.rank, c: logits });
 
-  const { lossSum, count } = crossEntropySum(logits, o.gather(flatTargets, keep, 0), m.vocabSize);
+  const scoredTargets = o.gather(flatTargets, keep, 0);
+  const frozenOutput = !paramByName.has(`${outName}.weight`) && !la;
+  const { lossSum, count } = frozenOutput
+    ? chunkedOutputLoss(hn, base(`${outName}.weight`, [m.vocabSize, m.embedDim]), scoredTargets, OUTPUT_CHUNKS)
+    : crossEntropySum(logits, scoredTargets, m.vocabSize);
   g.markOutput(lossSum, 'loss_sum');
   g.markOutput(count, 'num_tokens');
   const grads = new Map<string, string>();
@@ -164,4 +170,57 @@ export function crossEntropySum(logits: Tensor, targets: Tensor, _vocab: number)
     return [o.scatterElements(d, idx, o.sub(o.gatherElements(d, idx, 1), scale), 1)];
   });
   return { lossSum, count: o.reduceSum(validF, [0], false) };
+}
+
+/** Runtime sizes of the chunk dims (`chunk0`...) for `scored` rows, e.g. for FLOP counts. */
+export function outputChunkSizes(scored: number, chunks = OUTPUT_CHUNKS): Record<string, number> {
+  const size = Math.ceil(scored / chunks);
+  const out: Record<string, number> = {};
+  for (let i = 0; i < chunks; i++) out[`chunk${i}`] = Math.max(0, Math.min(scored, (i + 1) * size) - Math.min(scored, i * size));
+  return out;
+}
+
+/**
+ * Cross-entropy of `hidden @ weightᵀ` for a frozen output projection, in `chunks` row blocks. Each block's
+ * [rows, vocab] logits give its loss and, right away, its input gradient (softmax - onehot) @ weight, so only one
+ * block of logits is alive at a time and the backward pass keeps [rows, embed] instead of [rows, vocab]. Same
+ * matmul work as the unchunked graph: one logits product and one input-gradient product per row.
+ */
+export function chunkedOutputLoss(hidden: Tensor, weight: Tensor, targets: Tensor, chunks: number): { lossSum: Tensor; count: Tensor } {
+  const n = o.dimSize(hidden, 0);
+  const size = o.div(o.add(n, chunks - 1), chunks); // ceil(n / chunks); Slice clamps the tail
+  const losses: Tensor[] = [];
+  const dHidden: Tensor[] = [];
+  let count: Tensor | null = null;
+  for (let i = 0; i < chunks; i++) {
+    const start = o.mul(size, i);
+    const end = o.mul(size, i + 1);
+    const h = o.sliceDynamic(hidden, 0, start, end, `chunk${i}`);
+    const t = o.sliceDynamic(targets, 0, start, end, `chunk${i}`);
+    const logits = o.gemm(o.stopGradient(h), weight, { transB: true });
+    const ce = crossEntropyParts(logits, t);
+    losses.push(ce.lossSum);
+    count = count ? o.add(count, ce.count) : ce.count;
+    dHidden.push(o.gemm(ce.dLogits, weight));
+  }
+  const raw = losses.reduce((a, b) => o.add(a, b));
+  const dh = o.reshapeLike(o.concat(dHidden, 0), hidden); // the blocks tile the rows: same shape as hidden
+  return { lossSum: o.withCustomGradient(raw, [hidden], (gy) => [o.mul(dh, gy)]), count: count! };
+}
+
+/** Loss sum, token count and d lossSum / d logits (not scaled by an upstream gradient) of one block. */
+function crossEntropyParts(logits: Tensor, targets: Tensor): { lossSum: Tensor; count: Tensor; dLogits: Tensor } {
+  const g = logits.graph;
+  const t = o.cast(targets, 'int64');
+  const valid = o.not(o.equal(t, o.scalar(g, 'int64', IGNORE_INDEX)));
+  const validF = o.cast(valid, logits.dtype);
+  const idx = o.unsqueeze(o.where(valid, t, o.scalar(g, 'int64', 0)), [1]);
+  const nll = o.sub(o.reduceLogSumExp(logits, [1], true), o.gatherElements(logits, idx, 1));
+  const scale = o.unsqueeze(validF, [1]);
+  const d = o.mul(o.softmax(logits, 1), scale);
+  return {
+    lossSum: o.reduceSum(o.mul(o.squeeze(nll, [1]), validF), [0], false),
+    count: o.reduceSum(validF, [0], false),
+    dLogits: o.scatterElements(d, idx, o.sub(o.gatherElements(d, idx, 1), scale), 1),
+  };
 }

@@ -126,13 +126,18 @@ export async function createStepper(opts: StepperOptions): Promise<OrtStepper> {
   };
   const vocab = spec.model.vocabSize;
   const checkTokens = (batch: MicroBatch): void => {
+    if (batch.seqLen > spec.model.maxSeqLen) {
+      throw new Error(`micro-batch sequence length ${batch.seqLen} exceeds the model's max_seq_len ${spec.model.maxSeqLen}; lower tokenizer.max_seq_len`);
+    }
     for (const t of batch.tokens) if (t < 0 || t >= vocab) throw new Error(`token id ${t} is outside the model's vocabulary (0..${vocab - 1})`);
   };
 
+  const notes = [...opened.notes];
+  if (spec.dtype === 'bf16') notes.push('dtype bf16: weights stay bf16 in the checkpoint files; activations, adapters and gradients are float32 in this engine');
   return {
     params,
     device: opened.device,
-    notes: opened.notes,
+    notes,
     trainingModel,
     async step(batch: MicroBatch): Promise<StepResult> {
       checkTokens(batch);

@@ -92,6 +92,13 @@ test('Gemm with every transA/transB combination and alpha', async () => {
   }
 });
 
+test('Gemm with a C input (bias or running sum), broadcast and beta', async () => {
+  await expectGrad('Gemm C', (a, b, c) => o.gemm(a, b, { transB: true, alpha: 0.5, c }), [{ shape: [3, 4] }, { shape: [2, 4] }, { shape: [3, 2] }]);
+  await expectGrad('Gemm bias', (a, b, c) => o.gemm(a, b, { c, beta: 2 }), [{ shape: [3, 4] }, { shape: [4, 2] }, { shape: [2] }]);
+  // A shared input whose gradient contributions are Gemms: accumulated through C.
+  await expectGrad('Gemm accumulation', (x, w1, w2) => o.add(o.gemm(x, w1, { transB: true }), o.gemm(x, w2, { transB: true })), [{ shape: [3, 4] }, { shape: [2, 4] }, { shape: [2, 4] }]);
+});
+
 test('frozen inputs get no gradient computation', async () => {
   const { Graph } = await import('../../../trainer/graph/ir');
   const { backward } = await import('../../../trainer/graph/autodiff');

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { matmulFlops } from '../../../trainer/graph/flops';
 import type { Graph } from '../../../trainer/graph/ir';
 import * as o from '../../../trainer/graph/ops';
-import { buildTrainingGraph } from '../../../trainer/models/decoder';
+import { buildTrainingGraph, outputChunkSizes } from '../../../trainer/models/decoder';
 import { minimumStepFlops } from '../../../trainer/models/flops';
 import type { DecoderSpec, LoraSpec } from '../../../trainer/models/spec';
 import { fullLora, spec, tinyModel } from '../runtime/tiny';
@@ -12,7 +12,7 @@ const bind = (g: Graph, name: string, shape: number[]) => o.cast(g.initializer(n
 
 function flops(m: DecoderSpec, lora: LoraSpec | null, b: number, s: number) {
   const { graph } = buildTrainingGraph(spec(m, lora), bind, { withGrads: true });
-  return { graph: matmulFlops(graph, { batch: b, seq: s, tokens: b * s, '(rows)': b * s, scored: b * s }), min: minimumStepFlops(spec(m, lora), b, s).total };
+  return { graph: matmulFlops(graph, { batch: b, seq: s, tokens: b * s, '(rows)': b * s, scored: b * s, ...outputChunkSizes(b * s) }), min: minimumStepFlops(spec(m, lora), b, s).total };
 }
 
 test('the LoRA graph does exactly the minimum matmul work: no frozen-weight gradients, no input grads before the first adapter', () => {

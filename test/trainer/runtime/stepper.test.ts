@@ -3,9 +3,10 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, statSync, renameSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { onnx } from 'onnx-proto';
 import { createStepper, shiftLabels } from '../../../trainer/runtime/createStepper';
 import type { WeightLocation } from '../../../trainer/runtime/weights';
-import { fullLora, randomAdapter, randomBatch, spec, tinyModel, writeTinyCheckpoint } from './tiny';
+import { fullLora, randomAdapter, randomBatch, spec, tinyModel, writeSafetensors, writeTinyCheckpoint } from './tiny';
 
 const dirs: string[] = [];
 after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -78,6 +79,12 @@ test('base weights stay in the safetensors file (external data), also behind HF-
   };
   const stepper = await createStepper({ spec: spec(m, fullLora()), weights, device: 'cpu' });
   const fileBytes = statSync(join(blobs, 'f00d')).size;
+  // Per-step traffic: tokens, targets and the trainable values in; loss, token count and their gradients out.
+  const graph = onnx.ModelProto.decode(stepper.trainingModel).graph as onnx.GraphProto;
+  const params = stepper.params.map((p) => p.name);
+  assert.deepEqual(graph.input.map((i) => i.name), ['tokens', 'targets', ...params]);
+  assert.deepEqual(graph.output.map((i) => i.name), ['loss_sum', 'num_tokens', ...params.map((p) => `grad.${p}`)]);
+  assert.ok(graph.initializer.filter((i) => i.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL).length >= 10);
   assert.ok(stepper.trainingModel.byteLength < fileBytes / 4, `model ${stepper.trainingModel.byteLength} bytes vs weights ${fileBytes}`);
   const r = await stepper.step(randomBatch(m, 1, 6));
   assert.ok(Number.isFinite(r.lossSum) && r.lossSum > 0);
@@ -131,6 +138,8 @@ test('bad inputs get clear errors', async () => {
   const batch = randomBatch(m, 1, 4);
   await assert.rejects(stepper.step({ ...batch, tokens: Int32Array.from([1, 2, 999, 3]) }), /token id 999 is outside the model's vocabulary \(0\.\.47\)/);
   await assert.rejects(stepper.step({ ...batch, seqLen: 5 }), /must both hold batchSize\*seqLen = 5 values/);
+  const long = randomBatch(m, 1, 300);
+  await assert.rejects(stepper.step(long), /sequence length 300 exceeds the model's max_seq_len 256/);
   await stepper.dispose();
 });
 
@@ -145,4 +154,22 @@ test('a micro-batch with no trained token gives loss 0, 0 tokens and zero gradie
   assert.equal(r.lossSum, 0);
   for (const g of r.grads.values()) assert.ok(g.every((v) => v === 0));
   await stepper.dispose();
+});
+
+test('sharded checkpoints: tensors spread over several files (here in two folders) load from their own files', async () => {
+  const dir = tmp();
+  const m = tinyModel({ numLayers: 2 });
+  const one = writeTinyCheckpoint(dir, m);
+  mkdirSync(join(dir, 'a'));
+  mkdirSync(join(dir, 'b'));
+  const half = Math.floor(one.tensors.length / 2);
+  const locA = writeSafetensors(join(dir, 'a', 'model-00001-of-00002.safetensors'), one.tensors.slice(0, half));
+  const locB = writeSafetensors(join(dir, 'b', 'model-00002-of-00002.safetensors'), one.tensors.slice(half));
+  const adapter = randomAdapter(m, fullLora());
+  const batch = randomBatch(m, 2, 6);
+  const sharded = await createStepper({ spec: spec(m, fullLora()), weights: (n) => locA.get(n) ?? locB.get(n), initialLora: adapter, device: 'cpu' });
+  const single = await createStepper({ spec: spec(m, fullLora()), weights: (n) => one.locations.get(n), initialLora: adapter, device: 'cpu' });
+  assert.equal((await sharded.loss(batch)).lossSum, (await single.loss(batch)).lossSum);
+  await sharded.dispose();
+  await single.dispose();
 });

@@ -1,0 +1,70 @@
+/** The server's own helpers: where the cursor is in a YAML being typed, config globs, settings, special tokens. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { yamlCursor } from '../../server/yamlCursor';
+import { matchesAnyGlob } from '../../server/glob';
+import { readSettings } from '../../server/settings';
+import { specialTokenData } from '../../server/semanticTokens';
+
+describe('yamlCursor', () => {
+  const at = (text: string): ReturnType<typeof yamlCursor> => yamlCursor(text.replace('|', ''), text.indexOf('|'));
+
+  it('finds the parent mapping of a key being typed, by indentation', () => {
+    const c = at('model:\n  _component_: x.y\n  lora_r|\n');
+    assert.deepEqual(c.parentPath, ['model']);
+    assert.equal(c.mode, 'key');
+    assert.equal(c.prefix, 'lora_r');
+    assert.equal(c.siblings.get('_component_'), 'x.y');
+  });
+
+  it('knows a value is being typed, and for which key', () => {
+    const c = at('optimizer:\n  _component_: torch.op|\n  lr: 1\n');
+    assert.equal(c.mode, 'value');
+    assert.equal(c.key, '_component_');
+    assert.equal(c.prefix, 'torch.op');
+    assert.deepEqual(c.parentPath, ['optimizer']);
+    assert.ok(c.siblings.has('lr'));
+  });
+
+  it('handles list items (a dataset list) and top-level keys', () => {
+    assert.deepEqual(at('dataset:\n  - _component_: a\n    sou|\n').parentPath, ['dataset', 0]);
+    assert.deepEqual(at('seed: 1\nep|').parentPath, []);
+    assert.deepEqual(at('a:\n  b:\n    c: 1\n    |').parentPath, ['a', 'b']);
+  });
+
+  it('strips an opening quote from the typed value', () => {
+    const c = at('dtype: "bf|');
+    assert.equal(c.prefix, 'bf');
+  });
+});
+
+describe('config globs', () => {
+  it('matches workspace-relative, absolute and bare-name globs', () => {
+    assert.ok(matchesAnyGlob('/ws/recipes/a.yaml', ['recipes/*.yaml'], ['/ws']));
+    assert.ok(matchesAnyGlob('/ws/x/y/train.yml', ['**/train.{yaml,yml}'], ['/ws']));
+    assert.ok(matchesAnyGlob('/abs/c.yaml', ['/abs/*.yaml'], []));
+    assert.ok(matchesAnyGlob('/ws/deep/cfg.yaml', ['cfg.yaml'], ['/ws']));
+    assert.ok(!matchesAnyGlob('/ws/other/a.yaml', ['recipes/*.yaml'], ['/ws']));
+  });
+});
+
+describe('settings', () => {
+  it('keeps well-typed values and falls back for the rest', () => {
+    const s = readSettings({ configGlobs: ['a', 3, ''], defaultTokenizer: 7, maxDiagnosticsPerFile: -1 });
+    assert.deepEqual(s.configGlobs, ['a']);
+    assert.equal(s.defaultTokenizer, '');
+    assert.equal(s.maxDiagnosticsPerFile, 1000);
+    assert.deepEqual(readSettings(null).configGlobs, []);
+  });
+});
+
+describe('special-token semantic tokens', () => {
+  it('encodes positions relative to the previous token, across lines', () => {
+    const data = specialTokenData('a <|eot_id|> [INST]\nxx <|im_start|>');
+    assert.deepEqual(data, [0, 2, 10, 0, 0, 0, 11, 6, 0, 0, 1, 3, 12, 0, 0]);
+  });
+  it('limits to a line range', () => {
+    const data = specialTokenData('<s>\n<s>\n<s>', 1, 1);
+    assert.deepEqual(data, [1, 0, 3, 0, 0]);
+  });
+});
