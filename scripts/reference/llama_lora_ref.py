@@ -2,7 +2,7 @@
 """Reference loss and LoRA gradients of a Llama-family decoder, in plain PyTorch with torchtune's math.
 
 Reads the base weights and the adapter from .safetensors files (HF / PEFT names), the model spec and one
-micro-batch from JSON, and prints JSON: loss_sum, num_tokens, grads (of loss_sum), and optionally the adapter after
+micro-batch from JSON (labels = torchtune's, already shifted by its dataset), and prints JSON: loss_sum, num_tokens, grads (of loss_sum), and optionally the adapter after
 one SGD step on the token-mean loss plus the loss after it.
 
 Like torchtune, it runs interleaved-pair RoPE on q/k weights permuted the way torchtune's FullModelHFCheckpointer
@@ -178,10 +178,10 @@ class Model:
 
     def loss_sum(self, tokens, labels):
         logits = self.forward(tokens)
-        # torchtune's recipe: shift labels left, ignore the last position.
-        shifted = torch.cat([labels[:, 1:], torch.full((labels.shape[0], 1), -100, dtype=labels.dtype)], dim=1)
-        n = int((shifted != -100).sum())
-        loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), shifted.reshape(-1), ignore_index=-100, reduction="sum")
+        # torchtune 0.7.0: SFTDataset already shifted the labels (label t = token t+1 or -100); the recipe scores
+        # position t on label t without shifting again.
+        n = int((labels != -100).sum())
+        loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=-100, reduction="sum")
         return loss, n
 
 

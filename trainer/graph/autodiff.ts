@@ -177,6 +177,11 @@ const RULES: Record<string, Rule> = {
     const axis = intAttr(node, 'axis', -1);
     return [o.mul(y, o.sub(gy, o.reduceSum(o.mul(gy, y), [axis], true)))];
   },
+  LogSoftmax: (node, gy) => {
+    const y = node.outputs[0]!;
+    const axis = intAttr(node, 'axis', -1);
+    return [o.sub(gy, o.mul(o.exp(y), o.reduceSum(gy, [axis], true)))];
+  },
   Where: ({ inputs: [c, a, b] }, gy, needs) => {
     const zero = o.scalar(gy.graph, gy.dtype, 0);
     return [null, needs(1) ? sumTo(o.where(c!, gy, zero), a!.shape) : null, needs(2) ? sumTo(o.where(c!, zero, gy), b!.shape) : null];

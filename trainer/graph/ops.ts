@@ -218,6 +218,11 @@ export function softmax(x: Tensor, axis = -1): Tensor {
   return x.graph.addNode('Softmax', [x], [{ dtype: x.dtype, shape: x.shape }], { axis: attr.int(normAxis(axis, x.rank)) })[0]!;
 }
 
+/** log(softmax(x)) in one pass (ORT's kernel is several times faster than ReduceLogSumExp over a wide axis). */
+export function logSoftmax(x: Tensor, axis = -1): Tensor {
+  return x.graph.addNode('LogSoftmax', [x], [{ dtype: x.dtype, shape: x.shape }], { axis: attr.int(normAxis(axis, x.rank)) })[0]!;
+}
+
 export function matmul(a: Tensor, b: Tensor): Tensor {
   if (a.rank < 2 || b.rank < 2) fail('MatMul', 'operands must have rank >= 2');
   if (a.dtype !== b.dtype) fail('MatMul', `dtype mismatch ${a.dtype} vs ${b.dtype}`);

@@ -151,8 +151,8 @@ export function buildTrainingGraph(spec: TrainingSpec, bindWeight: WeightBinder,
 /**
  * Sum over non-ignored tokens of -log softmax(logits)[target], and the number of non-ignored tokens, in the
  * logits' dtype (float32). The gradient is written by hand, d logits = (softmax(logits) - onehot(target)) * valid,
- * so no [tokens, vocab] intermediate of the forward pass stays alive for the backward pass, and each direction
- * makes only a few passes over the [tokens, vocab] logits.
+ * with softmax = exp(log_softmax) as PyTorch's log_softmax backward computes it, so no [tokens, vocab]
+ * intermediate of the forward pass but the log-probabilities stays alive for the backward pass.
  */
 export function crossEntropySum(logits: Tensor, targets: Tensor, _vocab: number): { lossSum: Tensor; count: Tensor } {
   const g = logits.graph;
@@ -161,12 +161,12 @@ export function crossEntropySum(logits: Tensor, targets: Tensor, _vocab: number)
   const valid = o.not(o.equal(t, o.scalar(g, 'int64', IGNORE_INDEX)));
   const validF = o.cast(valid, dt);
   const idx = o.unsqueeze(o.where(valid, t, o.scalar(g, 'int64', 0)), [1]); // [tokens, 1]
-  const x = o.stopGradient(logits);
-  const nll = o.sub(o.reduceLogSumExp(x, [1], true), o.gatherElements(x, idx, 1)); // [tokens, 1]
-  const raw = o.reduceSum(o.mul(o.squeeze(nll, [1]), validF), [0], false);
+  const logProbs = o.logSoftmax(o.stopGradient(logits), 1);
+  const nll = o.neg(o.squeeze(o.gatherElements(logProbs, idx, 1), [1])); // [tokens]
+  const raw = o.reduceSum(o.mul(nll, validF), [0], false);
   const lossSum = o.withCustomGradient(raw, [logits], (gy) => {
     const scale = o.mul(o.unsqueeze(validF, [1]), gy); // [tokens, 1]
-    const d = o.mul(o.softmax(logits, 1), scale);
+    const d = o.mul(o.exp(logProbs), scale);
     return [o.scatterElements(d, idx, o.sub(o.gatherElements(d, idx, 1), scale), 1)];
   });
   return { lossSum, count: o.reduceSum(validF, [0], false) };
@@ -182,9 +182,9 @@ export function outputChunkSizes(scored: number, chunks = OUTPUT_CHUNKS): Record
 
 /**
  * Cross-entropy of `hidden @ weightᵀ` for a frozen output projection, in `chunks` row blocks. Each block's
- * [rows, vocab] logits give its loss and, right away, its input gradient (softmax - onehot) @ weight, so only one
- * block of logits is alive at a time and the backward pass keeps [rows, embed] instead of [rows, vocab]. Same
- * matmul work as the unchunked graph: one logits product and one input-gradient product per row.
+ * [rows, vocab] logits give its loss and, right away, its input gradient, so only one block of logits is alive at
+ * a time and the backward pass keeps [rows, embed] instead of [rows, vocab]. Same matmul work as the unchunked
+ * graph: one logits product and one input-gradient product per row.
  */
 export function chunkedOutputLoss(hidden: Tensor, weight: Tensor, targets: Tensor, chunks: number): { lossSum: Tensor; count: Tensor } {
   const n = o.dimSize(hidden, 0);
@@ -197,30 +197,32 @@ export function chunkedOutputLoss(hidden: Tensor, weight: Tensor, targets: Tenso
     const end = o.mul(size, i + 1);
     const h = o.sliceDynamic(hidden, 0, start, end, `chunk${i}`);
     const t = o.sliceDynamic(targets, 0, start, end, `chunk${i}`);
-    const logits = o.gemm(o.stopGradient(h), weight, { transB: true });
-    const ce = crossEntropyParts(logits, t);
+    const ce = crossEntropyBlock(o.gemm(o.stopGradient(h), weight, { transB: true }), t, weight);
     losses.push(ce.lossSum);
     count = count ? o.add(count, ce.count) : ce.count;
-    dHidden.push(o.gemm(ce.dLogits, weight));
+    dHidden.push(ce.dHidden);
   }
   const raw = losses.reduce((a, b) => o.add(a, b));
   const dh = o.reshapeLike(o.concat(dHidden, 0), hidden); // the blocks tile the rows: same shape as hidden
   return { lossSum: o.withCustomGradient(raw, [hidden], (gy) => [o.mul(dh, gy)]), count: count! };
 }
 
-/** Loss sum, token count and d lossSum / d logits (not scaled by an upstream gradient) of one block. */
-function crossEntropyParts(logits: Tensor, targets: Tensor): { lossSum: Tensor; count: Tensor; dLogits: Tensor } {
+/**
+ * Loss sum, token count and d lossSum / d hidden (not scaled by an upstream gradient) of one block, where
+ * logits = hidden @ weightᵀ. The per-element passes over the [rows, vocab] logits are the step's hot spot (the
+ * vocabulary is ~128k wide and the model may be tiny), so they are kept to two: log_softmax (one fused kernel, not
+ * ReduceLogSumExp, which ORT runs several times slower) and its exp. The one-hot part of softmax − onehot(target)
+ * is applied after the product, as the target's row of the weight, and the valid-row mask on [rows, embed]: no
+ * scatter or mask over the wide logits.
+ */
+function crossEntropyBlock(logits: Tensor, targets: Tensor, weight: Tensor): { lossSum: Tensor; count: Tensor; dHidden: Tensor } {
   const g = logits.graph;
   const t = o.cast(targets, 'int64');
   const valid = o.not(o.equal(t, o.scalar(g, 'int64', IGNORE_INDEX)));
   const validF = o.cast(valid, logits.dtype);
-  const idx = o.unsqueeze(o.where(valid, t, o.scalar(g, 'int64', 0)), [1]);
-  const nll = o.sub(o.reduceLogSumExp(logits, [1], true), o.gatherElements(logits, idx, 1));
-  const scale = o.unsqueeze(validF, [1]);
-  const d = o.mul(o.softmax(logits, 1), scale);
-  return {
-    lossSum: o.reduceSum(o.mul(o.squeeze(nll, [1]), validF), [0], false),
-    count: o.reduceSum(validF, [0], false),
-    dLogits: o.scatterElements(d, idx, o.sub(o.gatherElements(d, idx, 1), scale), 1),
-  };
+  const idx = o.where(valid, t, o.scalar(g, 'int64', 0)); // [rows]
+  const logProbs = o.logSoftmax(logits, 1);
+  const nll = o.neg(o.squeeze(o.gatherElements(logProbs, o.unsqueeze(idx, [1]), 1), [1]));
+  const dHidden = o.mul(o.sub(o.gemm(o.exp(logProbs), weight), o.gather(weight, idx, 0)), o.unsqueeze(validF, [1]));
+  return { lossSum: o.reduceSum(o.mul(nll, validF), [0], false), count: o.reduceSum(validF, [0], false), dHidden };
 }

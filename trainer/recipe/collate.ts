@@ -1,6 +1,7 @@
 /**
  * torchtune.data.padded_collate_sft: right-pad tokens with the tokenizer's pad id and labels with the ignore index
- * (−100) to the longest sequence of the batch. Labels arrive already shifted by one (the dataset does it).
+ * (−100) to the longest sequence of the batch. Labels arrive already shifted by one (the dataset does it) and go to
+ * the stepper as they are (trainer/runtime/stepper.ts).
  */
 import type { MicroBatch } from '../runtime/stepper';
 
@@ -31,16 +32,4 @@ export function countTrainedTokens(labels: Int32Array, ignoreIdx = CROSS_ENTROPY
   let n = 0;
   for (let i = 0; i < labels.length; i++) if (labels[i] !== ignoreIdx) n++;
   return n;
-}
-
-/**
- * The stepper contract (trainer/runtime/stepper.ts) takes labels aligned with the tokens and shifts them itself
- * (position t scored on label t+1, last position ignored). Un-shifting torchtune's labels gives exactly that:
- * aligned[t] = shifted[t − 1], aligned[0] = −100 (never scored), so the stepper's shift restores `shifted`.
- */
-export function alignedLabelsForStepper(batch: MicroBatch, ignoreIdx = CROSS_ENTROPY_IGNORE_IDX): Int32Array {
-  const { batchSize: b, seqLen: s, labels } = batch;
-  const out = new Int32Array(b * s).fill(ignoreIdx);
-  for (let r = 0; r < b; r++) out.set(labels.subarray(r * s, (r + 1) * s - 1), r * s + 1);
-  return out;
 }

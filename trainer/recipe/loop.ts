@@ -21,7 +21,7 @@ import type { StoredState } from '../checkpoint/recipeState';
 import type { TrainingEvent } from '../events';
 import type { Stepper } from '../runtime/stepper';
 import { clipGradNorm, gradTotalNorm, scaleGrads } from './clip';
-import { alignedLabelsForStepper, paddedCollateSft, type TokenizedForTraining } from './collate';
+import { paddedCollateSft, type TokenizedForTraining } from './collate';
 import { MetricsLog } from './metrics';
 import type { Optimizer } from './optimizers';
 import { epochBatches } from './sampler';
@@ -191,7 +191,7 @@ export async function runLoop(o: LoopOptions): Promise<LoopResult> {
     for (let idx = first; idx < batches.length; idx++) {
       const indices = batches[idx];
       const batch = paddedCollateSft(indices.map((i) => o.dataset.get(i)), o.padId);
-      const r = await o.stepper.step({ ...batch, labels: alignedLabelsForStepper(batch) });
+      const r = await o.stepper.step(batch);
       windowSamples.push(...indices);
       if (!Number.isFinite(r.lossSum)) {
         const message = `loss is ${r.lossSum} at step ${globalStep + 1} (epoch ${epoch}, batch samples ${indices.join(', ')}): lower the learning rate or check these samples`;

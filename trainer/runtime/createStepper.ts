@@ -5,7 +5,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { emitModel } from '../graph/onnx';
-import { buildTrainingGraph, IGNORE_INDEX, type TrainingGraph } from '../models/decoder';
+import { buildTrainingGraph, type TrainingGraph } from '../models/decoder';
 import type { TrainingSpec } from '../models/spec';
 import { openSession, type Device, type OpenedSession } from './session';
 import type { MicroBatch, StepResult, Stepper, TrainableParam } from './stepper';
@@ -51,13 +51,6 @@ function initLora(name: string, shape: number[], rand: () => number): Float32Arr
   if (name.endsWith('lora_B.weight')) return new Float32Array(n);
   const bound = 1 / Math.sqrt(shape[1]!);
   return Float32Array.from({ length: n }, () => (2 * rand() - 1) * bound);
-}
-
-/** torchtune's recipe shifts labels left by one and pads with the ignore index: logits at t predict label t+1. */
-export function shiftLabels(labels: Int32Array, batch: number, seq: number): Int32Array {
-  const out = new Int32Array(batch * seq).fill(IGNORE_INDEX);
-  for (let b = 0; b < batch; b++) out.set(labels.subarray(b * seq + 1, (b + 1) * seq), b * seq);
-  return out;
 }
 
 function checkBatch(batch: MicroBatch): void {
@@ -119,7 +112,8 @@ export async function createStepper(opts: StepperOptions): Promise<OrtStepper> {
     const dims = [batch.batchSize, batch.seqLen];
     const f: Record<string, ort.Tensor> = {
       tokens: new ort.Tensor('int32', batch.tokens, dims),
-      targets: new ort.Tensor('int32', shiftLabels(batch.labels, batch.batchSize, batch.seqLen), dims),
+      // torchtune's labels are already shifted (stepper.ts): they are the graph's targets as they are.
+      targets: new ort.Tensor('int32', batch.labels, dims),
     };
     for (const p of params) f[p.name] = new ort.Tensor('float32', p.data, p.shape);
     return f;

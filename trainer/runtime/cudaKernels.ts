@@ -56,7 +56,7 @@ export const CUDA_KERNELS: CudaKernel[] = [
   k('GatherElements', 13, INF, ['T', 'Tind'], ['T'], { T: ALL, Tind: IND }),
   k('ScatterElements', 18, INF, ['T', 'Tind', 'T'], ['T'], { T: ALL, Tind: IND }),
   k('ScatterND', 18, INF, ['T', 'I', 'T'], ['T'], { T: ALL, I: I64 }),
-  k('Softmax', 13, INF, ['T'], ['T'], { T: FLOAT4 }),
+  ...['Softmax', 'LogSoftmax'].map((op) => k(op, 13, INF, ['T'], ['T'], { T: FLOAT4 })),
   k('MatMul', 13, INF, ['T', 'T'], ['T'], { T: FLOAT4 }),
   k('Gemm', 13, INF, ['T', 'T', 'T'], ['T'], { T: FLOAT4 }),
   k('Expand', 13, INF, ['T', 'I'], ['T'], { T: ALL, I: I64 }),

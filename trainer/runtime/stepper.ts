@@ -8,9 +8,10 @@ export interface MicroBatch {
   /** [batch, seqLen] token ids, right-padded. */
   tokens: Int32Array;
   /**
-   * [batch, seqLen] labels aligned with `tokens` as torchtune's datasets give them (label t = token t or -100 where
-   * ignored: padding and masked tokens). The stepper shifts them like torchtune's recipe: position t is scored on
-   * label t+1, and the last position of each row is ignored.
+   * [batch, seqLen] torchtune's labels, already shifted by its SFTDataset (core/data/messages.ts `labelsOf`):
+   * label t is the token position t must predict (token t+1), or -100 where ignored (masked tokens, the last
+   * position, padding). Position t is scored on label t as given; nothing shifts them again, as in torchtune
+   * 0.7.0's lora_finetune_single_device recipe.
    */
   labels: Int32Array;
   batchSize: number;

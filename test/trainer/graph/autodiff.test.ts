@@ -63,10 +63,12 @@ test('GatherElements and ReduceLogSumExp', async () => {
   await expectGrad('ReduceLogSumExp no keep', (a) => o.reduceLogSumExp(a, [0], false), [{ shape: [3, 2] }]);
 });
 
-test('Gather (embedding rows, repeated indices), Softmax, Where', async () => {
+test('Gather (embedding rows, repeated indices), Softmax, LogSoftmax, Where', async () => {
   await expectGrad('Gather', (w, i) => o.gather(w, i, 0), [{ shape: [5, 3] }, { shape: [2, 3], data: [0, 4, 4, 2, 0, 1], dtype: 'int64' }]);
   await expectGrad('Softmax', (a) => o.softmax(a, -1), [{ shape: [2, 5] }]);
   await expectGrad('Softmax axis 0', (a) => o.softmax(a, 0), [{ shape: [3, 2] }]);
+  await expectGrad('LogSoftmax', (a) => o.logSoftmax(a, -1), [{ shape: [2, 5] }]);
+  await expectGrad('LogSoftmax axis 0', (a) => o.logSoftmax(a, 0), [{ shape: [3, 2] }]);
   await expectGrad(
     'Where',
     (c, a, b) => o.where(o.less(c, 0), a, b),
@@ -153,4 +155,14 @@ test('cross-entropy sum (ignore index -100, hand-written gradient) against finit
     (logits, targets) => o.add(o.mul(crossEntropySum(logits, targets, 3).count, 0.5), o.reduceSum(logits, [0, 1], false)),
     [{ shape: [2, 3] }, { shape: [2], data: [-100, 1], dtype: 'int64' }],
   );
+});
+
+test('chunked output-projection cross-entropy (frozen weight, row blocks, ignore index) against finite differences', async () => {
+  const { chunkedOutputLoss } = await import('../../../trainer/models/decoder');
+  const weight = { shape: [6, 3], trainable: false };
+  const targets = { shape: [5], data: [2, -100, 5, 0, -100], dtype: 'int64' as const };
+  // 2 blocks (3 + 2 rows) and 3 blocks (2 + 2 + 1).
+  for (const chunks of [2, 3]) {
+    await expectGrad(`chunkedOutputLoss ${chunks}`, (h, w, t) => chunkedOutputLoss(h, w, t, chunks).lossSum, [{ shape: [5, 3] }, weight, targets]);
+  }
 });

@@ -1,7 +1,7 @@
 /**
  * A tiny stepper honouring trainer/runtime/stepper.ts, for testing the loop without ONNX Runtime: one LoRA-adapted
  * linear map on tied embeddings, logits = E · (Wq + s·B·A) · E[token], cross-entropy summed over the targets
- * (labels shifted by one inside, as the contract says). Plain JS, deterministic.
+ * (position t scored on label t: torchtune's already-shifted labels, as the contract says). Plain JS, deterministic.
  */
 import type { BaseCheckpoint } from '../../../trainer/checkpoint/checkpointer';
 import { loadTensorF32 } from '../../../trainer/checkpoint/safetensors';
@@ -30,8 +30,8 @@ export function createToyStepper(base: BaseCheckpoint, opts: { rank?: number; al
     let lossSum = 0;
     let numTokens = 0;
     for (let row = 0; row < batch.batchSize; row++) {
-      for (let t = 0; t + 1 < batch.seqLen; t++) {
-        const y = batch.labels[row * batch.seqLen + t + 1];
+      for (let t = 0; t < batch.seqLen; t++) {
+        const y = batch.labels[row * batch.seqLen + t];
         if (y === -100) continue;
         const tok = batch.tokens[row * batch.seqLen + t];
         if (tok === opts.poisonToken) return { lossSum: NaN, numTokens: 1, grads: new Map() };

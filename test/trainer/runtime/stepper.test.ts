@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { onnx } from 'onnx-proto';
-import { createStepper, shiftLabels } from '../../../trainer/runtime/createStepper';
+import { createStepper } from '../../../trainer/runtime/createStepper';
 import type { WeightLocation } from '../../../trainer/runtime/weights';
 import { fullLora, randomAdapter, randomBatch, spec, tinyModel, writeSafetensors, writeTinyCheckpoint } from './tiny';
 
@@ -16,8 +16,21 @@ function tmp(): string {
   return d;
 }
 
-test('labels are shifted like torchtune: position t is scored on label t+1, last position ignored', () => {
-  assert.deepEqual([...shiftLabels(Int32Array.from([1, 2, 3, 4, 5, 6]), 2, 3)], [2, 3, -100, 5, 6, -100]);
+test("labels are torchtune's already-shifted labels: position t is scored on label t, with no second shift", async () => {
+  const dir = tmp();
+  const m = tinyModel({ numLayers: 1 });
+  const ck = writeTinyCheckpoint(dir, m);
+  const stepper = await createStepper({ spec: spec(m, fullLora()), weights: (n) => ck.locations.get(n), initialLora: randomAdapter(m, fullLora()), device: 'cpu' });
+  const tokens = Int32Array.from([5, 9, 13, 17, 21]);
+  const only = (t: number): Int32Array => Int32Array.from(tokens, (_, i) => (i === t ? 30 : -100));
+  const lossOf = async (toks: Int32Array, labels: Int32Array) => stepper.loss({ tokens: toks, labels, batchSize: 1, seqLen: 5 });
+  // The first and the last positions count too (a second shift would drop one of them).
+  for (const t of [0, 4]) assert.equal((await lossOf(tokens, only(t))).numTokens, 1);
+  // A label at position 2 is scored from the logits at position 2: they see token 2 (causal), not token 3.
+  const base = (await lossOf(tokens, only(2))).lossSum;
+  assert.notEqual((await lossOf(Int32Array.from([5, 9, 40, 17, 21]), only(2))).lossSum, base);
+  assert.equal((await lossOf(Int32Array.from([5, 9, 13, 40, 21]), only(2))).lossSum, base);
+  await stepper.dispose();
 });
 
 test('one stepper serves any batch size and sequence length; loss() agrees with step()', async () => {
@@ -29,7 +42,7 @@ test('one stepper serves any batch size and sequence length; loss() agrees with 
     const batch = randomBatch(m, b, s);
     const r = await stepper.step(batch);
     const l = await stepper.loss(batch);
-    const expected = [...shiftLabels(batch.labels, b, s)].filter((x) => x !== -100).length;
+    const expected = batch.labels.filter((x) => x !== -100).length;
     assert.equal(r.numTokens, expected);
     assert.equal(l.numTokens, expected);
     assert.ok(Math.abs(l.lossSum - r.lossSum) < 1e-4 * r.lossSum, `${l.lossSum} vs ${r.lossSum}`);

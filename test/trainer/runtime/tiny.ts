@@ -3,7 +3,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { baseWeights, loraParams } from '../../../trainer/models/names';
 import type { DecoderSpec, LoraSpec, TrainingSpec } from '../../../trainer/models/spec';
+import type { MicroBatch } from '../../../trainer/runtime/stepper';
 import type { WeightLocation } from '../../../trainer/runtime/weights';
+import { labelsOf } from '../../../core/data/messages';
 
 export function tinyModel(over: Partial<DecoderSpec> = {}): DecoderSpec {
   return {
@@ -104,17 +106,16 @@ export function randomAdapter(m: DecoderSpec, lora: LoraSpec, seed = 7): Map<str
   return out;
 }
 
-export function randomBatch(m: DecoderSpec, batchSize: number, seqLen: number, seed = 3) {
+/** Random tokens with torchtune's (already shifted) labels: masked prompt, trained answer, right padding on row 1. */
+export function randomBatch(m: DecoderSpec, batchSize: number, seqLen: number, seed = 3): MicroBatch {
   const rand = seeded(seed);
   const tokens = Int32Array.from({ length: batchSize * seqLen }, () => Math.floor(rand() * m.vocabSize));
-  // Masked prompt, trained answer, right padding on the second row.
-  const labels = Int32Array.from(tokens, (t, i) => {
-    const pos = i % seqLen;
-    const row = Math.floor(i / seqLen);
-    if (pos < 2) return -100;
-    if (row === 1 && pos >= seqLen - 3) return -100;
-    return t;
-  });
+  const labels = new Int32Array(batchSize * seqLen);
+  for (let row = 0; row < batchSize; row++) {
+    const rowTokens = [...tokens.subarray(row * seqLen, (row + 1) * seqLen)];
+    const masked = rowTokens.map((_, pos) => pos < 2 || (row === 1 && pos >= seqLen - 3));
+    labels.set(labelsOf(rowTokens, masked), row * seqLen);
+  }
   return { tokens, labels, batchSize, seqLen };
 }
 
