@@ -1,7 +1,8 @@
 // `npm run demo`: creates the tiny demo model (.demo/model, once), validates the example config and dataset,
 // previews how one sample is tokenized and masked, then LoRA-trains on examples/data/chat.jsonl on CPU
-// (about a minute; the loss falls, the adapter lands in .demo/output/epoch_*/adapter_model.safetensors).
+// (about half a minute; the loss falls from ~11.8 to ~5, the adapter lands in .demo/output/epoch_*/adapter_model.safetensors).
 import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -23,4 +24,9 @@ step('demo model', process.execPath, ['--import', 'tsx', 'scripts/demo-model.ts'
 step('validate the config', process.execPath, [...ftune, 'validate', config]);
 step('token preview of one sample', process.execPath, [...ftune, 'tokenize', config, '--format', 'text', '--limit', '1']);
 step('LoRA fine-tune on CPU', process.execPath, [...ftune, 'run', config, ...process.argv.slice(2)]);
-process.stdout.write(`\nadapter: ${join('.demo', 'output', 'epoch_4', 'adapter_model.safetensors')} (PEFT), metrics: .demo/output/logs/metrics.jsonl\n`);
+const output = join(root, '.demo', 'output');
+const last = readdirSync(output)
+  .filter((d) => /^epoch_\d+$/.test(d))
+  .sort((a, b) => Number(a.slice(6)) - Number(b.slice(6)))
+  .pop();
+process.stdout.write(`\nadapter: ${join('.demo', 'output', String(last), 'adapter_model.safetensors')} (PEFT), metrics: .demo/output/logs/metrics.jsonl\n`);

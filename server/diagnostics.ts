@@ -146,7 +146,9 @@ export function register(ctx: ServerContext): void {
     clearTimeout(timers.get(e.document.uri));
     forgetConfig(e.document.uri);
     forgetView(e.document.uri);
-    if (!diskWatched.has(e.document.uri)) void ctx.connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
+    // Still shown in a tab without a synced document: validate what is on disk instead.
+    if (diskWatched.has(e.document.uri)) schedule(ctx, e.document.uri);
+    else void ctx.connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
   });
   ctx.connection.onDidChangeWatchedFiles((e) => {
     invalidateWorkspaceConfigs();
@@ -162,6 +164,8 @@ export function register(ctx: ServerContext): void {
   ctx.connection.onNotification('finetune/datasetClosed', (p: { uri?: unknown }) => {
     if (typeof p?.uri !== 'string') return;
     diskWatched.delete(p.uri);
+    // The tab's document got synced (didOpen): its own validation is under way, leave it alone.
+    if (ctx.documents.get(p.uri)) return;
     generation.set(p.uri, (generation.get(p.uri) ?? 0) + 1);
     void ctx.connection.sendDiagnostics({ uri: p.uri, diagnostics: [] });
   });

@@ -1,10 +1,12 @@
 /** The server's own helpers: where the cursor is in a YAML being typed, config globs, settings, special tokens. */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { yamlCursor } from '../../server/yamlCursor';
 import { matchesAnyGlob } from '../../server/glob';
 import { readSettings } from '../../server/settings';
-import { specialTokenData } from '../../server/semanticTokens';
+import { SPECIAL_TOKEN_RE, specialTokenData } from '../../server/semanticTokens';
 
 describe('yamlCursor', () => {
   const at = (text: string): ReturnType<typeof yamlCursor> => yamlCursor(text.replace('|', ''), text.indexOf('|'));
@@ -66,5 +68,21 @@ describe('special-token semantic tokens', () => {
   it('limits to a line range', () => {
     const data = specialTokenData('<s>\n<s>\n<s>', 1, 1);
     assert.deepEqual(data, [1, 0, 3, 0, 0]);
+  });
+});
+
+describe('TextMate injection grammar', () => {
+  it('marks the same special-token spellings as the semantic tokens, inside JSON/YAML strings', () => {
+    const grammar = JSON.parse(readFileSync(join(__dirname, '..', '..', 'syntaxes', 'special-tokens.injection.json'), 'utf8')) as {
+      injectionSelector: string;
+      repository: { 'special-token': { patterns: { match: string; name: string }[] } };
+    };
+    assert.match(grammar.injectionSelector, /source\.json string/);
+    assert.match(grammar.injectionSelector, /source\.yaml string/);
+    const text = 'say <|eot_id|> then [INST] hi [/INST] <<SYS>> x <</SYS>> <|im_start|>user <start_of_turn> </s> <|reserved_special_token_3|> not<|this';
+    const fromGrammar = grammar.repository['special-token'].patterns.flatMap((p) => text.match(new RegExp(p.match, 'g')) ?? []).sort();
+    const fromServer = (text.match(SPECIAL_TOKEN_RE) ?? []).sort();
+    assert.deepEqual(fromGrammar, fromServer);
+    assert.equal(fromServer.length, 9);
   });
 });
