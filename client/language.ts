@@ -24,6 +24,9 @@ function initializationOptions(): Record<string, unknown> {
 }
 
 function createClient(context: vscode.ExtensionContext): LanguageClient {
+  // Datasets change on disk (large files are read from disk) and configs that reference them move.
+  const watcher = vscode.workspace.createFileSystemWatcher('**/*.{yaml,yml,json,jsonl,ndjson}');
+  context.subscriptions.push(watcher);
   const serverModule = context.asAbsolutePath('dist/server.js');
   const serverOptions: ServerOptions = {
     run: { module: serverModule, transport: TransportKind.ipc },
@@ -33,12 +36,11 @@ function createClient(context: vscode.ExtensionContext): LanguageClient {
     documentSelector: [
       { scheme: 'file', language: 'yaml' },
       { scheme: 'untitled', language: 'yaml' },
-      { scheme: 'file', pattern: '**/*.{json,jsonl}' },
+      { scheme: 'file', pattern: '**/*.{json,jsonl,ndjson}' },
     ],
     synchronize: {
       configurationSection: 'finetune',
-      // Datasets change on disk (large files are read from disk) and configs that reference them move.
-      fileEvents: vscode.workspace.createFileSystemWatcher('**/*.{yaml,yml,json,jsonl}'),
+      fileEvents: watcher,
     },
     initializationOptions: initializationOptions(),
     outputChannel: output,
@@ -62,7 +64,14 @@ export async function register(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand('finetune.showOutput', () => output?.show(true)),
   );
   tokenPreview.register(context, getClient);
-  await client.start();
+  try {
+    await client.start();
+  } catch (e) {
+    // The rest of the extension (training) keeps working; the output channel has the details.
+    output.error(`The language server did not start: ${e instanceof Error ? e.message : String(e)}`);
+    void vscode.window.showErrorMessage('Fine-Tune Studio: the language server did not start. Run "Fine-tune: Show Output" for details.');
+    return;
+  }
   watchUnsyncedDatasets(context);
 }
 

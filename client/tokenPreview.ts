@@ -157,7 +157,7 @@ export function register(context: vscode.ExtensionContext, getClient: () => Lang
     // Follow the cursor while the preview is open (debounced: arrow keys fire many selection events).
     vscode.window.onDidChangeTextEditorSelection((e) => {
       if (!current || e.textEditor.document.uri.scheme !== 'file') return;
-      if (!/\.jsonl?$/i.test(e.textEditor.document.uri.fsPath)) return;
+      if (!/\.(jsonl?|ndjson)$/i.test(e.textEditor.document.uri.fsPath)) return;
       const uri = e.textEditor.document.uri;
       const pos = e.selections[0].active;
       clearTimeout(followTimer);

@@ -1,15 +1,22 @@
-/** Quick fixes: core attaches `fixes` to diagnostics (e.g. "did you mean"); each becomes a code action. */
+/**
+ * Quick fixes. Configs: core attaches `fixes` to diagnostics (e.g. "did you mean"); each becomes a code action.
+ * Datasets: the unambiguous repairs of datasetFixes.ts.
+ */
 import { CodeActionKind, type CodeAction } from 'vscode-languageserver/node';
 import type { ServerContext } from './context';
 import { kindOf } from './context';
 import { overlaps, toLspDiagnostic, toLspRange } from './convert';
 import { configAnalysis } from './configs';
+import { datasetFixes } from './datasetFixes';
 
 export function register(ctx: ServerContext): void {
   ctx.connection.onCodeAction((params): CodeAction[] => {
     const uri = params.textDocument.uri;
     const doc = ctx.documents.get(uri);
-    if (!doc || kindOf(ctx, uri, doc.getText()) !== 'config') return [];
+    if (!doc) return [];
+    const kind = kindOf(ctx, uri, doc.getText());
+    if (kind === 'dataset') return datasetFixes(doc, params.context.diagnostics);
+    if (kind !== 'config') return [];
     const a = configAnalysis(ctx, uri);
     if (!a) return [];
     const lines = a.document.lines;

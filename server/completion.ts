@@ -5,7 +5,7 @@ import { type ServerContext, kindOf, markInteractive, uriToPath } from './contex
 import { configAnalysis } from './configs';
 import { configCompletion } from './configCompletion';
 import { datasetCompletion } from './datasetCompletion';
-import { inForceCached } from './datasetContextCache';
+import { inForceCached, inForceRecent } from './datasetContextCache';
 import { getView, offsetInSample, sampleAt, sampleText } from './datasetView';
 
 export function register(ctx: ServerContext): void {
@@ -22,6 +22,13 @@ export function register(ctx: ServerContext): void {
       return configCompletion({ text, offset: lines.offset(params.position.line, params.position.character), lines, recipe: a?.recipe ?? null, roots: ctx.roots, ...(path ? { path } : {}) });
     }
     if (kind === 'dataset') {
+      // Only the text just before the cursor matters: read it from the document, not through the sample index.
+      if (doc) {
+        const f = inForceRecent(ctx, uri, () => getView(ctx, uri));
+        if (f === undefined) return [];
+        const end = doc.offsetAt(params.position);
+        return datasetCompletion(doc.getText().slice(Math.max(0, end - 300), end), f.reader, params.position);
+      }
       const view = getView(ctx, uri);
       if (!view || !view.looksLikeDataset) return [];
       const i = sampleAt(view, params.position);

@@ -14,6 +14,17 @@ export function bumpContextGeneration(): void {
   generation++;
 }
 
+/**
+ * The settings last computed for a URI, whatever its version (completion uses this: re-indexing a big document
+ * on every keystroke just to learn its chat style again would cost more than the completion itself).
+ */
+export function inForceRecent(ctx: ServerContext, uri: string, view: () => DatasetView | undefined): InForce | undefined {
+  const hit = cache.get(uri);
+  if (hit && hit.gen === generation) return hit.value;
+  const v = view();
+  return v ? inForceCached(ctx, v) : undefined;
+}
+
 export function inForceCached(ctx: ServerContext, view: DatasetView): InForce {
   const hit = cache.get(view.uri);
   if (hit && hit.gen === generation && hit.version === view.version) return hit.value;

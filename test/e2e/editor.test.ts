@@ -106,6 +106,15 @@ describe('Fine-Tune Studio in VS Code (code-server)', () => {
     // A dataset made from corpus lines, and a config that reads it (with a typo to find).
     const lines = readFileSync(sharedPath('corpus', 'chat', 'mixed_openai.jsonl'), 'utf8').split('\n').slice(0, 6);
     writeFileSync(join(ws, 'chat.jsonl'), lines.join('\n') + '\n');
+    // Over 50 MB: VS Code shows it but does not sync it to extensions; sample 1001 is invalid.
+    const huge: string[] = [];
+    let size = 0;
+    for (let i = 0; size < 60e6; i++) {
+      const l = i === 1000 ? '{"messages": [{"role": "user", "content": "a lone question"}]}' : lines[i % lines.length];
+      huge.push(l);
+      size += l.length + 1;
+    }
+    writeFileSync(join(ws, 'huge.jsonl'), huge.join('\n') + '\n');
     writeFileSync(
       join(ws, 'train.yaml'),
       [
@@ -212,5 +221,18 @@ describe('Fine-Tune Studio in VS Code (code-server)', () => {
     await frame.locator('.tok.link', { hasText: 'Who' }).first().click();
     await page.locator('.statusbar-item', { hasText: /\(3 selected\)/ }).first().waitFor({ timeout: 15000 });
     await page.screenshot({ path: join(SHOTS, '5-token-click-selects-text.png') });
+  });
+
+  it('validates a dataset too large for VS Code to sync (over 50 MB) from disk', async () => {
+    await openFile(page, 'huge.jsonl');
+    await page.keyboard.press('Control+Shift+M');
+    const problem = page.locator('.markers-panel .monaco-list-row', { hasText: /sample 1001: ValueError: Messages must be at least length 2/ }).first();
+    try {
+      await problem.waitFor({ timeout: 120000 });
+    } catch (e) {
+      await page.screenshot({ path: join(SHOTS, 'failed-huge-file.png') });
+      throw e;
+    }
+    await page.screenshot({ path: join(SHOTS, '6-huge-file-problems.png') });
   });
 });

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Diagnostic, Hover, InlayHint, MarkupContent, SemanticTokens } from 'vscode-languageserver-protocol';
+import type { CodeAction, Diagnostic, Hover, InlayHint, MarkupContent, SemanticTokens, TextEdit } from 'vscode-languageserver-protocol';
 import { sharedPath } from '../shared';
 import { LspTestClient, fileUri, positionOf } from './lspClient';
 
@@ -197,6 +197,30 @@ describe('language server: chat datasets', () => {
     assert.doesNotMatch(hoverText(await client.hover(uri, { line: 1, character: 30 })), /Outside the config's split/);
     assert.match(hoverText(await client.hover(uri, { line: 4, character: 30 })), /Outside the config's split \(samples 1–2\)/);
     await client.close(uri);
+  });
+
+  it('offers quick fixes for roles spelled in the other style and for a trailing comma', async () => {
+    const uri = fileUri(join(ws, 'fixme.jsonl'));
+    const text = '{"conversations": [{"from": "user", "value": "q"}, {"from": "gpt", "value": "a"}]}\n';
+    await client.open(uri, text, 'jsonl');
+    const ds = await client.waitDiagnostics(uri, (d) => d.length > 0);
+    const role = ds.find((d) => d.code === 'unknown-role')!;
+    assert.equal(textAt(text, role.range), '"user"');
+    const actions = await client.request<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: role.range, context: { diagnostics: [role] } });
+    const edit = actions[0]?.edit?.changes?.[uri] as TextEdit[] | undefined;
+    assert.equal(actions[0]?.title, 'Change role "user" to "human" (ShareGPT spelling)');
+    assert.deepEqual(edit?.map((e) => e.newText), ['"human"']);
+    await client.change(uri, text.replace('"user"', '"human"'));
+    await client.waitDiagnostics(uri, (d) => d.length === 0);
+    await client.close(uri);
+
+    const arr = fileUri(join(ws, 'fixme.json'));
+    const json = '[{"conversations": [{"from": "human", "value": "q"}, {"from": "gpt", "value": "a"}]},\n]';
+    await client.open(arr, json);
+    const comma = (await client.waitDiagnostics(arr, (d) => d.some((x) => x.code === 'trailing-comma'))).find((x) => x.code === 'trailing-comma')!;
+    const fix = await client.request<CodeAction[]>('textDocument/codeAction', { textDocument: { uri: arr }, range: comma.range, context: { diagnostics: [comma] } });
+    assert.equal(fix[0]?.title, 'Delete the trailing comma');
+    await client.close(arr);
   });
 
   it('completes ShareGPT roles and keys inside a sample', async () => {
