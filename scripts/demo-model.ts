@@ -11,7 +11,8 @@ import { join, resolve } from 'node:path';
 import { writeSafetensors, type TensorToWrite } from '../trainer/checkpoint/safetensors';
 import { expectedHfShapes } from '../trainer/checkpoint/hfLayout';
 import type { DecoderSpec } from '../trainer/models/spec';
-import { writeLlama3Ranks } from './llama3-ranks';
+import { mulberry32 } from '../trainer/runtime/prng';
+import { writeLlama3Ranks } from '../core/tokenizers/bundledLlama3';
 
 export const DEMO_SPEC: DecoderSpec = {
   family: 'llama3_2',
@@ -31,14 +32,9 @@ export const DEMO_SPEC: DecoderSpec = {
 
 /** mulberry32 + Box–Muller: reproducible normal samples. */
 function normal(seed: number): () => number {
-  let a = seed >>> 0;
-  const u = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
-  };
+  const uniform = mulberry32(seed);
+  // Exactly (k + 0.5) / 2^32: never 0, so the log is finite.
+  const u = () => uniform() + 2 ** -33;
   return () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
 }
 

@@ -1,14 +1,13 @@
 /**
  * One sample through core, as training would see it. Diagnostics come from core's analyzeSample (the same code
  * as `ftune validate`); the hover/preview path re-reads the sample with source positions on every text part and
- * runs core's tokenizeSample (the one sample → tokens + mask path).
+ * runs core's readSample (the one sample → tokens + mask path).
  */
 import type { Range, Severity } from '../core/diagnostics';
 import type { Message, TokenizedSample } from '../core/data/messages';
-import { analyzeSample as coreAnalyze, type SampleOutcome } from '../core/data/analyze';
+import { analyzeSample as coreAnalyze, readSample, type SampleOutcome } from '../core/data/analyze';
 import { trainedCount } from '../core/data/checks';
-import { tokenizeSample } from '../core/data/pipeline';
-import { parsePositioned, sampleToMessages } from '../core/data/sampleMessages';
+import { parsePositioned } from '../core/data/sampleMessages';
 import { formatProblem } from '../core/data/transforms';
 import { TokenizeSampleError, type ModelTokenizer } from '../core/tokenizers/types';
 import type { InForce } from './datasetContext';
@@ -49,26 +48,11 @@ export function samplePreview(text: string, f: InForce, tokenizer: ModelTokenize
   if (!f.reader) return { problems: [] };
   const parsed = parsePositioned(text);
   if (!parsed.ok) return { problems: parsed.errors.map((e) => ({ range: e.range, severity: 'error', code: 'json-syntax', message: e.message })) };
-  const reader = f.reader;
   try {
-    if (tokenizer && reader.kind !== 'alpaca') {
-      const r = tokenizeSample(tokenizer, parsed.sample.root, {
-        kind: reader.kind === 'chat' ? 'chat' : 'instruct',
-        style: reader.style,
-        column: reader.column ?? 'conversations',
-        columnMap: reader.columnMap,
-        trainOnInput: reader.trainOnInput,
-        newSystemPrompt: reader.newSystemPrompt,
-        text,
-      });
-      if (!r.ok) return { problems: [{ range: r.error.range ?? whole, severity: 'error', code: r.error.code, message: formatProblem(r.error) }] };
-      return { problems: [], messages: r.messages, tokenized: r.sample, trained: trainedCount(r.sample.mask) };
-    }
-    const m = sampleToMessages(parsed.sample, reader);
-    if (!m.ok) return { problems: [{ range: m.problem.range ?? whole, severity: 'error', code: m.problem.code, message: formatProblem(m.problem) }] };
-    if (!tokenizer) return { problems: [], messages: m.messages };
-    const tokenized = tokenizer.tokenizeMessages(m.messages);
-    return { problems: [], messages: m.messages, tokenized, trained: trainedCount(tokenized.mask) };
+    const r = readSample(parsed.sample, f.reader, tokenizer);
+    if (!r.ok) return { problems: [{ range: r.error.range ?? whole, severity: 'error', code: r.error.code, message: formatProblem(r.error) }] };
+    if (!r.sample) return { problems: [], messages: r.messages };
+    return { problems: [], messages: r.messages, tokenized: r.sample, trained: trainedCount(r.sample.mask) };
   } catch (e) {
     const message = e instanceof TokenizeSampleError ? e.message : `Fine-Tune Studio could not tokenize this sample: ${e instanceof Error ? e.message : String(e)}`;
     return { problems: [{ range: whole, severity: 'error', code: 'tokenizer-error', message }] };

@@ -1,7 +1,7 @@
 /**
  * Which settings are in force for a dataset file: the first workspace config whose `dataset.data_files` names it
  * (style, column, train_on_input, tokenizer, max_seq_len), or, when none does, the detected format and the
- * `finetune.defaultTokenizer` setting. The hover says which one it is.
+ * `finetune.defaultTokenizer` setting (empty: the built-in Llama 3 tokenizer). The hover says which one it is.
  */
 import { basename, relative } from 'node:path';
 import { describeSpec, detectReader, readerOf } from '../core/data/setup';
@@ -71,7 +71,7 @@ export function inForce(ctx: ServerContext, view: DatasetView): InForce {
   const tok = cfg.config ? loadTokenizer(cfg.config, undefined) : { tokenizer: null, problem: cfg.source };
   const r: InForce = {
     key: `detected|${JSON.stringify(reader)}|${JSON.stringify(cfg.config)}`,
-    description: `no config in the workspace reads this file: format ${d.description}, tokenizer ${tok.tokenizer?.name ?? 'unavailable'} (${cfg.source})`,
+    description: `no config in the workspace reads this file: format ${d.description}, tokenizer ${tok.tokenizer ? (cfg.label ?? tok.tokenizer.name) : 'unavailable'} (${cfg.source})`,
     reader,
     maxSeqLen: null,
     tokenizer: tok.tokenizer,

@@ -5,6 +5,7 @@
 import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createModelTokenizer } from '../core/tokenizers';
+import { BUNDLED_LLAMA3_LABEL, bundledLlama3Config } from '../core/tokenizers/bundledLlama3';
 import type { ModelTokenizer } from '../core/tokenizers/types';
 
 export interface LoadedTokenizer {
@@ -41,13 +42,30 @@ export function loadTokenizer(cfg: Record<string, unknown>, configPath: string |
   return r;
 }
 
+export interface DefaultTokenizer {
+  /** The `tokenizer:` mapping to build (null when even the built-in one is unavailable). */
+  config: Record<string, unknown> | null;
+  /** Where it comes from, for the hover; or why there is none. */
+  source: string;
+  /** How the hover names it, when not by its component (the built-in default). */
+  label?: string;
+}
+
 /**
  * `finetune.defaultTokenizer`: a tokenizer file path (Llama 3 `tokenizer.model`), or a tokenizer `_component_`
- * followed by a space and its path, e.g. `torchtune.models.qwen2.qwen2_tokenizer /models/vocab.json`.
+ * followed by a space and its path, e.g. `torchtune.models.qwen2.qwen2_tokenizer /models/vocab.json`. Empty: the
+ * built-in Llama 3 tokenizer (its rank file is converted on first use and cached).
  */
-export function defaultTokenizerConfig(setting: string): { config: Record<string, unknown> | null; source: string } {
+export function defaultTokenizerConfig(setting: string): DefaultTokenizer {
   const s = setting.trim();
-  if (!s) return { config: null, source: 'set finetune.defaultTokenizer to a tokenizer file to preview tokens' };
+  if (!s) {
+    const source = 'set finetune.defaultTokenizer to preview with your model\'s tokenizer';
+    try {
+      return { config: bundledLlama3Config(), source, label: BUNDLED_LLAMA3_LABEL };
+    } catch (e) {
+      return { config: null, source: `${e instanceof Error ? e.message : String(e)}; ${source}` };
+    }
+  }
   const m = /^(torchtune\.[\w.]+)\s+(.+)$/.exec(s);
   if (m) return { config: { _component_: m[1], path: m[2] }, source: 'finetune.defaultTokenizer' };
   if (/\.json$/i.test(s)) return { config: { _component_: 'torchtune.models.qwen2.qwen2_tokenizer', path: s }, source: 'finetune.defaultTokenizer' };

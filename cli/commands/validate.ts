@@ -13,8 +13,10 @@ import { LineIndex } from '../../core/text';
 export interface FileReport {
   file: string;
   diagnostics: PositionedDiagnostic[];
-  /** Extra one-line facts for the text format (detected recipe, dataset style). */
+  /** Extra one-line facts for the text format's summary (detected recipe, dataset style). */
   notes?: string[];
+  /** Things the user must know that have no position (tokenizer/config errors, detection notes, diagnostics beyond the cap). */
+  messages?: string[];
 }
 
 interface ValidateCliOptions {
@@ -44,7 +46,9 @@ async function validateDataset(file: string, configPath?: string): Promise<FileR
   if (statSync(file).isDirectory()) return fileError(file, 'file-unreadable', `Cannot read ${file}: it is a folder`);
   try {
     const r = await validateDatasetFile(file, { configPath });
-    return { file, diagnostics: r.diagnostics.map((d) => ({ ...d })), notes: [`${r.samples} samples, ${r.style}`] };
+    const report: FileReport = { file, diagnostics: r.diagnostics.map((d) => ({ ...d })), notes: [`${r.samples} samples, ${r.style}`] };
+    if (r.notes.length > 0) report.messages = [...r.notes];
+    return report;
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     process.stderr.write(`${file}: error: dataset validation failed: ${message.split('\n')[0]}\n`);
@@ -92,6 +96,7 @@ export function formatText(reports: readonly FileReport[]): string {
       else if (d.severity === 'warning') warnings++;
       lines.push(`${r.file}:${d.line}:${d.column} ${d.severity} ${d.message} [${d.code}]`);
     }
+    for (const m of r.messages ?? []) lines.push(`${r.file}: note: ${m}`);
   }
   const plural = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}`;
   const verdict = errors > 0 ? 'FAILED' : 'OK';
@@ -116,7 +121,7 @@ export function registerValidate(program: Command): void {
     .action(async (files: string[], opts: ValidateCliOptions) => {
       const reports = await validateFiles(files, opts);
       if (opts.format === 'json') {
-        const out = reports.map((r) => ({ file: r.file, diagnostics: r.diagnostics }));
+        const out = reports.map((r) => (r.messages ? { file: r.file, diagnostics: r.diagnostics, notes: r.messages } : { file: r.file, diagnostics: r.diagnostics }));
         process.stdout.write(JSON.stringify(out, null, 2) + '\n');
       } else process.stdout.write(formatText(reports));
       if (reports.some((r) => r.diagnostics.some((d) => d.severity === 'error'))) process.exitCode = 1;

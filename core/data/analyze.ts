@@ -7,15 +7,13 @@
 import { distance } from 'fastest-levenshtein';
 import { type Node, findNodeAtOffset } from 'jsonc-parser';
 import type { Range, Severity } from '../diagnostics';
-import { TokenizeSampleError } from '../tokenizers/types';
 import type { ModelTokenizer } from '../tokenizers/types';
 import { type SampleFinding, checkMessages, checkTokenized } from './checks';
 import type { Message, TokenizedSample } from './messages';
-import { labelsOf } from './messages';
-import { tokenizeSample } from './pipeline';
-import { type ParsedSample, type SampleReader, parseFast, parsePositioned, sampleToMessages } from './sampleMessages';
+import { type SampleProblem, sampleMessages, tokenizeMessages } from './pipeline';
+import { type ParsedSample, type SampleReader, parseFast, parsePositioned, readerSpec } from './sampleMessages';
 import type { DatasetSource, Position } from './source';
-import { type SampleProblem, formatProblem, messageRange } from './transforms';
+import { formatProblem } from './transforms';
 
 export interface AnalyzeOptions {
   reader: SampleReader;
@@ -104,40 +102,22 @@ function problemFinding(problem: SampleProblem, parsed: ParsedSample, reader: Sa
   };
 }
 
+export type ReadOutcome =
+  | { ok: true; messages: Message[]; sample?: TokenizedSample; labels?: number[] }
+  | { ok: false; error: SampleProblem };
+
+/** A parsed sample through core's pipeline: messages, and tokens + labels when there is a tokenizer. */
+export function readSample(parsed: ParsedSample, reader: SampleReader, tokenizer?: ModelTokenizer | null): ReadOutcome {
+  const m = sampleMessages(parsed.root, readerSpec(reader, parsed.text));
+  if (!m.ok || !tokenizer) return m;
+  return tokenizeMessages(tokenizer, m.messages);
+}
+
 function run(parsed: ParsedSample, opts: AnalyzeOptions): RunResult {
   const { reader, tokenizer } = opts;
-  let messages: Message[];
-  let tokenized: TokenizedSample | undefined;
-  let labels: number[] | undefined;
-  if (tokenizer && reader.kind !== 'alpaca') {
-    const r = tokenizeSample(tokenizer, parsed.root, {
-      kind: reader.kind === 'chat' ? 'chat' : 'instruct',
-      style: reader.style,
-      column: reader.column ?? 'conversations',
-      columnMap: reader.columnMap,
-      trainOnInput: reader.trainOnInput,
-      newSystemPrompt: reader.newSystemPrompt,
-      text: parsed.text,
-    });
-    if (!r.ok) return { error: { code: r.error.code, text: formatProblem(r.error) }, findings: [problemFinding(r.error, parsed, reader)] };
-    messages = r.messages;
-    tokenized = r.sample;
-    labels = r.labels;
-  } else {
-    const r = sampleToMessages(parsed, reader);
-    if (!r.ok) return { error: { code: r.problem.code, text: formatProblem(r.problem) }, findings: [problemFinding(r.problem, parsed, reader)] };
-    messages = r.messages;
-    if (tokenizer) {
-      try {
-        tokenized = tokenizer.tokenizeMessages(messages);
-        labels = labelsOf(tokenized.tokens, tokenized.mask);
-      } catch (e) {
-        if (!(e instanceof TokenizeSampleError)) throw e;
-        const range = e.messageIndex !== undefined ? messageRange(messages[e.messageIndex]) : undefined;
-        return { error: { code: e.code, text: e.message }, findings: [{ severity: 'error', code: e.code, message: e.message, range }] };
-      }
-    }
-  }
+  const r = readSample(parsed, reader, tokenizer);
+  if (!r.ok) return { error: { code: r.error.code, text: formatProblem(r.error) }, findings: [problemFinding(r.error, parsed, reader)] };
+  const { messages, sample: tokenized, labels } = r;
   const findings: RawFinding[] = checkMessages(messages, tokenizer);
   let full: TokenizedSample | undefined;
   if (tokenized) {

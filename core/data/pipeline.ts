@@ -27,11 +27,14 @@ export interface SampleSpec {
   text: string;
 }
 
+export type MessagesOutcome = { ok: true; messages: Message[] } | { ok: false; error: SampleProblem };
+
 export type SampleResult =
   | { ok: true; messages: Message[]; sample: TokenizedSample; labels: number[] }
   | { ok: false; error: SampleProblem };
 
-export function tokenizeSample(tokenizer: ModelTokenizer, sample: Node, spec: SampleSpec): SampleResult {
+/** The dataset builder's message transform, then validate_messages (the first half of SFTDataset). */
+export function sampleMessages(sample: Node, spec: SampleSpec): MessagesOutcome {
   const transformed =
     spec.kind === 'instruct'
       ? instructToMessages(sample, { columnMap: spec.columnMap, trainOnInput: spec.trainOnInput, newSystemPrompt: spec.newSystemPrompt, text: spec.text })
@@ -39,9 +42,12 @@ export function tokenizeSample(tokenizer: ModelTokenizer, sample: Node, spec: Sa
         ? alpacaToMessages(sample, { columnMap: spec.columnMap, trainOnInput: spec.trainOnInput, text: spec.text })
         : toMessages(spec.style ?? 'sharegpt', sample, { column: spec.column, trainOnInput: spec.trainOnInput, newSystemPrompt: spec.newSystemPrompt, text: spec.text });
   if ('error' in transformed) return { ok: false, error: transformed.error };
-  const { messages } = transformed;
-  const invalid = validateMessages(messages);
-  if (invalid) return { ok: false, error: invalid };
+  const invalid = validateMessages(transformed.messages);
+  return invalid ? { ok: false, error: invalid } : { ok: true, messages: transformed.messages };
+}
+
+/** The model tokenizer's `__call__` on validated messages; torchtune's own errors become problems with the message's range. */
+export function tokenizeMessages(tokenizer: ModelTokenizer, messages: Message[]): SampleResult {
   try {
     const tokenized = tokenizer.tokenizeMessages(messages);
     return { ok: true, messages, sample: tokenized, labels: labelsOf(tokenized.tokens, tokenized.mask) };
@@ -54,4 +60,9 @@ export function tokenizeSample(tokenizer: ModelTokenizer, sample: Node, spec: Sa
     }
     throw e;
   }
+}
+
+export function tokenizeSample(tokenizer: ModelTokenizer, sample: Node, spec: SampleSpec): SampleResult {
+  const m = sampleMessages(sample, spec);
+  return m.ok ? tokenizeMessages(tokenizer, m.messages) : m;
 }

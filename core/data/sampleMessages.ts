@@ -5,10 +5,10 @@
  */
 import { type Node, type ParseError, parseTree, printParseErrorCode } from 'jsonc-parser';
 import type { Range } from '../diagnostics';
-import { alpacaToMessages } from './alpaca';
 import type { Message } from './messages';
+import { type SampleSpec, sampleMessages } from './pipeline';
 import type { ChatStyle, DatasetKind } from './spec';
-import { type SampleProblem, type TransformResult, instructToMessages, toMessages, validateMessages } from './transforms';
+import type { SampleProblem } from './transforms';
 
 /** How samples become messages: from a config's dataset entry or from detection. */
 export interface SampleReader {
@@ -111,27 +111,21 @@ export function parsePositioned(text: string): SampleParse {
 
 export type MessagesResult = { ok: true; messages: Message[] } | { ok: false; problem: SampleProblem };
 
-/** The builder's message transform, then torchtune's validate_messages (as SFTDataset does). */
+/** What core's pipeline needs to read a sample the way `reader` says. */
+export function readerSpec(reader: SampleReader, text: string): SampleSpec {
+  return {
+    kind: reader.kind,
+    style: reader.style,
+    column: reader.column ?? 'conversations',
+    columnMap: reader.columnMap,
+    trainOnInput: reader.trainOnInput,
+    newSystemPrompt: reader.newSystemPrompt,
+    text,
+  };
+}
+
+/** The builder's message transform, then torchtune's validate_messages (as SFTDataset does), through core's pipeline. */
 export function sampleToMessages(sample: ParsedSample, reader: SampleReader): MessagesResult {
-  let r: TransformResult;
-  if (reader.kind === 'chat') {
-    r = toMessages(reader.style ?? 'sharegpt', sample.root, {
-      column: reader.column ?? 'conversations',
-      trainOnInput: reader.trainOnInput,
-      newSystemPrompt: reader.newSystemPrompt,
-      text: sample.text,
-    });
-  } else if (reader.kind === 'alpaca') {
-    r = alpacaToMessages(sample.root, { columnMap: reader.columnMap, trainOnInput: reader.trainOnInput, text: sample.text });
-  } else {
-    r = instructToMessages(sample.root, {
-      columnMap: reader.columnMap,
-      trainOnInput: reader.trainOnInput,
-      newSystemPrompt: reader.newSystemPrompt,
-      text: sample.text,
-    });
-  }
-  if ('error' in r) return { ok: false, problem: r.error };
-  const problem = validateMessages(r.messages);
-  return problem ? { ok: false, problem } : { ok: true, messages: r.messages };
+  const r = sampleMessages(sample.root, readerSpec(reader, sample.text));
+  return r.ok ? r : { ok: false, problem: r.error };
 }

@@ -7,8 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { Message, TokenizedSample } from '../data/messages';
 import type { PromptTemplate } from '../templates';
 import { SampleBuilder, applyTemplate, spanOf } from './assemble';
-import { byteToCharOffsets, charEndForByte, utf8 } from './bytes';
-import { ByteLevelBpe, byteEncode } from './qwen2';
+import { ByteLevelBpe } from './qwen2';
 import type { EncodeOptions, ModelTokenizer } from './types';
 import { TokenizeSampleError, TokenizerConfigError } from './types';
 
@@ -76,24 +75,11 @@ export class Phi4Tokenizer implements ModelTokenizer {
     const ids: (number | null)[] = [];
     const starts: number[] = [];
     const ends: number[] = [];
-    const re = new RegExp(GPT2_PATTERN.source, 'gu');
-    let m: RegExpExecArray | null;
-    while ((m = re.exec(text)) !== null) {
-      const piece = m[0];
-      if (!piece) {
-        re.lastIndex++;
-        continue;
-      }
-      const map = byteToCharOffsets(piece);
-      let b = 0;
-      for (const t of this.bpe.bpe(byteEncode(piece))) {
-        const n = this.bpe.tokenBytes(t).length;
-        ids.push(this.bpe.vocab.get(t) ?? null);
-        starts.push(m.index + map[b]);
-        ends.push(m.index + charEndForByte(map, piece, b + n));
-        b += n;
-      }
-    }
+    this.bpe.encodePieces(text, GPT2_PATTERN, 0, (id, s, e) => {
+      ids.push(id);
+      starts.push(s);
+      ends.push(e);
+    });
     return { ids, starts, ends };
   }
 
@@ -103,14 +89,11 @@ export class Phi4Tokenizer implements ModelTokenizer {
   }
 
   tokenBytes(id: number): Uint8Array {
-    const s = this.specialById.get(id);
-    if (s !== undefined) return utf8(s);
-    const t = this.bpe.decoder.get(id);
-    return t === undefined ? new Uint8Array(0) : this.bpe.tokenBytes(t);
+    return this.bpe.idBytes(id, this.specialById);
   }
 
   tokenText(id: number): string {
-    return this.specialById.get(id) ?? new TextDecoder().decode(this.tokenBytes(id));
+    return this.bpe.idText(id, this.specialById);
   }
 
   tokenizeMessages(messages: Message[]): TokenizedSample {

@@ -73,6 +73,17 @@ function bytesToUnicode(): string[] {
 const BYTE_ENCODER = bytesToUnicode();
 const BYTE_DECODER = new Map(BYTE_ENCODER.map((c, b) => [c, b]));
 
+/** A byte-level vocabulary token → its bytes as a latin1 string (the tiktoken rank key); null if a char is outside the byte alphabet. */
+export function byteLevelToLatin1(token: string): string | null {
+  let out = '';
+  for (const ch of token) {
+    const b = BYTE_DECODER.get(ch);
+    if (b === undefined) return null;
+    out += String.fromCharCode(b);
+  }
+  return out;
+}
+
 /** Byte-level BPE (vocab.json + merges.txt) as torchtune's Qwen2Tokenizer._bpe does it. */
 export class ByteLevelBpe {
   private readonly ranks = new Map<string, number>();
@@ -156,6 +167,43 @@ export class ByteLevelBpe {
     return word;
   }
 
+  /**
+   * Each `pattern` match in `text` (a pre-token) through BPE: `emit` gets each token's id (null where the vocabulary
+   * lacks it, torchtune's None) and its UTF-16 span in `text`, shifted by `base`.
+   */
+  encodePieces(text: string, pattern: RegExp, base: number, emit: (id: number | null, start: number, end: number) => void): void {
+    const re = new RegExp(pattern.source, 'gu');
+    let m: RegExpExecArray | null;
+    while ((m = re.exec(text)) !== null) {
+      const piece = m[0];
+      if (!piece) {
+        re.lastIndex++;
+        continue;
+      }
+      const at = base + m.index;
+      const map = byteToCharOffsets(piece);
+      let b = 0;
+      for (const t of this.bpe(byteEncode(piece))) {
+        const n = this.tokenBytes(t).length;
+        emit(this.vocab.get(t) ?? null, at + map[b], at + charEndForByte(map, piece, b + n));
+        b += n;
+      }
+    }
+  }
+
+  /** An id's bytes: a special token's text, else its vocabulary token's bytes (none for an unknown id). */
+  idBytes(id: number, specialById: ReadonlyMap<number, string>): Uint8Array {
+    const s = specialById.get(id);
+    if (s !== undefined) return utf8(s);
+    const t = this.decoder.get(id);
+    return t === undefined ? new Uint8Array(0) : this.tokenBytes(t);
+  }
+
+  /** An id as text: a special token's text, else its bytes decoded as UTF-8. */
+  idText(id: number, specialById: ReadonlyMap<number, string>): string {
+    return specialById.get(id) ?? new TextDecoder().decode(this.idBytes(id, specialById));
+  }
+
   /** Token string → the bytes it stands for. */
   tokenBytes(tok: string): Uint8Array {
     const out: number[] = [];
@@ -198,26 +246,10 @@ export class ByteLevelText {
     };
     const plain = (s: number, e: number): void => {
       if (e <= s) return;
-      const chunk = norm.slice(s, e);
-      const re = new RegExp(QWEN2_PATTERN.source, 'gu');
-      let m: RegExpExecArray | null;
-      while ((m = re.exec(chunk)) !== null) {
-        const piece = m[0];
-        if (!piece) {
-          re.lastIndex++;
-          continue;
-        }
-        const base = s + m.index;
-        const toks = this.bpe.bpe(byteEncode(piece));
-        const map = byteToCharOffsets(piece);
-        let b = 0;
-        for (const t of toks) {
-          ids.push(this.bpe.vocab.get(t) ?? null);
-          const n = this.bpe.tokenBytes(t).length;
-          span(base + map[b], base + charEndForByte(map, piece, b + n));
-          b += n;
-        }
-      }
+      this.bpe.encodePieces(norm.slice(s, e), QWEN2_PATTERN, s, (id, a, b) => {
+        ids.push(id);
+        span(a, b);
+      });
     };
     let last = 0;
     this.splitter.lastIndex = 0;
@@ -279,14 +311,11 @@ export class Qwen2Tokenizer implements ModelTokenizer {
   }
 
   tokenBytes(id: number): Uint8Array {
-    const s = this.specialById.get(id);
-    if (s !== undefined) return utf8(s);
-    const t = this.bpe.decoder.get(id);
-    return t === undefined ? new Uint8Array(0) : this.bpe.tokenBytes(t);
+    return this.bpe.idBytes(id, this.specialById);
   }
 
   tokenText(id: number): string {
-    return this.specialById.get(id) ?? new TextDecoder().decode(this.tokenBytes(id));
+    return this.bpe.idText(id, this.specialById);
   }
 
   private plainIds(text: string): (number | null)[] {

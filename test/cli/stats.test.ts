@@ -6,29 +6,12 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { DatasetStats } from '../../core/data/stats';
 import { sharedPath } from '../shared';
-import { ftune } from './tokenizeHelpers';
+import { ftune, writeLlama3ChatConfig } from './tokenizeHelpers';
 
 const dir = mkdtempSync(join(tmpdir(), 'ftune-stats-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function config(name: string, data: string, column: string): string {
-  const p = join(dir, name);
-  writeFileSync(
-    p,
-    `tokenizer:
-  _component_: torchtune.models.llama3.llama3_tokenizer
-  path: ${sharedPath('assets/llama3/tokenizer.model')}
-  max_seq_len: null
-dataset:
-  _component_: torchtune.datasets.chat_dataset
-  source: json
-  data_files: ${data}
-  conversation_column: ${column}
-  conversation_style: sharegpt
-`,
-  );
-  return p;
-}
+const config = (name: string, data: string, column: string, extra = ''): string => writeLlama3ChatConfig(dir, name, data, column, extra);
 
 interface Golden {
   tokens: number[];

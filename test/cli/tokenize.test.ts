@@ -3,31 +3,14 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { writeLlama3Ranks } from '../../scripts/llama3-ranks';
+import { writeLlama3Ranks } from '../../core/tokenizers/bundledLlama3';
 import { sharedPath } from '../shared';
-import { REPO, ftune } from './tokenizeHelpers';
+import { REPO, ftune, writeLlama3ChatConfig } from './tokenizeHelpers';
 
 const dir = mkdtempSync(join(tmpdir(), 'ftune-tokenize-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function config(name: string, data: string, column: string, extra = ''): string {
-  const p = join(dir, name);
-  writeFileSync(
-    p,
-    `tokenizer:
-  _component_: torchtune.models.llama3.llama3_tokenizer
-  path: ${sharedPath('assets/llama3/tokenizer.model')}
-  max_seq_len: null
-dataset:
-  _component_: torchtune.datasets.chat_dataset
-  source: json
-  data_files: ${data}
-  conversation_column: ${column}
-  conversation_style: sharegpt
-${extra}`,
-  );
-  return p;
-}
+const config = (name: string, data: string, column: string, extra = ''): string => writeLlama3ChatConfig(dir, name, data, column, extra);
 
 interface GoldenLine {
   i: number;

@@ -104,6 +104,24 @@ test('dataset files go to the dataset validator; an unsupported extension is an 
   assert.equal(r.code, 1);
 });
 
+test("a dataset's notes are printed: detection notes, and a config's tokenizer error naming the file", () => {
+  const plain = write('plain.jsonl', '{"text": "just text"}\n{"text": "more"}\n');
+  const r = ftune('validate', plain);
+  assert.match(r.stdout, new RegExp(`^${plain.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: note: .*give --config to say how the file is read\\.$`, 'm'));
+  const data = write('pairs.jsonl', '{"conversations": [{"from": "human", "value": "hi"}, {"from": "gpt", "value": "hello"}]}\n');
+  const missing = join(dir, 'absent', 'tokenizer.model');
+  const cfg = write(
+    'broken-tokenizer.yaml',
+    `tokenizer:\n  _component_: torchtune.models.llama3.llama3_tokenizer\n  path: ${missing}\ndataset:\n  _component_: torchtune.datasets.chat_dataset\n  source: json\n  data_files: ${data}\n  conversation_style: sharegpt\n`,
+  );
+  const withCfg = ftune('validate', '--config', cfg, data);
+  assert.equal(withCfg.code, 0, withCfg.stdout + withCfg.stderr);
+  const note = withCfg.stdout.split('\n').find((l) => l.startsWith(`${data}: note: ${cfg}: tokenizer:`));
+  assert.ok(note?.includes(missing), withCfg.stdout);
+  const json = JSON.parse(ftune('validate', '--format', 'json', '--config', cfg, data).stdout) as (JsonReport & { notes?: string[] })[];
+  assert.ok(json[0].notes?.some((n) => n.includes(missing)), JSON.stringify(json));
+});
+
 test('a folder stands for the configs under it: the whole torchtune corpus in one run', () => {
   const r = ftune('validate', '--format', 'json', CONFIGS);
   const out = JSON.parse(r.stdout) as JsonReport[];

@@ -10,6 +10,7 @@ import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Position } from 'vscode-languageserver-protocol';
+import { mulberry32 } from '../../trainer/runtime/prng';
 import { sharedPath } from '../shared';
 import { LspTestClient, fileUri } from '../server/lspClient';
 
@@ -18,18 +19,6 @@ const COUNT = Number(process.env.FTUNE_FUZZ_COUNT ?? 1200);
 const BATCH = 40;
 const OUT = join(__dirname, '..', '..', 'test-results', 'fuzz');
 const REQUEST_TIMEOUT_MS = 10000;
-
-/** mulberry32: small, seeded, good enough to pick mutations. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const YAML_BITS = ['{', '}', '[', ']', ':', ': ', '- ', '\n', '\n  ', '\t', '"', "'", '#', '${', '${model.', '}', '&a ', '*a', '<<: *a', '~', '\u0000', '\r', '_component_: ', 'torchtune.', '!!python/object ', '? ', '|\n', '>-\n', 'null', '1e3', '0x1F', '\uFEFF', '😀'];
 const JSON_BITS = ['{', '}', '[', ']', ',', ':', '"', '\\', '\\u', '\\ud83d', '\n', '\r\n', ' ', 'null', 'true', '1e999', '-0', '"from"', '"value"', '"role"', '"content"', '"gpt"', '"human"', '"system"', '"tool"', '<|eot_id|>', '[INST]', '\u0000', '\uFEFF', '\uD800', '😀', '{"type": "text", "text": "x"}', '[{"from": "human", "value": ""}]'];
@@ -85,7 +74,7 @@ describe('language server fuzzing', () => {
   after(async () => client.stop());
 
   it(`survives ${COUNT} mutated configs and datasets (seed ${SEED})`, { timeout: 120000 }, async () => {
-    const r = rng(SEED);
+    const r = mulberry32(SEED);
     const failures: string[] = [];
     for (let b = 0; b < COUNT; b += BATCH) {
       const docs: { uri: string; text: string }[] = [];

@@ -34,6 +34,8 @@ export interface StartOptions {
   initializationOptions?: Record<string, unknown>;
   /** What to spawn: the TypeScript source (default), the bundled dist/server.js, or `ftune lsp --stdio`. */
   via?: 'source' | 'bundled' | 'cli';
+  /** Extra environment variables for the server process. */
+  env?: Record<string, string>;
 }
 
 export class LspTestClient {
@@ -55,7 +57,7 @@ export class LspTestClient {
         : opts.via === 'cli'
           ? ['--import', 'tsx', resolve(REPO, 'cli/main.ts'), 'lsp', '--stdio']
           : ['--import', 'tsx', resolve(REPO, 'server/main.ts'), '--stdio'];
-    const proc = spawn(process.execPath, args, { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, args, { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
     const conn = createMessageConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));
     const client = new LspTestClient(proc, conn);
     proc.stderr!.on('data', (b: Buffer) => (client.stderr += b.toString()));

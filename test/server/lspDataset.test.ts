@@ -4,7 +4,7 @@
  * are read from disk (never opened) with progress.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -280,5 +280,39 @@ describe('language server: chat datasets', () => {
     const kinds = kindsNow();
     assert.equal(kinds[0], 'begin');
     assert.equal(kinds[kinds.length - 1], 'end');
+  });
+});
+
+describe('language server: the built-in default tokenizer', () => {
+  it('previews a dataset no config reads with the real Llama 3 tokenizer when finetune.defaultTokenizer is empty', async () => {
+    const ws = mkdtempSync(join(tmpdir(), 'ftune-lsp-default-'));
+    const cache = join(ws, '.cache');
+    const builtIn = (await LspTestClient.start({ rootPath: ws, env: { FTUNE_CACHE_DIR: cache } })).client;
+    const explicit = (await LspTestClient.start({ rootPath: ws, initializationOptions: { defaultTokenizer: TOKENIZER } })).client;
+    try {
+      const path = join(CHAT, 'glaive_first4.json');
+      const text = readFileSync(path, 'utf8');
+      const uri = fileUri(path);
+      await builtIn.open(uri, text);
+      const h = hoverText(await builtIn.hover(uri, positionOf(text, 'I have chicken', 3)));
+      assert.match(h, /\d+ tokens · \d+ trained · \d+ masked/);
+      assert.match(h, /tokenizer Llama 3 \(built-in default\)/);
+      assert.match(h, /finetune\.defaultTokenizer/);
+      assert.doesNotMatch(h, /No tokenizer/);
+      // Token for token what the Llama 3 tokenizer.model gives.
+      const pos = positionOf(text, 'I have chicken', 3);
+      const got = await builtIn.request<Preview>('finetune/tokenPreview', { uri, position: pos });
+      await explicit.open(uri, text);
+      const want = await explicit.request<Preview>('finetune/tokenPreview', { uri, position: pos });
+      assert.ok(got.total > 20);
+      assert.equal(got.error, undefined);
+      assert.deepEqual(got.tokens.map((t) => [t.id, t.masked]), want.tokens.map((t) => [t.id, t.masked]));
+      // The converted rank file is cached for the next start.
+      assert.ok(readdirSync(cache).some((f) => f.endsWith('.tokenizer.model')));
+    } finally {
+      await builtIn.stop();
+      await explicit.stop();
+      rmSync(ws, { recursive: true, force: true });
+    }
   });
 });

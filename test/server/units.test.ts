@@ -1,11 +1,13 @@
 /** The server's own helpers: where the cursor is in a YAML being typed, config globs, settings, special tokens. */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { yamlCursor } from '../../server/yamlCursor';
 import { matchesAnyGlob } from '../../server/glob';
 import { readSettings } from '../../server/settings';
+import { defaultTokenizerConfig } from '../../server/tokenizers';
 import { SPECIAL_TOKEN_RE, specialTokenData } from '../../server/semanticTokens';
 
 describe('yamlCursor', () => {
@@ -84,5 +86,21 @@ describe('TextMate injection grammar', () => {
     const fromServer = (text.match(SPECIAL_TOKEN_RE) ?? []).sort();
     assert.deepEqual(fromGrammar, fromServer);
     assert.equal(fromServer.length, 9);
+  });
+});
+
+describe('finetune.defaultTokenizer', () => {
+  it('empty: the built-in Llama 3 tokenizer, named as such; a path or a component + path: that tokenizer', () => {
+    const cache = mkdtempSync(join(tmpdir(), 'ftune-units-'));
+    process.env.FTUNE_CACHE_DIR = cache;
+    const builtIn = defaultTokenizerConfig('  ');
+    delete process.env.FTUNE_CACHE_DIR;
+    rmSync(cache, { recursive: true, force: true });
+    assert.equal(builtIn.label, 'Llama 3 (built-in default)');
+    assert.equal(builtIn.config?._component_, 'torchtune.models.llama3.llama3_tokenizer');
+    assert.match(builtIn.source, /finetune\.defaultTokenizer/);
+    assert.deepEqual(defaultTokenizerConfig('/m/tokenizer.model'), { config: { _component_: 'torchtune.models.llama3.llama3_tokenizer', path: '/m/tokenizer.model' }, source: 'finetune.defaultTokenizer' });
+    assert.equal(defaultTokenizerConfig('/m/vocab.json').config?._component_, 'torchtune.models.qwen2.qwen2_tokenizer');
+    assert.deepEqual(defaultTokenizerConfig('torchtune.models.phi3.phi3_mini_tokenizer /m/tokenizer.model').config, { _component_: 'torchtune.models.phi3.phi3_mini_tokenizer', path: '/m/tokenizer.model' });
   });
 });

@@ -7,6 +7,7 @@ import * as ort from 'onnxruntime-node';
 import { emitModel } from '../graph/onnx';
 import { buildTrainingGraph, type TrainingGraph } from '../models/decoder';
 import type { TrainingSpec } from '../models/spec';
+import { mulberry32 } from './prng';
 import { openSession, type Device, type OpenedSession } from './session';
 import type { MicroBatch, StepResult, Stepper, TrainableParam } from './stepper';
 import { commonFolder, makeWeightBinder, readWeightF32, type WeightSource } from './weights';
@@ -31,18 +32,6 @@ export interface OrtStepper extends Stepper {
   readonly notes: string[];
   /** The serialized training graph (for inspection, FLOP counts and kernel checks). */
   readonly trainingModel: Uint8Array;
-}
-
-/** mulberry32: a small seeded PRNG for reproducible adapter initialization. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** torchtune's LoRALinear init: A ~ kaiming_uniform(a=sqrt(5)) = U(-1/sqrt(in), 1/sqrt(in)), B = 0. */
@@ -81,7 +70,7 @@ export async function createStepper(opts: StepperOptions): Promise<OrtStepper> {
   const binder = makeWeightBinder(opts.weights, folder);
 
   const seed = opts.seed ?? 0;
-  const rand = prng(seed + 1);
+  const rand = mulberry32(seed + 1);
   const params: TrainableParam[] = probe.params.map(({ name, shape }) => {
     if (spec.lora) {
       const given = opts.initialLora?.get(name);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseTree } from 'jsonc-parser';
-import { alpacaToMessages } from '../../../core/data/alpaca';
+import { alpacaToMessages } from '../../../core/data/transforms';
 import { detectFormat } from '../../../core/data/detect';
 import { resolveDatasetSpec, sliceRange } from '../../../core/data/spec';
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { DatasetText } from '../../../core/data/source';
 import { type DatasetValidateResult, validateDatasetFile, validateSource, validateText } from '../../../core/data/validateFile';
+import { mulberry32 } from '../../../trainer/runtime/prng';
 import { sharedPath } from '../../shared';
 
 const dir = mkdtempSync(join(tmpdir(), 'ftune-validate-'));
@@ -226,13 +227,8 @@ dataset:
 });
 
 describe('fuzz: mutated corpus files never crash and positions stay inside the file', () => {
-  // Deterministic PRNG (mulberry32) so a failure can be replayed.
-  const rng = (seed: number) => () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  // Deterministic PRNG so a failure can be replayed.
+  const rng = mulberry32;
   const PIECES = ['"', '\\', '{', '}', '[', ']', ',', ':', '\n', '\r', ' ', 'null', '"from"', '"gpt"', '\uFEFF', '😀'];
   for (const [name, seed] of [['chat/edge_sharegpt.jsonl', 1], ['chat/glaive_first4.json', 2], ['chat/mixed_openai.jsonl', 3]] as const) {
     test(name, async () => {

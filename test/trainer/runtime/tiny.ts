@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { baseWeights, loraParams } from '../../../trainer/models/names';
 import type { DecoderSpec, LoraSpec, TrainingSpec } from '../../../trainer/models/spec';
+import { mulberry32 } from '../../../trainer/runtime/prng';
 import type { MicroBatch } from '../../../trainer/runtime/stepper';
 import type { WeightLocation } from '../../../trainer/runtime/weights';
 import { labelsOf } from '../../../core/data/messages';
@@ -30,16 +31,8 @@ export function fullLora(over: Partial<LoraSpec> = {}): LoraSpec {
   return { rank: 4, alpha: 8, dropout: 0, attnModules: ['q_proj', 'k_proj', 'v_proj', 'output_proj'], applyToMlp: true, applyToOutput: true, ...over };
 }
 
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded PRNG the trainer itself uses. */
+export const seeded = mulberry32;
 
 export interface StTensor {
   name: string;
