@@ -10,11 +10,18 @@ import { Runs } from './launch';
 /** Recipe configs name torchtune components; that is what the lens looks for. */
 const RECIPE_HINT = /^\s*_component_\s*:|^\s*#\s*recipe\s*:/m;
 
-class LaunchLens implements vscode.CodeLensProvider {
-  readonly onDidChangeCodeLenses: vscode.Event<void>;
+class LaunchLens implements vscode.CodeLensProvider, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  private readonly subscriptions: vscode.Disposable[];
+  readonly onDidChangeCodeLenses = this.changed.event;
 
   constructor(private readonly runs: Runs) {
-    this.onDidChangeCodeLenses = runs.onDidChange;
+    // A run starting or ending switches Launch/Stop; trusting the workspace makes Launch appear on open configs.
+    this.subscriptions = [runs.onDidChange(() => this.changed.fire()), vscode.workspace.onDidGrantWorkspaceTrust(() => this.changed.fire()), this.changed];
+  }
+
+  dispose(): void {
+    for (const d of this.subscriptions) d.dispose();
   }
 
   provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
@@ -34,6 +41,7 @@ class LaunchLens implements vscode.CodeLensProvider {
 export function register(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('Fine-Tune Studio: Training', { log: true });
   const runs = new Runs(context, log);
+  const lens = new LaunchLens(runs);
   let gpuLogged = false; // nvidia-smi once, at the first launch, not at activation
   context.subscriptions.push(
     log,
@@ -47,7 +55,8 @@ export function register(context: vscode.ExtensionContext): void {
     }),
     vscode.commands.registerCommand('finetune.stop', () => runs.stop()),
     vscode.commands.registerCommand('finetune.showTrainingMonitor', () => runs.showMonitor()),
-    vscode.languages.registerCodeLensProvider({ language: 'yaml', scheme: 'file' }, new LaunchLens(runs)),
+    lens,
+    vscode.languages.registerCodeLensProvider({ language: 'yaml', scheme: 'file' }, lens),
   );
   registerGpu(context, log);
 }

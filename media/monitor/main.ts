@@ -281,7 +281,7 @@ function renderCheckpoints(): void {
   if (model.checkpoints.length === 0) checkpointsBox.append(el('div', { class: 'muted' }, 'None written yet'));
   for (const c of model.checkpoints) {
     const row = el('div', { class: 'checkpoint' });
-    row.append(el('span', {}, `Epoch ${c.epoch}, step ${c.step} (${c.kind}): `), el('code', {}, c.path));
+    row.append(el('span', {}, `Epoch ${c.epoch + 1}, step ${c.step} (${c.kind}): `), el('code', {}, c.path));
     const b = el('button', { type: 'button' }, 'Open folder');
     b.addEventListener('click', () => vscode.postMessage({ type: 'openFolder', path: c.path }));
     row.append(b);

@@ -141,7 +141,8 @@ export function progressView(model: MonitorModel): ProgressView {
   const p = model.progress;
   const step = Math.max(last?.step ?? 0, p?.step ?? 0);
   const totalSteps = Math.max(p?.totalSteps ?? 0, model.start?.totalSteps ?? 0, step);
-  const epoch = Math.max(last?.epoch ?? 0, p?.epoch ?? 0, model.start ? 1 : 0);
+  // Events count epochs from 0 (epoch_0 is the first); people count from 1.
+  const epoch = last || p ? Math.max(last?.epoch ?? 0, p?.epoch ?? 0) + 1 : model.start ? 1 : 0;
   const epochs = Math.max(model.start?.epochs ?? 0, epoch);
   let secondsPerStep: number | null = null;
   const recent = model.steps.slice(-21);

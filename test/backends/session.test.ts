@@ -100,6 +100,13 @@ test('an uncaught ENOSPC crash is explained the same way', async () => {
   assert.match(last(s, 'error')!.message, /^The disk is full \(ENOSPC.*Error: ENOSPC/);
 });
 
+test('a trainer installed without its ONNX Runtime says what is missing and what to do', async () => {
+  const r = await run(script('no-ort', `require('onnxruntime-node'); // from a temp folder: not resolvable, as in a .vsix without it`)).ended;
+  assert.equal(r.status, 'failed');
+  assert.match(r.message, /^The trainer's ONNX Runtime \(onnxruntime-node\) is not installed with this copy of the extension: install the extension build for/);
+  assert.match(r.message, /Cannot find module 'onnxruntime-node'/);
+});
+
 test('a bad config: the trainer reports it and exits 1; the error names file and line', async () => {
   const config = join(tmp, 'bad.yaml');
   writeFileSync(config, 'epochz: 1\n');

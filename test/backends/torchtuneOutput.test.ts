@@ -61,15 +61,15 @@ test('tqdm bar: progress per global step, epochs from the description, ETA and r
   assert.deepEqual([...new Set(described.map((e) => e.step))], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
   for (const e of described) {
     assert.equal(e.loss, losses.get(e.step), `loss of step ${e.step}`);
-    assert.equal(e.epoch, e.step <= 6 ? 1 : 2);
+    assert.equal(e.epoch, e.step <= 6 ? 0 : 1); // events count epochs from 0, torchtune's bar from 1
     assert.equal(e.stepsPerEpoch, 6);
     assert.equal(e.totalSteps, 12);
   }
   const first: Progress = progress.find((e) => e.loss !== undefined)!;
   assert.equal(first.etaSeconds, 3);
   assert.equal(first.stepsPerSecond, 1.56);
-  // The second epoch's bar starts at 0 of epoch 2.
-  assert.ok(progress.some((e) => e.epoch === 2 && e.epochStep === 0));
+  // The second epoch's bar (torchtune's "2|…") starts at 0.
+  assert.ok(progress.some((e) => e.epoch === 1 && e.epochStep === 0));
 });
 
 test('warnings pass through, including one printed on the same line as the bar', () => {
@@ -88,7 +88,7 @@ test('stdout and the DiskLogger file report the same steps once; the log file is
   const events = [...p.stderr(stderr), ...p.stdout(stdout), ...p.logFile(diskLog), ...p.end()];
   const steps = of(events, 'step');
   assert.equal(steps.length, 12);
-  assert.deepEqual(steps.map((s) => s.epoch), [1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2]);
+  assert.deepEqual(steps.map((s) => s.epoch), [0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1]);
   assert.equal(p.logFilePath, `/root/out/torchtune_logs/${logName}`);
   assert.ok(of(events, 'log').some((l) => l.message.startsWith('Writing logs to ')));
 });
@@ -144,7 +144,7 @@ test('INFO lines: checkpoints (one per folder) and errors; a traceback becomes o
   ].join('\n') + '\n';
   const events = p.stderr(out);
   const checkpoints = of(events, 'checkpoint');
-  assert.deepEqual(checkpoints.map((c) => [c.path, c.epoch, c.kind, c.step]), [['/out/epoch_0', 1, 'epoch', 6]]);
+  assert.deepEqual(checkpoints.map((c) => [c.path, c.epoch, c.kind, c.step]), [['/out/epoch_0', 0, 'epoch', 6]]);
   const errors = of(events, 'error');
   assert.equal(errors.length, 2);
   assert.equal(errors[0].message, 'Rank 1 failed to load the checkpoint');

@@ -65,9 +65,9 @@ function spikyEvents(): TrainingEvent[] {
   ];
   for (let step = 1; step <= 40; step++) {
     const loss = step === 30 ? 6 : 3 * Math.exp(-step / 20) + 0.5 + 0.01 * Math.sin(step);
-    events.push({ type: 'step', time: step, step, epoch: 1, loss, lr: 1e-4, gradNorm: 0.5, tokensPerSecond: 1200, sampleIndices: [step * 4, step * 4 + 1, step * 4 + 2, step * 4 + 3] });
+    events.push({ type: 'step', time: step, step, epoch: 0, loss, lr: 1e-4, gradNorm: 0.5, tokensPerSecond: 1200, sampleIndices: [step * 4, step * 4 + 1, step * 4 + 2, step * 4 + 3] });
   }
-  events.push({ type: 'checkpoint', time: 40.5, step: 40, epoch: 1, path: '/work/out/step_40', kind: 'step' });
+  events.push({ type: 'checkpoint', time: 40.5, step: 40, epoch: 0, path: '/work/out/step_40', kind: 'step' });
   events.push({ type: 'error', time: 41, step: 41, message: 'Loss is NaN at step 41 (batch samples 164–167)', sampleIndices: [164, 165, 166, 167] });
   events.push({ type: 'end', time: 41.1, status: 'failed', step: 41 });
   return events;

@@ -35,13 +35,18 @@ test('the model: smoothed loss, a spike only where the loss jumps, ETA from step
   const m = emptyModel();
   applyEvent(m, { type: 'start', time: 0, config: {}, totalSteps: 20, stepsPerEpoch: 10, epochs: 2, backend: 'onnxruntime', device: 'cpu', outputDir: '/o' });
   const losses = [2, 1.9, 1.8, 1.75, 1.7, 1.65, 4, 1.6, 1.55, 1.5];
-  losses.forEach((loss, i) => applyEvent(m, { type: 'step', time: 10 + 2 * i, step: i + 1, epoch: 1, loss, lr: 1e-4 }));
+  losses.forEach((loss, i) => applyEvent(m, { type: 'step', time: 10 + 2 * i, step: i + 1, epoch: 0, loss, lr: 1e-4 }));
   assert.deepEqual(m.steps.map((p) => p.spike), losses.map((l) => l === 4));
   assert.equal(m.steps[0].ema, 2); // debiased: the first point is the loss itself
   assert.ok(m.steps[6].ema > 1.65 && m.steps[6].ema < 4);
   const v = progressView(m);
-  assert.deepEqual([v.step, v.totalSteps, v.epoch, v.epochs], [10, 20, 1, 2]);
+  assert.deepEqual([v.step, v.totalSteps, v.epoch, v.epochs], [10, 20, 1, 2]); // events count epochs from 0, the view from 1
   assert.equal(v.etaSeconds, 20); // 10 steps left at 2 s each
+  // The last epoch of the run shows as `epochs / epochs`, not one short.
+  const last = emptyModel();
+  applyEvent(last, { type: 'start', time: 0, config: {}, totalSteps: 20, stepsPerEpoch: 10, epochs: 2, backend: 'onnxruntime', device: 'cpu', outputDir: '/o' });
+  applyEvent(last, { type: 'step', time: 1, step: 20, epoch: 1, loss: 1, lr: 1e-4 });
+  assert.deepEqual([progressView(last).epoch, progressView(last).epochs], [2, 2]);
   applyEvent(m, { type: 'end', time: 40, status: 'stopped', step: 10 });
   assert.equal(progressView(m).etaSeconds, 0);
   assert.equal(m.state, 'ended');

@@ -47,6 +47,10 @@ export function describeFailure(message: string): string {
   if (/ENOSPC|No space left on device/i.test(message)) {
     return `The disk is full (ENOSPC: no space left on device): free some space or set output_dir to a disk with room, then launch again (${message})`;
   }
+  // The trainer's native runtime is a per-platform package beside the bundle; an install without it cannot train.
+  if (/Cannot find module '(onnxruntime-node|onnxruntime-common)'/.test(message)) {
+    return `The trainer's ONNX Runtime (onnxruntime-node) is not installed with this copy of the extension: install the extension build for ${process.platform}-${process.arch}, or set finetune.backend to torchtune (${message})`;
+  }
   return message;
 }
 

@@ -106,6 +106,9 @@ export interface TorchtuneParserOptions {
 }
 
 /**
+ * Events count epochs from 0, as our trainer does (its checkpoint folders are epoch_0, …); torchtune's bar counts
+ * from 1 (`{curr_epoch + 1}|…`), which is what this parser tracks internally (`lastEpoch`) and converts on output.
+ *
  * Stateful: the bar's description says which epoch a global step belongs to, a traceback spans many lines, and
  * StdoutLogger and DiskLogger print the same steps (each step is reported once).
  */
@@ -225,7 +228,7 @@ export class TorchtuneOutputParser {
       type: 'progress',
       time: this.now(),
       step,
-      epoch,
+      epoch: epoch - 1,
       totalSteps: bar.total * (this.epochs ?? epoch),
       epochStep: bar.n,
       stepsPerEpoch: bar.total,
@@ -247,7 +250,7 @@ export class TorchtuneOutputParser {
       type: 'step',
       time: this.now(),
       step,
-      epoch,
+      epoch: epoch - 1,
       loss: metrics.loss ?? Number.NaN,
       lr: metrics.lr ?? Number.NaN,
       metrics,
@@ -268,8 +271,8 @@ export class TorchtuneOutputParser {
       type: 'checkpoint',
       time: this.now(),
       step: this.lastStep,
-      // torchtune names folders from 0 (`epoch_0` is written after the first epoch); events count epochs from 1.
-      epoch: epochDir ? Number(epochDir[1]) + 1 : Math.max(this.lastEpoch, 1),
+      // torchtune names folders from 0 (`epoch_0` is written after the first epoch), as events count epochs.
+      epoch: epochDir ? Number(epochDir[1]) : Math.max(this.lastEpoch, 1) - 1,
       path: dir,
       kind: epochDir ? 'epoch' : 'step',
     });
