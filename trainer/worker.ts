@@ -6,6 +6,15 @@
  */
 import { jsonLineEmitter, parseWorkerArgs, runTraining } from './run';
 
+// The reader of our events is gone (the editor closed, or `| head`): stop as on SIGTERM — save a checkpoint and end —
+// once, and drop further writes instead of crashing on EPIPE.
+let readerGone = false;
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE' || readerGone) return;
+  readerGone = true;
+  process.kill(process.pid, 'SIGTERM');
+});
+
 const args = parseWorkerArgs(process.argv.slice(2));
 if (typeof args === 'string') {
   process.stderr.write(args + '\n');

@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { CHATML_TEMPLATE_PATHS, llama2ChatTemplate, mistralChatTemplate, resolvePromptTemplate, type PromptTemplate } from '../templates';
+import { llama2ChatTemplate, mistralChatTemplate, resolvePromptTemplate, type PromptTemplate } from '../templates';
 import { Llama3Tokenizer, llama3SpecialTokens } from './llama3';
 import { ByteLevelBpe, QWEN2_5_SPECIAL_TOKENS, QWEN2_SPECIAL_TOKENS, QWEN3_SPECIAL_TOKENS, Qwen2Tokenizer } from './qwen2';
 import { Phi4Tokenizer, loadGpt2Bpe, phi4SpecialTokens } from './phi4';
@@ -185,9 +185,6 @@ export function createModelTokenizer(component: Record<string, unknown>, baseDir
       const sp = filePath(component, 'special_tokens_path', baseDir, name, false);
       const defaults = family === 'qwen2' ? QWEN2_SPECIAL_TOKENS : family === 'qwen2_5' ? QWEN2_5_SPECIAL_TOKENS : QWEN3_SPECIAL_TOKENS;
       const special = sp ? parseHfSpecialTokens(sp) : new Map(defaults);
-      if (typeof component.prompt_template === 'string' && CHATML_TEMPLATE_PATHS.has(component.prompt_template)) {
-        throw new TokenizerConfigError(`${name}: Using ChatMLTemplate with tokenize_messages will result in multiple <|im_*|> tokens wrapping each message. Please use a different template or set to None.`);
-      }
       const bpe = cached(`bpe:${merges}`, path, () => ByteLevelBpe.fromFiles(path, merges));
       return new Qwen2Tokenizer(name, bpe, special, maxSeqLen, template, truncation, family !== 'qwen2');
     }

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Message, TokenizedSample } from '../data/messages';
-import type { PromptTemplate } from '../templates';
+import { chatMLTemplate, type PromptTemplate } from '../templates';
 import { SampleBuilder, applyTemplate, spanOf } from './assemble';
 import { byteToCharOffsets, charEndForByte, utf8 } from './bytes';
 import type { EncodeOptions, ModelTokenizer } from './types';
@@ -323,6 +323,15 @@ export class Qwen2Tokenizer implements ModelTokenizer {
   }
 
   tokenizeMessages(messages: Message[]): TokenizedSample {
+    // torchtune asserts this per sample in tokenize_messages (not when the tokenizer is built); the message is
+    // two Python string literals joined without a space.
+    if (this.template === chatMLTemplate) {
+      throw new TokenizeSampleError(
+        'AssertionError',
+        'Using ChatMLTemplate with tokenize_messages will result in multiple <|im_*|> tokens wrapping each message.Please use a different template or set to None.',
+        'chatml-template',
+      );
+    }
     const templated = applyTemplate(this.template, messages);
     const tokens: (number | null)[] = [];
     const b = new SampleBuilder();

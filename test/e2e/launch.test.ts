@@ -78,10 +78,8 @@ describe('Fine-tune: Launch in VS Code (code-server)', () => {
     writeFileSync(join(ws, 'lora_long.yaml'), long);
     writeFileSync(join(ws, 'broken.yaml'), long.replace(/^( +)weight_decay:/m, '$1weight_decai:'));
     rmSync(join(ws, 'lora_demo.yaml'));
-    // The .vsix leaves out onnxruntime-node (external to the esbuild bundles: a native, per-platform package), so
-    // the installed trainer cannot load it; until the package carries it, the trainer finds the repo's copy.
-    const env = { NODE_PATH: join(REPO, 'node_modules') };
-    cs = await startCodeServer({ dataDir: join(data, 'code-server'), workspace: ws, trusted: false, env });
+    // No NODE_PATH or repo paths: the installed .vsix must carry its own ONNX Runtime (dist/node_modules).
+    cs = await startCodeServer({ dataDir: join(data, 'code-server'), workspace: ws, trusted: false });
     page = cs.page;
     monitor = page.frameLocator('iframe.webview').first().frameLocator('iframe');
   });
