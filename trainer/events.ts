@@ -2,7 +2,8 @@
  * The training event stream: the trainer (ours, or torchtune parsed from its logs) writes one JSON object per
  * line; the CLI renders it as a progress bar, the extension forwards it to the monitor webview.
  * Every consumer validates with `parseEvent` — a line that is not an event is passed through as a log line.
- * `time` is Unix time in seconds (fractional), as the trainer writes it.
+ * `time` is Unix time in seconds (fractional), as the trainer writes it. `epoch` counts from 0, like torchtune's
+ * `epoch_{E}` folders (the monitor shows it from 1); `step` is the global optimizer step, from 1.
  */
 
 export type TrainingEvent =
