@@ -50,6 +50,11 @@ export function sampleMessages(sample: Node, spec: SampleSpec): MessagesOutcome 
 export function tokenizeMessages(tokenizer: ModelTokenizer, messages: Message[]): SampleResult {
   try {
     const tokenized = tokenizer.tokenizeMessages(messages);
+    if (tokenized.tokens.length === 0) {
+      // SFTDataset appends one -100 to the shifted labels, then asserts len(tokens) == len(labels): an empty
+      // sample (e.g. max_seq_len 0 on a tokenizer without an end token to keep) fails that bare assert.
+      return { ok: false, error: { type: 'AssertionError', message: '', code: 'empty-sample' } };
+    }
     return { ok: true, messages, sample: tokenized, labels: labelsOf(tokenized.tokens, tokenized.mask) };
   } catch (e) {
     if (e instanceof TokenizeSampleError) {

@@ -120,8 +120,6 @@ export const TEMPLATE_COMPONENTS: Record<string, PromptTemplate> = {
   'torchtune.data._prompt_templates.QuestionAnswerTemplate': questionAnswerTemplate,
 };
 
-export const CHATML_TEMPLATE_PATHS = new Set(['torchtune.data.ChatMLTemplate', 'torchtune.data._prompt_templates.ChatMLTemplate']);
-
 /**
  * torchtune's _get_prompt_template: a dotted path to a built-in, or a role → [prepend, append] mapping.
  * Returns an error text for anything else.

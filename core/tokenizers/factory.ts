@@ -186,7 +186,9 @@ export function createModelTokenizer(component: Record<string, unknown>, baseDir
       const defaults = family === 'qwen2' ? QWEN2_SPECIAL_TOKENS : family === 'qwen2_5' ? QWEN2_5_SPECIAL_TOKENS : QWEN3_SPECIAL_TOKENS;
       const special = sp ? parseHfSpecialTokens(sp) : new Map(defaults);
       const bpe = cached(`bpe:${merges}`, path, () => ByteLevelBpe.fromFiles(path, merges));
-      return new Qwen2Tokenizer(name, bpe, special, maxSeqLen, template, truncation, family !== 'qwen2');
+      // Qwen3Tokenizer.__init__ does not forward truncation_type to its base class: qwen3 always truncates right.
+      const effectiveTruncation = family === 'qwen3' ? 'right' : truncation;
+      return new Qwen2Tokenizer(name, bpe, special, maxSeqLen, template, effectiveTruncation, family !== 'qwen2');
     }
   }
 }

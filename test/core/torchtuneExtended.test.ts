@@ -46,11 +46,18 @@ for (const tok of new Set(cases.map((c) => c.tokenizer))) {
   }
 }
 
+/** Parsed data files, shared by the many cases that read the same file. */
+const parsed = new Map<string, ReturnType<typeof samplesOf>>();
+function samplesCached(path: string): ReturnType<typeof samplesOf> {
+  if (!parsed.has(path)) parsed.set(path, samplesOf(path));
+  return parsed.get(path)!;
+}
+
 function runExt(c: ExtCase): Outcome[] {
   const base = sharedPath('..');
   const component = { ...c.tokenizer_component, ...(c.max_seq_len !== null ? { max_seq_len: c.max_seq_len } : {}) };
   const tok = createModelTokenizer(component, base);
-  const { text, nodes } = samplesOf(sharedPath('..', c.data));
+  const { text, nodes } = samplesCached(sharedPath('..', c.data));
   const idx = c.samples ?? nodes.map((_, i) => i);
   const spec: Omit<SampleSpec, 'text'> = {
     kind: c.kind,
