@@ -235,7 +235,9 @@ export async function runLoop(o: LoopOptions): Promise<LoopResult> {
         const tps = elapsed > 0 ? tokens / elapsed : 0;
         if (globalStep % c.logEveryNSteps === 0) {
           metrics.append({ step: globalStep, epoch, loss, lr, tokens_per_second: tps, tokens, ...(gradNorm !== undefined ? { grad_norm: gradNorm } : {}), time: wall() });
-          o.emit({ type: 'step', time: wall(), step: globalStep, epoch, loss, lr, tokensPerSecond: tps, tokens, ...(gradNorm !== undefined ? { gradNorm } : {}), sampleIndices: windowSamples });
+          // The monitor's memory chart: the trainer process's peak resident memory (ONNX Runtime's arenas included).
+          const peakMemoryGiB = process.resourceUsage().maxRSS / 1024 ** 2;
+          o.emit({ type: 'step', time: wall(), step: globalStep, epoch, loss, lr, tokensPerSecond: tps, tokens, peakMemoryGiB, ...(gradNorm !== undefined ? { gradNorm } : {}), sampleIndices: windowSamples });
         }
         stepsThisRun++;
         const perStep = (now() - runStart) / 1000 / stepsThisRun;

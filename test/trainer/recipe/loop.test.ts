@@ -26,6 +26,9 @@ test('a run logs every step, falls in loss, checkpoints as torchtune does and en
   assert.deepEqual(m.map((x) => x.step), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
   assert.ok(m[8].loss < m[0].loss, `loss falls: ${m[0].loss} → ${m[8].loss}`);
   assert.ok(m.every((x) => typeof x.grad_norm === 'number' && x.tokens > 0));
+  // The monitor's memory chart: every step event carries the process's peak resident memory.
+  const steps = events.filter((e) => e.type === 'step');
+  assert.ok(steps.length === 9 && steps.every((e) => e.type === 'step' && e.peakMemoryGiB !== undefined && e.peakMemoryGiB > 0.01));
   // lr logged after scheduler.step(): base · λ(step); warmup 1, cosine over 9 steps → 0 at the end
   assert.equal(m[0].lr, 0.05 * 0.5 * (1 + Math.cos(Math.PI * 0 / 8)));
   assert.ok(Math.abs(m[8].lr) < 1e-12);
