@@ -1,9 +1,10 @@
 """Generate golden tokenization outputs with REAL torchtune 0.7.0 code (test/fixtures/torchtune-extended/).
 
+    python3 scripts/reference/torchtune_golden.py --make-cases bench/out/torchtune-cases.json
     PYTHONPATH=<torchtune checkout> python3 scripts/reference/torchtune_golden.py \
-        --cases scripts/reference/torchtune-cases.json --root <folder holding shared/> --out <dir>
+        --cases bench/out/torchtune-cases.json --root <folder holding shared/> --out <dir>
 
-Per case (see torchtune-cases.json) and sample: the dataset builder's message transform (ShareGPTToMessages /
+The case list is generated (make_cases below; its copy ships with the fixtures as cases.json.gz). Per case and sample: the dataset builder's message transform (ShareGPTToMessages /
 OpenAIToMessages / AlpacaToMessages / InputOutputToMessages, constructed exactly as chat_dataset / alpaca_dataset /
 instruct_dataset do) → torchtune.datasets._sft.SFTTransform (validate_messages → the model tokenizer's __call__ →
 labels), i.e. SFTDataset.__getitem__ without the Hugging Face `datasets` loader (samples are read with `json`, like
@@ -18,7 +19,7 @@ in scripts/reference/shims/tiktoken is used.
 Output: <out>/<case>.jsonl with {"i","tokens","mask","labels"} or {"i","error": "<Type>: <message>"} per sample,
 <out>/cases.json (the case list as run) and <out>/env.json (versions). Then
 `python3 scripts/reference/torchtune_golden.py --pack <out> test/fixtures/torchtune-extended` packs them as the
-committed fixtures (gzipped JSONL per tokenizer, to keep the repository small).
+committed fixtures (gzipped JSONL per tokenizer + cases.json.gz, to keep the repository small).
 """
 import argparse
 import ast
@@ -245,8 +246,12 @@ def pack(out_dir, fixtures_dir):
         body = "".join(json.dumps(l, ensure_ascii=False, separators=(",", ":")) + "\n" for l in lines)
         with gzip.GzipFile(os.path.join(fixtures_dir, tok + ".jsonl.gz"), "wb", mtime=0) as g:
             g.write(body.encode("utf-8"))
-    with open(os.path.join(fixtures_dir, "cases.json"), "w", encoding="utf-8") as f:  # one case per line
-        f.write("[\n" + ",\n".join(json.dumps(c, ensure_ascii=False, separators=(",", ":")) for c in cases) + "\n]\n")
+    # One case per line, gzipped too: thousands of sweep cases would otherwise dominate the fixtures' size.
+    body = "[\n" + ",\n".join(json.dumps(c, ensure_ascii=False, separators=(",", ":")) for c in cases) + "\n]\n"
+    with gzip.GzipFile(os.path.join(fixtures_dir, "cases.json.gz"), "wb", mtime=0) as g:
+        g.write(body.encode("utf-8"))
+    if os.path.exists(os.path.join(fixtures_dir, "cases.json")):
+        os.remove(os.path.join(fixtures_dir, "cases.json"))
     env = json.load(open(os.path.join(out_dir, "env.json"), encoding="utf-8"))
     json.dump(env, open(os.path.join(fixtures_dir, "env.json"), "w", encoding="utf-8"), indent=1)
 
@@ -354,6 +359,40 @@ def make_cases():
             add(tok, "glaivemore", False, PIRATE, msl)
             add(tok, "edge", True, None, msl, {"truncation_type": "left"}, "_left")
         add(tok, "chattiny", False, None, 0)
+    # Round 3: dense truncation sweep for the SentencePiece families (their own BOS/EOS/role-token rules decide
+    # where a cut lands): every max_seq_len 1..25 plus 40 and 64, right and left, all train_on_input × system pairs,
+    # then the same lengths through each prompt template (one toi/system pair per length, cycling through all four).
+    SW_MSL = list(range(1, 26)) + [40, 64]
+    SW_VAR = [(False, None), (True, PIRATE), (True, None), (False, PIRATE)]
+    SW_D = {"edge": dict(D["edge"], samples=[0, 1, 2, 3, 8, 10, 12, 14]), "openai": dict(D["openai"], samples=[0, 1, 20]),
+            "glaive4": D2["glaive4"]}
+    SW_TPL = {"llama2": ("none", "mistralchat", "chatml"), "mistral": ("none", "l2chat", "chatml"),
+              "gemma": ("l2chat", "mistralchat", "chatml"), "phi3": ("l2chat", "mistralchat", "chatml")}
+    TPL["none"] = None
+
+    def sweep(tok, dname, toi, sys_, msl, trunc, tpl=None):
+        d = SW_D[dname]
+        comp = {**Tall[tok], "truncation_type": trunc}
+        if tpl is not None:
+            comp["prompt_template"] = TPL[tpl]
+        v = SW_VAR.index((toi, sys_))
+        name = f"spmsweep_{tok}_{dname}_{msl}_{trunc}_{v}" + (f"_tpl-{tpl}" if tpl else "")
+        cases.append({"name": name, "tokenizer": tok, "data": d["data"], "kind": d["kind"], "style": d["style"], "column": d["column"],
+                      "train_on_input": toi, "new_system_prompt": sys_, "max_seq_len": msl, "limit": None, "samples": d["samples"],
+                      "tokenizer_component": comp})
+
+    for tok in sorted(SPM_FAMILIES):
+        for dname in SW_D:
+            for msl in SW_MSL:
+                for trunc in ("right", "left"):
+                    for toi, s in SW_VAR:
+                        sweep(tok, dname, toi, s, msl, trunc)
+        for tn in SW_TPL[tok]:
+            for dname in ("edge", "openai"):
+                for k, msl in enumerate(SW_MSL):
+                    for j, trunc in enumerate(("right", "left")):
+                        toi, s = SW_VAR[(k + 2 * j) % 4]
+                        sweep(tok, dname, toi, s, msl, trunc, tn)
     return cases
 
 
