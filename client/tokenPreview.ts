@@ -2,11 +2,13 @@
  * "Fine-tune: Show Token Preview": a webview that shows the tokens and loss mask of the sample under the cursor,
  * as computed by the language server (`finetune/tokenPreview`). The template, train_on_input and max_seq_len can be
  * switched in the view; clicking a token selects the text it covers in the editor.
- * Security: strict CSP with a per-render nonce, local resources limited to media/tokenPreview, every message from
+ * Security: strict CSP with a per-render nonce, local resources limited to media/tokenPreview and the bundles in dist/media, every message from
  * the webview is validated before use.
  */
+import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
+import { makeNonce } from '../media/nonce';
 
 /** Mirrors server/protocol.ts (the client may only import `vscode` and protocol types). */
 interface LspRange {
@@ -57,12 +59,6 @@ export function parseWebviewMessage(m: unknown): FromWebview | undefined {
   return undefined;
 }
 
-function nonce(): string {
-  const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  let s = '';
-  for (let i = 0; i < 32; i++) s += chars[Math.floor(Math.random() * chars.length)];
-  return s;
-}
 
 class TokenPreviewPanel {
   private options: PreviewOverrides = {};
@@ -71,6 +67,7 @@ class TokenPreviewPanel {
   constructor(
     readonly panel: vscode.WebviewPanel,
     private readonly media: vscode.Uri,
+    private readonly bundles: vscode.Uri,
     private readonly getClient: () => LanguageClient | undefined,
   ) {
     panel.webview.html = this.html();
@@ -79,8 +76,8 @@ class TokenPreviewPanel {
 
   private html(): string {
     const w = this.panel.webview;
-    const n = nonce();
-    const script = w.asWebviewUri(vscode.Uri.joinPath(this.media, 'main.js'));
+    const n = makeNonce((k) => randomBytes(k));
+    const script = w.asWebviewUri(vscode.Uri.joinPath(this.bundles, 'tokenPreview.js'));
     const style = w.asWebviewUri(vscode.Uri.joinPath(this.media, 'style.css'));
     return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="UTF-8">
@@ -134,6 +131,7 @@ let followTimer: ReturnType<typeof setTimeout> | undefined;
 
 export function register(context: vscode.ExtensionContext, getClient: () => LanguageClient | undefined): void {
   const media = vscode.Uri.joinPath(context.extensionUri, 'media', 'tokenPreview');
+  const bundles = vscode.Uri.joinPath(context.extensionUri, 'dist', 'media');
   context.subscriptions.push(
     vscode.commands.registerCommand('finetune.showTokenPreview', async () => {
       const editor = vscode.window.activeTextEditor;
@@ -144,10 +142,10 @@ export function register(context: vscode.ExtensionContext, getClient: () => Lang
       if (!current) {
         const panel = vscode.window.createWebviewPanel('finetune.tokenPreview', 'Token Preview', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
           enableScripts: true,
-          localResourceRoots: [media],
+          localResourceRoots: [media, bundles],
           retainContextWhenHidden: true,
         });
-        current = new TokenPreviewPanel(panel, media, getClient);
+        current = new TokenPreviewPanel(panel, media, bundles, getClient);
         panel.onDidDispose(() => (current = undefined));
       } else {
         current.panel.reveal(vscode.ViewColumn.Beside, true);

@@ -8,7 +8,8 @@ import * as vscode from 'vscode';
 import type { TrainingEvent } from '../trainer/events';
 import type { TrainingSession } from '../trainer/backends/session';
 import { parseWebviewMessage, type HostMessage } from '../media/monitor/protocol';
-import { makeNonce, renderMonitorHtml } from '../media/monitor/page';
+import { renderMonitorHtml } from '../media/monitor/page';
+import { makeNonce } from '../media/nonce';
 
 export interface MonitoredRun {
   title: string;

@@ -23,8 +23,8 @@ await Promise.all([
   build({ ...common, entryPoints: ['server/main.ts'], outfile: 'dist/server.js' }),
   build({ ...common, entryPoints: ['cli/main.ts'], outfile: 'dist/cli.js' }),
   build({ ...common, entryPoints: ['trainer/worker.ts'], outfile: 'dist/trainer.js' }),
-  // Webview front-end (training monitor): a browser bundle with its CSS (uPlot's included) beside it.
-  build({ bundle: true, platform: 'browser', target: 'es2022', format: 'iife', sourcemap: true, logLevel: 'warning', entryPoints: { monitor: 'media/monitor/main.ts' }, outdir: 'dist/media' }),
+  // Webview front-ends (training monitor, token preview): browser bundles, with their CSS (uPlot's included) beside them.
+  build({ bundle: true, platform: 'browser', target: 'es2022', format: 'iife', sourcemap: true, logLevel: 'warning', entryPoints: { monitor: 'media/monitor/main.ts', tokenPreview: 'media/tokenPreview/main.ts' }, outdir: 'dist/media' }),
 ]);
 // The built-in default tokenizer (core/tokenizers/bundledLlama3.ts) reads this file beside the bundles: shipped as a
 // file (2.3 MB in the .vsix) rather than inlined by esbuild's json loader, which would add 9 MB of JavaScript that

@@ -41,8 +41,3 @@ export function renderMonitorHtml(p: MonitorPage): string {
 </html>`;
 }
 
-/** 32 random alphanumerics for the CSP nonce. */
-export function makeNonce(random: (n: number) => Uint8Array): string {
-  const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  return Array.from(random(32), (b) => chars[b % chars.length]).join('');
-}

@@ -14,7 +14,8 @@ import { build } from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { TrainingEvent } from '../../trainer/events';
 import { TorchtuneOutputParser } from '../../trainer/backends/torchtuneOutput';
-import { makeNonce, renderMonitorHtml } from '../../media/monitor/page';
+import { renderMonitorHtml } from '../../media/monitor/page';
+import { makeNonce } from '../../media/nonce';
 import { sharedPath } from '../shared';
 
 const repo = resolve(__dirname, '..', '..');
