@@ -13,6 +13,7 @@ import type { ModelTokenizer } from '../../core/tokenizers/types';
 import type { TrainingEvent } from '../events';
 import { specFromModelComponent } from '../models/catalog';
 import { createStepper } from '../runtime/createStepper';
+import { weightLocationOf } from '../runtime/weights';
 import type { Device } from '../runtime/session';
 import type { LoopResult, RunControl, TrainingDataset } from './loop';
 import { runSession } from './session';
@@ -130,7 +131,7 @@ export async function trainFromConfigFile(configPath: string, opts: TrainOptions
         spec: { model: spec.model, lora: spec.lora, dtype: device === 'cpu' ? 'fp32' : config.dtype === 'bf16' ? 'bf16' : 'fp32' },
         weights: (name) => {
           const t = base.tensors.get(name);
-          return t && { file: t.file, offset: t.dataOffset, length: t.byteLength, dtype: t.dtype };
+          return t && weightLocationOf(t);
         },
         device,
         seed,

@@ -20,6 +20,11 @@ export interface WeightLocation {
 
 export type WeightSource = WeightLocation | Float32Array;
 
+/** Where a tensor of a safetensors header (trainer/checkpoint) lies, as the graph binds it. */
+export function weightLocationOf(t: { file: string; dataOffset: number; byteLength: number; dtype: WeightDType }): WeightLocation {
+  return { file: t.file, offset: t.dataOffset, length: t.byteLength, dtype: t.dtype };
+}
+
 const DTYPES: Record<WeightDType, { dtype: DType; bytes: number }> = {
   F32: { dtype: 'float32', bytes: 4 },
   BF16: { dtype: 'bfloat16', bytes: 2 },

@@ -1,11 +1,11 @@
-/** A tiny random Llama-family checkpoint on disk (minimal safetensors writer) for stepper tests and benches. */
-import { writeFileSync } from 'node:fs';
+/** A tiny random Llama-family checkpoint on disk for stepper tests and benches. */
 import { join } from 'node:path';
 import { baseWeights, loraParams } from '../../../trainer/models/names';
 import type { DecoderSpec, LoraSpec, TrainingSpec } from '../../../trainer/models/spec';
 import { mulberry32 } from '../../../trainer/runtime/prng';
 import type { MicroBatch } from '../../../trainer/runtime/stepper';
-import type { WeightLocation } from '../../../trainer/runtime/weights';
+import { weightLocationOf, type WeightLocation } from '../../../trainer/runtime/weights';
+import { readSafetensorsHeader, writeSafetensors as writeCheckpointFile } from '../../../trainer/checkpoint/safetensors';
 import { labelsOf } from '../../../core/data/messages';
 
 export function tinyModel(over: Partial<DecoderSpec> = {}): DecoderSpec {
@@ -41,36 +41,10 @@ export interface StTensor {
   dtype?: 'F32' | 'BF16';
 }
 
-/** Writes a .safetensors file; returns each tensor's absolute byte location in it. */
+/** Writes a .safetensors file with the project's writer; returns each tensor's absolute byte location in it. */
 export function writeSafetensors(path: string, tensors: StTensor[]): Map<string, WeightLocation> {
-  const header: Record<string, unknown> = { __metadata__: { format: 'pt' } };
-  const chunks: Uint8Array[] = [];
-  let off = 0;
-  const rel = new Map<string, { a: number; b: number; dtype: 'F32' | 'BF16' }>();
-  for (const t of tensors) {
-    const dtype = t.dtype ?? 'F32';
-    let bytes: Uint8Array;
-    if (dtype === 'F32') bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-    else {
-      // Round to nearest even bf16.
-      const u32 = new Uint32Array(t.data.buffer, t.data.byteOffset, t.data.length);
-      const u16 = Uint16Array.from(u32, (v) => (v + 0x7fff + ((v >>> 16) & 1)) >>> 16);
-      bytes = new Uint8Array(u16.buffer);
-    }
-    header[t.name] = { dtype, shape: t.shape, data_offsets: [off, off + bytes.length] };
-    rel.set(t.name, { a: off, b: off + bytes.length, dtype });
-    chunks.push(bytes);
-    off += bytes.length;
-  }
-  let json = JSON.stringify(header);
-  while ((8 + json.length) % 8) json += ' ';
-  const head = Buffer.alloc(8);
-  head.writeBigUInt64LE(BigInt(json.length));
-  writeFileSync(path, Buffer.concat([head, Buffer.from(json), ...chunks]));
-  const base = 8 + json.length;
-  const out = new Map<string, WeightLocation>();
-  for (const [name, r] of rel) out.set(name, { file: path, offset: base + r.a, length: r.b - r.a, dtype: r.dtype });
-  return out;
+  writeCheckpointFile(path, tensors.map((t) => ({ name: t.name, shape: t.shape, data: t.data, dtype: t.dtype ?? 'F32' })));
+  return new Map(readSafetensorsHeader(path).tensors.map((t) => [t.name, weightLocationOf(t)]));
 }
 
 /** Random base weights (norm weights near 1) written to `dir/model.safetensors`. */
