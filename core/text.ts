@@ -35,3 +35,12 @@ export class LineIndex {
     return Math.min(this.starts[line] + Math.max(0, character), end);
   }
 }
+
+/**
+ * Whitespace made visible, as every token view shows it: · space, → tab, ␍ carriage return, ↵ newline — followed by a
+ * real line break where the view wraps lines (`keepLineBreaks`), alone where it must stay on one line.
+ */
+export function showWhitespace(s: string, keepLineBreaks = true): string {
+  const newline = keepLineBreaks ? '\u21b5\n' : '\u21b5';
+  return s.replace(/[ \t\r\n]/g, (c) => (c === ' ' ? '\u00b7' : c === '\t' ? '\u2192' : c === '\r' ? '\u240d' : newline));
+}

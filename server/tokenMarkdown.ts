@@ -3,6 +3,7 @@
  * in alternating shades so boundaries show, whitespace made visible, and the truncation point marked.
  * (VS Code renders `<span style="color/background-color">` in hovers; other clients still get readable text.)
  */
+import { showWhitespace } from '../core/text';
 import type { TokenInfo } from './tokenView';
 
 const TRAINED = ['#2ea04366', '#2ea04333'];
@@ -12,8 +13,9 @@ function escapeHtml(s: string): string {
   return s.replace(/[&<>"'`*_[\]\\|#~$]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+/** A hover line cannot break: newlines show as ↵ alone. */
 function visible(s: string): string {
-  return escapeHtml(s).replace(/\r/g, '␍').replace(/\n/g, '↵').replace(/\t/g, '→').replace(/ /g, '·');
+  return escapeHtml(showWhitespace(s, false));
 }
 
 export interface RenderOptions {

@@ -7,6 +7,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { configSamples, openConfigDatasets } from '../../core/data/configDatasets';
 import type { SampleOutcome } from '../../core/data/analyze';
 import type { ModelTokenizer } from '../../core/tokenizers/types';
+import { showWhitespace } from '../../core/text';
 
 export interface RenderStyle {
   color: boolean;
@@ -19,10 +20,6 @@ export function colorWanted(stream: NodeJS.WriteStream = process.stdout): boolea
   return stream.isTTY === true;
 }
 
-/** Whitespace made visible: · space, → tab, ↵ newline (followed by a real line break), ␍ carriage return. */
-export function showWhitespace(s: string): string {
-  return s.replace(/[ \t\r\n]/g, (c) => (c === ' ' ? '·' : c === '\t' ? '→' : c === '\r' ? '␍' : '↵\n'));
-}
 
 const ESC = '\u001b[';
 const TRAINED_FG = '32'; // green

@@ -3,6 +3,7 @@
  * builds HTML from strings (all text goes through textContent), and sends back only three message shapes, which the
  * host validates: ready, options, reveal.
  */
+import { showWhitespace } from '../../core/text';
 import type { TokenPreviewResult } from '../../server/protocol';
 
 declare function acquireVsCodeApi(): { postMessage(message: unknown): void };
@@ -17,10 +18,6 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: 
   return e;
 }
 
-/** Whitespace made visible, as in `ftune tokenize --format text`. */
-function visible(text: string): string {
-  return text.replace(/\n/g, '\u21b5\n').replace(/\t/g, '\u2192').replace(/ /g, '\u00b7');
-}
 
 function controls(r: TokenPreviewResult): HTMLElement {
   const bar = el('div', 'controls');
@@ -75,7 +72,7 @@ function render(r: TokenPreviewResult | null): void {
   const box = el('div', 'tokens');
   r.tokens.forEach((t, i) => {
     if (i === r.truncatedAt) box.appendChild(el('span', 'cut', '\u2702 truncated'));
-    const s = el('span', `tok ${t.masked ? 'masked' : 'trained'}${t.range ? '' : ' special'}`, visible(t.text));
+    const s = el('span', `tok ${t.masked ? 'masked' : 'trained'}${t.range ? '' : ' special'}`, showWhitespace(t.text));
     s.title = `#${i} id ${t.id}${t.masked ? ' (masked)' : ' (trained)'}`;
     s.dataset.index = String(i);
     const range = t.range;

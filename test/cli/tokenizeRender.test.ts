@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { renderTokens, showWhitespace } from '../../cli/commands/tokenize';
+import { renderTokens } from '../../cli/commands/tokenize';
+import { showWhitespace } from '../../core/text';
 import { createModelTokenizer } from '../../core/tokenizers';
 import { sharedPath } from '../shared';
 

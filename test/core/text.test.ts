@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LineIndex } from '../../core/text';
+import { LineIndex, showWhitespace } from '../../core/text';
 
 test('LineIndex maps offsets to 0-based positions across LF, CRLF and CR line ends', () => {
   const idx = new LineIndex('ab\ncd\r\nef\rg');
@@ -10,4 +10,9 @@ test('LineIndex maps offsets to 0-based positions across LF, CRLF and CR line en
   assert.deepEqual(idx.position(10), { line: 3, character: 0 });
   assert.equal(idx.offset(2, 1), 8);
   assert.equal(idx.lineCount, 4);
+});
+
+test('showWhitespace marks every whitespace kind, with or without real line breaks', () => {
+  assert.equal(showWhitespace('a b\tc\r\nd'), 'a·b→c␍↵\nd');
+  assert.equal(showWhitespace('a b\tc\r\nd', false), 'a·b→c␍↵d');
 });
