@@ -46,6 +46,12 @@ interface Raw {
 
 const ROOT = resolve(__dirname, '..');
 const SOURCE = resolve(ROOT, '..', 'shared', 'reference', 'torchtune-components.json');
+/** One line per parameter from torchtune's docstrings (scripts/reference/torchtune_param_docs.py writes it). */
+const DOCS = resolve(ROOT, 'scripts', 'reference', 'torchtune-param-docs.json');
+
+interface Docs {
+  components: Record<string, { summary?: string; params?: Record<string, string> }>;
+}
 
 /** Which params the recipe sets itself, decided from the catalog's structured flags and its `injected_by_recipe` notes. */
 function injectedParams(name: string, c: RawComponent): Record<string, 'error' | 'warning'> {
@@ -82,7 +88,16 @@ function enumFor(name: string, c: RawComponent, param: string, enums: Raw['enums
   return undefined;
 }
 
-function convertComponent(name: string, c: RawComponent, enums: Raw['enums']): ComponentInfo {
+/** A partial or alias has the docstring of what it wraps. */
+function docsOf(name: string, raw: Raw, docs: Docs): { summary?: string; params?: Record<string, string> } {
+  const c = raw.components[name];
+  const own = docs.components[name] ?? {};
+  const target = c?.partial_of ?? c?.alias_of;
+  const inherited = target && target !== name ? docs.components[target] : undefined;
+  return { ...(own.summary ?? inherited?.summary ? { summary: own.summary ?? inherited?.summary } : {}), params: { ...inherited?.params, ...own.params } };
+}
+
+function convertComponent(name: string, c: RawComponent, enums: Raw['enums'], docs: ReturnType<typeof docsOf>): ComponentInfo {
   const injected = injectedParams(name, c);
   const params: Record<string, ParamInfo> = {};
   let acceptsKwargs = false;
@@ -94,6 +109,8 @@ function convertComponent(name: string, c: RawComponent, enums: Raw['enums']): C
     const out: ParamInfo = { type: info.type ?? null, required: !!info.required && !info.bound_by_partial };
     if ('default' in info) out.default = info.default;
     if (injected[p]) out.injected = injected[p];
+    const doc = docs.params?.[p];
+    if (doc) out.doc = doc;
     const e = enumFor(name, c, p, enums);
     if (e) out.enum = e;
     params[p] = out;
@@ -104,7 +121,7 @@ function convertComponent(name: string, c: RawComponent, enums: Raw['enums']): C
   const comp: ComponentInfo = { name, kind: c.kind, params, acceptsKwargs, source: c.source };
   if (signatureUnknown || (c.note && /no __init__ found/.test(c.note))) comp.passthrough = 'its signature is not in the catalog';
   if (c.passthrough) comp.passthrough = c.passthrough;
-  if (c.doc) comp.doc = c.doc;
+  if (docs.summary ?? c.doc) comp.doc = docs.summary ?? c.doc;
   if (c.returns) comp.returns = c.returns;
   if (c.injected_by_recipe) comp.injectedNote = c.injected_by_recipe;
   if (c.partial_of) comp.partialOf = c.partial_of;
@@ -125,9 +142,13 @@ function convertRecipeKey(k: RecipeKeyInfo & { note?: string }): RecipeKeyInfo {
   return out;
 }
 
-export function buildCatalog(raw: Raw): Catalog {
+export function readDocs(): Docs {
+  return JSON.parse(readFileSync(DOCS, 'utf8')) as Docs;
+}
+
+export function buildCatalog(raw: Raw, docs: Docs = readDocs()): Catalog {
   const components: Record<string, ComponentInfo> = {};
-  for (const name of Object.keys(raw.components).sort()) components[name] = convertComponent(name, raw.components[name], raw.enums);
+  for (const name of Object.keys(raw.components).sort()) components[name] = convertComponent(name, raw.components[name], raw.enums, docsOf(name, raw, docs));
   const recipes: Record<string, RecipeInfo> = {};
   const registry: Record<string, string> = {};
   for (const [name, r] of Object.entries(raw.recipe_registry)) {

@@ -15,6 +15,8 @@ export interface ParamInfo {
   injected?: 'error' | 'warning';
   /** Allowed values (from the catalog's enums). */
   enum?: EnumValue[];
+  /** One plain-language line from torchtune's docstring (Markdown). */
+  doc?: string;
 }
 
 export interface ComponentInfo {
