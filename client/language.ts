@@ -20,6 +20,8 @@ function initializationOptions(): Record<string, unknown> {
     configGlobs: cfg.get<string[]>('configGlobs', []),
     defaultTokenizer: cfg.get<string>('defaultTokenizer', ''),
     maxDiagnosticsPerFile: cfg.get<number>('maxDiagnosticsPerFile', 1000),
+    // VS Code's JSON service reports syntax errors in open .json files: the server then does not repeat them.
+    editorValidatesJson: vscode.workspace.getConfiguration('json').get<boolean>('validate.enable', true),
   };
 }
 
@@ -45,8 +47,12 @@ function createClient(context: vscode.ExtensionContext): LanguageClient {
     initializationOptions: initializationOptions(),
     outputChannel: output,
     traceOutputChannel: output,
-    // The dataset hover colours trained/masked tokens with <span style="background-color:…">.
-    markdown: { isTrusted: false, supportHtml: true },
+    // The dataset hover colours trained/masked tokens with <span style="background-color:…">; hovers use codicons.
+    // The server escapes every user string in its Markdown (server/markdown.ts).
+    markdown: { isTrusted: false, supportHtml: true, supportThemeIcons: true },
+    // Pull diagnostics: open files on each change, the workspace's configs and datasets in the background
+    // (the server declares workspaceDiagnostics), so closed files stay in Problems.
+    diagnosticPullOptions: { onChange: true, onSave: true },
   };
   return new LanguageClient('finetune', 'Fine-Tune Studio', serverOptions, clientOptions);
 }

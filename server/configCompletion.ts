@@ -7,7 +7,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { CompletionItemKind, InsertTextFormat, MarkupKind, type CompletionItem, type Range as LspRange } from 'vscode-languageserver/node';
 import type { LineIndex } from '../core/text';
 import type { ParamInfo } from '../core/config';
-import { componentMarkdown, componentNamed, fmtValue, kindsFor, listComponents, paramLine, recipeInfo, recipeKeyMarkdown, recipeKeysUnder } from './configInfo';
+import { componentMarkdown, componentNamed, fmtValue, kindsFor, listComponents, paramMarkdown, recipeInfo, recipeKeyMarkdown, recipeKeysUnder } from './configInfo';
 import { yamlCursor } from './yamlCursor';
 
 const PATH_KEY = /(^|_)(path|paths|dir|file|files|data_files|checkpoint_dir|output_dir|log_dir)$/;
@@ -90,13 +90,13 @@ export function configCompletion(input: ConfigCompletionInput): CompletionItem[]
     if (component) {
       for (const [name, p] of Object.entries(component.params) as [string, ParamInfo][]) {
         if (present.has(name) || p.injected === 'error') continue;
-        items.push(keyItem(name, `${p.type ?? 'any'}${p.required ? ' (required)' : 'default' in p ? ` = ${fmtValue(p.default)}` : ''}`, paramLine(name, p) + `\n\n_${component.name}_`, range, snippetFor(p, 'default' in p), p.required ? '1' : '2'));
+        items.push(keyItem(name, `${p.type ?? 'any'}${p.required ? ' (required)' : 'default' in p ? ` = ${fmtValue(p.default)}` : ''}`, paramMarkdown(name, p) + `\n\nParameter of \`${component.name}\`.`, range, snippetFor(p, 'default' in p), p.required ? '1' : '2'));
       }
     }
     for (const [name, k] of recipeKeysUnder(recipe, parentDotted)) {
       if (present.has(name) || items.some((i) => i.label === name)) continue;
       const snippet = k.type === 'component' || k.type.startsWith('component') ? `\n${' '.repeat(cur.indent + 2)}_component_: $1` : snippetFor(k, 'default' in k);
-      items.push(keyItem(name, `${k.type}${k.required ? ' (required)' : ''}`, recipeKeyMarkdown(recipe!, parentDotted ? `${parentDotted}.${name}` : name, k), range, snippet, k.required ? '1' : '3'));
+      items.push(keyItem(name, `${k.type}${k.required ? ' (required)' : ''}`, recipeKeyMarkdown(parentDotted ? `${parentDotted}.${name}` : name, k), range, snippet, k.required ? '1' : '3'));
     }
     return items;
   }

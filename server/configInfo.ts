@@ -1,5 +1,6 @@
 /** What the catalog knows about a place in a config, as markdown for hovers and completion docs. */
 import { getComponent, getRecipe, listComponents } from '../core/config/catalog';
+import { mdCode } from './markdown';
 import type { ComponentInfo, ParamInfo, RecipeInfo, RecipeKeyInfo } from '../core/config/catalogTypes';
 
 /** Component kinds a recipe key of kind `k` accepts (a `model` may be a LoRA or QLoRA builder). */
@@ -26,48 +27,94 @@ const GUESS: Record<string, string> = {
   message_transform: 'message_transform',
 };
 
+/** A value as a torchtune config writes it (`True`, `null`, `[0.9, 0.999]`). */
 export function fmtValue(v: unknown): string {
   if (v === null) return 'null';
+  if (typeof v === 'boolean') return v ? 'True' : 'False';
+  if (Array.isArray(v)) return `[${v.map(fmtValue).join(', ')}]`;
   if (typeof v === 'string') return v;
   return JSON.stringify(v);
 }
 
-export function paramLine(name: string, p: ParamInfo): string {
-  const parts = [`\`${name}\`: \`${p.type ?? 'any'}\``];
-  if (p.required) parts.push('required');
-  else if ('default' in p) parts.push(`default \`${fmtValue(p.default)}\``);
-  if (p.enum) parts.push(`one of ${p.enum.map((e) => `\`${fmtValue(e)}\``).join(', ')}`);
-  if (p.injected) parts.push(p.injected === 'error' ? '**set by the recipe: do not set it in YAML**' : 'overridden by the recipe');
+/** Catalog text (names, types, defaults) as inline code; user text goes through markdown.ts instead. */
+function code(s: string): string {
+  return `\`${s.replace(/`/g, "'")}\``;
+}
+
+/** `int · default 8`, `str · required`: a parameter's type and default in words. */
+function typeAndDefault(type: string | null, required: boolean, info: { default?: unknown }): string {
+  const parts = [code(type ?? 'any')];
+  if (required) parts.push('required');
+  else if ('default' in info) parts.push(`default ${code(fmtValue(info.default))}`);
   return parts.join(' · ');
 }
 
-export function componentMarkdown(c: ComponentInfo, full = true): string {
-  const lines = [`**${c.name}** _(${c.kind})_`];
-  if (c.doc) lines.push('', c.doc);
-  if (c.aliasOf) lines.push('', `Alias of \`${c.aliasOf}\`.`);
-  if (c.partialOf) lines.push('', `Partial of \`${c.partialOf}\`.`);
-  if (c.note) lines.push('', c.note);
-  if (c.injectedNote) lines.push('', `Recipe: ${c.injectedNote}`);
-  if (full) {
-    const params = Object.entries(c.params);
-    if (params.length > 0) {
-      lines.push('', 'Parameters:', '');
-      for (const [n, p] of params.slice(0, 40)) lines.push(`- ${paramLine(n, p)}`);
-      if (params.length > 40) lines.push(`- … ${params.length - 40} more`);
-    }
-    if (c.acceptsKwargs && c.passthrough) lines.push('', `Extra keys: ${c.passthrough}`);
-  }
-  lines.push('', `torchtune source: \`${c.source}\``);
+function allowed(values: readonly unknown[]): string {
+  return `One of ${values.map((v) => code(fmtValue(v))).join(', ')}.`;
+}
+
+/** What the recipe does to a parameter it passes itself, said as what to do. */
+function injectedLine(p: ParamInfo): string | undefined {
+  if (p.injected === 'error') return '$(warning) The recipe passes this itself: leave it out of the YAML.';
+  if (p.injected === 'warning') return 'The recipe sets this itself and overrides what the YAML says.';
+  return undefined;
+}
+
+/** A component parameter: name, type, default, the docstring line, allowed values. */
+export function paramMarkdown(name: string, p: ParamInfo): string {
+  const lines = [`**${name}** · ${typeAndDefault(p.type, p.required, p)}`];
+  if (p.doc) lines.push('', p.doc);
+  if (p.enum) lines.push('', allowed(p.enum));
+  const inj = injectedLine(p);
+  if (inj) lines.push('', inj);
   return lines.join('\n');
 }
 
-export function recipeKeyMarkdown(recipe: RecipeInfo, dotted: string, k: RecipeKeyInfo): string {
-  const lines = [`**${dotted}**: \`${k.type}\`${k.required ? ' · required by the recipe' : ''}${'default' in k ? ` · default \`${fmtValue(k.default)}\`` : ''}`];
-  if (k.values) lines.push('', `Allowed: ${k.values.map((v) => `\`${fmtValue(v)}\``).join(', ')}`);
-  if (k.kind) lines.push('', `A \`_component_\` of kind _${k.kind}_.`);
-  if (k.note) lines.push('', `What the recipe does with it: ${k.note}`);
-  lines.push('', `Read by recipe \`${recipe.name}\` (${recipe.file}).`);
+/** One list item per parameter in a component's hover. */
+function paramItem(name: string, p: ParamInfo): string {
+  return `- ${code(name)} · ${typeAndDefault(p.type, p.required, p)}${p.doc ? ` — ${p.doc}` : ''}`;
+}
+
+function shortName(c: ComponentInfo): string {
+  return c.name.split('.').pop() ?? c.name;
+}
+
+export function componentMarkdown(c: ComponentInfo, full = true): string {
+  const lines = [`$(symbol-class) **${shortName(c)}** · ${c.kind.replace(/_/g, ' ')}`, '', code(c.name)];
+  if (c.doc) lines.push('', c.doc);
+  if (c.aliasOf) lines.push('', `Another name for ${code(c.aliasOf)}.`);
+  if (c.partialOf) lines.push('', `${code(c.partialOf)} with some arguments already set.`);
+  if (full) {
+    const params = Object.entries(c.params).filter(([, p]) => p.injected !== 'error');
+    if (params.length > 0) {
+      lines.push('', 'Parameters:', '');
+      for (const [n, p] of params.slice(0, 40)) lines.push(paramItem(n, p));
+      if (params.length > 40) lines.push(`- … ${params.length - 40} more`);
+    }
+    if (c.acceptsKwargs) lines.push('', 'Other keys are passed on to what it builds.');
+  }
   return lines.join('\n');
+}
+
+export function recipeKeyMarkdown(dotted: string, k: RecipeKeyInfo): string {
+  const lines = [`**${dotted}** · ${k.kind ? `a ${code('_component_')} of kind ${k.kind.replace(/_/g, ' ')}` : typeAndDefault(k.type, k.required, k)}`];
+  if (k.kind && k.required) lines[0] += ' · required';
+  if (k.values) lines.push('', allowed(k.values));
+  return lines.join('\n');
+}
+
+const RECIPE_SOURCE: Record<string, string> = {
+  comment: 'named in the config\'s `# recipe:` comment',
+  registry: "torchtune's recipe for configs of this name",
+  inferred: 'inferred from the model and dataset',
+  option: 'chosen on the command line',
+};
+
+/** The recipe a config is checked against, once, in words. */
+export function recipeSentence(recipe: string, source: string | null): string {
+  // A `# recipe:` comment may name anything: only a recipe the catalog knows is trusted text.
+  const name = getRecipe(recipe) ? code(recipe) : mdCode(recipe);
+  return `$(checklist) Checked against torchtune's ${name} recipe (${RECIPE_SOURCE[source ?? ''] ?? 'detected'}).`;
 }
 
 /** The component a mapping names with `_component_`, if the catalog knows it. */

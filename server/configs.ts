@@ -1,33 +1,89 @@
-/** Recipe config analysis for an open document (core's validateConfig), cached per document version. */
+/**
+ * Recipe config analysis (core's validateConfig): of the open document, cached per version, or of the file on
+ * disk for configs no editor has open (workspace diagnostics), cached per mtime and size.
+ */
+import { statSync } from 'node:fs';
 import type { Diagnostic } from '../core/diagnostics';
-import { validateConfig } from '../core/config';
-import type { ConfigDocument } from '../core/config';
+import { readConfigText, resolveConfig, validateConfig } from '../core/config';
+import type { ConfigDocument, ConfigPath } from '../core/config';
 import { type ServerContext, uriToPath } from './context';
 
 export interface ConfigAnalysis {
-  version: number;
+  /** `v<document version>` for an open document, `m<mtime>:<size>` for a file on disk. */
+  version: string;
   document: ConfigDocument;
   diagnostics: Diagnostic[];
   /** The recipe the config is checked against, when known. */
   recipe: string | null;
   /** How the recipe was found (registry file name, `# recipe:` comment, inferred). */
   recipeSource: string | null;
+  /** The config as the recipe sees it (interpolations resolved), computed on first use. */
+  resolved?: Record<string, unknown>;
 }
 
-const cache = new Map<string, ConfigAnalysis>();
+/** Configs bigger than this are not read from disk in the background (an open one is still checked). */
+const MAX_DISK_CONFIG_BYTES = 4 << 20;
 
+const cache = new Map<string, ConfigAnalysis>();
+const diskCache = new Map<string, ConfigAnalysis>();
+
+function analyze(text: string, path: string | undefined, version: string): ConfigAnalysis {
+  const r = validateConfig(text, path ? { path } : {});
+  return { version, document: r.document, diagnostics: r.diagnostics, recipe: r.recipe, recipeSource: r.recipeSource };
+}
+
+/** The open document's analysis (undefined when it is not open). */
 export function configAnalysis(ctx: ServerContext, uri: string): ConfigAnalysis | undefined {
   const doc = ctx.documents.get(uri);
   if (!doc) return undefined;
+  const version = `v${doc.version}`;
   const hit = cache.get(uri);
-  if (hit && hit.version === doc.version) return hit;
-  const path = uriToPath(uri);
-  const r = validateConfig(doc.getText(), path ? { path } : {});
-  const a: ConfigAnalysis = { version: doc.version, document: r.document, diagnostics: r.diagnostics, recipe: r.recipe, recipeSource: r.recipeSource };
+  if (hit && hit.version === version) return hit;
+  const a = analyze(doc.getText(), uriToPath(uri), version);
   cache.set(uri, a);
   return a;
 }
 
+/** The version a config on disk would be analyzed at, without reading it (undefined: missing or too big). */
+export function diskConfigVersion(path: string): string | undefined {
+  try {
+    const st = statSync(path);
+    return st.isFile() && st.size <= MAX_DISK_CONFIG_BYTES ? `m${st.mtimeMs}:${st.size}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The open document's analysis, else the file on disk's. */
+export function configAnalysisAnywhere(ctx: ServerContext, uri: string): ConfigAnalysis | undefined {
+  const open = configAnalysis(ctx, uri);
+  if (open) return open;
+  const path = uriToPath(uri);
+  const version = path ? diskConfigVersion(path) : undefined;
+  if (!path || !version) return undefined;
+  const hit = diskCache.get(uri);
+  if (hit && hit.version === version) return hit;
+  const { text, error } = readConfigText(path);
+  if (error) return undefined;
+  const a = analyze(text, path, version);
+  diskCache.set(uri, a);
+  return a;
+}
+
+/** The value at `path` after overrides and interpolation (undefined where it does not resolve). */
+export function resolvedValue(a: ConfigAnalysis, path: ConfigPath): unknown {
+  a.resolved ??= resolveConfig(a.document.text).value;
+  let v: unknown = a.resolved;
+  for (const k of path) v = v !== null && typeof v === 'object' ? (v as Record<string | number, unknown>)[k] : undefined;
+  return v;
+}
+
 export function forgetConfig(uri: string): void {
   cache.delete(uri);
+}
+
+/** Files changed on disk: other files' existence is part of a config's diagnostics (data_files, checkpoint_dir). */
+export function forgetDiskConfigs(): void {
+  diskCache.clear();
+  cache.clear();
 }

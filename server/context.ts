@@ -18,6 +18,12 @@ export interface ServerContext {
   roots: string[];
   /** Whether the client accepts server-initiated $/progress. */
   workDoneProgress: boolean;
+  /** The client pulls diagnostics (textDocument/diagnostic, workspace/diagnostic): nothing is pushed. */
+  pullDiagnostics: boolean;
+  /** The client accepts workspace/diagnostic/refresh. */
+  diagnosticRefresh: boolean;
+  /** Dataset files shown in a tab that VS Code does not sync (over 50 MB): checked from disk. */
+  unsyncedTabs: Set<string>;
   /** When the last interactive request (hover, completion, …) arrived: background work gives way to it. */
   lastInteractive: number;
 }
@@ -28,7 +34,7 @@ export function markInteractive(ctx: ServerContext): void {
 }
 
 export function newContext(connection: Connection, documents: TextDocuments<TextDocument>): ServerContext {
-  return { connection, documents, settings: { ...DEFAULT_SETTINGS }, roots: [], workDoneProgress: false, lastInteractive: 0 };
+  return { connection, documents, settings: { ...DEFAULT_SETTINGS }, roots: [], workDoneProgress: false, pullDiagnostics: false, diagnosticRefresh: false, unsyncedTabs: new Set(), lastInteractive: 0 };
 }
 
 export function uriToPath(uri: string): string | undefined {

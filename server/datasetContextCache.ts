@@ -9,6 +9,11 @@ import type { DatasetView } from './datasetView';
 let generation = 0;
 const cache = new Map<string, { version: string; gen: number; value: InForce }>();
 
+/** Changes whenever bumpContextGeneration is called (part of a dataset report's result id). */
+export function contextGeneration(): number {
+  return generation;
+}
+
 /** Call when anything that decides how datasets are read may have changed. */
 export function bumpContextGeneration(): void {
   generation++;

@@ -29,6 +29,16 @@ function looksLikeDataset(view: DatasetSource, path: string): boolean {
   return !view.index.problems.some((p) => p.code === 'not-array' || p.code === 'empty-file');
 }
 
+/** A file's version on disk (mtime and size), without reading it; undefined when it is not a readable file. */
+export function diskVersion(path: string): string | undefined {
+  try {
+    const st = statSync(path);
+    return st.isFile() ? `m${st.mtimeMs}:${st.size}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The dataset for a URI: the open document when there is one, else the file on disk. Undefined if unreadable. */
 export function getView(ctx: ServerContext, uri: string): DatasetView | undefined {
   const doc = ctx.documents.get(uri);
@@ -44,14 +54,8 @@ export function getView(ctx: ServerContext, uri: string): DatasetView | undefine
   }
   textViews.delete(uri);
   if (!uriToPath(uri)) return undefined;
-  let mtime: string;
-  try {
-    const st = statSync(path);
-    if (!st.isFile()) return undefined;
-    mtime = `m${st.mtimeMs}:${st.size}`;
-  } catch {
-    return undefined;
-  }
+  const mtime = diskVersion(path);
+  if (!mtime) return undefined;
   const cached = diskViews.get(uri);
   if (cached && cached.version === mtime) return cached;
   cached?.source.close();

@@ -1,15 +1,14 @@
 /**
- * textDocument/hover. Configs: docs of the key (component parameter, recipe key) or of the `_component_`.
+ * textDocument/hover. Configs: configHover.ts.
  * Datasets: the tokens and loss mask of the message (or sample) under the cursor, counts, truncation, and which
  * config decides how the file is read.
  */
 import { MarkupKind, type Hover } from 'vscode-languageserver/node';
-import { nodeAt, getNode, deref } from '../core/config';
 import type { ServerContext } from './context';
 import { kindOf, markInteractive } from './context';
-import { toLspRange } from './convert';
 import { configAnalysis } from './configs';
-import { componentMarkdown, componentNamed, paramLine, recipeInfo, recipeKeyMarkdown } from './configInfo';
+import { configHover } from './configHover';
+import { mdText } from './markdown';
 import { samplePreview } from './datasetAnalysis';
 import { inForceCached } from './datasetContextCache';
 import { type DatasetView, getView, offsetInSample, rangeInSample, sampleAt, sampleText } from './datasetView';
@@ -17,47 +16,6 @@ import { tokensMarkdown } from './tokenMarkdown';
 import { messageAt, tokenInfos } from './tokenView';
 
 const MAX_HOVER_TOKENS = 600;
-
-function configHover(ctx: ServerContext, uri: string, line: number, character: number): Hover | null {
-  const a = configAnalysis(ctx, uri);
-  if (!a) return null;
-  const doc = a.document;
-  const offset = doc.lines.offset(line, character);
-  const at = nodeAt(doc, offset);
-  if (!at.pair) return null;
-  const recipe = recipeInfo(a.recipe);
-  const keys = at.path.filter((p): p is string => typeof p === 'string');
-  const dotted = keys.join('.');
-  const parentPath = at.path.slice(0, -1);
-  const parent = deref(getNode(doc, parentPath));
-  const compNode = parent?.kind === 'map' ? parent.pairs.find((p) => p.key === '_component_') : undefined;
-  const parentComp = componentNamed(compNode && compNode.value.kind === 'scalar' ? String(compNode.value.value) : undefined);
-  const key = at.pair.key;
-  const parts: string[] = [];
-  if (key === '_component_' && !at.onKey) {
-    const v = at.pair.value;
-    const c = componentNamed(v.kind === 'scalar' ? String(v.value) : undefined);
-    parts.push(c ? componentMarkdown(c) : `\`${v.kind === 'scalar' ? String(v.value) : '?'}\` is not in the torchtune ${'0.7.0'} component catalog.`);
-  } else {
-    const param = parentComp?.params[key];
-    if (param) parts.push(`${paramLine(key, param)}\n\nParameter of \`${parentComp!.name}\`.`);
-    const rk = recipe?.keys[dotted];
-    if (rk && recipe) parts.push(recipeKeyMarkdown(recipe, dotted, rk));
-    const valueComp = deref(at.pair.value);
-    if (valueComp?.kind === 'map') {
-      const c = valueComp.pairs.find((p) => p.key === '_component_');
-      const info = componentNamed(c && c.value.kind === 'scalar' ? String(c.value.value) : undefined);
-      if (info) parts.push(componentMarkdown(info, false));
-    }
-    if (parts.length === 0) {
-      if (parentComp && parentComp.acceptsKwargs) parts.push(`\`${key}\` is passed on by \`${parentComp.name}\`${parentComp.passthrough ? `: ${parentComp.passthrough}` : ''}.`);
-      else if (!recipe) parts.push(`\`${dotted}\`: the recipe is not known (add \`# recipe: NAME\` at the top to check keys against it).`);
-      else return null;
-    }
-  }
-  if (a.recipe) parts.push(`---\nRecipe \`${a.recipe}\` (${a.recipeSource ?? 'detected'}).`);
-  return { contents: { kind: MarkupKind.Markdown, value: parts.join('\n\n') }, range: toLspRange(at.onKey ? at.pair.keyRange : at.pair.value.range, doc.lines) };
-}
 
 export function datasetHover(ctx: ServerContext, view: DatasetView, line: number, character: number): Hover | null {
   const i = sampleAt(view, { line, character });
@@ -68,10 +26,11 @@ export function datasetHover(ctx: ServerContext, view: DatasetView, line: number
   const a = samplePreview(text, f);
   const head = [`**Sample ${i + 1}** of ${view.source.index.count}`];
   const body: string[] = [];
-  if (f.slice && (i < f.slice[0] || i >= f.slice[1])) body.push(`⚠️ Outside the config's split (samples ${f.slice[0] + 1}–${f.slice[1]}): torchtune does not train on this sample.`);
-  if (a.problems.length > 0) body.push(...a.problems.map((p) => `${p.severity === 'error' ? '❌' : '⚠️'} ${p.message}`));
+  if (f.slice && (i < f.slice[0] || i >= f.slice[1])) body.push(`$(warning) Outside the config's split (samples ${f.slice[0] + 1}–${f.slice[1]}): torchtune does not train on this sample.`);
+  // The problems themselves are underlined and listed in Problems (and VS Code shows them in this hover).
+  if (a.problems.some((p) => p.severity === 'error')) body.push('$(error) torchtune rejects this sample, so it has no tokens: see the underlined problem.');
   if (!f.reader) body.push('The format of this file is not known, so its samples cannot be tokenized.');
-  else if (!f.tokenizer) body.push(`No tokenizer: ${f.tokenizerProblem ?? 'unavailable'}.`);
+  else if (!f.tokenizer) body.push(`No tokenizer: ${mdText(f.tokenizerProblem ?? 'unavailable')}.`);
   if (a.messages && a.tokenized && f.tokenizer) {
     const tokens = tokenInfos(a.messages, a.tokenized, f.tokenizer);
     const total = tokens.length;
@@ -93,13 +52,13 @@ export function datasetHover(ctx: ServerContext, view: DatasetView, line: number
       while (to < total && tokens[to].range === null && tokens[to].masked === masked && to - last < 3) to++;
       const msg = a.messages[m];
       const mt = tokens.slice(from, to);
-      body.push(`Message ${m + 1} (${msg.role}, ${msg.masked ? 'masked' : 'trained'}): ${mt.length} tokens, ${mt.filter((t) => !t.masked).length} trained`);
+      body.push(`Message ${m + 1} (${mdText(msg.role)}, ${msg.masked ? 'masked' : 'trained'}): ${mt.length} tokens, ${mt.filter((t) => !t.masked).length} trained`);
     }
     if (to - from > MAX_HOVER_TOKENS) to = from + MAX_HOVER_TOKENS;
     body.push(tokensMarkdown(tokens, { from, to, truncatedAt: a.tokenized.truncatedAt }));
     body.push('_Green: trained (counts toward the loss) · grey: masked · italic: template/special tokens · run "Fine-tune: Show Token Preview" for the whole sample._');
   }
-  body.push(`---\n${f.description}`);
+  body.push(`---\n${mdText(f.description)}`);
   return { contents: { kind: MarkupKind.Markdown, value: [head.join(' · '), ...body].join('\n\n') }, range: rangeInSample(view, i, { start: 0, end: text.length }, text) };
 }
 
@@ -110,7 +69,10 @@ export function register(ctx: ServerContext): void {
     const doc = ctx.documents.get(uri);
     const kind = kindOf(ctx, uri, doc?.getText());
     const { line, character } = params.position;
-    if (kind === 'config') return configHover(ctx, uri, line, character);
+    if (kind === 'config') {
+      const a = configAnalysis(ctx, uri);
+      return a ? configHover(a, line, character) : null;
+    }
     if (kind === 'dataset') {
       const view = getView(ctx, uri);
       if (!view || !view.looksLikeDataset) return null;

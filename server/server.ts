@@ -1,7 +1,7 @@
 /**
  * LSP wiring: capabilities, document sync, settings, and each feature's handlers (one module per feature).
  */
-import { TextDocumentSyncKind, TextDocuments, type Connection, type InitializeResult } from 'vscode-languageserver/node';
+import { CodeActionKind, TextDocumentSyncKind, TextDocuments, type Connection, type InitializeResult } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { newContext, uriToPath } from './context';
 import { readSettings } from './settings';
@@ -24,12 +24,16 @@ export function startServer(connection: Connection): void {
     const folders = params.workspaceFolders?.map((f) => uriToPath(f.uri)) ?? [params.rootUri ? uriToPath(params.rootUri) : undefined];
     ctx.roots = folders.filter((p): p is string => !!p);
     ctx.workDoneProgress = params.capabilities.window?.workDoneProgress === true;
+    ctx.pullDiagnostics = params.capabilities.textDocument?.diagnostic !== undefined;
+    ctx.diagnosticRefresh = params.capabilities.workspace?.diagnostics?.refreshSupport === true;
     return {
       capabilities: {
         textDocumentSync: TextDocumentSyncKind.Incremental,
         completionProvider: { triggerCharacters: [':', ' ', '.', '"', '/'], resolveProvider: false },
         hoverProvider: true,
-        codeActionProvider: { codeActionKinds: ['quickfix'] },
+        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, CodeActionKind.SourceFixAll] },
+        // Configs read datasets and datasets are read as configs say: one file's diagnostics depend on others.
+        ...(ctx.pullDiagnostics ? { diagnosticProvider: { identifier: 'fine-tune', interFileDependencies: true, workspaceDiagnostics: true } } : {}),
         documentSymbolProvider: true,
         inlayHintProvider: true,
         semanticTokensProvider: { legend: SEMANTIC_LEGEND, full: true, range: true },

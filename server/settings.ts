@@ -6,9 +6,14 @@ export interface ServerSettings {
   defaultTokenizer: string;
   /** Per-file cap on published diagnostics (a broken 200 MB file must not flood the editor). */
   maxDiagnosticsPerFile: number;
+  /**
+   * The editor checks JSON syntax of open .json documents itself (VS Code's JSON language service, `json.validate.enable`):
+   * the server then leaves JSON syntax errors of those documents to it, so each problem is reported once.
+   */
+  editorValidatesJson: boolean;
 }
 
-export const DEFAULT_SETTINGS: ServerSettings = { configGlobs: [], defaultTokenizer: '', maxDiagnosticsPerFile: 1000 };
+export const DEFAULT_SETTINGS: ServerSettings = { configGlobs: [], defaultTokenizer: '', maxDiagnosticsPerFile: 1000, editorValidatesJson: false };
 
 /** Accepts anything (settings are user input) and keeps only well-typed fields. */
 export function readSettings(raw: unknown, base: ServerSettings = DEFAULT_SETTINGS): ServerSettings {
@@ -16,5 +21,6 @@ export function readSettings(raw: unknown, base: ServerSettings = DEFAULT_SETTIN
   const globs = Array.isArray(o.configGlobs) ? o.configGlobs.filter((g): g is string => typeof g === 'string' && g.length > 0) : base.configGlobs;
   const tok = typeof o.defaultTokenizer === 'string' ? o.defaultTokenizer : base.defaultTokenizer;
   const max = typeof o.maxDiagnosticsPerFile === 'number' && o.maxDiagnosticsPerFile > 0 ? Math.floor(o.maxDiagnosticsPerFile) : base.maxDiagnosticsPerFile;
-  return { configGlobs: globs, defaultTokenizer: tok, maxDiagnosticsPerFile: max };
+  const json = typeof o.editorValidatesJson === 'boolean' ? o.editorValidatesJson : base.editorValidatesJson;
+  return { configGlobs: globs, defaultTokenizer: tok, maxDiagnosticsPerFile: max, editorValidatesJson: json };
 }

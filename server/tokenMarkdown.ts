@@ -4,18 +4,15 @@
  * (VS Code renders `<span style="color/background-color">` in hovers; other clients still get readable text.)
  */
 import { showWhitespace } from '../core/text';
+import { mdText } from './markdown';
 import type { TokenInfo } from './tokenView';
 
 const TRAINED = ['#2ea04366', '#2ea04333'];
 const MASKED = ['#80808040', '#80808020'];
 
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"'`*_[\]\\|#~$]/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
 /** A hover line cannot break: newlines show as ↵ alone. */
 function visible(s: string): string {
-  return escapeHtml(showWhitespace(s, false));
+  return mdText(showWhitespace(s, false));
 }
 
 export interface RenderOptions {

@@ -6,7 +6,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { resolveConfig } from '../core/config';
 import { type ResolvedDatasets, resolveDatasetSpec } from '../core/data/spec';
-import { type ServerContext, uriToPath } from './context';
+import { type ServerContext, kindOf, pathToUri, uriToPath } from './context';
 
 export interface WorkspaceConfig {
   path: string;
@@ -17,7 +17,14 @@ const SKIP = new Set(['node_modules', '.git', 'dist', 'out', 'out-tsc', '.venv',
 const MAX_FILES = 5000;
 const MAX_DEPTH = 8;
 
-let diskConfigs: Map<string, WorkspaceConfig> | undefined;
+interface Scan {
+  /** Every recipe config on disk (YAML with `_component_` or matching finetune.configGlobs). */
+  configPaths: string[];
+  /** The configs that read datasets, by path. */
+  datasets: Map<string, WorkspaceConfig>;
+}
+
+let disk: Scan | undefined;
 const openParsed = new Map<string, { version: number; config: WorkspaceConfig | undefined }>();
 
 function walk(dir: string, depth: number, out: string[]): void {
@@ -53,15 +60,18 @@ export function configDatasets(path: string, text: string, roots: readonly strin
   return { path, resolved };
 }
 
-function scan(ctx: ServerContext): Map<string, WorkspaceConfig> {
+function scan(ctx: ServerContext): Scan {
   const files: string[] = [];
   for (const root of ctx.roots) walk(root, 0, files);
-  const out = new Map<string, WorkspaceConfig>();
+  const out: Scan = { configPaths: [], datasets: new Map() };
   for (const f of files) {
     try {
       if (statSync(f).size > 1 << 20) continue;
-      const c = configDatasets(f, readFileSync(f, 'utf8'), ctx.roots);
-      if (c) out.set(f, c);
+      const text = readFileSync(f, 'utf8');
+      if (kindOf(ctx, pathToUri(f), text) !== 'config') continue;
+      out.configPaths.push(f);
+      const c = configDatasets(f, text, ctx.roots);
+      if (c) out.datasets.set(f, c);
     } catch {
       // unreadable config: ignored here (it gets its own diagnostics when opened)
     }
@@ -70,13 +80,29 @@ function scan(ctx: ServerContext): Map<string, WorkspaceConfig> {
 }
 
 export function invalidateWorkspaceConfigs(): void {
-  diskConfigs = undefined;
+  disk = undefined;
+}
+
+/**
+ * What workspace diagnostics cover: every recipe config on disk and every dataset file a config names
+ * (open documents overlay the disk: a config being edited may name other datasets).
+ */
+export function workspaceCheckedFiles(ctx: ServerContext): { configs: string[]; datasets: string[] } {
+  disk ??= scan(ctx);
+  const configs = new Set(disk.configPaths);
+  for (const doc of ctx.documents.all()) {
+    const p = uriToPath(doc.uri);
+    if (p && kindOf(ctx, doc.uri, doc.getText()) === 'config') configs.add(p);
+  }
+  const datasets = new Set<string>();
+  for (const c of workspaceConfigs(ctx)) for (const d of c.resolved.datasets) for (const f of d.dataFiles) datasets.add(resolve(f));
+  return { configs: [...configs].sort(), datasets: [...datasets].sort() };
 }
 
 /** All configs: disk contents, replaced by the open document's text where the config is open. */
 export function workspaceConfigs(ctx: ServerContext): WorkspaceConfig[] {
-  diskConfigs ??= scan(ctx);
-  const all = new Map(diskConfigs);
+  disk ??= scan(ctx);
+  const all = new Map(disk.datasets);
   for (const doc of ctx.documents.all()) {
     const p = uriToPath(doc.uri);
     if (!p || !/\.ya?ml$/i.test(p)) continue;

@@ -1,0 +1,164 @@
+/**
+ * Pull diagnostics (LSP 3.17, vscode-languageclient ≥ 8): `textDocument/diagnostic` for open documents and
+ * `workspace/diagnostic` for every recipe config in the workspace and every dataset a config names, opened or
+ * not, so Problems lists them without opening them and keeps them when their editor closes. Each report has a
+ * result id (document version or file mtime, plus what else decides it): a repeated pull of an unchanged file
+ * answers "unchanged" without work. Datasets stream partial results while they are checked.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import {
+  DocumentDiagnosticReportKind,
+  LSPErrorCodes,
+  ResponseError,
+  type Diagnostic as LspDiagnostic,
+  type DocumentDiagnosticReport,
+  type WorkspaceDocumentDiagnosticReport,
+} from 'vscode-languageserver/node';
+import { type ServerContext, kindOf, pathToUri, uriToPath } from './context';
+import { toLspDiagnostic } from './convert';
+import { configAnalysisAnywhere, diskConfigVersion } from './configs';
+import { contextGeneration } from './datasetContextCache';
+import { datasetDiagnostics, isBig, leaveSyntaxToEditor } from './datasetDiagnostics';
+import { diskVersion, getView } from './datasetView';
+import { workspaceCheckedFiles } from './workspaceConfigs';
+
+interface Report {
+  resultId: string;
+  items: LspDiagnostic[];
+}
+
+/** Result id of a file nothing is reported for (not a config or dataset, or gone). */
+const NOTHING = 'none';
+const REFRESH_DELAY_MS = 300;
+
+/** Bumped whenever files change on disk or settings change: a config's diagnostics depend on other files. */
+let filesGeneration = 0;
+const reports = new Map<string, Report>();
+const inFlight = new Map<string, Promise<Report | undefined>>();
+let refreshTimer: NodeJS.Timeout | undefined;
+
+/** Small YAML files are read to tell recipe configs (`_component_`) from other YAML. */
+function kindOfUri(ctx: ServerContext, uri: string): ReturnType<typeof kindOf> {
+  const doc = ctx.documents.get(uri);
+  if (doc) return kindOf(ctx, uri, doc.getText());
+  const path = uriToPath(uri);
+  if (!path || !/\.ya?ml$/i.test(path)) return kindOf(ctx, uri, undefined);
+  try {
+    return statSync(path).size <= 4 << 20 ? kindOf(ctx, uri, readFileSync(path, 'utf8')) : 'other';
+  } catch {
+    return 'other';
+  }
+}
+
+function resultIdOf(ctx: ServerContext, uri: string, kind: ReturnType<typeof kindOf>): string {
+  const doc = ctx.documents.get(uri);
+  const path = uriToPath(uri);
+  const version = doc ? `v${doc.version}:${doc.languageId}` : path ? (kind === 'config' ? diskConfigVersion(path) : diskVersion(path)) : undefined;
+  if (!version || kind === 'other') return NOTHING;
+  return kind === 'config' ? `c${filesGeneration}:${version}` : `d${filesGeneration}.${contextGeneration()}:${version}`;
+}
+
+async function compute(ctx: ServerContext, uri: string, kind: 'config' | 'dataset', resultId: string, stale: () => boolean): Promise<Report | undefined> {
+  if (kind === 'config') {
+    const a = configAnalysisAnywhere(ctx, uri);
+    return { resultId, items: a ? a.diagnostics.map((d) => toLspDiagnostic(d, a.document.lines)) : [] };
+  }
+  const view = getView(ctx, uri);
+  if (!view) return { resultId: NOTHING, items: [] };
+  const count = view.source.index.count;
+  const progress = isBig(view) && ctx.workDoneProgress ? await ctx.connection.window.createWorkDoneProgress().catch(() => undefined) : undefined;
+  progress?.begin(`Fine-tune: checking ${view.path.split(/[\\/]/).pop() ?? 'dataset'}`, 0, `${count} samples`, false);
+  try {
+    const items = await datasetDiagnostics(ctx, view, {
+      stale: () => stale() || resultIdOf(ctx, uri, kind) !== resultId,
+      partial: (_sofar, done) => progress?.report(Math.floor(100 * done), `${Math.floor(done * count)}/${count} samples`),
+    });
+    return items && { resultId, items };
+  } finally {
+    progress?.done();
+  }
+}
+
+/** The current report of a file (cached per result id; one computation at a time per file and result id). */
+async function reportOf(ctx: ServerContext, uri: string, stale: () => boolean): Promise<Report | undefined> {
+  const kind = kindOfUri(ctx, uri);
+  const resultId = resultIdOf(ctx, uri, kind);
+  if (resultId === NOTHING || kind === 'other') return { resultId: NOTHING, items: [] };
+  const hit = reports.get(uri);
+  if (hit?.resultId === resultId) return finish(ctx, uri, hit);
+  const key = `${uri}\u0000${resultId}`;
+  let p = inFlight.get(key);
+  if (!p) {
+    p = compute(ctx, uri, kind, resultId, stale).finally(() => inFlight.delete(key));
+    inFlight.set(key, p);
+  }
+  const r = await p;
+  if (r) reports.set(uri, r);
+  return r && finish(ctx, uri, r);
+}
+
+/** Open .json documents: VS Code's JSON service reports syntax errors; keep one per problem. */
+function finish(ctx: ServerContext, uri: string, r: Report): Report {
+  return { resultId: r.resultId, items: leaveSyntaxToEditor(ctx, uri, r.items) };
+}
+
+function cancelled(): ResponseError<{ retriggerRequest: boolean }> {
+  return new ResponseError(LSPErrorCodes.ServerCancelled, 'The file changed while it was checked', { retriggerRequest: true });
+}
+
+/** Every file the workspace report covers: configs, the datasets they name, dataset tabs VS Code does not sync. */
+function workspaceUris(ctx: ServerContext): string[] {
+  const { configs, datasets } = workspaceCheckedFiles(ctx);
+  return [...new Set([...configs.map(pathToUri), ...datasets.map(pathToUri), ...ctx.unsyncedTabs])];
+}
+
+export function register(ctx: ServerContext): void {
+  if (!ctx.pullDiagnostics) return;
+  ctx.connection.languages.diagnostics.on(async (params, token): Promise<DocumentDiagnosticReport> => {
+    const r = await reportOf(ctx, params.textDocument.uri, () => token.isCancellationRequested);
+    if (!r) throw cancelled();
+    if (params.previousResultId === r.resultId) return { kind: DocumentDiagnosticReportKind.Unchanged, resultId: r.resultId };
+    return { kind: DocumentDiagnosticReportKind.Full, resultId: r.resultId, items: r.items };
+  });
+  ctx.connection.languages.diagnostics.onWorkspace(async (params, token, _workDone, resultProgress) => {
+    const previous = new Map(params.previousResultIds.map((p) => [p.uri, p.value]));
+    const uris = workspaceUris(ctx);
+    const out: WorkspaceDocumentDiagnosticReport[] = [];
+    // Streamed per file when the client accepts partial results (datasets can take a while), else in the answer.
+    const send = (r: WorkspaceDocumentDiagnosticReport): void => {
+      if (resultProgress) resultProgress.report({ items: [r] });
+      else out.push(r);
+    };
+    for (const uri of uris) {
+      // Open documents are the document pull's (the client prefers those reports).
+      if (ctx.documents.get(uri)) continue;
+      const r = await reportOf(ctx, uri, () => token.isCancellationRequested);
+      if (!r) return { items: out };
+      if (previous.get(uri) === r.resultId) send({ kind: DocumentDiagnosticReportKind.Unchanged, uri, version: null, resultId: r.resultId });
+      else send({ kind: DocumentDiagnosticReportKind.Full, uri, version: null, resultId: r.resultId, items: r.items });
+    }
+    // Files the client still shows from an earlier report that are no longer checked (deleted, no longer named).
+    const now = new Set(uris);
+    for (const [uri, id] of previous) {
+      if (!now.has(uri) && !ctx.documents.get(uri) && id !== NOTHING) send({ kind: DocumentDiagnosticReportKind.Full, uri, version: null, resultId: NOTHING, items: [] });
+    }
+    return { items: out };
+  });
+}
+
+/** Files or settings changed: every report may be out of date; ask the client to pull again. */
+export function refresh(ctx: ServerContext): void {
+  filesGeneration++;
+  scheduleRefresh(ctx);
+}
+
+/** A config being edited may change how the datasets it names are read (their result ids include that). */
+export function configEdited(ctx: ServerContext): void {
+  scheduleRefresh(ctx);
+}
+
+function scheduleRefresh(ctx: ServerContext): void {
+  if (!ctx.diagnosticRefresh) return;
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(() => void ctx.connection.languages.diagnostics.refresh().catch(() => undefined), REFRESH_DELAY_MS);
+}
