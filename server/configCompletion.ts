@@ -36,8 +36,35 @@ function snippetFor(p: { default?: unknown; required?: boolean } | undefined, ha
   return '$1';
 }
 
-function filePaths(prefix: string, baseDirs: string[], range: LspRange): CompletionItem[] {
-  const dirPart = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/') + 1) : '';
+/** Which entries a path key accepts: folders only, or files with these extensions (folders always, to descend). */
+interface PathFilter {
+  foldersOnly?: boolean;
+  extensions?: RegExp;
+  /** Never offered (the config itself for data_files). */
+  exclude?: string;
+}
+
+const DATASET_FILES = /\.(jsonl|json|ndjson|csv|tsv|parquet|txt|arrow)$/i;
+const WEIGHT_FILES = /\.(safetensors|bin|pt|pth|json)$/i;
+const TOKENIZER_FILES = /\.(model|json|tiktoken|txt)$/i;
+
+/** The file types a path key takes, by key name (and the component kind it belongs to). */
+function pathFilter(key: string, componentKind: string | undefined, configPath: string | undefined): PathFilter {
+  if (/(^|_)dir$/.test(key)) return { foldersOnly: true };
+  if (key === 'data_files') return { extensions: DATASET_FILES, ...(configPath ? { exclude: resolve(configPath) } : {}) };
+  if (key === 'checkpoint_files' || key === 'recipe_checkpoint' || key === 'adapter_checkpoint') return { extensions: WEIGHT_FILES };
+  if (componentKind === 'tokenizer' && (key === 'path' || key === 'merges_file' || key === 'special_tokens_path')) return { extensions: TOKENIZER_FILES };
+  return {};
+}
+
+/**
+ * Entries of the folder the typed path names. Like VS Code's own path completion, an item replaces only the last
+ * segment (after the last `/`), so `data/` followed by `ch` filters on `ch` and accepting `data/` offers its files.
+ */
+function filePaths(prefix: string, baseDirs: string[], range: LspRange, filter: PathFilter): CompletionItem[] {
+  const cut = prefix.lastIndexOf('/') + 1;
+  const dirPart = prefix.slice(0, cut);
+  const segment: LspRange = { start: { line: range.end.line, character: range.end.character - (prefix.length - cut) }, end: range.end };
   const dirs = isAbsolute(prefix) ? [dirPart || '/'] : baseDirs.map((b) => join(b, dirPart));
   const seen = new Set<string>();
   const out: CompletionItem[] = [];
@@ -48,15 +75,19 @@ function filePaths(prefix: string, baseDirs: string[], range: LspRange): Complet
     } catch {
       continue;
     }
-    for (const e of entries.slice(0, 500)) {
+    for (const e of entries.slice(0, 2000)) {
+      if (out.length >= 500) return out;
+      const folder = e.isDirectory();
       if (e.name.startsWith('.') || seen.has(e.name)) continue;
+      if (!folder && (filter.foldersOnly || (filter.extensions && !filter.extensions.test(e.name)) || resolve(d, e.name) === filter.exclude)) continue;
       seen.add(e.name);
-      const text = dirPart + e.name + (e.isDirectory() ? '/' : '');
       out.push({
-        label: e.name + (e.isDirectory() ? '/' : ''),
-        kind: e.isDirectory() ? CompletionItemKind.Folder : CompletionItemKind.File,
-        textEdit: { range, newText: text },
-        ...(e.isDirectory() ? { command: { title: 'next', command: 'editor.action.triggerSuggest' } } : {}),
+        label: e.name + (folder ? '/' : ''),
+        kind: folder ? CompletionItemKind.Folder : CompletionItemKind.File,
+        textEdit: { range: segment, newText: e.name + (folder ? '/' : '') },
+        // Folders first, as VS Code's path completion lists them.
+        sortText: `${folder ? 0 : 1}${e.name}`,
+        ...(folder && !filter.foldersOnly ? { command: { title: 'Suggest', command: 'editor.action.triggerSuggest' } } : {}),
       });
     }
   }
@@ -123,7 +154,7 @@ export function configCompletion(input: ConfigCompletionInput): CompletionItem[]
   if (/\bbool\b/.test(type)) return ['True', 'False'].map((v) => ({ label: v, kind: CompletionItemKind.Value, textEdit: { range, newText: v } }));
   if (PATH_KEY.test(key)) {
     const bases = [...(input.path ? [dirname(input.path)] : []), ...input.roots].map((b) => resolve(b));
-    return filePaths(cur.prefix, bases, range);
+    return filePaths(cur.prefix, bases, range, pathFilter(key, component?.kind, input.path));
   }
   if (param && 'default' in param) return [{ label: yamlScalar(param.default), kind: CompletionItemKind.Value, detail: 'default', textEdit: { range, newText: yamlScalar(param.default) } }];
   return [];

@@ -33,7 +33,10 @@ export function inForceRecent(ctx: ServerContext, uri: string, view: () => Datas
 export function inForceCached(ctx: ServerContext, view: DatasetView): InForce {
   const hit = cache.get(view.uri);
   if (hit && hit.gen === generation && hit.version === view.version) return hit.value;
-  const value = inForce(ctx, view);
+  let value = inForce(ctx, view);
+  // A syntax error mid-edit can defeat format detection: keep reading the other samples as before, so their
+  // inlay hints and previews stay (a config in force never depends on detection).
+  if (!value.reader && !value.configPath && hit?.value.reader && !hit.value.configPath && view.source.index.problems.length > 0) value = hit.value;
   cache.set(view.uri, { version: view.version, gen: generation, value });
   return value;
 }

@@ -9,6 +9,7 @@ import type { ServerContext } from './context';
 import { SOURCE, toLspSeverity } from './convert';
 import { inForceCached } from './datasetContextCache';
 import type { DatasetView } from './datasetView';
+import { roleMessage } from './roles';
 import { sampleSummary } from './sampleCache';
 
 /** Work between yields: short enough that hover/completion requests wait at most about this long. */
@@ -43,6 +44,18 @@ function unknownFormat(view: DatasetView, description: string): LspDiagnostic {
     source: SOURCE,
     message: `${description}. Add a config whose dataset.data_files names this file to say how it is read.`,
   };
+}
+
+/** The last complete diagnostics of each dataset, with the view version they belong to ("Fix all" reads them). */
+const latest = new Map<string, { version: string; items: LspDiagnostic[] }>();
+
+export function latestDatasetDiagnostics(uri: string, version: string): LspDiagnostic[] | undefined {
+  const hit = latest.get(uri);
+  return hit && hit.version === version ? hit.items : undefined;
+}
+
+export function forgetDatasetDiagnostics(uri: string): void {
+  latest.delete(uri);
 }
 
 /** Codes of JSON syntax problems, which VS Code's JSON service also reports in open .json documents. */
@@ -88,11 +101,14 @@ export async function datasetDiagnostics(ctx: ServerContext, view: DatasetView, 
       continue;
     }
     for (const d of sampleSummary(view, i, st.text, f).diagnostics) {
-      push({ range: { start: d.start, end: d.end }, severity: toLspSeverity(d.severity), code: d.code, source: SOURCE, message: `sample ${i + 1}: ${d.message}` });
+      const message = d.code === 'unknown-role' ? roleMessage(d.message) : d.message;
+      push({ range: { start: d.start, end: d.end }, severity: toLspSeverity(d.severity), code: d.code, source: SOURCE, message: `sample ${i + 1}: ${message}` });
     }
   }
   if (dropped > 0) {
     out.push({ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, severity: DiagnosticSeverity.Information, source: SOURCE, message: `${dropped} more problems are not shown (finetune.maxDiagnosticsPerFile = ${max}).` });
   }
-  return pass.stale() ? undefined : out;
+  if (pass.stale()) return undefined;
+  latest.set(view.uri, { version: view.version, items: out });
+  return out;
 }

@@ -1,29 +1,38 @@
 /**
  * Quick fixes for dataset problems whose repair is unambiguous: a role spelled in the other chat style
- * (ShareGPT `user` → `human`, OpenAI `gpt` → `assistant`), a trailing comma after the last sample, a BOM.
+ * (ShareGPT `user` → `human`, OpenAI `gpt` → `assistant`) or misspelled (`humman` → `human`), a trailing comma
+ * after the last sample, a BOM. Each is preferred, so "Fix all" applies them together.
  */
 import { CodeActionKind, type CodeAction, type Diagnostic } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
+import { type RoleKey, styleName, suggestRole } from './roles';
 
-const SHAREGPT: Record<string, string> = { user: 'human', assistant: 'gpt', bot: 'gpt', model: 'gpt', observation: 'human' };
-const OPENAI: Record<string, string> = { human: 'user', gpt: 'assistant', bot: 'assistant', model: 'assistant' };
-
-function roleFix(doc: TextDocument, d: Diagnostic): CodeAction | undefined {
+/** The `"from"`/`"role"` value a role diagnostic is about: the range itself (ShareGPT) or inside it (the message). */
+function roleValue(doc: TextDocument, d: Diagnostic): { key: RoleKey; value: string; range: Diagnostic['range'] } | undefined {
   const start = doc.offsetAt(d.range.start);
   const end = doc.offsetAt(d.range.end);
   const text = doc.getText();
-  const value = text.slice(start, end);
-  const m = /^"(\w+)"$/.exec(value);
-  if (!m) return undefined;
-  const key = /"(from|role)"\s*:\s*$/.exec(text.slice(Math.max(0, start - 40), start))?.[1];
-  const to = key === 'from' ? SHAREGPT[m[1]] : key === 'role' ? OPENAI[m[1]] : undefined;
-  if (!to) return undefined;
+  const own = /^"((?:[^"\\]|\\.)*)"$/.exec(text.slice(start, end));
+  if (own) {
+    const key = /"(from|role)"\s*:\s*$/.exec(text.slice(Math.max(0, start - 40), start))?.[1] as RoleKey | undefined;
+    return key && { key, value: own[1], range: d.range };
+  }
+  const inner = /"(from|role)"\s*:\s*"((?:[^"\\]|\\.)*)"/.exec(text.slice(start, Math.min(end, start + 100_000)));
+  if (!inner) return undefined;
+  const at = start + inner.index + inner[0].length - inner[2].length - 2;
+  return { key: inner[1] as RoleKey, value: inner[2], range: { start: doc.positionAt(at), end: doc.positionAt(at + inner[2].length + 2) } };
+}
+
+function roleFix(doc: TextDocument, d: Diagnostic): CodeAction | undefined {
+  const v = roleValue(doc, d);
+  const s = v && suggestRole(v.key, v.value);
+  if (!v || !s) return undefined;
   return {
-    title: `Change role "${m[1]}" to "${to}" (${key === 'from' ? 'ShareGPT' : 'OpenAI'} spelling)`,
+    title: s.otherStyle ? `Change role "${v.value}" to "${s.role}" (${styleName(v.key)} spelling)` : `Change role "${v.value}" to "${s.role}"`,
     kind: CodeActionKind.QuickFix,
     diagnostics: [d],
     isPreferred: true,
-    edit: { changes: { [doc.uri]: [{ range: d.range, newText: `"${to}"` }] } },
+    edit: { changes: { [doc.uri]: [{ range: v.range, newText: `"${s.role}"` }] } },
   };
 }
 

@@ -5,10 +5,10 @@
  * both share the triggers here (a config change changes how datasets are read).
  */
 import { type ServerContext, kindOf, uriToPath } from './context';
-import { toLspDiagnostic } from './convert';
+import { configLspDiagnostics } from './configFixes';
 import { configAnalysis, configAnalysisAnywhere, forgetConfig, forgetDiskConfigs } from './configs';
 import { bumpContextGeneration } from './datasetContextCache';
-import { datasetDiagnostics, isBig, leaveSyntaxToEditor } from './datasetDiagnostics';
+import { datasetDiagnostics, forgetDatasetDiagnostics, isBig, leaveSyntaxToEditor } from './datasetDiagnostics';
 import { forgetView, getView } from './datasetView';
 import * as pull from './pullDiagnostics';
 import { invalidateWorkspaceConfigs, workspaceCheckedFiles } from './workspaceConfigs';
@@ -22,7 +22,7 @@ function publishConfig(ctx: ServerContext, uri: string): void {
   const a = ctx.documents.get(uri) ? configAnalysis(ctx, uri) : configAnalysisAnywhere(ctx, uri);
   if (!a) return;
   const version = ctx.documents.get(uri)?.version;
-  void ctx.connection.sendDiagnostics({ uri, ...(version !== undefined ? { version } : {}), diagnostics: a.diagnostics.map((d) => toLspDiagnostic(d, a.document.lines)) });
+  void ctx.connection.sendDiagnostics({ uri, ...(version !== undefined ? { version } : {}), diagnostics: configLspDiagnostics(a) });
 }
 
 async function publishDataset(ctx: ServerContext, uri: string, gen: number): Promise<void> {
@@ -86,6 +86,7 @@ function onClose(ctx: ServerContext, uri: string): void {
   clearTimeout(timers.get(uri));
   forgetConfig(uri);
   forgetView(uri);
+  forgetDatasetDiagnostics(uri);
   if (ctx.pullDiagnostics) return; // the client pulls once more, then takes the workspace report
   const path = uriToPath(uri);
   if (ctx.unsyncedTabs.has(uri)) schedule(ctx, uri);

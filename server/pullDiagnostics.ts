@@ -15,7 +15,7 @@ import {
   type WorkspaceDocumentDiagnosticReport,
 } from 'vscode-languageserver/node';
 import { type ServerContext, kindOf, pathToUri, uriToPath } from './context';
-import { toLspDiagnostic } from './convert';
+import { configLspDiagnostics } from './configFixes';
 import { configAnalysisAnywhere, diskConfigVersion } from './configs';
 import { contextGeneration } from './datasetContextCache';
 import { datasetDiagnostics, isBig, leaveSyntaxToEditor } from './datasetDiagnostics';
@@ -61,7 +61,7 @@ function resultIdOf(ctx: ServerContext, uri: string, kind: ReturnType<typeof kin
 async function compute(ctx: ServerContext, uri: string, kind: 'config' | 'dataset', resultId: string, stale: () => boolean): Promise<Report | undefined> {
   if (kind === 'config') {
     const a = configAnalysisAnywhere(ctx, uri);
-    return { resultId, items: a ? a.diagnostics.map((d) => toLspDiagnostic(d, a.document.lines)) : [] };
+    return { resultId, items: a ? configLspDiagnostics(a) : [] };
   }
   const view = getView(ctx, uri);
   if (!view) return { resultId: NOTHING, items: [] };
@@ -112,8 +112,8 @@ function workspaceUris(ctx: ServerContext): string[] {
   return [...new Set([...configs.map(pathToUri), ...datasets.map(pathToUri), ...ctx.unsyncedTabs])];
 }
 
+/** Registered before initialize says whether the client pulls; only pulling clients call these. */
 export function register(ctx: ServerContext): void {
-  if (!ctx.pullDiagnostics) return;
   ctx.connection.languages.diagnostics.on(async (params, token): Promise<DocumentDiagnosticReport> => {
     const r = await reportOf(ctx, params.textDocument.uri, () => token.isCancellationRequested);
     if (!r) throw cancelled();

@@ -1,10 +1,14 @@
-/** Document symbols (outline, breadcrumbs) for recipe configs: every key, nested, with its `_component_` as detail. */
+/**
+ * Document symbols (outline, breadcrumbs). Recipe configs: every key, nested, with its `_component_` as detail.
+ * Datasets (JSON and JSONL): one symbol per sample, with its first prompt as detail.
+ */
 import { SymbolKind, type DocumentSymbol } from 'vscode-languageserver/node';
 import type { ConfigNode } from '../core/config/tree';
 import type { LineIndex } from '../core/text';
 import { type ServerContext, kindOf } from './context';
 import { toLspRange } from './convert';
 import { configAnalysis } from './configs';
+import { type DatasetView, getView, rangeInSample, sampleText } from './datasetView';
 
 function componentOf(node: ConfigNode): string | undefined {
   if (node.kind !== 'map') return undefined;
@@ -55,10 +59,64 @@ export function configSymbols(ctx: ServerContext, uri: string): DocumentSymbol[]
   return children(a.document.root, a.document.lines, 0);
 }
 
+/** Samples listed in the outline at most (a 200 MB file has hundreds of thousands). */
+const MAX_SAMPLE_SYMBOLS = 5000;
+const DETAIL_CHARS = 80;
+
+function textOf(content: unknown): string | undefined {
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content)) return content.map((p) => (p && typeof p === 'object' && typeof (p as { text?: unknown }).text === 'string' ? (p as { text: string }).text : '')).join(' ');
+  return undefined;
+}
+
+/** The first user turn of a chat sample (any column, either style), or an instruct sample's instruction. */
+function firstPrompt(sample: unknown): string | undefined {
+  if (!sample || typeof sample !== 'object' || Array.isArray(sample)) return undefined;
+  const o = sample as Record<string, unknown>;
+  for (const v of Object.values(o)) {
+    if (!Array.isArray(v)) continue;
+    for (const m of v) {
+      if (!m || typeof m !== 'object') continue;
+      const t = m as Record<string, unknown>;
+      if (t.from === 'human' || t.role === 'user') return textOf(t.value ?? t.content);
+    }
+  }
+  return textOf(o.instruction ?? o.input ?? o.prompt ?? o.question);
+}
+
+function oneLine(s: string): string {
+  const t = s.replace(/\s+/g, ' ').trim();
+  return t.length > DETAIL_CHARS ? `${t.slice(0, DETAIL_CHARS - 1)}…` : t;
+}
+
+export function datasetSymbols(view: DatasetView): DocumentSymbol[] {
+  if (!view.looksLikeDataset) return [];
+  const n = Math.min(view.source.index.count, MAX_SAMPLE_SYMBOLS);
+  const out: DocumentSymbol[] = [];
+  for (let i = 0; i < n; i++) {
+    const text = sampleText(view, i);
+    const range = rangeInSample(view, i, { start: 0, end: text?.length ?? 0 }, text ?? '');
+    let detail: string | undefined;
+    try {
+      detail = text === undefined ? undefined : firstPrompt(JSON.parse(text));
+    } catch {
+      detail = 'JSON error';
+    }
+    const sym: DocumentSymbol = { name: `Sample ${i + 1}`, kind: SymbolKind.Object, range, selectionRange: { start: range.start, end: range.start } };
+    if (detail) sym.detail = oneLine(detail);
+    out.push(sym);
+  }
+  return out;
+}
+
 export function register(ctx: ServerContext): void {
   ctx.connection.onDocumentSymbol((params) => {
     const doc = ctx.documents.get(params.textDocument.uri);
-    if (!doc || kindOf(ctx, doc.uri, doc.getText()) !== 'config') return [];
-    return configSymbols(ctx, doc.uri);
+    if (!doc) return [];
+    const kind = kindOf(ctx, doc.uri, doc.getText());
+    if (kind === 'config') return configSymbols(ctx, doc.uri);
+    if (kind !== 'dataset') return [];
+    const view = getView(ctx, doc.uri);
+    return view ? datasetSymbols(view) : [];
   });
 }

@@ -14,6 +14,7 @@ import type {
   InitializeResult,
   Position,
   PublishDiagnosticsParams,
+  TextEdit,
 } from 'vscode-languageserver-protocol';
 
 export const REPO = resolve(__dirname, '..', '..');
@@ -36,11 +37,15 @@ export interface StartOptions {
   via?: 'source' | 'bundled' | 'cli';
   /** Extra environment variables for the server process. */
   env?: Record<string, string>;
+  /** Declare pull diagnostics (textDocument/diagnostic, workspace/diagnostic with refresh) as VS Code does. */
+  pullDiagnostics?: boolean;
 }
 
 export class LspTestClient {
   readonly diagnostics = new Map<string, Diag[]>();
   readonly progress: unknown[] = [];
+  /** workspace/diagnostic/refresh requests received (pull mode). */
+  refreshes = 0;
   private waiters: { uri: string; pred: (d: Diag[]) => boolean; resolve: (d: Diag[]) => void }[] = [];
   private versions = new Map<string, number>();
   stderr = '';
@@ -68,6 +73,10 @@ export class LspTestClient {
     conn.onRequest('window/workDoneProgress/create', () => null);
     conn.onRequest('workspace/configuration', () => []);
     conn.onRequest('client/registerCapability', () => null);
+    conn.onRequest('workspace/diagnostic/refresh', () => {
+      client.refreshes++;
+      return null;
+    });
     conn.onNotification('window/logMessage', () => undefined);
     conn.listen();
     const root = opts.rootPath;
@@ -77,8 +86,12 @@ export class LspTestClient {
       workspaceFolders: root ? [{ uri: fileUri(root), name: 'ws' }] : null,
       capabilities: {
         window: { workDoneProgress: true },
-        textDocument: { hover: { contentFormat: ['markdown', 'plaintext'] }, completion: { completionItem: { snippetSupport: true } } },
-        workspace: { configuration: false },
+        textDocument: {
+          hover: { contentFormat: ['markdown', 'plaintext'] },
+          completion: { completionItem: { snippetSupport: true } },
+          ...(opts.pullDiagnostics ? { diagnostic: { dynamicRegistration: false, relatedDocumentSupport: false } } : {}),
+        },
+        workspace: { configuration: false, ...(opts.pullDiagnostics ? { diagnostics: { refreshSupport: true } } : {}) },
       },
       initializationOptions: opts.initializationOptions ?? {},
     });
@@ -165,4 +178,13 @@ export function positionOf(text: string, needle: string, delta = 0, from = 0): P
   const before = text.slice(0, at + delta);
   const line = before.split('\n').length - 1;
   return { line, character: before.length - (before.lastIndexOf('\n') + 1) };
+}
+
+/** Applies LSP text edits (non-overlapping, `\n` line ends) to a text, as the editor would. */
+export function applyEdits(text: string, edits: TextEdit[]): string {
+  const lines = text.split('\n');
+  const off = (p: Position): number => lines.slice(0, p.line).reduce((n, l) => n + l.length + 1, 0) + p.character;
+  let out = text;
+  for (const e of [...edits].sort((a, b) => off(b.range.start) - off(a.range.start))) out = out.slice(0, off(e.range.start)) + e.newText + out.slice(off(e.range.end));
+  return out;
 }

@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { CodeAction, Diagnostic, DocumentSymbol, Hover, MarkupContent, TextEdit } from 'vscode-languageserver-protocol';
+import type { CodeAction, Diagnostic, DocumentSymbol, Hover, MarkupContent } from 'vscode-languageserver-protocol';
 import { sharedPath } from '../shared';
-import { LspTestClient, fileUri, positionOf } from './lspClient';
+import { LspTestClient, applyEdits, fileUri, positionOf } from './lspClient';
 
 const CONFIGS = sharedPath('corpus', 'torchtune-configs');
 
@@ -24,16 +24,6 @@ function yamlFiles(dir: string, out: string[] = []): string[] {
 function hoverText(h: Hover | null): string {
   assert.ok(h, 'expected a hover');
   return (h.contents as MarkupContent).value;
-}
-
-/** Applies LSP text edits (non-overlapping) to a text. */
-function applyEdits(text: string, edits: TextEdit[]): string {
-  const lines = text.split('\n');
-  const off = (p: { line: number; character: number }): number => lines.slice(0, p.line).reduce((n, l) => n + l.length + 1, 0) + p.character;
-  const sorted = [...edits].sort((a, b) => off(b.range.start) - off(a.range.start));
-  let out = text;
-  for (const e of sorted) out = out.slice(0, off(e.range.start)) + e.newText + out.slice(off(e.range.end));
-  return out;
 }
 
 function textAt(text: string, r: Diagnostic['range']): string {
@@ -204,10 +194,15 @@ describe('finetune.configGlobs and file paths', () => {
       assert.ok(ds.some((d) => /YAML syntax error/.test(d.message)), JSON.stringify(ds));
       // A path value completes from the folder it names, relative to the config.
       const cfgUri = fileUri(join(CONFIGS, 'llama3_2', 'paths.yaml'));
-      const cfg = 'tokenizer:\n  _component_: torchtune.models.llama3.llama3_tokenizer\n  path: ../llama3_2/1B_l';
+      const cfg = 'tokenizer:\n  _component_: torchtune.models.llama3.llama3_tokenizer\n  path: ../llama3_';
       await client.open(cfgUri, cfg);
       const items = await client.completion(cfgUri, { line: 2, character: cfg.split('\n')[2].length });
-      assert.ok(items.some((i) => i.label === '1B_lora_single_device.yaml'), items.map((i) => i.label).join(' '));
+      assert.ok(items.some((i) => i.label === 'llama3_2/'), items.map((i) => i.label).join(' '));
+      // A tokenizer path takes tokenizer files: the YAML configs in a folder are not offered.
+      const inFolder = cfg.replace('../llama3_', '../llama3_2/');
+      await client.change(cfgUri, inFolder);
+      const files = await client.completion(cfgUri, { line: 2, character: inFolder.split('\n')[2].length });
+      assert.ok(!files.some((i) => i.label.endsWith('.yaml')), files.map((i) => i.label).join(' '));
     } finally {
       await client.stop();
     }
