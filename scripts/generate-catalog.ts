@@ -51,6 +51,8 @@ const DOCS = resolve(ROOT, 'scripts', 'reference', 'torchtune-param-docs.json');
 
 interface Docs {
   components: Record<string, { summary?: string; params?: Record<string, string> }>;
+  /** Recipe → key → line (the recipe class's Features: bullets, else the comment torchtune's configs repeat). */
+  recipes?: Record<string, Record<string, string>>;
 }
 
 /** Which params the recipe sets itself, decided from the catalog's structured flags and its `injected_by_recipe` notes. */
@@ -154,7 +156,13 @@ export function buildCatalog(raw: Raw, docs: Docs = readDocs()): Catalog {
   for (const [name, r] of Object.entries(raw.recipe_registry)) {
     const detail = raw.recipes[name];
     const keys: Record<string, RecipeKeyInfo> = {};
-    if (detail) for (const [k, v] of Object.entries(detail.keys)) keys[k] = convertRecipeKey(v);
+    if (detail) {
+      for (const [k, v] of Object.entries(detail.keys)) {
+        keys[k] = convertRecipeKey(v);
+        const doc = docs.recipes?.[name]?.[k];
+        if (doc) keys[k].doc = doc;
+      }
+    }
     recipes[name] = { name, file: r.file, supportsDistributed: r.supports_distributed, configs: [...r.configs], detailed: !!detail, keys };
     if (detail?.note) recipes[name].note = detail.note;
     for (const cfg of r.configs) registry[cfg] = name;

@@ -99,6 +99,7 @@ export function componentMarkdown(c: ComponentInfo, full = true): string {
 export function recipeKeyMarkdown(dotted: string, k: RecipeKeyInfo): string {
   const lines = [`**${dotted}** · ${k.kind ? `a ${code('_component_')} of kind ${k.kind.replace(/_/g, ' ')}` : typeAndDefault(k.type, k.required, k)}`];
   if (k.kind && k.required) lines[0] += ' · required';
+  if (k.doc) lines.push('', k.doc);
   if (k.values) lines.push('', allowed(k.values));
   return lines.join('\n');
 }

@@ -30,6 +30,8 @@ interface Report {
 /** Result id of a file nothing is reported for (not a config or dataset, or gone). */
 const NOTHING = 'none';
 const REFRESH_DELAY_MS = 300;
+/** Result ids of partial reports (a big dataset still being checked). */
+const PARTIAL = 'partial:';
 
 /** Bumped whenever files change on disk or settings change: a config's diagnostics depend on other files. */
 let filesGeneration = 0;
@@ -58,7 +60,7 @@ function resultIdOf(ctx: ServerContext, uri: string, kind: ReturnType<typeof kin
   return kind === 'config' ? `c${filesGeneration}:${version}` : `d${filesGeneration}.${contextGeneration()}:${version}`;
 }
 
-async function compute(ctx: ServerContext, uri: string, kind: 'config' | 'dataset', resultId: string, stale: () => boolean): Promise<Report | undefined> {
+async function compute(ctx: ServerContext, uri: string, kind: 'config' | 'dataset', resultId: string, pass: Pass): Promise<Report | undefined> {
   if (kind === 'config') {
     const a = configAnalysisAnywhere(ctx, uri);
     return { resultId, items: a ? configLspDiagnostics(a) : [] };
@@ -70,8 +72,11 @@ async function compute(ctx: ServerContext, uri: string, kind: 'config' | 'datase
   progress?.begin(`Fine-tune: checking ${view.path.split(/[\\/]/).pop() ?? 'dataset'}`, 0, `${count} samples`, false);
   try {
     const items = await datasetDiagnostics(ctx, view, {
-      stale: () => stale() || resultIdOf(ctx, uri, kind) !== resultId,
-      partial: (_sofar, done) => progress?.report(Math.floor(100 * done), `${Math.floor(done * count)}/${count} samples`),
+      stale: () => pass.stale() || resultIdOf(ctx, uri, kind) !== resultId,
+      partial: (sofar, done) => {
+        progress?.report(Math.floor(100 * done), `${Math.floor(done * count)}/${count} samples`);
+        pass.partial?.(sofar);
+      },
     });
     return items && { resultId, items };
   } finally {
@@ -79,9 +84,18 @@ async function compute(ctx: ServerContext, uri: string, kind: 'config' | 'datase
   }
 }
 
-/** The current report of a file (cached per result id; one computation at a time per file and result id). */
-async function reportOf(ctx: ServerContext, uri: string, stale: () => boolean): Promise<Report | undefined> {
-  const kind = kindOfUri(ctx, uri);
+interface Pass {
+  stale(): boolean;
+  /** What a big dataset's check found so far (sent as a partial result). */
+  partial?(items: LspDiagnostic[]): void;
+}
+
+/**
+ * The current report of a file (cached per result id; one computation at a time per file and result id).
+ * `known` is the kind when the caller knows it (workspace files), which spares reading the file to tell.
+ */
+async function reportOf(ctx: ServerContext, uri: string, pass: Pass, known?: 'config' | 'dataset'): Promise<Report | undefined> {
+  const kind = ctx.documents.get(uri) || !known ? kindOfUri(ctx, uri) : known;
   const resultId = resultIdOf(ctx, uri, kind);
   if (resultId === NOTHING || kind === 'other') return { resultId: NOTHING, items: [] };
   const hit = reports.get(uri);
@@ -89,7 +103,7 @@ async function reportOf(ctx: ServerContext, uri: string, stale: () => boolean): 
   const key = `${uri}\u0000${resultId}`;
   let p = inFlight.get(key);
   if (!p) {
-    p = compute(ctx, uri, kind, resultId, stale).finally(() => inFlight.delete(key));
+    p = compute(ctx, uri, kind, resultId, pass).finally(() => inFlight.delete(key));
     inFlight.set(key, p);
   }
   const r = await p;
@@ -107,40 +121,47 @@ function cancelled(): ResponseError<{ retriggerRequest: boolean }> {
 }
 
 /** Every file the workspace report covers: configs, the datasets they name, dataset tabs VS Code does not sync. */
-function workspaceUris(ctx: ServerContext): string[] {
+function workspaceFiles(ctx: ServerContext): Map<string, 'config' | 'dataset'> {
   const { configs, datasets } = workspaceCheckedFiles(ctx);
-  return [...new Set([...configs.map(pathToUri), ...datasets.map(pathToUri), ...ctx.unsyncedTabs])];
+  const out = new Map<string, 'config' | 'dataset'>();
+  for (const p of configs) out.set(pathToUri(p), 'config');
+  for (const p of datasets) out.set(pathToUri(p), 'dataset');
+  for (const u of ctx.unsyncedTabs) out.set(u, 'dataset');
+  return out;
 }
 
 /** Registered before initialize says whether the client pulls; only pulling clients call these. */
 export function register(ctx: ServerContext): void {
   ctx.connection.languages.diagnostics.on(async (params, token): Promise<DocumentDiagnosticReport> => {
-    const r = await reportOf(ctx, params.textDocument.uri, () => token.isCancellationRequested);
+    const r = await reportOf(ctx, params.textDocument.uri, { stale: () => token.isCancellationRequested });
     if (!r) throw cancelled();
     if (params.previousResultId === r.resultId) return { kind: DocumentDiagnosticReportKind.Unchanged, resultId: r.resultId };
     return { kind: DocumentDiagnosticReportKind.Full, resultId: r.resultId, items: r.items };
   });
   ctx.connection.languages.diagnostics.onWorkspace(async (params, token, _workDone, resultProgress) => {
     const previous = new Map(params.previousResultIds.map((p) => [p.uri, p.value]));
-    const uris = workspaceUris(ctx);
+    const files = workspaceFiles(ctx);
     const out: WorkspaceDocumentDiagnosticReport[] = [];
     // Streamed per file when the client accepts partial results (datasets can take a while), else in the answer.
     const send = (r: WorkspaceDocumentDiagnosticReport): void => {
       if (resultProgress) resultProgress.report({ items: [r] });
       else out.push(r);
     };
-    for (const uri of uris) {
+    for (const [uri, kind] of files) {
       // Open documents are the document pull's (the client prefers those reports).
       if (ctx.documents.get(uri)) continue;
-      const r = await reportOf(ctx, uri, () => token.isCancellationRequested);
+      // A big dataset shows what is found so far; the partial result id never matches a final one.
+      const partial = resultProgress
+        ? (items: LspDiagnostic[]): void => resultProgress.report({ items: [{ kind: DocumentDiagnosticReportKind.Full, uri, version: null, resultId: `${PARTIAL}${Date.now()}`, items }] })
+        : undefined;
+      const r = await reportOf(ctx, uri, { stale: () => token.isCancellationRequested, ...(partial ? { partial } : {}) }, kind);
       if (!r) return { items: out };
       if (previous.get(uri) === r.resultId) send({ kind: DocumentDiagnosticReportKind.Unchanged, uri, version: null, resultId: r.resultId });
       else send({ kind: DocumentDiagnosticReportKind.Full, uri, version: null, resultId: r.resultId, items: r.items });
     }
     // Files the client still shows from an earlier report that are no longer checked (deleted, no longer named).
-    const now = new Set(uris);
     for (const [uri, id] of previous) {
-      if (!now.has(uri) && !ctx.documents.get(uri) && id !== NOTHING) send({ kind: DocumentDiagnosticReportKind.Full, uri, version: null, resultId: NOTHING, items: [] });
+      if (!files.has(uri) && !ctx.documents.get(uri) && id !== NOTHING) send({ kind: DocumentDiagnosticReportKind.Full, uri, version: null, resultId: NOTHING, items: [] });
     }
     return { items: out };
   });

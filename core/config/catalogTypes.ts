@@ -47,6 +47,8 @@ export interface RecipeKeyInfo {
   /** For components: the expected component kind (`model`, `dataset`, …). */
   kind?: string;
   note?: string;
+  /** One plain-language line from torchtune's recipe docstring or its configs' comments (Markdown). */
+  doc?: string;
 }
 
 export interface RecipeInfo {

@@ -121,6 +121,65 @@ def docs_at(tree: ast.Module, line: int, name: str) -> tuple[str | None, dict]:
     return summary, params
 
 
+FEATURE = re.compile(r"^-\s+([A-Z][^.]*)\.\s+(.*)$")
+
+
+def recipe_key_docs(tree: ast.Module, keys: set) -> dict:
+    """{key: 'Feature: sentence'} from the `Features:` bullets of a recipe class docstring that name ``key``."""
+    out: dict = {}
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        doc = ast.get_docstring(node) or ""
+        bullets, cur = [], None
+        for line in doc.splitlines():
+            m = FEATURE.match(line.strip())
+            if m:
+                cur = [m.group(1), m.group(2)]
+                bullets.append(cur)
+            elif cur is not None and line.strip() and not SECTION.match(line.strip()):
+                cur[1] += " " + line.strip()
+            elif SECTION.match(line.strip()):
+                cur = None
+        for title, body in bullets:
+            sentences = re.split(r"(?<=[.])\s+(?=[A-Z])", rst_to_markdown(body))
+            for k in set(re.findall(r"``([a-z_]+)(?:=[^`]*)?``", body)) & keys:
+                line = describing_sentence(sentences, k)
+                if line:
+                    out.setdefault(k, f"{title}: {line}")
+    return out
+
+
+def describing_sentence(sentences: list, key: str) -> str | None:
+    """The sentence naming `key`, unless it only says which flag controls the feature: then its neighbour."""
+    mechanical = re.compile(r"controlled (using|by)|supported using|flag\.|is set to")
+    at = next((i for i, x in enumerate(sentences) if f"`{key}" in x), None)
+    if at is None:
+        return None
+    for i in (at, at - 1, at + 1, at + 2):
+        if 0 <= i < len(sentences) and not mechanical.search(sentences[i]):
+            return sentences[i].strip()
+    return None
+
+
+def config_comments(git_dir: str, commit: str) -> dict:
+    """The inline comment torchtune's own configs most often put on a top-level key (`compile: False  # …`)."""
+    r = subprocess.run(["git", "--git-dir", git_dir, "grep", "-h", "-E", r"^[a-z_]+: [^#]*#", commit, "--", "recipes/configs"], capture_output=True, text=True)
+    counts: dict = {}
+    for line in r.stdout.splitlines():
+        m = re.match(r"^[^:]*:([a-z_]+):[^#]*#\s*(.+)$", line) or re.match(r"^([a-z_]+):[^#]*#\s*(.+)$", line)
+        if m:
+            counts.setdefault(m.group(1), {}).setdefault(m.group(2).strip(), 0)
+            counts[m.group(1)][m.group(2).strip()] += 1
+    out = {}
+    for key, by_text in counts.items():
+        text, n = max(by_text.items(), key=lambda kv: kv[1])
+        # Only the comments torchtune repeats across its configs (not one eval config's remark).
+        if n >= 20:
+            out[key] = text if text.endswith(".") else text + "."
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--git-dir", required=True, help="a torchtune git dir (clone or mirror)")
@@ -144,9 +203,21 @@ def main() -> None:
         params = {p: d for p, d in params.items() if p in c["params"]}
         if summary or params:
             components[name] = {k: v for k, v in (("summary", summary), ("params", params)) if v}
-    OUT.write_text(json.dumps({"torchtune_commit": a.commit, "components": components}, indent=1, sort_keys=True) + "\n")
+    comments = config_comments(a.git_dir, a.commit)
+    recipes: dict = {}
+    for name, detail in sorted(catalog["recipes"].items()):
+        keys = set(detail["keys"])
+        text = git_show(a.git_dir, a.commit, catalog["recipe_registry"][name]["file"])
+        lines = recipe_key_docs(ast.parse(text), keys) if text else {}
+        for k, c in comments.items():
+            if k in keys:
+                lines.setdefault(k, c)
+        if lines:
+            recipes[name] = lines
+    OUT.write_text(json.dumps({"torchtune_commit": a.commit, "components": components, "recipes": recipes}, indent=1, sort_keys=True) + "\n")
     n = sum(len(v.get("params", {})) for v in components.values())
-    print(f"{OUT.relative_to(ROOT)}: {len(components)} components, {n} parameter lines")
+    r = sum(len(v) for v in recipes.values())
+    print(f"{OUT.relative_to(ROOT)}: {len(components)} components, {n} parameter lines; {r} recipe key lines")
 
 
 if __name__ == "__main__":
