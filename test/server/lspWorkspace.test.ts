@@ -304,3 +304,24 @@ describe('language server: one diagnostic per JSON syntax error', () => {
     }
   });
 });
+
+describe('language server: a client without pull diagnostics', () => {
+  it('keeps publishing a workspace config’s problems after its editor closes (checked on disk)', async () => {
+    const ws = mkdtempSync(join(tmpdir(), 'ftune-lsp-push-'));
+    const path = join(ws, 'typo.yaml');
+    writeFileSync(path, config('sharegp'));
+    const { client } = await LspTestClient.start({ rootPath: ws });
+    try {
+      const uri = fileUri(path);
+      await client.open(uri, config('sharegp'));
+      await client.waitDiagnostics(uri, (d) => d.some((x) => x.code === 'bad-enum'));
+      client.diagnostics.delete(uri);
+      await client.close(uri);
+      const after = await client.waitDiagnostics(uri);
+      assert.ok(after.some((d) => d.code === 'bad-enum' && /Did you mean 'sharegpt'/.test(d.message)), JSON.stringify(after));
+    } finally {
+      await client.stop();
+      rmSync(ws, { recursive: true, force: true });
+    }
+  });
+});
