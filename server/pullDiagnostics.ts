@@ -133,7 +133,10 @@ function workspaceFiles(ctx: ServerContext): Map<string, 'config' | 'dataset'> {
 /** Registered before initialize says whether the client pulls; only pulling clients call these. */
 export function register(ctx: ServerContext): void {
   ctx.connection.languages.diagnostics.on(async (params, token): Promise<DocumentDiagnosticReport> => {
-    const r = await reportOf(ctx, params.textDocument.uri, { stale: () => token.isCancellationRequested });
+    const uri = params.textDocument.uri;
+    // The client pulls once more after an editor closes: a file the workspace report does not cover is cleared.
+    if (!ctx.documents.get(uri) && !workspaceFiles(ctx).has(uri)) return { kind: DocumentDiagnosticReportKind.Full, resultId: NOTHING, items: [] };
+    const r = await reportOf(ctx, uri, { stale: () => token.isCancellationRequested });
     if (!r) throw cancelled();
     if (params.previousResultId === r.resultId) return { kind: DocumentDiagnosticReportKind.Unchanged, resultId: r.resultId };
     return { kind: DocumentDiagnosticReportKind.Full, resultId: r.resultId, items: r.items };

@@ -293,8 +293,10 @@ describe('language server: one diagnostic per JSON syntax error', () => {
       assert.ok(r.kind === 'full' && !r.items.some((d) => d.code === 'json-syntax' || d.code === 'truncated'), JSON.stringify(r));
       const hints = await client.request<{ position: { line: number } }[]>('textDocument/inlayHint', { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 4, character: 0 } } });
       assert.ok(hints.some((h) => h.position.line === 1), `sample 1 still parses and keeps its token count: ${JSON.stringify(hints)}`);
-      // The same file, not open: no JSON service checks it, so the server reports the error.
+      // The same file closed, named by a config: no JSON service checks it, so the server reports the error.
       writeFileSync(join(ws, 'chat.json'), broken);
+      writeFileSync(join(ws, 'train.yaml'), config('sharegpt').replace('data/chat.jsonl', 'chat.json'));
+      await client.conn.sendNotification('workspace/didChangeWatchedFiles', { changes: [{ uri: fileUri(join(ws, 'train.yaml')), type: 1 }] });
       await client.close(uri);
       const closed = await client.request<DocumentDiagnosticReport>('textDocument/diagnostic', { textDocument: { uri } });
       assert.ok(closed.kind === 'full' && closed.items.some((d) => d.severity === 1), JSON.stringify(closed));
