@@ -8,7 +8,7 @@ import { CompletionItemKind, InsertTextFormat, MarkupKind, type CompletionItem, 
 import type { LineIndex } from '../core/text';
 import type { ParamInfo } from '../core/config';
 import { componentMarkdown, componentNamed, fmtValue, kindsFor, listComponents, paramMarkdown, recipeInfo, recipeKeyMarkdown, recipeKeysUnder } from './configInfo';
-import { yamlCursor } from './yamlCursor';
+import { type YamlCursor, yamlCursor, yamlListItem } from './yamlCursor';
 
 const PATH_KEY = /(^|_)(path|paths|dir|file|files|data_files|checkpoint_dir|output_dir|log_dir)$/;
 
@@ -103,9 +103,9 @@ export interface ConfigCompletionInput {
   roots: string[];
 }
 
-export function configCompletion(input: ConfigCompletionInput): CompletionItem[] {
+export function configCompletion(input: ConfigCompletionInput, at?: YamlCursor): CompletionItem[] {
   const { text, offset, lines } = input;
-  const cur = yamlCursor(text, offset);
+  const cur = at ?? yamlCursor(text, offset);
   const range: LspRange = { start: lines.position(cur.replaceStart), end: lines.position(offset) };
   const recipe = recipeInfo(input.recipe);
   const parentDotted = cur.parentPath.filter((p) => typeof p === 'string').join('.');
@@ -113,6 +113,9 @@ export function configCompletion(input: ConfigCompletionInput): CompletionItem[]
   const component = componentNamed(cur.siblings.get('_component_'));
 
   if (cur.mode === 'key') {
+    // `- data/x` under `data_files:` looks like a key being typed in a list of mappings: a path key decides.
+    const item = yamlListItem(text, offset);
+    if (item?.key && PATH_KEY.test(item.key)) return configCompletion({ ...input }, item);
     const items: CompletionItem[] = [];
     const present = cur.siblings;
     if (cur.parentPath.length > 0 && !present.has('_component_')) {

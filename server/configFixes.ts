@@ -64,10 +64,13 @@ function unquoteFixes(a: ConfigAnalysis, d: Diagnostic): Fix[] {
   return [{ title: `Write ${text} as a ${typeof plain === 'boolean' ? 'boolean' : 'number'} (without quotes)`, edits: [{ range: v.node.range, newText: text }] }];
 }
 
-/** Whether a fix is the one obvious repair ("Fix all" applies only those). */
+/**
+ * Whether a fix is the one obvious repair ("Fix all" applies only those): the only fix, and one that changes
+ * text (a rename, a value), not one that inserts a placeholder for a missing key; or a plausible enum typo.
+ */
 export function isPreferredFix(a: ConfigAnalysis, d: Diagnostic, fixes: readonly Fix[]): boolean {
-  if (fixes.length === 1) return true;
-  return d.code === 'bad-enum' && enumSuggestion(a, d) !== undefined;
+  if (d.code === 'bad-enum') return enumSuggestion(a, d) !== undefined;
+  return fixes.length === 1 && fixes[0].edits.every((e) => e.range.end > e.range.start);
 }
 
 /** Core's message, with the "did you mean" a misspelled enum value deserves. */

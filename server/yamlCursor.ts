@@ -45,6 +45,38 @@ function keyOfLine(s: string): { indent: number; key: string; value: string; ite
   return { indent: m[1].length + (m[2]?.length ?? 0), key: m[3].replace(/^["']|["']$/g, ''), value: m[4] ?? '', item: !!m[2] };
 }
 
+/** `  - data/a.js` (a scalar list item): the value of the `key:` line above whose list this is. */
+function listItemCursor(text: string, offset: number, line: Line, before: string): YamlCursor | undefined {
+  const m = /^( *)- +(["']?)([^\s:#"',\[\]{}][^:#"',\[\]{}]*|)$/.exec(before);
+  if (!m) return undefined;
+  const dash = m[1].length;
+  let pos = line.start;
+  while (pos > 0) {
+    const prev = lineAt(text, pos - 1);
+    pos = prev.start;
+    if (/^\s*(#.*)?$/.test(prev.text)) continue;
+    if (/^( *)- /.test(prev.text) && indentOf(prev.text) >= dash && /^( *)-/.exec(prev.text)![1].length === dash) continue; // an earlier item
+    const k = keyOfLine(prev.text);
+    if (!k || k.value !== '' || k.indent > dash) return undefined;
+    const owner = yamlCursor(text, prev.start + prev.text.length);
+    return { ...owner, prefix: m[3], replaceStart: offset - m[3].length };
+  }
+  return undefined;
+}
+
+/** The list-item cursor at `offset`, when its line is `- scalar` (a path in `data_files:` or a key being typed). */
+export function yamlListItem(text: string, offset: number): YamlCursor | undefined {
+  const line = lineAt(text, offset);
+  return listItemCursor(text, offset, line, text.slice(line.start, offset));
+}
+
+/** `key: [a.json, data/b` (a flow list value): the item being typed. */
+function flowItem(raw: string): string | undefined {
+  if (!raw.startsWith('[')) return undefined;
+  const item = raw.slice(Math.max(raw.lastIndexOf(','), raw.lastIndexOf('[')) + 1).trimStart();
+  return item.replace(/^["']/, '');
+}
+
 export function yamlCursor(text: string, offset: number): YamlCursor {
   const line = lineAt(text, offset);
   const before = text.slice(line.start, offset);
@@ -59,10 +91,12 @@ export function yamlCursor(text: string, offset: number): YamlCursor {
     key = valueMatch[3].replace(/^["']|["']$/g, '');
     const raw = valueMatch[4];
     const quote = /^["']/.exec(raw)?.[0] ?? '';
-    prefix = raw.slice(quote.length);
+    prefix = flowItem(raw) ?? raw.slice(quote.length);
     replaceStart = offset - prefix.length;
     indent = valueMatch[1].length + (valueMatch[2]?.length ?? 0);
   } else {
+    const item = /^( *)- +[^\s:]*$/.test(before) && !/^( *)- +[\w.$-]*$/.test(before) ? listItemCursor(text, offset, line, before) : undefined;
+    if (item) return item;
     const m = /^( *)(- +)?([\w.$-]*)$/.exec(before);
     if (m) {
       prefix = m[3];

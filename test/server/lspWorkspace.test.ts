@@ -222,6 +222,12 @@ describe('language server: workspace (pull) diagnostics', () => {
     assert.deepEqual(edit.range.start, at);
     assert.equal(applyEdits(text, [edit]).split('\n')[8], '  data_files: data/chat.jsonl');
 
+    // A list of data files: each item completes the same way.
+    const list = text.replace('data_files: data/', 'data_files:\n    - data/chat.jsonl\n    - data/');
+    await client.change(uri, list);
+    const inList = await client.completion(uri, positionOf(list, '    - data/\n', '    - data/'.length));
+    assert.deepEqual(inList.map((i) => i.label), ['chat.jsonl']);
+
     const top = text.replace('data_files: data/', 'data_files: ');
     await client.change(uri, top);
     const atTop = positionOf(top, 'data_files: ', 'data_files: '.length);

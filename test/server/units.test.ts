@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { yamlCursor } from '../../server/yamlCursor';
+import { yamlCursor, yamlListItem } from '../../server/yamlCursor';
 import { matchesAnyGlob } from '../../server/glob';
 import { readSettings } from '../../server/settings';
 import { defaultTokenizerConfig } from '../../server/tokenizers';
@@ -34,6 +34,19 @@ describe('yamlCursor', () => {
     assert.deepEqual(at('dataset:\n  - _component_: a\n    sou|\n').parentPath, ['dataset', 0]);
     assert.deepEqual(at('seed: 1\nep|').parentPath, []);
     assert.deepEqual(at('a:\n  b:\n    c: 1\n    |').parentPath, ['a', 'b']);
+  });
+
+  it('types a list item as the value of the key that owns the list (block and flow lists)', () => {
+    const block = at('dataset:\n  _component_: x\n  data_files:\n    - a.json\n    - data/b|\n');
+    assert.equal(block.mode, 'value');
+    assert.equal(block.key, 'data_files');
+    assert.deepEqual(block.parentPath, ['dataset']);
+    assert.equal(block.prefix, 'data/b');
+    assert.equal(block.siblings.get('_component_'), 'x');
+    const flow = at('checkpointer:\n  checkpoint_files: [model-1.safetensors, "mod|');
+    assert.equal(flow.key, 'checkpoint_files');
+    assert.equal(flow.prefix, 'mod');
+    assert.equal(yamlListItem('data_files:\n  - ch', 'data_files:\n  - ch'.length)?.key, 'data_files');
   });
 
   it('strips an opening quote from the typed value', () => {
