@@ -5,6 +5,7 @@
  * result id (document version or file mtime, plus what else decides it): a repeated pull of an unchanged file
  * answers "unchanged" without work. Datasets stream partial results while they are checked.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import {
   DocumentDiagnosticReportKind,
@@ -17,7 +18,7 @@ import {
 import { type ServerContext, kindOf, pathToUri, uriToPath } from './context';
 import { configLspDiagnostics } from './configFixes';
 import { configAnalysisAnywhere, diskConfigVersion } from './configs';
-import { contextGeneration } from './datasetContextCache';
+import { contextGeneration, inForceCached } from './datasetContextCache';
 import { datasetDiagnostics, isBig, leaveSyntaxToEditor } from './datasetDiagnostics';
 import { diskVersion, getView } from './datasetView';
 import { workspaceCheckedFiles } from './workspaceConfigs';
@@ -52,12 +53,32 @@ function kindOfUri(ctx: ServerContext, uri: string): ReturnType<typeof kindOf> {
   }
 }
 
+/** The settings a dataset is read with, as a short hash, per context generation (computed once per change). */
+const readingIds = new Map<string, { at: string; id: string }>();
+
+function readingId(ctx: ServerContext, uri: string): string | undefined {
+  const view = getView(ctx, uri);
+  if (!view) return undefined;
+  const at = `${contextGeneration()}:${view.version}`;
+  const hit = readingIds.get(uri);
+  if (hit?.at === at) return hit.id;
+  const id = createHash('sha1').update(inForceCached(ctx, view).key).digest('base64url').slice(0, 12);
+  readingIds.set(uri, { at, id });
+  return id;
+}
+
+/**
+ * A report's identity: the document version or file mtime, plus, for a dataset, how it is read. Editing a config
+ * changes the id only of the datasets it reads differently, so the others are not checked again.
+ */
 function resultIdOf(ctx: ServerContext, uri: string, kind: ReturnType<typeof kindOf>): string {
   const doc = ctx.documents.get(uri);
   const path = uriToPath(uri);
   const version = doc ? `v${doc.version}:${doc.languageId}` : path ? (kind === 'config' ? diskConfigVersion(path) : diskVersion(path)) : undefined;
   if (!version || kind === 'other') return NOTHING;
-  return kind === 'config' ? `c${filesGeneration}:${version}` : `d${filesGeneration}.${contextGeneration()}:${version}`;
+  if (kind === 'config') return `c${filesGeneration}:${version}`;
+  const reading = readingId(ctx, uri);
+  return reading ? `d${filesGeneration}:${reading}:${version}` : NOTHING;
 }
 
 async function compute(ctx: ServerContext, uri: string, kind: 'config' | 'dataset', resultId: string, pass: Pass): Promise<Report | undefined> {
