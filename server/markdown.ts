@@ -7,19 +7,55 @@
  * escaped there; snake_case and ordinary punctuation stay readable.
  */
 
-/** Meaningful anywhere in a line. */
-const INLINE = /[&<>`*[\]\\|~$@]|_(?![A-Za-z0-9])|(?<![A-Za-z0-9])_|:(?=\/\/)|(?<=\bwww)\./gi;
-/** Meaningful at the start of a line: headings, lists, quotes, setext underlines, ordered lists (`1.`). */
-const LINE_START = /^(?:[#>+=-]|\d+(?=[.)]))/;
+/** Escaped wherever they are: & < > ` * [ ] \ | ~ $ @ */
+const ALWAYS = new Set([38, 60, 62, 96, 42, 91, 93, 92, 124, 126, 36, 64]);
+/** Escaped at the start of a line: # > + = - (headings, quotes, lists, setext underlines). */
+const LINE_START = new Set([35, 62, 43, 61, 45]);
 
-function ref(c: string): string {
-  return [...c].map((ch) => `&#${ch.codePointAt(0)};`).join('');
+function isAlnum(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
+function ref(c: number): string {
+  return `&#${c};`;
+}
+
+/** Whether the character at i means something in Markdown here (see the rules above). */
+function special(s: string, i: number): boolean {
+  const c = s.charCodeAt(i);
+  if (ALWAYS.has(c)) return true;
+  // `_` opens or closes emphasis only at a word boundary: snake_case is safe.
+  if (c === 95) return !(isAlnum(s.charCodeAt(i - 1)) && isAlnum(s.charCodeAt(i + 1)));
+  if (c === 58) return s.charCodeAt(i + 1) === 47 && s.charCodeAt(i + 2) === 47; // `://`
+  if (c === 46) return i >= 3 && s.slice(i - 3, i).toLowerCase() === 'www'; // `www.`
+  return false;
+}
+
+/** An ordered-list marker at the start (`12.` or `3)`): the digits get escaped. */
+function listNumberLength(s: string): number {
+  let k = 0;
+  while (k < s.length && s.charCodeAt(k) >= 48 && s.charCodeAt(k) <= 57) k++;
+  return k > 0 && (s[k] === '.' || s[k] === ')') ? k : 0;
 }
 
 /** Plain text, safe anywhere in Markdown (also inside `<span>`s): shown exactly as written, on one line. */
 export function mdText(s: string): string {
-  const one = s.replace(/\r\n?|\n/g, ' ');
-  return one.replace(INLINE, ref).replace(LINE_START, ref);
+  const digits = listNumberLength(s);
+  let out = '';
+  let from = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const newline = c === 10 || c === 13;
+    const esc = !newline && (i < digits || (i === 0 && LINE_START.has(c)) || special(s, i));
+    if (!newline && !esc) continue;
+    out += s.slice(from, i);
+    if (newline) {
+      if (c === 13 && s.charCodeAt(i + 1) === 10) i++;
+      out += ' ';
+    } else out += ref(c);
+    from = i + 1;
+  }
+  return from === 0 ? s : out + s.slice(from);
 }
 
 /**

@@ -26,7 +26,7 @@ export function tokensMarkdown(tokens: TokenInfo[], opts: RenderOptions): string
   let out = '';
   if (opts.from > 0) out += `… ${opts.from} tokens before · `;
   for (let i = opts.from; i < opts.to; i++) {
-    if (opts.truncatedAt !== null && i === opts.truncatedAt) out += ' **✂ truncated here** ';
+    if (opts.truncatedAt !== null && i === opts.truncatedAt) out += ' **truncated here (max_seq_len):** ';
     const t = tokens[i];
     const shade = (t.masked ? MASKED : TRAINED)[i & 1];
     const text = t.range ? visible(t.text) : `<i>${visible(t.text)}</i>`;
