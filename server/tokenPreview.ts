@@ -7,7 +7,7 @@ import { type ServerContext, markInteractive } from './context';
 import { samplePreview } from './datasetAnalysis';
 import type { InForce } from './datasetContext';
 import { inForceCached } from './datasetContextCache';
-import { getView, rangeInSample, sampleAt, sampleRange, sampleText } from './datasetView';
+import { type DatasetView, getView, rangeInSample, sampleAt, sampleRange } from './datasetView';
 import { TOKEN_PREVIEW_REQUEST, type TokenPreviewParams, type TokenPreviewResult } from './protocol';
 import { loadTokenizer } from './tokenizers';
 import { tokenInfos } from './tokenView';
@@ -24,9 +24,11 @@ export function tokenPreview(ctx: ServerContext, p: TokenPreviewParams): TokenPr
   if (!view || !view.looksLikeDataset) return null;
   const i = sampleAt(view, p.position);
   if (i < 0) return null;
-  const text = sampleText(view, i);
-  if (text === undefined) return null;
+  const st = view.source.sampleText(i);
   const base = inForceCached(ctx, view);
+  // A sample the index cannot cut out (e.g. an unterminated string): say where, not "no sample under the cursor".
+  if (!st.ok) return emptyResult(p, view, i, base, `JSON error at line ${view.source.problemRange(st.problem).start.line + 1}: ${st.problem.message}`);
+  const text = st.text;
   const trainOnInput = p.trainOnInput ?? base.reader?.trainOnInput ?? false;
   const f: InForce = base.reader ? { ...base, reader: { ...base.reader, trainOnInput } } : base;
   let tokenizer = base.tokenizer;
@@ -41,6 +43,8 @@ export function tokenPreview(ctx: ServerContext, p: TokenPreviewParams): TokenPr
     if (t.problem) error = t.problem;
   }
   const a = samplePreview(text, f, tokenizer);
+  const syntax = a.problems.find((x) => x.code === 'json-syntax');
+  if (!error && syntax) error = `JSON error at line ${rangeInSample(view, i, syntax.range, text).start.line + 1}: ${syntax.message}`;
   if (!error && a.problems.some((x) => x.severity === 'error')) error = a.problems.filter((x) => x.severity === 'error').map((x) => x.message).join('\n');
   if (!error && !tokenizer) error = base.tokenizerProblem ?? 'no tokenizer';
   const tokens = a.messages && a.tokenized && tokenizer ? tokenInfos(a.messages, a.tokenized, tokenizer) : [];
@@ -61,6 +65,25 @@ export function tokenPreview(ctx: ServerContext, p: TokenPreviewParams): TokenPr
   };
   if (error) result.error = error;
   return result;
+}
+
+function emptyResult(p: TokenPreviewParams, view: DatasetView, i: number, base: InForce, error: string): TokenPreviewResult {
+  return {
+    uri: p.uri,
+    title: `sample ${i + 1} of ${view.source.index.count}`,
+    source: base.description,
+    sampleRange: sampleRange(view, i),
+    tokenizer: base.tokenizer?.name ?? 'none',
+    templates: [FROM_CONFIG],
+    template: FROM_CONFIG,
+    trainOnInput: base.reader?.trainOnInput ?? false,
+    maxSeqLen: base.maxSeqLen,
+    tokens: [],
+    total: 0,
+    trained: 0,
+    truncatedAt: null,
+    error,
+  };
 }
 
 export function register(ctx: ServerContext): void {

@@ -299,6 +299,11 @@ describe('language server: one diagnostic per JSON syntax error', () => {
       assert.ok(r.kind === 'full' && !r.items.some((d) => d.code === 'json-syntax' || d.code === 'truncated'), JSON.stringify(r));
       const hints = await client.request<{ position: { line: number } }[]>('textDocument/inlayHint', { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 4, character: 0 } } });
       assert.ok(hints.some((h) => h.position.line === 1), `sample 1 still parses and keeps its token count: ${JSON.stringify(hints)}`);
+      // The Token Preview names the error and its line for the broken sample, and still previews the good one.
+      const bad = await client.request<{ error?: string; total: number }>('finetune/tokenPreview', { uri, position: { line: 2, character: 10 } });
+      assert.match(bad.error ?? '', /^JSON error at line 3: /);
+      const ok = await client.request<{ error?: string; total: number }>('finetune/tokenPreview', { uri, position: { line: 1, character: 10 } });
+      assert.ok(ok.total > 0 && !ok.error, JSON.stringify(ok));
       // The same file closed, named by a config: no JSON service checks it, so the server reports the error.
       writeFileSync(join(ws, 'chat.json'), broken);
       writeFileSync(join(ws, 'train.yaml'), config('sharegpt').replace('data/chat.jsonl', 'chat.json'));
