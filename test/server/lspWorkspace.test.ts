@@ -208,6 +208,20 @@ describe('language server: workspace (pull) diagnostics', () => {
     writeFileSync(dataPath, `${SAMPLE_OK}\n${SAMPLE_TYPO}\n`);
   });
 
+  it('fixes a misspelled OpenAI role, whose warning covers the whole message', async () => {
+    const uri = fileUri(join(ws, 'openai_chat.jsonl'));
+    const text = '{"messages": [{"role": "user", "content": "q"}, {"role": "assistnt", "content": "a"}]}\n';
+    await client.open(uri, text, 'jsonl');
+    const r = await documentPull(uri);
+    const role = (r.kind === 'full' ? r.items : []).find((d) => d.code === 'unknown-role');
+    assert.ok(role, JSON.stringify(r));
+    assert.match(message(role), /Did you mean 'assistant'\?$/);
+    const [fix] = await actionsFor(uri, role);
+    assert.equal(fix.title, 'Change role "assistnt" to "assistant"');
+    assert.equal(applyEdits(text, fix.edit!.changes![uri]), text.replace('"assistnt"', '"assistant"'));
+    await client.close(uri);
+  });
+
   it('completes file paths inside a folder, only dataset files for data_files, never the config itself', async () => {
     const uri = fileUri(join(ws, 'paths.yaml'));
     const text = config('sharegpt').replace('data_files: data/chat.jsonl', 'data_files: data/');
