@@ -188,6 +188,19 @@ describe('language server: workspace (pull) diagnostics', () => {
     await client.close(uri);
   });
 
+  it('fixes a number written as a string in a recipe key', async () => {
+    const uri = fileUri(join(ws, 'epochs.yaml'));
+    const text = `# recipe: lora_finetune_single_device\n${config('sharegpt')}epochs: "3"\n`;
+    await client.open(uri, text);
+    const r = await documentPull(uri);
+    const d = (r.kind === 'full' ? r.items : []).find((x) => x.code === 'wrong-type' && /epochs/.test(message(x)));
+    assert.ok(d, JSON.stringify(r));
+    const [fix] = await actionsFor(uri, d);
+    assert.equal(fix.title, 'Write 3 as a number (without quotes)');
+    assert.match(applyEdits(text, fix.edit!.changes![uri]), /\nepochs: 3\n$/);
+    await client.close(uri);
+  });
+
   it('fixes a misspelled role, and all roles of a dataset at once', async () => {
     const uri = fileUri(dataPath);
     const second = SAMPLE_OK.replace('"gpt"', '"gtp"');
