@@ -4,6 +4,7 @@
  * large files. A newer edit cancels the running pass. Clients with pull support get pullDiagnostics.ts instead;
  * both share the triggers here (a config change changes how datasets are read).
  */
+import { FileChangeType } from 'vscode-languageserver/node';
 import { type ServerContext, kindOf, uriToPath } from './context';
 import { configLspDiagnostics } from './configFixes';
 import { configAnalysis, configAnalysisAnywhere, forgetConfig, forgetDiskConfigs } from './configs';
@@ -110,10 +111,16 @@ export function register(ctx: ServerContext): void {
   });
   ctx.documents.onDidClose((e) => onClose(ctx, e.document.uri));
   ctx.connection.onDidChangeWatchedFiles((e) => {
-    invalidateWorkspaceConfigs();
-    forgetDiskConfigs();
     for (const c of e.changes) if (!ctx.documents.get(c.uri)) forgetView(c.uri);
-    revalidateAll(ctx);
+    // Config diagnostics depend on which files exist (data_files, checkpoint_dir) and configs decide how datasets
+    // are read: a created or deleted file, or a changed YAML, re-checks everything. A dataset's content change
+    // only re-checks it (a log written every training step, metrics.jsonl, costs nothing more).
+    if (e.changes.some((c) => c.type !== FileChangeType.Changed || /\.ya?ml$/i.test(c.uri))) {
+      invalidateWorkspaceConfigs();
+      forgetDiskConfigs();
+      revalidateAll(ctx);
+    } else if (ctx.pullDiagnostics) pull.contentChanged(ctx);
+    else for (const c of e.changes) if (ctx.unsyncedTabs.has(c.uri)) schedule(ctx, c.uri);
   });
   // The client tells about dataset files shown in an editor that VS Code does not sync (over 50 MB).
   ctx.connection.onNotification('finetune/datasetOpened', (p: { uri?: unknown }) => {

@@ -77,8 +77,9 @@ function resultIdOf(ctx: ServerContext, uri: string, kind: ReturnType<typeof kin
   const version = doc ? `v${doc.version}:${doc.languageId}` : path ? (kind === 'config' ? diskConfigVersion(path) : diskVersion(path)) : undefined;
   if (!version || kind === 'other') return NOTHING;
   if (kind === 'config') return `c${filesGeneration}:${version}`;
+  // A dataset's report depends only on its own content and how it is read (not on which other files exist).
   const reading = readingId(ctx, uri);
-  return reading ? `d${filesGeneration}:${reading}:${version}` : NOTHING;
+  return reading ? `d:${reading}:${version}` : NOTHING;
 }
 
 async function compute(ctx: ServerContext, uri: string, kind: 'config' | 'dataset', resultId: string, pass: Pass): Promise<Report | undefined> {
@@ -194,6 +195,11 @@ export function register(ctx: ServerContext): void {
 /** Files or settings changed: every report may be out of date; ask the client to pull again. */
 export function refresh(ctx: ServerContext): void {
   filesGeneration++;
+  scheduleRefresh(ctx);
+}
+
+/** A dataset changed on disk: its result id (mtime) changed; pull again, nothing else is out of date. */
+export function contentChanged(ctx: ServerContext): void {
   scheduleRefresh(ctx);
 }
 
