@@ -198,6 +198,11 @@ describe('language server: workspace (pull) diagnostics', () => {
     const [fix] = await actionsFor(uri, d);
     assert.equal(fix.title, 'Write 3 as a number (without quotes)');
     assert.match(applyEdits(text, fix.edit!.changes![uri]), /\nepochs: 3\n$/);
+    // The recipe's missing keys get "Add …" fixes with placeholder values: Fix all leaves those to the user.
+    assert.ok((r.kind === 'full' ? r.items : []).some((x) => x.code === 'missing-required'));
+    const [all] = await actionsFor(uri, d, ['source.fixAll']);
+    const edits = all.edit!.changes![uri];
+    assert.ok(edits.length > 0 && edits.every((e) => e.range.start.line !== e.range.end.line || e.range.start.character !== e.range.end.character), JSON.stringify(edits));
     await client.close(uri);
   });
 
