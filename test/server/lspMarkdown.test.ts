@@ -113,7 +113,7 @@ model:
     ({ client } = await LspTestClient.start({ rootPath: ws }));
   });
   after(async () => {
-    await client.stop();
+    await client?.stop();
     rmSync(ws, { recursive: true, force: true });
   });
 

@@ -94,7 +94,7 @@ describe('language server: workspace (pull) diagnostics', () => {
     ({ client } = await LspTestClient.start({ rootPath: ws, pullDiagnostics: true }));
   });
   after(async () => {
-    await client.stop();
+    await client?.stop();
     rmSync(ws, { recursive: true, force: true });
   });
 
