@@ -9,6 +9,7 @@ import { registerTokenize } from './commands/tokenize';
 import { registerStats } from './commands/stats';
 import { registerRun } from './commands/run';
 import { registerLsp } from './commands/lsp';
+import { registerPlan } from './commands/plan';
 
 export function buildProgram(): Command {
   const program = new Command('ftune')
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerStats(program);
   registerRun(program);
   registerLsp(program);
+  registerPlan(program);
   return program;
 }
 

@@ -12,6 +12,8 @@ export interface GpuInfo {
   /** GPU names, as the driver reports them. */
   names: string[];
   driver?: string;
+  /** Total memory of each GPU in bytes (nvidia-smi only). */
+  memoryBytes?: number[];
   source: 'nvidia-smi' | 'proc' | 'none';
 }
 
@@ -25,13 +27,17 @@ export interface GpuProbe {
 /** nvidia-smi first (names and driver), then the driver's /proc entries (present without nvidia-smi in containers). */
 export function detectNvidiaGpu(probe: GpuProbe = {}): GpuInfo {
   try {
-    const out = execFileSync(probe.nvidiaSmi ?? 'nvidia-smi', ['--query-gpu=name,driver_version', '--format=csv,noheader'], {
+    const out = execFileSync(probe.nvidiaSmi ?? 'nvidia-smi', ['--query-gpu=name,driver_version,memory.total', '--format=csv,noheader,nounits'], {
       encoding: 'utf8',
       timeout: 10_000,
       stdio: ['ignore', 'pipe', 'ignore'],
     });
     const rows = out.split('\n').map((l) => l.split(',').map((x) => x.trim())).filter((r) => r[0]);
-    if (rows.length > 0) return { nvidia: true, names: rows.map((r) => r[0]), driver: rows[0][1], source: 'nvidia-smi' };
+    if (rows.length > 0) {
+      // memory.total with nounits is MiB ("81559"); "[N/A]" on some virtual GPUs.
+      const mem = rows.map((r) => (/^\d+$/.test(r[2] ?? '') ? Number(r[2]) * 2 ** 20 : NaN));
+      return { nvidia: true, names: rows.map((r) => r[0]), driver: rows[0][1], ...(mem.every((m) => m > 0) ? { memoryBytes: mem } : {}), source: 'nvidia-smi' };
+    }
   } catch {
     // no nvidia-smi, or no device: look at the driver itself
   }

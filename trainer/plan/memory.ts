@@ -8,7 +8,7 @@
  */
 import { realpathSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { bytesPerElement, type Graph } from '../graph/ir';
+import { bytesPerElement, type DType, type Graph } from '../graph/ir';
 import { buildTrainingGraph, outputChunkSizes } from '../models/decoder';
 import type { DecoderSpec, LoraSpec, TrainingSpec } from '../models/spec';
 import { makeWeightBinder, type WeightDType } from '../runtime/weights';
@@ -32,7 +32,11 @@ export interface MemoryInput {
   checkpointDtype: WeightDType;
 }
 
+export type ComputeDtype = 'fp32' | 'bf16' | 'fp16';
+
 export interface MemoryEstimate {
+  /** What the emitted graph computes activations in (its residual stream's dtype). */
+  computeDtype: ComputeDtype;
   /** Frozen base weights resident where the graph runs (on CPU with ORT's packed copies for its matmuls). */
   weightsBytes: number;
   /** The frozen base weights in the checkpoint's dtype (what the files hold). */
@@ -54,7 +58,7 @@ export interface MemoryEstimate {
   workspaceBytes: number;
   /** Everything on the device the graph runs on. */
   totalBytes: number;
-  /** On a GPU: host memory the trainer also needs (optimizer state, host copies, the runtime). */
+  /** On a GPU: host memory the trainer also needs (optimizer state, the runtime, the weights while loading). */
   hostBytes: number;
 }
 
@@ -123,7 +127,9 @@ export function estimateMemory(input: MemoryInput): MemoryEstimate {
   // The engine's graph does not recompute yet (trainer/models/decoder.ts); until it does, the checkpointed figure
   // is derived from the emitted one-layer graph, which holds exactly one layer's activations and the loss.
   const one = graphMemory(cachedGraph({ ...spec, model: { ...spec.model, numLayers: 1 } }, input.checkpointDtype), { sizes, vocabSize: input.model.vocabSize });
-  const residual = sizes.tokens! * spec.model.embedDim * residualBytes(cachedGraph(spec, input.checkpointDtype), spec.model);
+  const stream = residualDtype(cachedGraph(spec, input.checkpointDtype), spec.model);
+  const residual = sizes.tokens! * spec.model.embedDim * bytesPerElement(stream);
+  const computeDtype = SHORT[stream] ?? 'fp32';
   const activationBytesCheckpointing = Math.min(activationBytesNoCheckpointing, Math.max(0, one.peakBytes - one.outputsAtPeakBytes) + (spec.model.numLayers - 1) * residual);
   const activationBytes = input.checkpointing ? activationBytesCheckpointing : activationBytesNoCheckpointing;
 
@@ -140,13 +146,15 @@ export function estimateMemory(input: MemoryInput): MemoryEstimate {
   if (cpu) {
     const workspaceBytes = NODE_RUNTIME_BYTES + ORT_SESSION_BYTES;
     const totalBytes = weightsBytes + trainableBytes + transient + workspaceBytes;
-    return { weightsBytes, checkpointWeightsBytes, trainableBytes, paramsBytes, gradsBytes, optimizerBytes, activationBytes, activationBytesNoCheckpointing, activationBytesCheckpointing, lossChunkBytes: full.vocabPeakBytes, loadBytes: full.unfoldedBytes, workspaceBytes, totalBytes, hostBytes: totalBytes };
+    return { computeDtype, weightsBytes, checkpointWeightsBytes, trainableBytes, paramsBytes, gradsBytes, optimizerBytes, activationBytes, activationBytesNoCheckpointing, activationBytesCheckpointing, lossChunkBytes: full.vocabPeakBytes, loadBytes: full.unfoldedBytes, workspaceBytes, totalBytes, hostBytes: totalBytes };
   }
   // On the GPU: the weights, this step's copy of the trainable values and its gradients, the activations.
-  // The host keeps the trainable values, their gradients and the optimizer state, and the runtime.
+  // The host keeps the trainable values, their gradients and the optimizer state, and the runtime; while the
+  // session loads, it also holds the weights (ORT loads and folds initializers on the CPU, then copies them over).
   const workspaceBytes = CUDA_WORKSPACE_BYTES;
-  const totalBytes = weightsBytes + paramsBytes + gradsBytes + transient + workspaceBytes;
+  const totalBytes = weightsBytes + paramsBytes + gradsBytes + activationBytes + workspaceBytes;
   return {
+    computeDtype,
     weightsBytes,
     checkpointWeightsBytes,
     trainableBytes,
@@ -160,12 +168,14 @@ export function estimateMemory(input: MemoryInput): MemoryEstimate {
     loadBytes: full.unfoldedBytes,
     workspaceBytes,
     totalBytes,
-    hostBytes: trainableBytes + NODE_RUNTIME_BYTES + ORT_SESSION_BYTES,
+    hostBytes: trainableBytes + NODE_RUNTIME_BYTES + ORT_SESSION_BYTES + weightsBytes + full.unfoldedBytes,
   };
 }
 
-/** Bytes per element of the residual stream: the embedding lookup's output ([tokens, embed]) in the emitted graph. */
-function residualBytes(g: Graph, model: DecoderSpec): number {
+/** dtype of the residual stream: the embedding lookup's output ([tokens, embed]) in the emitted graph. */
+function residualDtype(g: Graph, model: DecoderSpec): DType {
   const h = g.nodes.find((n) => n.op === 'Gather' && n.outputs[0]!.shape.length === 2 && n.outputs[0]!.shape[1] === model.embedDim);
-  return h ? bytesPerElement(h.outputs[0]!.dtype) : 4;
+  return h?.outputs[0]!.dtype ?? 'float32';
 }
+
+const SHORT: Partial<Record<DType, ComputeDtype>> = { float32: 'fp32', bfloat16: 'bf16', float16: 'fp16' };
