@@ -77,3 +77,17 @@ export function planText(p: RunPlan): string {
   for (const n of p.notes) lines.push(`note: ${n}`);
   return lines.join('\n') + '\n';
 }
+
+/**
+ * Why Launch refuses a run that will not fit the detected GPU, naming the knobs that make it fit (the first that
+ * fits of each), or null when it fits, or when there is no GPU whose memory is known to compare against.
+ */
+export function launchRefusal(p: RunPlan): string | null {
+  if (p.device.sizedFor !== 'cuda' || p.device.fits !== false || p.device.capacityBytes === null) return null;
+  const fitting = p.knobs.filter((k) => k.fits);
+  const how =
+    fitting.length > 0
+      ? `Change one of: ${fitting.map((k) => `${k.override} (${gib(k.totalBytes)})`).join(', ')}`
+      : `No single change fits (${p.knobs.map((k) => `${k.override}: ${gib(k.totalBytes)}`).join(', ')}); combine them`;
+  return `this run needs ${gib(p.memory.totalBytes)} on the ${p.device.name}, which has ${gib(p.device.capacityBytes)}. ${how}. (\`ftune plan\` shows every part.)`;
+}

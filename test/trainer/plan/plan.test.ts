@@ -4,6 +4,7 @@ import { Graph } from '../../../trainer/graph/ir';
 import * as o from '../../../trainer/graph/ops';
 import { graphMemory, ortExecutionOrder } from '../../../trainer/plan/graphMemory';
 import { estimateMemory, NODE_RUNTIME_BYTES } from '../../../trainer/plan/memory';
+import { launchRefusal } from '../../../trainer/plan/format';
 import { planFromConfig, type DeviceProbe } from '../../../trainer/plan/plan';
 import { liveNodes } from '../../../trainer/graph/onnx';
 import { sharedPath } from '../../shared';
@@ -89,6 +90,19 @@ describe('ftune plan: fitting the device', () => {
     const seq = p.knobs.find((k) => k.knob === 'max_seq_len')!;
     const again = planFromConfig(LLAMA3_8B, ['enable_activation_checkpointing=False', seq.override], gpu24);
     assert.equal(again.memory.totalBytes, seq.totalBytes);
+  });
+
+  test('Launch refuses a run that will not fit the detected GPU and names the knob; not when it fits or there is no GPU', () => {
+    const big = planFromConfig(LLAMA32_1B, ['tokenizer.max_seq_len=2048'], gpu24);
+    const why = launchRefusal(big);
+    assert.ok(why);
+    assert.match(why, /^this run needs [\d.]+ GiB on the NVIDIA GeForce RTX 4090, which has 23\.99 GiB\. Change one of: /);
+    assert.match(why, /enable_activation_checkpointing=True \([\d.]+ GiB\)/);
+    // The engine keeps float32 copies of the 8B's bf16 weights today (30 GiB): no single knob fits 24 GB.
+    const huge = launchRefusal(planFromConfig(LLAMA3_8B, ['tokenizer.max_seq_len=2048'], gpu24));
+    assert.match(huge ?? '', /No single change fits \(batch_size=1: [\d.]+ GiB, tokenizer\.max_seq_len=128: [\d.]+ GiB, model\.lora_rank=1: [\d.]+ GiB\); combine them/);
+    assert.equal(launchRefusal(planFromConfig(LLAMA3_8B, ['enable_activation_checkpointing=False', 'tokenizer.max_seq_len=2048'], noGpu)), null);
+    assert.equal(launchRefusal(planFromConfig(LLAMA32_1B, ['tokenizer.max_seq_len=256', 'batch_size=1'], gpu24)), null);
   });
 
   test('a run that fits says so and suggests nothing; without a GPU the device is named and the fit unknown', () => {
