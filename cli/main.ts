@@ -10,6 +10,7 @@ import { registerStats } from './commands/stats';
 import { registerRun } from './commands/run';
 import { registerLsp } from './commands/lsp';
 import { registerPlan } from './commands/plan';
+import { registerDoctor } from './commands/doctor';
 
 export function buildProgram(): Command {
   const program = new Command('ftune')
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerRun(program);
   registerLsp(program);
   registerPlan(program);
+  registerDoctor(program);
   return program;
 }
 
