@@ -110,9 +110,10 @@ ort.InferenceSession.create(Buffer.from(process.argv[2], 'base64'), { executionP
   return new Promise((done) => {
     execFile(process.execPath, ['-e', script, ortRoot, Buffer.from(probeModel()).toString('base64')], { env: { ...env, ELECTRON_RUN_AS_NODE: '1' }, timeout: timeoutMs, encoding: 'utf8' }, (err, stdout, stderr) => {
       if (/^ADAPTER/m.test(stdout)) return done({ adapter: true, message: 'a WebGPU adapter is available' });
-      const why = /NOADAPTER (.*)/.exec(stdout)?.[1] ?? (err ? `the probe failed: ${err.message.split('\n')[0]}` : 'no answer');
+      const raw = /NOADAPTER (.*)/.exec(stdout)?.[1] ?? (err ? `the probe failed: ${err.message.split('\n')[0]}` : 'no answer');
+      const why = raw.replace(/^.*Failed to get a WebGPU adapter: /, 'no WebGPU adapter: ');
       const vulkan = /Couldn't load Vulkan: ([^\n]+)/.exec(stderr)?.[1];
-      done({ adapter: false, message: vulkan ? `${vulkan.trim()} (${why.replace(/^.*Failed to get a WebGPU adapter: /, '')})` : why });
+      done({ adapter: false, message: vulkan ? `${vulkan.trim()} (${why})` : why });
     });
   });
 }
