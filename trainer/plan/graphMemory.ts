@@ -63,6 +63,11 @@ export interface GraphMemoryOptions {
    * that copy beside the initializer (the CUDA provider does not).
    */
   prepacksWeights?: boolean;
+  /**
+   * ORT's ConstantFolding replaces Cast(initializer) by a converted initializer (default true). A session that
+   * disables it (to keep bf16 weights bf16 on the device) must say so here, or the copies are counted.
+   */
+  foldsCasts?: boolean;
 }
 
 /**
@@ -117,7 +122,7 @@ export function graphMemory(g: Graph, opts: GraphMemoryOptions): GraphMemory {
     for (const t of n.inputs) {
       if (!t) continue;
       lastUse.set(t.id, idx);
-      if (initializer.has(t.id)) {
+      if (initializer.has(t.id) && opts.foldsCasts !== false) {
         const prev = castOnly.get(t.id);
         const asCast = n.op === 'Cast' ? n.outputs[0]!.dtype : null;
         castOnly.set(t.id, prev === undefined ? asCast : prev === asCast ? prev : null);
