@@ -9,6 +9,8 @@ import { registerTokenize } from './commands/tokenize';
 import { registerStats } from './commands/stats';
 import { registerRun } from './commands/run';
 import { registerLsp } from './commands/lsp';
+import { registerPlan } from './commands/plan';
+import { registerDoctor } from './commands/doctor';
 
 export function buildProgram(): Command {
   const program = new Command('ftune')
@@ -22,6 +24,8 @@ export function buildProgram(): Command {
   registerStats(program);
   registerRun(program);
   registerLsp(program);
+  registerPlan(program);
+  registerDoctor(program);
   return program;
 }
 

@@ -10,6 +10,8 @@ import { resolveConfig } from '../core/config';
 import { planLaunch, type LaunchSettings } from '../trainer/backends/launchPlan';
 import { locateSamples } from '../trainer/backends/samples';
 import { TrainingSession } from '../trainer/backends/session';
+import { launchRefusal, planText } from '../trainer/plan/format';
+import { planFromConfig } from '../trainer/plan/plan';
 import { TrainingPanel, type MonitoredRun } from './trainingPanel';
 
 export class Runs implements vscode.Disposable {
@@ -71,6 +73,7 @@ export class Runs implements vscode.Disposable {
       if (pick === 'Show Output') this.log.show(true);
       return;
     }
+    if (plan.backend === 'onnxruntime' && !(await this.fitsDevice(configPath))) return;
     this.log.info(`Launching (${plan.backend}): ${plan.commandLine}`);
     const session = new TrainingSession(plan.spec);
     const run: MonitoredRun = { title: `Training: ${basename(configPath)}`, configPath, session };
@@ -96,6 +99,24 @@ export class Runs implements vscode.Disposable {
           : await vscode.window.showErrorMessage(`${run.title}: ${result.message}`, show);
       if (pick === show && this.current === run) this.showMonitor();
     });
+  }
+
+  /** Shows the plan in the output channel; refuses (false) a run that will not fit the detected GPU. */
+  private async fitsDevice(configPath: string): Promise<boolean> {
+    let refusal: string | null;
+    try {
+      const runPlan = planFromConfig(configPath);
+      this.log.info(`Plan:\n${planText(runPlan).trimEnd()}`);
+      refusal = launchRefusal(runPlan);
+    } catch (e) {
+      // The trainer reports config problems itself, with their place; the plan only adds the fit check.
+      this.log.warn(`Could not size the run: ${e instanceof Error ? e.message : String(e)}`);
+      return true;
+    }
+    if (!refusal) return true;
+    this.log.error(`Launch refused: ${refusal}`);
+    if ((await vscode.window.showErrorMessage(`Launch refused: ${refusal}`, 'Show Output')) === 'Show Output') this.log.show(true);
+    return false;
   }
 
   stop(): void {

@@ -40,21 +40,21 @@ test('the CUDA provider is looked for beside the onnxruntime binding (absent in 
   assert.equal(hasCudaProvider(ortRoot), false);
 });
 
-test('Install CUDA Support offline: the real install script fails and the message says why and what to do', async () => {
-  // This machine cannot reach api.nuget.org: the script's own download fails for real.
+test('Install CUDA Support offline: the real NuGet download fails and the message says why and what to do', async () => {
+  // This machine cannot reach api.nuget.org: the download of the provider package fails for real.
   const steps: string[] = [];
   const r = await installCudaProvider({ ortRoot, onProgress: (s) => steps.push(s), timeoutMs: 60_000 });
   assert.equal(r.ok, false);
-  assert.match(r.output, /api\.nuget\.org/);
+  assert.match(r.output, /api\.nuget\.org\/v3-flatcontainer\/microsoft\.ml\.onnxruntime\.gpu\.linux\/1\.30\.0\//);
   assert.match(r.message, /^Could not download the CUDA provider: api\.nuget\.org is unreachable \(offline, or a proxy is needed\)/);
   assert.match(r.message, /Install CUDA Support" again/);
   assert.equal(hasCudaProvider(ortRoot), false);
 });
 
-test('Install CUDA Support through a proxy that refuses: explained as unreachable', async () => {
-  const r = await installCudaProvider({ ortRoot, env: { ...process.env, GLOBAL_AGENT_HTTPS_PROXY: 'http://127.0.0.1:9' }, timeoutMs: 60_000 });
+test('Install CUDA Support from a mirror that refuses connections: explained as unreachable', async () => {
+  const r = await installCudaProvider({ ortRoot, env: { ...process.env, FTUNE_CUDA_PROVIDER: 'http://127.0.0.1:9/provider.nupkg' }, timeoutMs: 60_000 });
   assert.equal(r.ok, false);
-  assert.match(r.message, /^Could not download the CUDA provider: .* is unreachable/);
+  assert.match(r.message, /^Could not download the CUDA provider: 127\.0\.0\.1 is unreachable/);
 });
 
 test('other failures keep the script\'s own error line', () => {

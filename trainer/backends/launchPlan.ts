@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { resolveConfig, validateConfig } from '../../core/config';
 import { toPositioned, type PositionedDiagnostic } from '../../core/diagnostics';
 import { LineIndex } from '../../core/text';
+import { findCudaLibraries, withCudaLibraryPath } from './cuda';
 import type { SessionSpec } from './session';
 import { TuneNotFoundError, buildTuneArgs, chooseBackend, findTune, isDistributed, resolveRecipe, type BackendName } from './torchtune';
 
@@ -63,7 +64,8 @@ export function planLaunch(configPath: string, text: string, settings: LaunchSet
     return {
       ok: true,
       backend,
-      spec: { command: host.nodePath, args, cwd, env: { ...env, ELECTRON_RUN_AS_NODE: '1' }, backend },
+      // The CUDA provider loads CUDA 12 / cuDNN 9 from the loader's path, read when the trainer starts.
+      spec: { command: host.nodePath, args, cwd, env: withCudaLibraryPath({ ...env, ELECTRON_RUN_AS_NODE: '1' }, findCudaLibraries({ env, pythons: settings.pythonPath ? [settings.pythonPath] : [] })), backend },
       commandLine: ['node', ...args].join(' '),
     };
   }

@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { Graph } from '../../../trainer/graph/ir';
+import * as o from '../../../trainer/graph/ops';
+import { graphMemory, ortExecutionOrder } from '../../../trainer/plan/graphMemory';
+import { estimateMemory, NODE_RUNTIME_BYTES } from '../../../trainer/plan/memory';
+import { launchRefusal } from '../../../trainer/plan/format';
+import { planFromConfig, type DeviceProbe } from '../../../trainer/plan/plan';
+import { liveNodes } from '../../../trainer/graph/onnx';
+import { sharedPath } from '../../shared';
+import { fullLora, tinyModel } from '../runtime/tiny';
+import { measureStepPeak } from './measure';
+
+const LLAMA32_1B = sharedPath('corpus/torchtune-configs/llama3_2/1B_lora_single_device.yaml');
+const LLAMA3_8B = sharedPath('corpus/torchtune-configs/llama3/8B_lora_single_device.yaml');
+const GiB = 2 ** 30;
+const noGpu: DeviceProbe = { gpu: { nvidia: false, names: [], source: 'none' }, cudaProvider: false, hostMemoryBytes: 64 * GiB };
+const gpu24: DeviceProbe = { gpu: { nvidia: true, names: ['NVIDIA GeForce RTX 4090'], driver: '550.54.15', memoryBytes: [24564 * 2 ** 20], source: 'nvidia-smi' }, cudaProvider: true, hostMemoryBytes: 64 * GiB };
+
+/** LoRA values of one layer: r·(in + out) per adapted linear, from the architecture (not from the code under test). */
+function loraPerLayer(r: number, E: number, q: number, kv: number, I: number, modules: { q?: boolean; k?: boolean; v?: boolean; o?: boolean; mlp?: boolean }): number {
+  return (modules.q ? r * (E + q) : 0) + (modules.k ? r * (E + kv) : 0) + (modules.v ? r * (E + kv) : 0) + (modules.o ? r * (q + E) : 0) + (modules.mlp ? 3 * r * (E + I) : 0);
+}
+
+describe('ftune plan: parameter counts from the builder alone', () => {
+  test("torchtune's llama3_2/1B_lora_single_device.yaml: 1,235,814,400 parameters, LoRA values by exact arithmetic, bf16 weights", () => {
+    const p = planFromConfig(LLAMA32_1B, [], noGpu);
+    // Llama 3.2 1B: vocab 128256, 16 layers, embed 2048, 32 heads / 8 kv heads of 64, MLP 8192, tied output.
+    const E = 2048, q = 2048, kv = 512, I = 8192, V = 128256, L = 16;
+    const perLayer = q * E + 2 * kv * E + E * q + 3 * I * E + 2 * E;
+    assert.equal(V * E + L * perLayer + E, 1_235_814_400);
+    assert.equal(p.parameters.total, 1_235_814_400);
+    // The config: rank 64 on q, v, output_proj and the MLP.
+    assert.equal(p.parameters.trainable, L * loraPerLayer(64, E, q, kv, I, { q: true, v: true, o: true, mlp: true }));
+    assert.equal(p.parameters.trainable, 42_467_328);
+    // The checkpoint is bf16: 2 bytes per parameter.
+    assert.equal(p.shape.checkpointDtype, 'BF16');
+    assert.equal(p.memory.checkpointWeightsBytes, 2 * 1_235_814_400);
+    assert.equal(p.shape.batchSize, 4);
+  });
+
+  test('Llama 3.2 1B with PEFT\'s usual adapters (r=16 on every linear): PEFT\'s published 11,272,192 trainable', () => {
+    // PEFT print_trainable_parameters() on meta-llama/Llama-3.2-1B with r=16 on q,k,v,o,gate,up,down prints
+    // "trainable params: 11,272,192 || all params: 1,247,086,592" (all params = base + adapters).
+    const p = planFromConfig(LLAMA32_1B, ['model.lora_attn_modules=[q_proj,k_proj,v_proj,output_proj]', 'model.lora_rank=16'], noGpu);
+    assert.equal(p.parameters.trainable, 11_272_192);
+    assert.equal(p.parameters.total + p.parameters.trainable, 1_247_086_592);
+  });
+
+  test("torchtune's llama3/8B_lora_single_device.yaml: 8,030,261,248 parameters (Meta's count), 16,060,522,496 bf16 bytes", () => {
+    const p = planFromConfig(LLAMA3_8B, [], noGpu);
+    const E = 4096, q = 4096, kv = 1024, I = 14336, V = 128256, L = 32;
+    assert.equal(2 * V * E + L * (q * E + 2 * kv * E + E * q + 3 * I * E + 2 * E) + E, 8_030_261_248);
+    assert.equal(p.parameters.total, 8_030_261_248);
+    assert.equal(p.parameters.trainable, L * loraPerLayer(8, E, q, kv, I, { q: true, v: true, o: true, mlp: true }));
+    assert.equal(p.parameters.trainable, 19_660_800);
+    // Meta-Llama-3-8B's model.safetensors.index.json: "total_size": 16060522496.
+    assert.equal(p.memory.checkpointWeightsBytes, 16_060_522_496);
+    assert.equal(p.shape.checkpointing, true);
+    // PEFT on Llama-3-8B, r=8 on all seven linears: "trainable params: 20,971,520 || all params: 8,051,232,768".
+    const peft = planFromConfig(LLAMA3_8B, ['model.lora_attn_modules=[q_proj,k_proj,v_proj,output_proj]'], noGpu);
+    assert.equal(peft.parameters.trainable, 20_971_520);
+    assert.equal(peft.parameters.total + peft.parameters.trainable, 8_051_232_768);
+  });
+
+  test('overrides reach the sizing: batch size, sequence length and checkpointing change the activations, not the weights', () => {
+    const base = planFromConfig(LLAMA32_1B, ['tokenizer.max_seq_len=1024'], noGpu);
+    assert.equal(base.shape.seqLen, 1024);
+    assert.equal(base.shape.seqLenSource, 'tokenizer.max_seq_len');
+    const half = planFromConfig(LLAMA32_1B, ['tokenizer.max_seq_len=1024', 'batch_size=2'], noGpu);
+    assert.equal(half.memory.weightsBytes, base.memory.weightsBytes);
+    assert.ok(half.memory.activationBytes < 0.6 * base.memory.activationBytes);
+    const ckpt = planFromConfig(LLAMA32_1B, ['tokenizer.max_seq_len=1024', 'enable_activation_checkpointing=True'], noGpu);
+    assert.ok(ckpt.memory.activationBytes < 0.3 * base.memory.activationBytes, `${ckpt.memory.activationBytes} vs ${base.memory.activationBytes}`);
+    assert.equal(ckpt.memory.activationBytesNoCheckpointing, base.memory.activationBytes);
+  });
+});
+
+describe('ftune plan: fitting the device', () => {
+  test('8B without checkpointing on a 24 GB GPU does not fit; the knobs that make it fit are named', () => {
+    const p = planFromConfig(LLAMA3_8B, ['enable_activation_checkpointing=False', 'tokenizer.max_seq_len=2048'], gpu24);
+    assert.equal(p.device.sizedFor, 'cuda');
+    assert.equal(p.device.runsOn, 'cuda');
+    assert.equal(p.device.capacityBytes, 24564 * 2 ** 20);
+    assert.equal(p.device.fits, false);
+    const knobs = p.knobs.map((k) => k.knob);
+    assert.deepEqual(knobs, ['enable_activation_checkpointing', 'batch_size', 'max_seq_len', 'lora_rank']);
+    for (const k of p.knobs) assert.ok(k.totalBytes < p.memory.totalBytes, k.override);
+    // Each suggestion is re-planned: applying it gives the figure the knob promised.
+    const seq = p.knobs.find((k) => k.knob === 'max_seq_len')!;
+    const again = planFromConfig(LLAMA3_8B, ['enable_activation_checkpointing=False', seq.override], gpu24);
+    assert.equal(again.memory.totalBytes, seq.totalBytes);
+  });
+
+  test('Launch refuses a run that will not fit the detected GPU and names the knob; not when it fits or there is no GPU', () => {
+    const big = planFromConfig(LLAMA32_1B, ['tokenizer.max_seq_len=2048'], gpu24);
+    const why = launchRefusal(big);
+    assert.ok(why);
+    assert.match(why, /^this run needs [\d.]+ GiB on the NVIDIA GeForce RTX 4090, which has 23\.99 GiB\. Change one of: /);
+    assert.match(why, /enable_activation_checkpointing=True \([\d.]+ GiB\)/);
+    // The engine keeps float32 copies of the 8B's bf16 weights today (30 GiB): no single knob fits 24 GB.
+    const huge = launchRefusal(planFromConfig(LLAMA3_8B, ['tokenizer.max_seq_len=2048'], gpu24));
+    assert.match(huge ?? '', /No single change fits \(batch_size=1: [\d.]+ GiB, tokenizer\.max_seq_len=128: [\d.]+ GiB, model\.lora_rank=1: [\d.]+ GiB\); combine them/);
+    assert.equal(launchRefusal(planFromConfig(LLAMA3_8B, ['enable_activation_checkpointing=False', 'tokenizer.max_seq_len=2048'], noGpu)), null);
+    assert.equal(launchRefusal(planFromConfig(LLAMA32_1B, ['tokenizer.max_seq_len=256', 'batch_size=1'], gpu24)), null);
+  });
+
+  test('a run that fits says so and suggests nothing; without a GPU the device is named and the fit unknown', () => {
+    const small = planFromConfig(LLAMA32_1B, ['tokenizer.max_seq_len=256', 'batch_size=1', 'enable_activation_checkpointing=True'], gpu24);
+    assert.equal(small.device.fits, true);
+    assert.deepEqual(small.knobs, []);
+    const none = planFromConfig(LLAMA32_1B, [], noGpu);
+    assert.equal(none.device.fits, null);
+    assert.equal(none.device.runsOn, 'cpu');
+    assert.match(none.notes.join('\n'), /no NVIDIA GPU was detected/);
+  });
+});
+
+describe('graph memory', () => {
+  test("ORT's reverse depth-first order and liveness on a hand-checked graph", () => {
+    const g = new Graph();
+    const x = g.input('x', 'float32', ['n', 4]); // 16·n bytes
+    const a = o.exp(x); // [n,4]
+    const b = o.mul(a, a);
+    const c = o.reduceSum(b, [1], false); // [n]
+    const d = o.sqrt(x); // another branch from x
+    g.markOutput(c, 'c');
+    g.markOutput(o.reduceSum(d, [1], false), 'e');
+    const order = ortExecutionOrder(liveNodes(g)).map((n) => n.op);
+    // The leaf emitted last in node order (the `e` branch) is walked first.
+    assert.deepEqual(order, ['Sqrt', 'ReduceSum', 'Exp', 'Mul', 'ReduceSum']);
+    const m = graphMemory(g, { sizes: { n: 10 } });
+    // Peak at Mul: a (160) + b (160) + the finished output e (40).
+    assert.equal(m.peakBytes, 360);
+    assert.equal(m.outputsAtPeakBytes, 40);
+  });
+});
+
+describe('ftune plan: the estimate against the peak of a real ONNX Runtime step on CPU', () => {
+  const cases = [
+    { name: 'LoRA, attention-heavy (4 layers, 4 × 256)', m: tinyModel({ vocabSize: 8192, numLayers: 4, numHeads: 8, numKvHeads: 4, embedDim: 256, intermediateDim: 704, maxSeqLen: 1024 }), lora: fullLora({ rank: 8, alpha: 16, applyToOutput: false }), b: 4, s: 256 },
+    { name: 'full fine-tuning, tied embeddings', m: tinyModel({ vocabSize: 16384, numLayers: 2, numHeads: 4, numKvHeads: 2, embedDim: 512, intermediateDim: 1024, maxSeqLen: 1024, tieWordEmbeddings: true }), lora: null, b: 2, s: 256 },
+    { name: 'LoRA, weights-heavy (32k vocabulary, 1 × 16)', m: tinyModel({ vocabSize: 32768, numLayers: 4, numHeads: 8, numKvHeads: 4, embedDim: 512, intermediateDim: 1408, maxSeqLen: 1024 }), lora: fullLora({ rank: 2, alpha: 4, applyToOutput: false }), b: 1, s: 16 },
+    { name: 'LoRA, vocabulary logits dominate (tied, 4 × 512)', m: tinyModel({ vocabSize: 32768, numLayers: 2, numHeads: 8, numKvHeads: 4, embedDim: 256, intermediateDim: 512, maxSeqLen: 1024, tieWordEmbeddings: true }), lora: fullLora({ rank: 8, alpha: 16, applyToOutput: false }), b: 4, s: 512 },
+  ];
+  for (const c of cases) {
+    test(`${c.name}: within 20% of the measured peak`, () => {
+      const measured = measureStepPeak(c.m, c.lora, c.b, c.s);
+      // The step alone (no optimizer in this child): the estimate without optimizer state, above Node + ORT's baseline.
+      const e = estimateMemory({ model: c.m, lora: c.lora, dtype: 'fp32', device: 'cpu', batchSize: c.b, seqLen: c.s, checkpointing: false, optimizerStates: 0, checkpointDtype: 'BF16' });
+      const used = measured.peak - measured.baseline;
+      const estimated = e.totalBytes - NODE_RUNTIME_BYTES;
+      const ratio = estimated / used;
+      assert.ok(ratio > 0.8 && ratio < 1.2, `estimated ${(estimated / 2 ** 20).toFixed(1)} MiB vs measured ${(used / 2 ** 20).toFixed(1)} MiB (ratio ${ratio.toFixed(3)})`);
+    });
+  }
+});
