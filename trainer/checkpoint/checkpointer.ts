@@ -12,7 +12,7 @@
  *
  * torchtune also writes `adapter_model.pt` (a torch pickle of the adapter in its own key names); we do not.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { constants, copyFileSync, existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { DecoderSpec, LoraSpec } from '../models/spec';
 import { writeFileAtomic } from './atomic';
@@ -20,7 +20,8 @@ import { decodeToF32, type SafetensorsDtype } from './dtypes';
 import { CheckpointError } from './errors';
 import { checkCheckpointShapes } from './hfLayout';
 import { adapterConfigFor, loraPairs, mergeLoraInto, pythonJson } from './peft';
-import { mostRecentResumable, readRecipeState, writeRecipeState, type StoredState } from './recipeState';
+import { checkpointFolders, ensureRealDir, refuseLink } from './outputDir';
+import { readRecipeState, RECIPE_STATE_FILE, resumableCheckpoints, writeRecipeState, type ResumeCandidate, type StoredState } from './recipeState';
 import { readSafetensorsF32, readSafetensorsHeader, readTensorBytes, writeSafetensors, type TensorInfo, type TensorToWrite } from './safetensors';
 
 /** Model types whose HF weights are the Llama layout our graph reads. */
@@ -128,6 +129,8 @@ export interface SaveRequest {
 export class FullModelHFCheckpointer {
   readonly options: CheckpointerOptions;
   private base: BaseCheckpoint | null = null;
+  /** Checkpoint folders this run wrote, oldest first: keep_last_n_checkpoints never prunes the newest of them. */
+  private readonly savedThisRun: string[] = [];
 
   constructor(options: CheckpointerOptions) {
     this.options = options;
@@ -170,24 +173,31 @@ export class FullModelHFCheckpointer {
     checkCheckpointShapes(spec, this.loadBase().tensors, this.options.checkpointDir);
   }
 
-  /** The checkpoint folder to resume from, or an error saying why resuming is impossible. */
-  resumeDir(): string {
+  /**
+   * The checkpoint folders to resume from, best first: recipe_checkpoint when set, else every epoch_N/step_N folder
+   * with a readable recipe state, newest progress first; `unreadable` lists the states that could not be read
+   * (with the reason), so the caller can say which it skipped. Throws when there is nothing to resume from.
+   */
+  resumeCandidates(): { candidates: string[]; unreadable: ResumeCandidate[] } {
     const { recipeCheckpoint, outputDir } = this.options;
     if (recipeCheckpoint) {
       const p = isAbsolute(recipeCheckpoint) ? recipeCheckpoint : join(outputDir, recipeCheckpoint);
       const dir = p.endsWith('.safetensors') || p.endsWith('.pt') ? resolve(p, '..') : p;
-      if (!existsSync(join(dir, 'recipe_state.safetensors'))) throw new CheckpointError(`cannot resume: ${dir} has no recipe_state.safetensors`);
-      return dir;
+      if (!existsSync(join(dir, RECIPE_STATE_FILE))) throw new CheckpointError(`cannot resume: ${dir} has no ${RECIPE_STATE_FILE}`);
+      return { candidates: [dir], unreadable: [] };
     }
-    const found = mostRecentResumable(outputDir);
-    if (!found) {
-      throw new CheckpointError(`cannot resume: no checkpoint with a recipe state in ${outputDir} (set resume_from_checkpoint: false to start over)`);
+    const found = resumableCheckpoints(outputDir);
+    const candidates = found.filter((c) => c.problem === null).map((c) => c.dir);
+    const unreadable = found.filter((c) => c.problem !== null);
+    if (candidates.length === 0) {
+      const why = unreadable.map((c) => `${join(c.dir, RECIPE_STATE_FILE)}: ${c.problem}`).join('; ');
+      throw new CheckpointError(`cannot resume: no checkpoint with a readable recipe state in ${outputDir}${why ? ` (${why})` : ''} (set resume_from_checkpoint: false to start over)`);
     }
-    return found;
+    return { candidates, unreadable };
   }
 
   loadState(dir: string): StoredState {
-    return readRecipeState(join(dir, 'recipe_state.safetensors'));
+    return readRecipeState(join(dir, RECIPE_STATE_FILE));
   }
 
   /** A PEFT adapter to start from (adapter_checkpoint), as float32 tensors by PEFT name; null if none configured. */
@@ -203,26 +213,39 @@ export class FullModelHFCheckpointer {
     return out;
   }
 
-  /** Writes one checkpoint; returns its folder. */
+  /** Writes one checkpoint; returns its folder. Nothing is written through a symbolic link (outputDir.ts). */
   save(req: SaveRequest): string {
     const base = this.loadBase();
-    const dir = join(this.options.outputDir, req.dirName);
-    mkdirSync(dir, { recursive: true });
+    const root = this.options.outputDir;
+    const dir = ensureRealDir(root, join(root, req.dirName));
     if (req.lora) {
       const names = [...req.params.keys()].sort();
       writeSafetensors(
-        join(dir, 'adapter_model.safetensors'),
+        this.fileIn(dir, 'adapter_model.safetensors'),
         names.map((n) => ({ name: n, dtype: req.adapterDtype, shape: req.params.get(n)!.shape, data: req.params.get(n)!.data })),
         { format: 'pt' },
       );
       const repoId = readRepoId(base.dir);
-      writeFileAtomic(join(dir, 'adapter_config.json'), pythonJson(adapterConfigFor(req.lora, repoId)));
+      writeFileAtomic(this.fileIn(dir, 'adapter_config.json'), pythonJson(adapterConfigFor(req.lora, repoId)));
     }
     if (!req.adapterOnly) this.writeFullWeights(dir, req);
-    copyFiles(base.dir, dir);
-    if (req.state) writeRecipeState(dir, req.state);
-    if (this.options.keepLastNCheckpoints !== null) pruneCheckpoints(this.options.outputDir, req.dirName, this.options.keepLastNCheckpoints);
+    copyFiles(base.dir, dir, root);
+    if (req.state) {
+      this.fileIn(dir, RECIPE_STATE_FILE);
+      writeRecipeState(dir, req.state);
+    }
+    const i = this.savedThisRun.indexOf(req.dirName);
+    if (i >= 0) this.savedThisRun.splice(i, 1);
+    this.savedThisRun.push(req.dirName);
+    if (this.options.keepLastNCheckpoints !== null) pruneCheckpoints(root, req.dirName, this.options.keepLastNCheckpoints, this.savedThisRun);
     return dir;
+  }
+
+  /** `dir/name`, refused when a symbolic link sits there. */
+  private fileIn(dir: string, name: string): string {
+    const p = join(dir, name);
+    refuseLink(p, this.options.outputDir);
+    return p;
   }
 
   /** Merged (LoRA) or updated (full fine-tuning) weights in the checkpoint's dtype, sharded as HF's 5GB rule. */
@@ -254,14 +277,14 @@ export class FullModelHFCheckpointer {
     }));
     const shards = shardTensors(tensors, MAX_SHARD_BYTES);
     if (shards.length === 1) {
-      writeSafetensors(join(dir, 'model.safetensors'), shards[0], { format: 'pt' });
+      writeSafetensors(this.fileIn(dir, 'model.safetensors'), shards[0], { format: 'pt' });
       return;
     }
     const weightMap: Record<string, string> = {};
     let total = 0;
     shards.forEach((shard, i) => {
       const name = `model-${String(i + 1).padStart(5, '0')}-of-${String(shards.length).padStart(5, '0')}.safetensors`;
-      writeSafetensors(join(dir, name), shard, { format: 'pt' });
+      writeSafetensors(this.fileIn(dir, name), shard, { format: 'pt' });
       for (const t of shard) {
         weightMap[t.name] = name;
         total += bytesOfShape(t);
@@ -269,7 +292,7 @@ export class FullModelHFCheckpointer {
     });
     const sortedMap: Record<string, string> = {};
     for (const k of Object.keys(weightMap).sort()) sortedMap[k] = weightMap[k];
-    writeFileAtomic(join(dir, 'model.safetensors.index.json'), JSON.stringify({ metadata: { total_size: total }, weight_map: sortedMap }, null, 2) + '\n');
+    writeFileAtomic(this.fileIn(dir, 'model.safetensors.index.json'), JSON.stringify({ metadata: { total_size: total }, weight_map: sortedMap }, null, 2) + '\n');
   }
 }
 
@@ -300,15 +323,20 @@ export function shardTensors(tensors: TensorToWrite[], maxBytes: number): Tensor
   return shards.length ? shards : [[]];
 }
 
-/** torchtune's prune_surplus_checkpoints: of the folders named like `justSaved` (epoch_N or step_N), keep the newest `keep`. */
-function pruneCheckpoints(outputDir: string, justSaved: string, keep: number): void {
-  const prefix = justSaved.replace(/_\d+$/, '');
-  const re = new RegExp(`^${prefix}_(\\d+)$`);
-  const found = readdirSync(outputDir)
-    .map((n) => ({ n, m: re.exec(n) }))
-    .filter((x): x is { n: string; m: RegExpExecArray } => x.m !== null)
-    .sort((a, b) => Number(a.m[1]) - Number(b.m[1]));
-  for (const x of found.slice(0, Math.max(0, found.length - keep))) rmSync(join(outputDir, x.n), { recursive: true, force: true });
+/**
+ * torchtune's prune_surplus_checkpoints: of the folders named like `justSaved` (epoch_N or step_N), keep the newest
+ * `keep`. torchtune ranks by N alone, so in an output_dir reused from a longer run it deletes the folders this run
+ * just wrote and keeps the old run's higher numbers; here this run's folders count as newer than any earlier run's
+ * (in the order it saved them), so the newest `keep` of this run always survive.
+ */
+function pruneCheckpoints(outputDir: string, justSaved: string, keep: number, savedThisRun: readonly string[]): void {
+  const kind = justSaved.replace(/_\d+$/, '');
+  const mine = savedThisRun.filter((n) => n.startsWith(`${kind}_`));
+  const earlier = checkpointFolders(outputDir)
+    .filter((f) => f.kind === kind && !mine.includes(f.name))
+    .map((f) => f.name);
+  const newestLast = [...earlier, ...mine];
+  for (const name of newestLast.slice(0, Math.max(0, newestLast.length - keep))) rmSync(join(outputDir, name), { recursive: true, force: true });
 }
 
 /** A listed `model.safetensors.index.json` stands for the shards of its weight_map. */
@@ -352,19 +380,20 @@ function readRepoId(dir: string): string | null {
 }
 
 /** torchtune's copy_files: everything but weights, adapters, dotfiles and files over 100 MiB; existing files kept. */
-function copyFiles(src: string, dest: string): void {
+function copyFiles(src: string, dest: string, outputDir: string): void {
   for (const name of readdirSync(src)) {
     if (name.startsWith('.')) continue;
     const from = join(src, name);
     const to = join(dest, name);
     const st = statSync(from);
     if (st.isDirectory()) {
-      mkdirSync(to, { recursive: true });
-      copyFiles(from, to);
+      copyFiles(from, ensureRealDir(outputDir, to), outputDir);
       continue;
     }
-    if (SUFFIXES_TO_NOT_COPY.some((s) => name.endsWith(s))) continue;
-    if (st.size > MAX_COPY_BYTES || existsSync(to)) continue;
-    copyFileSync(from, to);
+    if (SUFFIXES_TO_NOT_COPY.some((s) => name.endsWith(s)) || st.size > MAX_COPY_BYTES) continue;
+    refuseLink(to, outputDir);
+    if (existsSync(to)) continue;
+    // COPYFILE_EXCL: never through anything that appeared at `to` in the meantime.
+    copyFileSync(from, to, constants.COPYFILE_EXCL);
   }
 }
