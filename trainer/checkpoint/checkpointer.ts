@@ -17,6 +17,8 @@ import { isAbsolute, join, resolve } from 'node:path';
 import type { DecoderSpec, LoraSpec } from '../models/spec';
 import { writeFileAtomic } from './atomic';
 import { decodeToF32, type SafetensorsDtype } from './dtypes';
+import { readCheckpointerSettings } from '../../core/config/trainerSettings';
+import { expandIndexFiles, readCheckpointTensors, SafetensorsError } from '../../core/safetensors';
 import { CheckpointError } from './errors';
 import { checkCheckpointShapes } from './hfLayout';
 import { adapterConfigFor, loraPairs, mergeLoraInto, pythonJson } from './peft';
@@ -24,9 +26,7 @@ import { checkpointFolders, ensureRealDir, refuseLink } from './outputDir';
 import { readRecipeState, RECIPE_STATE_FILE, resumableCheckpoints, writeRecipeState, type ResumeCandidate, type StoredState } from './recipeState';
 import { readSafetensorsF32, readSafetensorsHeader, readTensorBytes, writeSafetensors, type TensorInfo, type TensorToWrite } from './safetensors';
 
-/** Model types whose HF weights are the Llama layout our graph reads. */
-export const SUPPORTED_MODEL_TYPES = ['LLAMA2', 'LLAMA3', 'LLAMA3_2', 'MISTRAL', 'QWEN2'] as const;
-
+/** core's CheckpointerSettings with absolute paths. */
 export interface CheckpointerOptions {
   checkpointDir: string;
   /** File names relative to checkpointDir, as listed (or built from filename_format/max_filename). */
@@ -49,60 +49,11 @@ export const MAX_SHARD_BYTES = 5_000_000_000;
 const SUFFIXES_TO_NOT_COPY = ['.pt', '.pth', '.bin', '.safetensors', 'model.safetensors.index.json', 'pytorch_model.bin.index.json', 'adapter_config', 'adapter_model'];
 const MAX_COPY_BYTES = 100 * 1024 * 1024;
 
-function str(v: unknown, key: string): string {
-  if (typeof v !== 'string' || v === '') throw new CheckpointError(`checkpointer.${key} must be a non-empty string`);
-  return v;
-}
-
-/** torchtune's FormattedCheckpointFiles.build_checkpoint_filenames. */
-export function buildCheckpointFilenames(format: string, maxFilename: string): string[] {
-  const holes = format.match(/\{[^{}]*\}/g) ?? [];
-  if (holes.length !== 2) throw new CheckpointError("checkpointer.checkpoint_files.filename_format must have exactly two placeholders, e.g. 'model-{}-of-{}.safetensors'");
-  if (!/^\d+$/.test(maxFilename)) throw new CheckpointError('checkpointer.checkpoint_files.max_filename must be a string of digits, e.g. "00004"');
-  const n = Number(maxFilename);
-  const out: string[] = [];
-  for (let i = 1; i <= n; i++) {
-    let k = 0;
-    out.push(format.replace(/\{[^{}]*\}/g, () => (k++ === 0 ? String(i).padStart(maxFilename.length, '0') : maxFilename)));
-  }
-  return out;
-}
-
 /** Reads the `checkpointer:` section (already interpolated) into options; `baseDir` resolves relative paths. */
 export function checkpointerOptionsFrom(section: Record<string, unknown>, baseDir: string): CheckpointerOptions {
-  const component = section._component_;
-  if (component !== undefined && component !== 'torchtune.training.FullModelHFCheckpointer') {
-    throw new CheckpointError(`checkpointer._component_ ${String(component)} is not supported; supported: torchtune.training.FullModelHFCheckpointer`);
-  }
-  const checkpointDir = resolve(baseDir, str(section.checkpoint_dir, 'checkpoint_dir'));
-  const files = section.checkpoint_files;
-  let checkpointFiles: string[];
-  if (Array.isArray(files) && files.length && files.every((f) => typeof f === 'string')) checkpointFiles = files as string[];
-  else if (files && typeof files === 'object' && !Array.isArray(files)) {
-    const f = files as Record<string, unknown>;
-    checkpointFiles = buildCheckpointFilenames(str(f.filename_format, 'checkpoint_files.filename_format'), String(f.max_filename ?? ''));
-  } else throw new CheckpointError('checkpointer.checkpoint_files must be a list of file names or {filename_format, max_filename}');
-  const modelType = str(section.model_type, 'model_type');
-  if (!(SUPPORTED_MODEL_TYPES as readonly string[]).includes(modelType)) {
-    throw new CheckpointError(`checkpointer.model_type ${modelType} is not supported by the ftune engine; supported: ${SUPPORTED_MODEL_TYPES.join(', ')}`);
-  }
-  if (section.safe_serialization === false) throw new CheckpointError('checkpointer.safe_serialization: False (.bin output) is not supported; the ftune engine writes .safetensors only');
-  if (section.enable_dcp === true) throw new CheckpointError('checkpointer.enable_dcp: True is not supported by the ftune engine');
-  const keep = section.keep_last_n_checkpoints;
-  if (keep !== undefined && keep !== null && !(typeof keep === 'number' && Number.isInteger(keep) && keep > 0)) {
-    throw new CheckpointError('checkpointer.keep_last_n_checkpoints must be a positive integer or null');
-  }
-  const opt = (k: string): string | null => (typeof section[k] === 'string' && section[k] !== '' ? (section[k] as string) : null);
-  return {
-    checkpointDir,
-    checkpointFiles,
-    modelType,
-    outputDir: resolve(baseDir, str(section.output_dir, 'output_dir')),
-    adapterCheckpoint: opt('adapter_checkpoint'),
-    recipeCheckpoint: opt('recipe_checkpoint'),
-    resumeFromCheckpoint: section.resume_from_checkpoint === true || section.should_load_recipe_state === true,
-    keepLastNCheckpoints: typeof keep === 'number' ? keep : null,
-  };
+  const { settings: s, problems } = readCheckpointerSettings({ checkpointer: section });
+  if (problems.length) throw new CheckpointError(problems[0].message);
+  return { ...s, checkpointDir: resolve(baseDir, s.checkpointDir), outputDir: resolve(baseDir, s.outputDir) };
 }
 
 export interface BaseCheckpoint {
@@ -155,14 +106,11 @@ export class FullModelHFCheckpointer {
     } catch {
       throw new CheckpointError(`${configPath} is not valid JSON`);
     }
-    const files = expandIndexFiles(checkpointDir, checkpointFiles);
-    const tensors = new Map<string, TensorInfo>();
-    // torchtune sorts the checkpoint paths before reading; later files win on duplicate keys.
-    for (const f of [...files].sort()) {
-      const path = join(checkpointDir, f);
-      if (!existsSync(path)) throw new CheckpointError(`checkpoint file ${path} (from checkpointer.checkpoint_files) does not exist`);
-      if (!f.endsWith('.safetensors')) throw new CheckpointError(`checkpoint file ${path}: only .safetensors checkpoints are supported`);
-      for (const t of readSafetensorsHeader(path).tensors) tensors.set(t.name, t);
+    let tensors: Map<string, TensorInfo>;
+    try {
+      tensors = readCheckpointTensors(checkpointDir, checkpointFiles);
+    } catch (e) {
+      throw e instanceof SafetensorsError ? new CheckpointError(e.message) : e;
     }
     this.base = { dir: checkpointDir, config, tensors };
     return this.base;
@@ -337,28 +285,6 @@ function pruneCheckpoints(outputDir: string, justSaved: string, keep: number, sa
     .map((f) => f.name);
   const newestLast = [...earlier, ...mine];
   for (const name of newestLast.slice(0, Math.max(0, newestLast.length - keep))) rmSync(join(outputDir, name), { recursive: true, force: true });
-}
-
-/** A listed `model.safetensors.index.json` stands for the shards of its weight_map. */
-function expandIndexFiles(dir: string, files: string[]): string[] {
-  const out: string[] = [];
-  for (const f of files) {
-    if (!f.endsWith('.index.json')) {
-      out.push(f);
-      continue;
-    }
-    const p = join(dir, f);
-    if (!existsSync(p)) throw new CheckpointError(`checkpoint index ${p} does not exist`);
-    let idx: { weight_map?: Record<string, string> };
-    try {
-      idx = JSON.parse(readFileSync(p, 'utf8')) as typeof idx;
-    } catch {
-      throw new CheckpointError(`${p} is not valid JSON`);
-    }
-    if (!idx.weight_map || typeof idx.weight_map !== 'object') throw new CheckpointError(`${p} has no weight_map`);
-    for (const shard of new Set(Object.values(idx.weight_map))) if (!out.includes(shard)) out.push(shard);
-  }
-  return out;
 }
 
 /** Files of an HF folder's shards: model.safetensors.index.json's weight_map, else model.safetensors. */
