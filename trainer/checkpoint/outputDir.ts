@@ -50,6 +50,38 @@ export function refuseLink(path: string, root: string): void {
   if (lstatOrNull(path)?.isSymbolicLink()) throw linkError(path, root);
 }
 
+/**
+ * Symbolic links where the trainer writes: checkpoint folders (epoch_N, step_N) and logs/ in output_dir, and
+ * anything inside them. Checked before training, so that a planted link costs no compute (writes check again).
+ */
+export function linksInOutputDir(root: string): string[] {
+  const found: string[] = [];
+  const visit = (dir: string, depth: number): void => {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      if (depth === 0 && !/^((epoch|step)_\d+|logs)$/.test(name)) continue;
+      const p = join(dir, name);
+      const st = lstatOrNull(p);
+      if (st?.isSymbolicLink()) found.push(p);
+      else if (st?.isDirectory() && depth < 3) visit(p, depth + 1);
+    }
+  };
+  visit(resolve(root), 0);
+  return found;
+}
+
+export function refuseLinksInOutputDir(root: string): void {
+  const links = linksInOutputDir(root);
+  if (links.length === 0) return;
+  const shown = links.slice(0, 5).join(', ') + (links.length > 5 ? `, and ${links.length - 5} more` : '');
+  throw new CheckpointError(`output_dir ${root} holds symbolic links where the trainer writes (${shown}): it writes only inside output_dir and follows no link out of it; remove them or choose another output_dir`);
+}
+
 export interface CheckpointFolder {
   name: string;
   kind: 'epoch' | 'step';
@@ -74,11 +106,23 @@ export function checkpointFolders(outputDir: string): CheckpointFolder[] {
 }
 
 /** Our temp names: `.<name>.tmp-<pid>-<random>` (trainer/checkpoint/atomic.ts). */
-export const TEMP_FILE = /^\..+\.tmp-\d+-[a-z0-9]+$/;
+export const TEMP_FILE = /^\..+\.tmp-(\d+)-[a-z0-9]+$/;
+
+/** Whether process `pid` is running (then its temp file may be a write in progress: another run in this folder). */
+function isRunning(pid: number): boolean {
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 /**
  * Removes the temp files of writes that were killed, everywhere under output_dir (checkpoint folders, logs, the
- * tokenizer files copied into them), without following links. Returns the removed paths.
+ * tokenizer files copied into them), without following links; a file whose writer is still running is left alone.
+ * Returns the removed paths.
  */
 export function removeStaleTempFiles(root: string): string[] {
   const removed: string[] = [];
@@ -95,7 +139,7 @@ export function removeStaleTempFiles(root: string): string[] {
       if (!st || st.isSymbolicLink()) continue;
       if (st.isDirectory()) {
         if (depth < 8) walk(p, depth + 1);
-      } else if (st.isFile() && TEMP_FILE.test(name)) {
+      } else if (st.isFile() && TEMP_FILE.test(name) && !isRunning(Number(TEMP_FILE.exec(name)![1]))) {
         rmSync(p, { force: true });
         removed.push(p);
       }

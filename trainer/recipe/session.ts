@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { checkpointerOptionsFrom, FullModelHFCheckpointer, type BaseCheckpoint } from '../checkpoint/checkpointer';
 import { CheckpointError } from '../checkpoint/errors';
-import { checkpointFolders, ensureRealDir, refuseLink, removeStaleTempFiles } from '../checkpoint/outputDir';
+import { checkpointFolders, ensureRealDir, refuseLink, refuseLinksInOutputDir, removeStaleTempFiles } from '../checkpoint/outputDir';
 import { RECIPE_STATE_FILE, type StoredState } from '../checkpoint/recipeState';
 import type { TrainingEvent } from '../events';
 import type { DecoderSpec, LoraSpec } from '../models/spec';
@@ -83,6 +83,21 @@ function guardMetricsDir(outputDir: string, metricsDir: string): void {
   refuseLink(join(metricsDir, 'metrics.jsonl'), outputDir);
 }
 
+/**
+ * Before anything is written: links where checkpoints go are refused, temp files of killed writes go, the state to resume from is read (saying what was
+ * skipped) or, for a fresh run, an earlier run's checkpoints are announced, and the metrics log may not be a link.
+ */
+function prepareOutputDir(ckpt: FullModelHFCheckpointer, metricsDir: string, log: Log): { state: StoredState; file: string } | null {
+  const { outputDir, resumeFromCheckpoint, keepLastNCheckpoints } = ckpt.options;
+  refuseLinksInOutputDir(outputDir);
+  const removed = removeStaleTempFiles(outputDir);
+  if (removed.length) log('info', `removed ${removed.length} temp file${removed.length === 1 ? '' : 's'} of interrupted writes under ${outputDir}`);
+  const resumed = resumeFromCheckpoint ? loadResumeState(ckpt, log) : null;
+  if (!resumed) warnAboutEarlierRun(outputDir, keepLastNCheckpoints, metricsDir, log);
+  guardMetricsDir(outputDir, metricsDir);
+  return resumed;
+}
+
 export async function runSession(inp: SessionInputs): Promise<LoopResult> {
   const time = () => Date.now() / 1000;
   const log: Log = (level, message) => inp.emit({ type: 'log', time: time(), level, message });
@@ -94,12 +109,8 @@ export async function runSession(inp: SessionInputs): Promise<LoopResult> {
   const ckpt = new FullModelHFCheckpointer(opts);
   const base = ckpt.loadBase();
   if (inp.model) ckpt.validate(inp.model);
-  const removed = removeStaleTempFiles(opts.outputDir);
-  if (removed.length) log('info', `removed ${removed.length} temp file${removed.length === 1 ? '' : 's'} of interrupted writes under ${opts.outputDir}`);
-  const resumed = opts.resumeFromCheckpoint ? loadResumeState(ckpt, log) : null;
+  const resumed = prepareOutputDir(ckpt, tc.metricsDir, log);
   const resume = resumed?.state ?? null;
-  if (!resumed) warnAboutEarlierRun(opts.outputDir, opts.keepLastNCheckpoints, tc.metricsDir, log);
-  guardMetricsDir(opts.outputDir, tc.metricsDir);
   const initialAdapter = resume ? null : ckpt.loadInitialAdapter();
   const spe = stepsPerEpochOf(inp.dataset.count, tc);
   const stepper = await inp.createStepper(base);

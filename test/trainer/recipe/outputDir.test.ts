@@ -37,41 +37,51 @@ function tamper(file: string, edit: (meta: Record<string, unknown>) => void, edi
 
 const losses = (root: string) => readMetrics(join(root, 'out', 'logs', 'metrics.jsonl')).map((m) => [m.step, m.loss]);
 
-test('a planted checkpoint-folder symlink is refused, naming the link and the step; nothing lands outside', async () => {
+const LINK_REFUSED = /holds symbolic links where the trainer writes \((.*)\): it writes only inside output_dir and follows no link out of it; remove them/;
+
+test('a planted checkpoint-folder symlink is refused before training, naming it; nothing lands outside', async () => {
   const root = setup();
   const elsewhere = join(root, 'elsewhere');
   mkdirSync(elsewhere);
   mkdirSync(join(root, 'out'));
   symlinkSync(elsewhere, join(root, 'out', 'step_2'));
-  await assert.rejects(runToy(root), (e: Error) => {
-    assert.match(e.message, /saving checkpoint step_2 after step 2 failed: .*out\/step_2 is a symbolic link: the trainer writes only inside output_dir .* remove the link/);
+  const events: TrainingEvent[] = [];
+  await assert.rejects(runToy(root, { emit: (e) => events.push(e) }), (e: Error) => {
+    assert.equal(LINK_REFUSED.exec(e.message)?.[1], join(root, 'out', 'step_2'));
     return true;
   });
+  assert.equal(events.some((e) => e.type === 'start'), false, 'no compute was spent');
   assert.deepEqual(readdirSync(elsewhere), []);
 });
 
-test('a symlinked adapter_config.json (or model file) inside a checkpoint folder is refused; its target is untouched', async () => {
+test('a link planted while the run trains is refused when the checkpoint is written, naming the step', async () => {
+  const root = setup();
+  const elsewhere = join(root, 'elsewhere');
+  mkdirSync(elsewhere);
+  const plant = (e: TrainingEvent) => {
+    if (e.type === 'start') symlinkSync(elsewhere, join(root, 'out', 'step_2'));
+  };
+  await assert.rejects(runToy(root, { emit: plant }), /^.*saving checkpoint step_2 after step 2 failed: .*out\/step_2 is a symbolic link: the trainer writes only inside output_dir .* remove the link/);
+  assert.deepEqual(readdirSync(elsewhere), []);
+});
+
+test('a symlinked adapter_config.json, tokenizer file or logs folder is refused; its target is untouched', async () => {
   const root = setup();
   const victim = join(root, 'victim.json');
   writeFileSync(victim, 'precious');
-  mkdirSync(join(root, 'out', 'step_2'), { recursive: true });
+  mkdirSync(join(root, 'out', 'step_2', 'original'), { recursive: true });
   symlinkSync(victim, join(root, 'out', 'step_2', 'adapter_config.json'));
-  await assert.rejects(runToy(root), /step_2\/adapter_config\.json is a symbolic link/);
-  assert.equal(readFileSync(victim, 'utf8'), 'precious');
   // A dangling link where a tokenizer file is copied would have been followed by a plain copy.
-  const root2 = setup();
-  mkdirSync(join(root2, 'out', 'step_2'), { recursive: true });
-  symlinkSync(join(root2, 'created-outside.json'), join(root2, 'out', 'step_2', 'generation_config.json'));
-  await assert.rejects(runToy(root2), /generation_config\.json is a symbolic link/);
-  assert.equal(existsSync(join(root2, 'created-outside.json')), false);
-});
-
-test('a symlinked logs folder is refused before training starts', async () => {
-  const root = setup();
-  mkdirSync(join(root, 'out'));
+  symlinkSync(join(root, 'created-outside.model'), join(root, 'out', 'step_2', 'original', 'tokenizer.model'));
   mkdirSync(join(root, 'elsewhere'));
   symlinkSync(join(root, 'elsewhere'), join(root, 'out', 'logs'));
-  await assert.rejects(runToy(root, { extra: { metric_logger: { _component_: 'torchtune.training.metric_logging.DiskLogger', log_dir: join(root, 'out', 'logs') } } }), /out\/logs is a symbolic link/);
+  await assert.rejects(runToy(root), (e: Error) => {
+    const named = LINK_REFUSED.exec(e.message)?.[1].split(', ').sort();
+    assert.deepEqual(named, [join(root, 'out', 'logs'), join(root, 'out', 'step_2', 'adapter_config.json'), join(root, 'out', 'step_2', 'original', 'tokenizer.model')]);
+    return true;
+  });
+  assert.equal(readFileSync(victim, 'utf8'), 'precious');
+  assert.equal(existsSync(join(root, 'created-outside.model')), false);
   assert.deepEqual(readdirSync(join(root, 'elsewhere')), []);
 });
 
@@ -112,14 +122,19 @@ function checkpointerOf(root: string): Record<string, unknown> {
 test('temp files of killed writes are removed everywhere under output_dir, and the run says so', async () => {
   const root = setup();
   await run(root);
-  const planted = [join(root, 'out', 'step_4', '.adapter_model.safetensors.tmp-4242-k3j2h1'), join(root, 'out', 'logs', '.metrics.jsonl.tmp-17-abc'), join(root, 'out', 'step_2', 'original', '.tokenizer.model.tmp-9-zz')];
+  // Writers that are gone (pids above Linux's pid_max range in use here) ...
+  const planted = [join(root, 'out', 'step_4', '.adapter_model.safetensors.tmp-4194301-k3j2h1'), join(root, 'out', 'logs', '.metrics.jsonl.tmp-4194302-abc'), join(root, 'out', 'step_2', 'original', '.tokenizer.model.tmp-4194303-zz')];
   for (const p of planted) writeFileSync(p, Buffer.alloc(1024));
+  // ... but not a user's file, nor the temp file of a writer still running (another run writing into this folder).
   const mine = join(root, 'out', 'step_4', 'notes.tmp-but-mine');
   writeFileSync(mine, 'kept');
+  const live = join(root, 'out', 'step_4', `.adapter_model.safetensors.tmp-${process.ppid}-live`);
+  writeFileSync(live, 'in progress');
   const again = await run(root, { resume_from_checkpoint: true });
   assert.ok(again.logs.some((l) => /removed 3 temp files of interrupted writes/.test(l)), again.logs.join('\n'));
   for (const p of planted) assert.equal(existsSync(p), false, p);
   assert.equal(readFileSync(mine, 'utf8'), 'kept', 'only our own temp names are removed');
+  assert.equal(readFileSync(live, 'utf8'), 'in progress');
 });
 
 test('a damaged newest recipe state is skipped with a warning naming it; the run resumes from the one before', async () => {
