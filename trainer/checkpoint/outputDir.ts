@@ -51,11 +51,10 @@ export function refuseLink(path: string, root: string): void {
 }
 
 /**
- * Symbolic links where the trainer writes: checkpoint folders (epoch_N, step_N) and logs/ in output_dir, and
- * anything inside them. Checked before training, so that a planted link costs no compute (writes check again).
+ * Every entry below `root` without following links (a link is reported, never entered), down to `maxDepth`
+ * folders; `keepTop` filters the entries of `root` itself.
  */
-export function linksInOutputDir(root: string): string[] {
-  const found: string[] = [];
+function walkNoFollow(root: string, maxDepth: number, keepTop: (name: string) => boolean, onEntry: (path: string, name: string, st: Stats) => void): void {
   const visit = (dir: string, depth: number): void => {
     let names: string[];
     try {
@@ -64,14 +63,26 @@ export function linksInOutputDir(root: string): string[] {
       return;
     }
     for (const name of names) {
-      if (depth === 0 && !/^((epoch|step)_\d+|logs)$/.test(name)) continue;
+      if (depth === 0 && !keepTop(name)) continue;
       const p = join(dir, name);
       const st = lstatOrNull(p);
-      if (st?.isSymbolicLink()) found.push(p);
-      else if (st?.isDirectory() && depth < 3) visit(p, depth + 1);
+      if (!st) continue;
+      onEntry(p, name, st);
+      if (st.isDirectory() && depth < maxDepth) visit(p, depth + 1);
     }
   };
   visit(resolve(root), 0);
+}
+
+/**
+ * Symbolic links where the trainer writes: checkpoint folders (epoch_N, step_N) and logs/ in output_dir, and
+ * anything inside them. Checked before training, so that a planted link costs no compute (writes check again).
+ */
+export function linksInOutputDir(root: string): string[] {
+  const found: string[] = [];
+  walkNoFollow(root, 3, (name) => /^((epoch|step)_\d+|logs)$/.test(name), (p, _name, st) => {
+    if (st.isSymbolicLink()) found.push(p);
+  });
   return found;
 }
 
@@ -126,25 +137,12 @@ function isRunning(pid: number): boolean {
  */
 export function removeStaleTempFiles(root: string): string[] {
   const removed: string[] = [];
-  const walk = (dir: string, depth: number): void => {
-    let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch {
-      return;
+  walkNoFollow(root, 8, () => true, (p, name, st) => {
+    const m = st.isFile() ? TEMP_FILE.exec(name) : null;
+    if (m && !isRunning(Number(m[1]))) {
+      rmSync(p, { force: true });
+      removed.push(p);
     }
-    for (const name of names) {
-      const p = join(dir, name);
-      const st = lstatOrNull(p);
-      if (!st || st.isSymbolicLink()) continue;
-      if (st.isDirectory()) {
-        if (depth < 8) walk(p, depth + 1);
-      } else if (st.isFile() && TEMP_FILE.test(name) && !isRunning(Number(TEMP_FILE.exec(name)![1]))) {
-        rmSync(p, { force: true });
-        removed.push(p);
-      }
-    }
-  };
-  walk(resolve(root), 0);
+  });
   return removed;
 }
