@@ -112,8 +112,7 @@ export async function trainFromConfigFile(configPath: string, opts: TrainOptions
   } catch (e) {
     throw new RunError(`${configPath}: ${e instanceof Error ? e.message : String(e)}`);
   }
-  if (recipe === 'lora' && !spec.lora) throw new RunError(`${configPath}: lora_finetune_single_device needs a LoRA model builder (lora_…), got ${String((modelSection as Record<string, unknown>)._component_)}`);
-  if (recipe === 'full' && spec.lora) throw new RunError(`${configPath}: full_finetune_single_device needs a non-LoRA model builder, got ${String((modelSection as Record<string, unknown>)._component_)}`);
+  // A LoRA builder for the LoRA recipe and a plain one for full fine-tuning: checkConfig's trainerSupport rule.
   const { dataset, padId, truncated, warnings: dataWarnings } = await buildDataset(configPath, overrides);
   for (const w of dataWarnings) opts.emit({ type: 'log', time: time(), level: 'warning', message: w });
   if (truncated) opts.emit({ type: 'log', time: time(), level: 'warning', message: `${truncated} of ${dataset.count} samples are truncated to tokenizer.max_seq_len` });
