@@ -18,13 +18,15 @@
  * pending, so resuming from one replays the rest of the run exactly: same order, same optimizer state.
  */
 import type { StoredState } from '../checkpoint/recipeState';
+
+export { stepsPerEpochOf } from './progress';
 import type { TrainingEvent } from '../events';
 import type { Stepper } from '../runtime/stepper';
 import { clipGradNorm, gradTotalNorm, scaleGrads } from './clip';
 import { paddedCollateSft, type TokenizedForTraining } from './collate';
 import { MetricsLog } from './metrics';
 import type { Optimizer } from './optimizers';
-import { checkedProgress, type Progress, type ResumeTarget } from './progress';
+import { checkedProgress, stepsPerEpochOf, type Progress, type ResumeTarget } from './progress';
 import { epochBatches } from './sampler';
 import type { TrainConfig } from './trainConfig';
 
@@ -64,11 +66,6 @@ export interface LoopResult {
   message?: string;
 }
 
-export function stepsPerEpochOf(numSamples: number, c: TrainConfig): number {
-  const batches = Math.floor(numSamples / c.batchSize);
-  const steps = Math.floor(batches / c.gradientAccumulationSteps);
-  return c.maxStepsPerEpoch !== null && c.maxStepsPerEpoch < steps ? c.maxStepsPerEpoch : steps;
-}
 
 function stateOf(p: Progress, stepper: Stepper, opt: Optimizer): StoredState {
   const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
@@ -145,7 +142,7 @@ export async function runLoop(o: LoopOptions): Promise<LoopResult> {
   let startEpoch = 0;
   let startBatch = 0;
   if (o.resume) {
-    const target: ResumeTarget = { config: c, datasetSize: n, stepsPerEpoch: spe, batchesPerEpoch: Math.floor(n / c.batchSize), params: new Map(o.stepper.params.map((q) => [q.name, q.data.length])) };
+    const target: ResumeTarget = { config: c, datasetSize: n, params: new Map(o.stepper.params.map((q) => [q.name, q.data.length])) };
     const p = restore(o.resume, o.resumeFile ?? 'the recipe state', o.stepper, optimizer, target);
     globalStep = p.globalStep;
     startEpoch = p.epoch;

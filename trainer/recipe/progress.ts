@@ -61,21 +61,29 @@ export class ResumeError extends Error {
   override name = 'ResumeError';
 }
 
+/** Optimizer steps per epoch: drop_last batches, whole accumulation windows, at most max_steps_per_epoch. */
+export function stepsPerEpochOf(numSamples: number, c: Pick<TrainConfig, 'batchSize' | 'gradientAccumulationSteps' | 'maxStepsPerEpoch'>): number {
+  const batches = Math.floor(numSamples / c.batchSize);
+  const steps = Math.floor(batches / c.gradientAccumulationSteps);
+  return c.maxStepsPerEpoch !== null && c.maxStepsPerEpoch < steps ? c.maxStepsPerEpoch : steps;
+}
+
 /** What the run being started looks like, to compare a stored state with. */
 export interface ResumeTarget {
   config: TrainConfig;
   datasetSize: number;
-  stepsPerEpoch: number;
-  batchesPerEpoch: number;
-  /** The trainable parameters by name with their element counts. */
-  params: Map<string, number>;
+  /** The trainable parameters by name with their element counts; unknown before the model is built. */
+  params?: Map<string, number>;
 }
 
 function refuse(file: string, why: string): never {
   throw new ResumeError(`cannot resume from ${file}: ${why}`);
 }
 
-/** The stored progress, checked; throws a ResumeError naming the file and the first thing wrong. */
+/**
+ * The stored progress, checked; throws a ResumeError naming the file and the first thing wrong. Without `params`
+ * only the numbers are checked (the session does that before building the model, so a stale state costs nothing).
+ */
 export function checkedProgress(state: StoredState, file: string, t: ResumeTarget): Progress {
   if ((state.meta as { version?: unknown }).version !== undefined && (state.meta as { version?: unknown }).version !== 1) {
     refuse(file, 'the recipe state was written by an incompatible ftune version');
@@ -96,11 +104,12 @@ export function checkedProgress(state: StoredState, file: string, t: ResumeTarge
   if (mismatch.length) throw new ResumeError(`cannot resume from ${file}: the config changed since the checkpoint (${mismatch.join('; ')})`);
 
   // A state is written at a step boundary: the step count follows from where the run continues.
-  const spe = t.stepsPerEpoch;
+  const spe = stepsPerEpochOf(t.datasetSize, c);
+  const batchesPerEpoch = Math.floor(t.datasetSize / c.batchSize);
   const gas = c.gradientAccumulationSteps;
   const consistent =
     (p.nextBatch === 0 && p.globalStep === p.epoch * spe) ||
-    (p.nextBatch > 0 && p.nextBatch < t.batchesPerEpoch && p.nextBatch % gas === 0 && p.globalStep === p.epoch * spe + p.nextBatch / gas);
+    (p.nextBatch > 0 && p.nextBatch < batchesPerEpoch && p.nextBatch % gas === 0 && p.globalStep === p.epoch * spe + p.nextBatch / gas);
   if (!consistent) refuse(file, `its counters do not fit together (step ${p.globalStep}, epoch ${p.epoch}, batch ${p.nextBatch}, ${spe} steps per epoch): the file was altered or written by another run`);
   const total = spe * c.epochs;
   if (p.globalStep >= total || p.epoch >= c.epochs) {
@@ -109,7 +118,7 @@ export function checkedProgress(state: StoredState, file: string, t: ResumeTarge
   if (c.optimizer.component === 'torch.optim.AdamW' && p.optimizer.scalars.step !== p.globalStep) {
     refuse(file, `its AdamW step count ${String(p.optimizer.scalars.step)} differs from its global step ${p.globalStep}`);
   }
-  checkTensors(state, file, t.params);
+  if (t.params) checkTensors(state, file, t.params);
   return p;
 }
 

@@ -14,6 +14,7 @@ import type { TrainingEvent } from '../events';
 import type { DecoderSpec, LoraSpec } from '../models/spec';
 import type { Stepper } from '../runtime/stepper';
 import { runLoop, stepsPerEpochOf, type LoopResult, type RunControl, type TrainingDataset } from './loop';
+import { checkedProgress } from './progress';
 import { ConfigError, trainConfigFrom, type RecipeKind } from './trainConfig';
 
 export interface SessionInputs {
@@ -111,8 +112,11 @@ export async function runSession(inp: SessionInputs): Promise<LoopResult> {
   if (inp.model) ckpt.validate(inp.model);
   const resumed = prepareOutputDir(ckpt, tc.metricsDir, log);
   const resume = resumed?.state ?? null;
-  const initialAdapter = resume ? null : ckpt.loadInitialAdapter();
   const spe = stepsPerEpochOf(inp.dataset.count, tc);
+  // A stale or altered state is refused before the model is built (runLoop checks its tensors too; with no step
+  // per epoch, runLoop says why).
+  if (resumed && spe > 0) checkedProgress(resumed.state, resumed.file, { config: tc, datasetSize: inp.dataset.count });
+  const initialAdapter = resume ? null : ckpt.loadInitialAdapter();
   const stepper = await inp.createStepper(base);
   try {
     if (initialAdapter) {
