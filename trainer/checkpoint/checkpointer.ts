@@ -13,7 +13,7 @@
  * torchtune also writes `adapter_model.pt` (a torch pickle of the adapter in its own key names); we do not.
  */
 import { constants, copyFileSync, existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { DecoderSpec, LoraSpec } from '../models/spec';
 import { writeFileAtomic } from './atomic';
 import { decodeToF32, type SafetensorsDtype } from './dtypes';
@@ -88,6 +88,12 @@ export class FullModelHFCheckpointer {
     const inside = resolve(options.outputDir).startsWith(resolve(options.checkpointDir) + '/');
     if (inside || resolve(options.outputDir) === resolve(options.checkpointDir)) {
       throw new CheckpointError(`checkpointer.output_dir ${options.outputDir} must not be inside checkpoint_dir ${options.checkpointDir} (torchtune refuses this too)`);
+    }
+    // A base model kept in one of output_dir's checkpoint folders (fine-tuning an earlier run's merged output in
+    // place) would be overwritten or pruned while the run reads it.
+    const top = relative(resolve(options.outputDir), resolve(options.checkpointDir)).split(sep)[0];
+    if (/^(epoch|step)_\d+$/.test(top)) {
+      throw new CheckpointError(`checkpointer.checkpoint_dir ${options.checkpointDir} lies in ${join(options.outputDir, top)}, a checkpoint folder this run may overwrite or prune: copy the base checkpoint out of output_dir, or choose another output_dir`);
     }
   }
 
@@ -275,7 +281,8 @@ export function shardTensors(tensors: TensorToWrite[], maxBytes: number): Tensor
  * torchtune's prune_surplus_checkpoints: of the folders named like `justSaved` (epoch_N or step_N), keep the newest
  * `keep`. torchtune ranks by N alone, so in an output_dir reused from a longer run it deletes the folders this run
  * just wrote and keeps the old run's higher numbers; here this run's folders count as newer than any earlier run's
- * (in the order it saved them), so the newest `keep` of this run always survive.
+ * (in the order it saved them), so the newest `keep` of this run always survive. (A base checkpoint inside a
+ * checkpoint folder is refused by the constructor, so pruning never deletes the weights the run reads.)
  */
 function pruneCheckpoints(outputDir: string, justSaved: string, keep: number, savedThisRun: readonly string[]): void {
   const kind = justSaved.replace(/_\d+$/, '');

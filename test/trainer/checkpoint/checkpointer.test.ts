@@ -126,3 +126,14 @@ test('merged weights are sharded as huggingface_hub does (greedy in order; an ov
   const shards = shardTensors([t('a', 10), t('b', 10), t('c', 30), t('d', 5)], 80);
   assert.deepEqual(shards.map((s) => s.map((x) => x.name)), [['c'], ['a', 'b'], ['d']]);
 });
+
+test('a base checkpoint kept in one of output_dir\'s checkpoint folders is refused up front: the run would overwrite or prune it', () => {
+  const root = tmp();
+  writeTinyCheckpoint(join(root, 'out', 'epoch_0'));
+  const opts = (dir: string) =>
+    checkpointerOptionsFrom({ _component_: 'torchtune.training.FullModelHFCheckpointer', checkpoint_dir: dir, checkpoint_files: ['model.safetensors'], model_type: 'LLAMA3_2', output_dir: join(root, 'out') }, root);
+  assert.throws(() => new FullModelHFCheckpointer(opts(join(root, 'out', 'epoch_0'))), /checkpoint_dir .*out\/epoch_0 lies in .*out\/epoch_0, a checkpoint folder this run may overwrite or prune/);
+  // Elsewhere in output_dir it is fine: never a checkpoint folder's name.
+  writeTinyCheckpoint(join(root, 'out', 'base'));
+  assert.doesNotThrow(() => new FullModelHFCheckpointer(opts(join(root, 'out', 'base'))));
+});
