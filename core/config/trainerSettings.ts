@@ -2,12 +2,13 @@
  * The settings the built-in trainer reads from a resolved recipe config, and every reason it would refuse them —
  * one reader for both sides: the trainer (trainer/recipe/trainConfig.ts, trainer/checkpoint/checkpointer.ts)
  * builds its run from `settings` and refuses on the first problem; `validate` (rules/trainerSupport.ts) reports every
- * problem at its key. Pure: no files, no ONNX.
+ * problem at its key. Pure: no file is read (paths are only compared), no ONNX.
  *
  * A problem is `invalid` when torchtune would fail on it too (`lr: abc`, a scheduler without warmup steps) and
  * `unsupported` when the config is fine for torchtune but the built-in trainer cannot run it (an optimizer or a
  * checkpointer it does not implement): the second kind is an error only for runs on the built-in trainer.
  */
+import { join, relative, resolve, sep } from 'node:path';
 
 export type ValuePath = (string | number)[];
 
@@ -250,6 +251,22 @@ export function buildCheckpointFilenames(format: string, maxFilename: string): s
   return out;
 }
 
+/**
+ * Why output_dir and checkpoint_dir cannot be used together, or null: output_dir inside checkpoint_dir (torchtune
+ * refuses it too), or the base checkpoint inside one of output_dir's checkpoint folders (epoch_N, step_N), which
+ * the run would overwrite or prune while reading it. Both paths relative to the same folder, or absolute.
+ */
+export function outputDirProblem(checkpointDir: string, outputDir: string): string | null {
+  const out = resolve(outputDir);
+  const base = resolve(checkpointDir);
+  if (out === base || out.startsWith(base + sep)) return `checkpointer.output_dir ${outputDir} must not be inside checkpoint_dir ${checkpointDir} (torchtune refuses this too)`;
+  const top = relative(out, base).split(sep)[0];
+  if (/^(epoch|step)_\d+$/.test(top)) {
+    return `checkpointer.checkpoint_dir ${checkpointDir} lies in ${join(outputDir, top)}, a checkpoint folder this run may overwrite or prune: copy the base checkpoint out of output_dir, or choose another output_dir`;
+  }
+  return null;
+}
+
 /** The `checkpointer:` section the trainer reads (paths as written; the caller resolves them). */
 export function readCheckpointerSettings(cfg: Obj): { settings: CheckpointerSettings; problems: TrainerProblem[] } {
   const r = new Reader(cfg);
@@ -288,11 +305,14 @@ export function readCheckpointerSettings(cfg: Obj): { settings: CheckpointerSett
     r.problem(at('keep_last_n_checkpoints'), 'checkpointer.keep_last_n_checkpoints must be a positive integer or null');
   }
   const opt = (k: string): string | null => (typeof section[k] === 'string' && section[k] !== '' ? (section[k] as string) : null);
+  const outputDir = str('output_dir', 'output_dir');
+  const together = checkpointDir && outputDir && !`${checkpointDir}${outputDir}`.includes('${') ? outputDirProblem(checkpointDir, outputDir) : null;
+  if (together) r.problem(at(together.includes('must not be inside') ? 'output_dir' : 'checkpoint_dir'), together);
   const settings: CheckpointerSettings = {
     checkpointDir,
     checkpointFiles,
     modelType,
-    outputDir: str('output_dir', 'output_dir'),
+    outputDir,
     adapterCheckpoint: opt('adapter_checkpoint'),
     recipeCheckpoint: opt('recipe_checkpoint'),
     resumeFromCheckpoint: section.resume_from_checkpoint === true || section.should_load_recipe_state === true,

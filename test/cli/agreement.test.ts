@@ -7,7 +7,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { formatText, validateFiles } from '../../cli/commands/validate';
@@ -36,6 +36,8 @@ interface Case {
   why: RegExp;
   /** Fine for torchtune, refused by the built-in trainer: an error only under `--engine builtin`. */
   builtinOnly?: boolean;
+  /** Prepares the case's folder. */
+  setup?: (dir: string) => void;
 }
 
 const swap = (from: string | RegExp, to: string) => (t: string) => {
@@ -69,6 +71,12 @@ const CASES: Case[] = [
     builtinOnly: true,
   },
   { name: 'a recipe the trainer does not run', config: swap('# recipe: lora_finetune_single_device', '# recipe: lora_finetune_distributed'), why: /recipe lora_finetune_distributed is not supported by the built-in trainer/, builtinOnly: true },
+  {
+    name: 'the base model kept in a checkpoint folder of output_dir',
+    setup: (dir) => cpSync(MODEL, join(dir, 'out', 'epoch_0'), { recursive: true }),
+    config: swap(`checkpoint_dir: ${MODEL}`, 'checkpoint_dir: ./out/epoch_0'),
+    why: /checkpoint_dir .*out\/epoch_0 lies in .*out\/epoch_0, a checkpoint folder this run may overwrite or prune/,
+  },
   { name: 'a checkpoint folder that is not there', config: swap(`checkpoint_dir: ${MODEL}`, `checkpoint_dir: ${MODEL}-absent`), why: /-absent/, builtinOnly: true },
 ];
 
@@ -76,6 +84,7 @@ function writeCase(name: string, c: Partial<Case>): string {
   const dir = join(base, name.replace(/[^a-z0-9]+/gi, '-'));
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'data.jsonl'), c.data ?? GOOD_DATA);
+  c.setup?.(dir);
   const path = join(dir, 'config.yaml');
   writeFileSync(path, (c.config ?? ((t: string) => t))(configText()));
   return path;

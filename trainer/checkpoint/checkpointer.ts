@@ -13,11 +13,11 @@
  * torchtune also writes `adapter_model.pt` (a torch pickle of the adapter in its own key names); we do not.
  */
 import { constants, copyFileSync, existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import type { DecoderSpec, LoraSpec } from '../models/spec';
 import { writeFileAtomic } from './atomic';
 import { decodeToF32, type SafetensorsDtype } from './dtypes';
-import { readCheckpointerSettings } from '../../core/config/trainerSettings';
+import { outputDirProblem, readCheckpointerSettings } from '../../core/config/trainerSettings';
 import { expandIndexFiles, readCheckpointTensors, SafetensorsError } from '../../core/safetensors';
 import { CheckpointError } from './errors';
 import { checkCheckpointShapes } from './hfLayout';
@@ -85,16 +85,8 @@ export class FullModelHFCheckpointer {
 
   constructor(options: CheckpointerOptions) {
     this.options = options;
-    const inside = resolve(options.outputDir).startsWith(resolve(options.checkpointDir) + '/');
-    if (inside || resolve(options.outputDir) === resolve(options.checkpointDir)) {
-      throw new CheckpointError(`checkpointer.output_dir ${options.outputDir} must not be inside checkpoint_dir ${options.checkpointDir} (torchtune refuses this too)`);
-    }
-    // A base model kept in one of output_dir's checkpoint folders (fine-tuning an earlier run's merged output in
-    // place) would be overwritten or pruned while the run reads it.
-    const top = relative(resolve(options.outputDir), resolve(options.checkpointDir)).split(sep)[0];
-    if (/^(epoch|step)_\d+$/.test(top)) {
-      throw new CheckpointError(`checkpointer.checkpoint_dir ${options.checkpointDir} lies in ${join(options.outputDir, top)}, a checkpoint folder this run may overwrite or prune: copy the base checkpoint out of output_dir, or choose another output_dir`);
-    }
+    const problem = outputDirProblem(options.checkpointDir, options.outputDir);
+    if (problem) throw new CheckpointError(problem);
   }
 
   /** Locates every tensor of the base checkpoint; errors name the missing or broken file. */
