@@ -6,7 +6,7 @@
 import type { TrainingEvent } from './events';
 import { trainFromConfigFile } from './recipe/fromConfig';
 import { installStopHandlers } from './recipe/session';
-import type { LoopResult } from './recipe/loop';
+import { StepError, type LoopResult } from './recipe/loop';
 
 /** The message only: every error on this path names its file/key/tensor; FTUNE_DEBUG=1 adds the stack trace. */
 export function describeError(e: unknown): string {
@@ -20,21 +20,41 @@ export interface TrainCall {
   emit: (e: TrainingEvent) => void;
 }
 
+export interface TrainingOutcome extends LoopResult {
+  /** The signal that asked the run to stop (Ctrl+C is SIGINT), if one did. */
+  signal?: NodeJS.Signals;
+}
+
+/**
+ * The exit status of a command-line run: 0 completed, 1 failed, and a run stopped by a signal exits as shells
+ * expect of a process ended by it (128 + its number: Ctrl+C 130, SIGTERM 143), so scripts see that it did not finish.
+ */
+export function exitCodeOf(r: TrainingOutcome): number {
+  if (r.status === 'failed') return 1;
+  if (r.status === 'stopped' && r.signal) return r.signal === 'SIGINT' ? 130 : r.signal === 'SIGTERM' ? 143 : 1;
+  return 0;
+}
+
 /** Runs a session with signal handling; never throws: failures become an `error` and an `end` event. */
-export async function runTraining(call: TrainCall): Promise<LoopResult> {
+export async function runTraining(call: TrainCall): Promise<TrainingOutcome> {
   const control = { stopRequested: false };
   const time = () => Date.now() / 1000;
-  const remove = installStopHandlers(control, (signal) =>
-    call.emit({ type: 'log', time: time(), level: 'info', message: `${signal}: saving a checkpoint at the end of this step, then stopping (send it again to quit at once)` }),
-  );
+  let signal: NodeJS.Signals | undefined;
+  const remove = installStopHandlers(control, (s) => {
+    signal = s as NodeJS.Signals;
+    call.emit({ type: 'log', time: time(), level: 'info', message: `${s}: saving a checkpoint at the end of this step, then stopping (send it again to quit at once)` });
+  });
   try {
-    return await trainFromConfigFile(call.configPath, { overrides: call.overrides, recipe: call.recipe, emit: call.emit, control });
+    const r = await trainFromConfigFile(call.configPath, { overrides: call.overrides, recipe: call.recipe, emit: call.emit, control });
+    return signal ? { ...r, signal } : r;
   } catch (e) {
     const message = describeError(e);
+    // A failure inside the loop knows the last step that completed (its message names the one that failed).
+    const step = e instanceof StepError ? e.step : 0;
     if (e instanceof Error && process.env.FTUNE_DEBUG) process.stderr.write(`${e.stack}\n`);
-    call.emit({ type: 'error', time: time(), message });
-    call.emit({ type: 'end', time: time(), status: 'failed', step: 0 });
-    return { status: 'failed', step: 0, message };
+    call.emit({ type: 'error', time: time(), message, ...(e instanceof StepError ? { step: step + 1 } : {}) });
+    call.emit({ type: 'end', time: time(), status: 'failed', step });
+    return { status: 'failed', step, message };
   } finally {
     remove();
   }

@@ -1,7 +1,8 @@
 /**
  * The trainer child process (an entry point, bundled as dist/trainer.js): `node dist/trainer.js <config.yaml>
  * [key=value ...] [--recipe NAME]` runs one training session and writes the events of trainer/events.ts to stdout,
- * one JSON object per line. Exit codes: 0 completed or stopped, 1 failed (the last events say why).
+ * one JSON object per line. Exit codes: 0 completed or stopped, 1 failed (the last events say why). Unlike `ftune
+ * run`, a stop exits 0: the editor asked for it, and its run session reads a stop from the `end` event.
  * It has no exports on purpose: importing it runs it (the CLI imports trainer/run.ts instead).
  */
 import { jsonLineEmitter, parseWorkerArgs, runTraining } from './run';

@@ -2,11 +2,12 @@
  * `ftune run <config.yaml> [key=value ...]`: fine-tunes as torchtune's lora_finetune_single_device /
  * full_finetune_single_device would, with the built-in ONNX Runtime trainer. The config is validated first (errors
  * refuse the run, printed as `ftune validate` does); progress on the terminal, or JSON-line events with --events
- * (what the editor's training monitor reads). Exit codes: 0 completed or stopped, 1 failed.
+ * (what the editor's training monitor reads). Exit codes: 0 completed, 1 failed, 130 stopped by Ctrl+C (SIGINT),
+ * 143 stopped by SIGTERM (after saving a checkpoint to resume from).
  */
 import type { Command } from 'commander';
 import { terminalRenderer } from '../../trainer/recipe/terminal';
-import { jsonLineEmitter, runTraining } from '../../trainer/run';
+import { exitCodeOf, jsonLineEmitter, runTraining } from '../../trainer/run';
 
 interface RunCliOptions {
   events?: boolean;
@@ -24,6 +25,7 @@ export function registerRun(program: Command): void {
     .action(async (config: string, overrides: string[], opts: RunCliOptions) => {
       const emit = opts.events ? jsonLineEmitter() : terminalRenderer();
       const r = await runTraining({ configPath: config, overrides, recipe: opts.recipe, emit });
-      if (r.status === 'failed') process.exitCode = 1;
+      const code = exitCodeOf(r);
+      if (code !== 0) process.exitCode = code;
     });
 }

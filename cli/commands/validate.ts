@@ -1,11 +1,15 @@
 /**
  * `ftune validate <file...>`: recipe configs (.yaml/.yml) through core/config, chat datasets (.json/.jsonl)
- * through core/data. Prints compiler-style lines or JSON; exit 1 when any error, 2 on usage errors.
+ * through core/data. A config brings its local datasets along: each is validated as the config reads it (the same
+ * samples `ftune run` tokenizes), reported at the dataset's own file:line:col. Prints compiler-style lines or JSON;
+ * exit 1 when any error, 2 on usage errors.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { extname, join } from 'node:path';
+import { extname, join, resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { readConfigText, validateConfig } from '../../core/config';
+import { rangeFor, readConfigText, validateConfig } from '../../core/config';
+import type { TrainerEngine } from '../../core/config/rules/trainerSupport';
+import { DatasetConfigError, loadDatasetConfig } from '../../core/data/configSetup';
 import { toPositioned, type PositionedDiagnostic } from '../../core/diagnostics';
 import { validateDatasetFile } from '../../core/data/validateFile';
 import { LineIndex } from '../../core/text';
@@ -13,6 +17,8 @@ import { LineIndex } from '../../core/text';
 export interface FileReport {
   file: string;
   diagnostics: PositionedDiagnostic[];
+  /** For a config: its local dataset files (validated as their own reports). */
+  datasetFiles?: string[];
   /** Extra one-line facts for the text format's summary (detected recipe, dataset style). */
   notes?: string[];
   /** Things the user must know that have no position (tokenizer/config errors, detection notes, diagnostics beyond the cap). */
@@ -23,6 +29,8 @@ interface ValidateCliOptions {
   recipe?: string;
   format: 'text' | 'json';
   config?: string;
+  /** builtin: check as `ftune run` will (its limits and missing files are errors); torchtune: skip its limits. */
+  engine?: TrainerEngine;
 }
 
 const CONFIG_EXT = new Set(['.yaml', '.yml']);
@@ -32,13 +40,36 @@ function fileError(file: string, code: string, message: string): FileReport {
   return { file, diagnostics: [{ severity: 'error', line: 1, column: 1, endLine: 1, endColumn: 1, code, message }] };
 }
 
-export function validateConfigFile(file: string, recipe?: string): FileReport {
+export function validateConfigFile(file: string, recipe?: string, engine?: TrainerEngine): FileReport {
   const { text, error } = readConfigText(file);
   if (error) return fileError(file, error.code, error.message);
-  const result = validateConfig(text, { path: file, recipe });
+  const result = validateConfig(text, { path: file, recipe, engine });
   const index = new LineIndex(text);
   const notes = [result.recipe ? `recipe ${result.recipe} (${result.recipeSource})` : 'recipe unknown: only components are checked'];
   return { file, diagnostics: result.diagnostics.map((d) => toPositioned(d, index)), notes };
+}
+
+/**
+ * The config's local dataset files, read as the config reads them, and why its tokenizer cannot be built (a
+ * diagnostic on the config: `ftune run` needs it; a missing tokenizer file is the files rule's).
+ */
+async function configDatasets(file: string, report: FileReport, engine: TrainerEngine | undefined): Promise<string[]> {
+  let cfg;
+  try {
+    cfg = await loadDatasetConfig(file);
+  } catch (e) {
+    if (e instanceof DatasetConfigError) return []; // the config's own diagnostics say why it cannot be read
+    throw e;
+  }
+  const tokPath = cfg.resolved.tokenizer?.path;
+  const tokMissing = typeof tokPath === 'string' && !existsSync(resolve(cfg.configDir, tokPath));
+  if (cfg.tokenizerError && !tokMissing) {
+    const { text } = readConfigText(file);
+    const { document } = validateConfig(text ?? '', { path: file, checkFiles: false });
+    const at = toPositioned({ severity: 'error', code: 'tokenizer-unusable', message: '', range: rangeFor(document, ['tokenizer', '_component_'], 'value') }, new LineIndex(text ?? ''));
+    report.diagnostics.push({ ...at, severity: engine === 'builtin' ? 'error' : 'warning', message: `${cfg.tokenizerError.replace(`${file}: `, '')} (ftune run cannot tokenize the datasets)` });
+  }
+  return [...new Set(cfg.resolved.datasets.flatMap((d) => d.dataFiles))].filter((f) => existsSync(f) && statSync(f).isFile());
 }
 
 async function validateDataset(file: string, configPath?: string): Promise<FileReport> {
@@ -77,10 +108,21 @@ function expandFolders(files: readonly string[]): string[] {
 
 export async function validateFiles(files: readonly string[], options: Omit<ValidateCliOptions, 'format'> = {}): Promise<FileReport[]> {
   const reports: FileReport[] = [];
+  const seen = new Set<string>();
+  const dataset = async (file: string, configPath?: string): Promise<void> => {
+    const key = `${resolve(file)}\0${configPath ? resolve(configPath) : ''}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    reports.push(await validateDataset(file, configPath));
+  };
   for (const file of expandFolders(files)) {
     const ext = extname(file).toLowerCase();
-    if (CONFIG_EXT.has(ext)) reports.push(validateConfigFile(file, options.recipe));
-    else if (DATASET_EXT.has(ext)) reports.push(await validateDataset(file, options.config));
+    if (CONFIG_EXT.has(ext)) {
+      const report = validateConfigFile(file, options.recipe, options.engine);
+      reports.push(report);
+      report.datasetFiles = await configDatasets(file, report, options.engine);
+      for (const data of report.datasetFiles) await dataset(data, file);
+    } else if (DATASET_EXT.has(ext)) await dataset(file, options.config);
     else reports.push(fileError(file, 'unsupported-file', `Cannot validate ${file}: expected a .yaml/.yml recipe config or a .json/.jsonl dataset`));
   }
   return reports;
@@ -100,9 +142,16 @@ export function formatText(reports: readonly FileReport[]): string {
   }
   const plural = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}`;
   const verdict = errors > 0 ? 'FAILED' : 'OK';
-  const detail = reports.length === 1 && reports[0].notes?.length ? ` (${reports[0].notes.join('; ')})` : '';
+  // One config (with the datasets it brought along) or one dataset: its facts in the summary.
+  const main = reports.filter((r) => !reports.some((c) => c.datasetFiles?.includes(r.file)));
+  const detail = main.length === 1 && main[0].notes?.length ? ` (${main[0].notes.join('; ')})` : '';
   lines.push(`${verdict}: ${plural(errors, 'error')}, ${plural(warnings, 'warning')} in ${plural(reports.length, 'file')}${detail}`);
   return lines.join('\n') + '\n';
+}
+
+function parseEngine(v: string): TrainerEngine {
+  if (v !== 'builtin' && v !== 'torchtune') throw new InvalidArgumentError("use 'builtin' or 'torchtune'");
+  return v;
 }
 
 function parseFormat(v: string): 'text' | 'json' {
@@ -118,6 +167,7 @@ export function registerValidate(program: Command): void {
     .option('--recipe <name>', 'the torchtune recipe the configs are for (default: from the registry, a `# recipe:` comment, or inferred)')
     .option('--config <file>', 'for datasets: the recipe config whose `dataset` and tokenizer decide how the file is read')
     .option('--format <format>', 'output format: text or json', parseFormat, 'text')
+    .option('--engine <engine>', "the trainer the configs are for: builtin (as `ftune run` and Launch check them: what it cannot run and missing files are errors) or torchtune (default: the config's `# backend:` comment, else the built-in trainer's limits are warnings)", parseEngine)
     .action(async (files: string[], opts: ValidateCliOptions) => {
       const reports = await validateFiles(files, opts);
       if (opts.format === 'json') {

@@ -14,6 +14,7 @@ import { checkComponents } from './rules/components';
 import { checkFiles } from './rules/files';
 import { checkRecipeRules } from './rules/recipeRules';
 import { checkRecipeSchema } from './rules/schemaCheck';
+import { checkTrainerSupport, engineFromComment, type TrainerEngine } from './rules/trainerSupport';
 import type { ConfigDocument } from './tree';
 
 export interface ValidateOptions {
@@ -27,6 +28,12 @@ export interface ValidateOptions {
   env?: Record<string, string | undefined>;
   /** Check that referenced files exist (default true). */
   checkFiles?: boolean;
+  /**
+   * The trainer that will run the config. `builtin` (`ftune run`, Launch with the onnxruntime backend): what it
+   * cannot run is an error and missing files are errors; `torchtune`: its limits are not checked; unset: the
+   * config's `# backend:` comment, else its limits are warnings.
+   */
+  engine?: TrainerEngine;
 }
 
 export interface ValidateResult {
@@ -125,7 +132,11 @@ export function validateConfig(text: string, options: ValidateOptions = {}): Val
     if (recipe?.detailed) checkRecipeSchema(ctx, recipe.name);
     checkComponents(ctx);
     checkRecipeRules(ctx);
+    const engine = options.engine ?? engineFromComment(text);
+    checkTrainerSupport(ctx, engine);
     if (options.checkFiles !== false) checkFiles(ctx);
+    // The built-in trainer reads these files now, not after a download: a missing one stops the run.
+    if (engine === 'builtin') for (const d of ctx.diagnostics) if (d.code === 'file-not-found') d.severity = 'error';
   } catch (e) {
     ctx.diagnostics.push(internalError(e));
   }

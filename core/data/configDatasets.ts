@@ -33,7 +33,7 @@ export async function openConfigDatasets(configPath: string, overrides: string[]
 export function* configSamples(
   cfg: DatasetConfig,
   limit = Infinity,
-  onFileProblem: (message: string) => void = () => {},
+  onFileProblem: (message: string, severity: 'error' | 'warning' | 'information') => void = () => {},
 ): Generator<ConfigSample> {
   let index = 0;
   for (const spec of cfg.resolved.datasets) {
@@ -48,7 +48,7 @@ export function* configSamples(
       }
       for (const p of source.index.problems) {
         const r = source.problemRange(p).start;
-        onFileProblem(`${file}:${r.line + 1}:${r.character + 1}: ${p.severity}: ${p.message}`);
+        onFileProblem(`${file}:${r.line + 1}:${r.character + 1}: ${p.severity}: ${p.message}`, p.severity);
       }
       try {
         const [from, to] = spec.dataFiles.length === 1 ? sliceRange(spec.slice, source.index.count) : [0, source.index.count];

@@ -12,6 +12,7 @@ import { parseEvent, type TrainingEvent } from '../../trainer/events';
 import { readMetrics } from '../../trainer/recipe/metrics';
 import { loadTensorF32, readSafetensorsHeader } from '../../trainer/checkpoint/safetensors';
 import { writeDemoModel } from '../../scripts/demo-model';
+import { tinyRunConfig } from './tinyRunConfig';
 
 const ROOT = resolve(__dirname, '..', '..');
 // The CLI from source (bin/ftune.js prefers a dist/ bundle, which may be stale while developing).
@@ -24,62 +25,7 @@ writeDemoModel(MODEL);
 after(() => rmSync(base, { recursive: true, force: true }));
 
 function configText(out: string, extra = ''): string {
-  return `# recipe: lora_finetune_single_device
-output_dir: ${out}
-model:
-  _component_: torchtune.models.llama3_2.lora_llama3_2
-  vocab_size: 128256
-  num_layers: 2
-  num_heads: 4
-  num_kv_heads: 2
-  embed_dim: 64
-  intermediate_dim: 256
-  max_seq_len: 512
-  lora_attn_modules: ['q_proj', 'v_proj']
-  apply_lora_to_mlp: False
-  lora_rank: 4
-  lora_alpha: 8
-tokenizer:
-  _component_: torchtune.models.llama3.llama3_tokenizer
-  path: ${MODEL}/original/tokenizer.model
-  max_seq_len: 128
-checkpointer:
-  _component_: torchtune.training.FullModelHFCheckpointer
-  checkpoint_dir: ${MODEL}
-  checkpoint_files: [model.safetensors]
-  output_dir: \${output_dir}
-  model_type: LLAMA3_2
-resume_from_checkpoint: False
-dataset:
-  _component_: torchtune.datasets.chat_dataset
-  source: json
-  data_files: ${DATA}
-  conversation_column: conversations
-  conversation_style: sharegpt
-  split: train
-seed: 7
-shuffle: True
-batch_size: 2
-optimizer:
-  _component_: torch.optim.AdamW
-  lr: 1e-2
-lr_scheduler:
-  _component_: torchtune.training.lr_schedulers.get_cosine_schedule_with_warmup
-  num_warmup_steps: 1
-loss:
-  _component_: torchtune.modules.loss.LinearCrossEntropyLoss
-epochs: 2
-max_steps_per_epoch: 2
-gradient_accumulation_steps: 1
-clip_grad_norm: 1.0
-device: cpu
-dtype: fp32
-compile: False
-log_level: INFO
-metric_logger:
-  _component_: torchtune.training.metric_logging.DiskLogger
-  log_dir: \${output_dir}/logs
-${extra}`;
+  return tinyRunConfig({ out, model: MODEL, data: DATA, extra });
 }
 
 function writeConfig(name: string, extra = ''): { path: string; out: string } {
@@ -90,8 +36,8 @@ function writeConfig(name: string, extra = ''): { path: string; out: string } {
   return { path, out };
 }
 
-function runEvents(args: string[], act: (e: TrainingEvent, kill: (s: NodeJS.Signals) => void) => void = () => {}): Promise<{ code: number | null; signal: string | null; events: TrainingEvent[]; stderr: string }> {
-  const child = spawn(process.execPath, [...CLI, 'run', '--events', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+function runEvents(args: string[], act: (e: TrainingEvent, kill: (s: NodeJS.Signals) => void) => void = () => {}, cli: string[] = CLI): Promise<{ code: number | null; signal: string | null; events: TrainingEvent[]; stderr: string }> {
+  const child = spawn(process.execPath, [...cli, 'run', '--events', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const events: TrainingEvent[] = [];
   let buf = '';
   let stderr = '';
@@ -173,4 +119,25 @@ test('full_finetune_single_device updates and saves every weight in the checkpoi
   const a = loadTensorF32(after);
   const b = loadTensorF32(before);
   assert.ok(a.some((v, i) => v !== b[i]), 'weights changed');
+});
+
+test('Ctrl+C (SIGINT) saves a stop checkpoint and exits 130; SIGTERM exits 143, as shells expect of a stopped command', async () => {
+  // Through the real bin: tsx's CLI (the CLI constant) runs the program in a child and re-sends a signal it did not
+  // see acknowledged within 30 ms, which reads as the second Ctrl+C that quits at once.
+  const bin = [join(ROOT, 'bin', 'ftune.js')];
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    const cfg = writeConfig(`stopped-${signal}`);
+    let sent = false;
+    const r = await runEvents([cfg.path], (e, kill) => {
+      if (e.type === 'step' && !sent) {
+        sent = true;
+        kill(signal);
+      }
+    }, bin);
+    assert.equal(r.code, code, `${signal}: ${r.stderr}`);
+    const stop = r.events.find((e) => e.type === 'checkpoint' && e.kind === 'stop');
+    assert.ok(stop && stop.type === 'checkpoint' && existsSync(join(stop.path, 'recipe_state.safetensors')), `${signal}: a resumable stop checkpoint`);
+    const end = r.events.at(-1);
+    assert.ok(end && end.type === 'end' && end.status === 'stopped', signal);
+  }
 });

@@ -130,3 +130,19 @@ test('a folder stands for the configs under it: the whole torchtune corpus in on
   assert.equal(r.code, 0);
   assert.match(ftune('validate', CONFIGS).stdout, /^OK: 0 errors, \d+ warnings in 197 files$/m);
 });
+
+test('--engine: torchtune silences the built-in trainer’s limits, builtin makes them errors; anything else is a usage error', () => {
+  const plain = ftune('validate', '--format', 'json', GOOD);
+  const codes = (r: { stdout: string }, severity: string) => (JSON.parse(r.stdout) as JsonReport[])[0].diagnostics.filter((d) => d.code === 'builtin-trainer-unsupported' && d.severity === severity).length;
+  assert.equal(plain.code, 0);
+  assert.ok(codes(plain, 'warning') > 0, 'the corpus config reads a Hub dataset: a warning');
+  const builtin = ftune('validate', '--format', 'json', '--engine', 'builtin', GOOD);
+  assert.equal(builtin.code, 1);
+  assert.ok(codes(builtin, 'error') > 0);
+  const torchtune = ftune('validate', '--format', 'json', '--engine', 'torchtune', GOOD);
+  assert.equal(torchtune.code, 0);
+  assert.equal(codes(torchtune, 'warning') + codes(torchtune, 'error'), 0);
+  const bad = ftune('validate', '--engine', 'pytorch', GOOD);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /use 'builtin' or 'torchtune'/);
+});

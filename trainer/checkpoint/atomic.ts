@@ -1,15 +1,16 @@
 /**
  * Atomic file writes: data goes to a temp file in the destination's folder, is fsynced, then renamed over the
  * destination (rename is atomic within one filesystem), and the folder is fsynced so the rename survives a crash.
- * A process killed mid-write leaves at most a `.<name>.tmp-*` file, never a half-written destination.
+ * A process killed mid-write leaves at most a `.<name>.tmp-*` file, never a half-written destination
+ * (outputDir.ts's removeStaleTempFiles cleans those up). The temp file is created exclusively and without
+ * following links, so nothing planted under its name can redirect the write.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-
-const TMP_MARK = '.tmp-';
+import { CheckpointError } from './errors';
 
 function tempPathFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}${TMP_MARK}${process.pid}-${Math.random().toString(36).slice(2, 10)}`);
+  return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`);
 }
 
 function fsyncDir(dir: string): void {
@@ -24,11 +25,35 @@ function fsyncDir(dir: string): void {
   }
 }
 
+const EXCLUSIVE_NO_FOLLOW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
+
+const ADVICE: Record<string, string> = {
+  ENOSPC: 'the disk is full: free space or choose an output_dir on another disk',
+  EDQUOT: 'the disk quota is exhausted: free space or choose an output_dir on another disk',
+  EFBIG: 'the file size limit was reached (ulimit -f)',
+  EROFS: 'the filesystem is read-only: choose another output_dir',
+  EACCES: 'permission denied: choose an output_dir you can write to',
+};
+
+/** A failed write names the file (Node's ENOSPC message says only "write") and what to do. */
+export function writeError(path: string, e: unknown): Error {
+  const err = e as NodeJS.ErrnoException;
+  if (!err || typeof err.code !== 'string') return e instanceof Error ? e : new Error(String(e));
+  const out = new CheckpointError(`cannot write ${path}: ${err.message}${ADVICE[err.code] ? ` (${ADVICE[err.code]})` : ''}`);
+  (out as NodeJS.ErrnoException).code = err.code;
+  return out;
+}
+
 /** Writes `chunks` to `path` atomically. `chunks` may be a generator so large files never sit in memory whole. */
 export function writeFileAtomic(path: string, chunks: Iterable<Uint8Array> | Uint8Array | string): void {
-  mkdirSync(dirname(path), { recursive: true });
   const tmp = tempPathFor(path);
-  const fd = openSync(tmp, 'w');
+  let fd: number;
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    fd = openSync(tmp, EXCLUSIVE_NO_FOLLOW, 0o644);
+  } catch (e) {
+    throw writeError(path, e);
+  }
   try {
     const parts: Iterable<Uint8Array> =
       typeof chunks === 'string' ? [Buffer.from(chunks, 'utf8')] : chunks instanceof Uint8Array ? [chunks] : chunks;
@@ -40,20 +65,14 @@ export function writeFileAtomic(path: string, chunks: Iterable<Uint8Array> | Uin
   } catch (e) {
     closeSync(fd);
     rmSync(tmp, { force: true });
-    throw e;
+    throw writeError(path, e);
   }
   closeSync(fd);
-  renameSync(tmp, path);
-  fsyncDir(dirname(path));
-}
-
-/** Removes temp files left by writers that were killed (only ours: `.<name>.tmp-<pid>-<rand>`). */
-export function removeStaleTempFiles(dir: string): void {
-  let names: string[];
   try {
-    names = readdirSync(dir);
-  } catch {
-    return;
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw writeError(path, e);
   }
-  for (const name of names) if (name.startsWith('.') && name.includes(TMP_MARK)) rmSync(join(dir, name), { force: true });
+  fsyncDir(dirname(path));
 }

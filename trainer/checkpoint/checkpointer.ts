@@ -12,20 +12,21 @@
  *
  * torchtune also writes `adapter_model.pt` (a torch pickle of the adapter in its own key names); we do not.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { constants, copyFileSync, existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { DecoderSpec, LoraSpec } from '../models/spec';
 import { writeFileAtomic } from './atomic';
 import { decodeToF32, type SafetensorsDtype } from './dtypes';
+import { outputDirProblem, readCheckpointerSettings } from '../../core/config/trainerSettings';
+import { expandIndexFiles, readCheckpointTensors, SafetensorsError } from '../../core/safetensors';
 import { CheckpointError } from './errors';
 import { checkCheckpointShapes } from './hfLayout';
 import { adapterConfigFor, loraPairs, mergeLoraInto, pythonJson } from './peft';
-import { mostRecentResumable, readRecipeState, writeRecipeState, type StoredState } from './recipeState';
+import { checkpointFolders, ensureRealDir, refuseLink } from './outputDir';
+import { readRecipeState, RECIPE_STATE_FILE, resumableCheckpoints, writeRecipeState, type ResumeCandidate, type StoredState } from './recipeState';
 import { readSafetensorsF32, readSafetensorsHeader, readTensorBytes, writeSafetensors, type TensorInfo, type TensorToWrite } from './safetensors';
 
-/** Model types whose HF weights are the Llama layout our graph reads. */
-export const SUPPORTED_MODEL_TYPES = ['LLAMA2', 'LLAMA3', 'LLAMA3_2', 'MISTRAL', 'QWEN2'] as const;
-
+/** core's CheckpointerSettings with absolute paths. */
 export interface CheckpointerOptions {
   checkpointDir: string;
   /** File names relative to checkpointDir, as listed (or built from filename_format/max_filename). */
@@ -48,60 +49,11 @@ export const MAX_SHARD_BYTES = 5_000_000_000;
 const SUFFIXES_TO_NOT_COPY = ['.pt', '.pth', '.bin', '.safetensors', 'model.safetensors.index.json', 'pytorch_model.bin.index.json', 'adapter_config', 'adapter_model'];
 const MAX_COPY_BYTES = 100 * 1024 * 1024;
 
-function str(v: unknown, key: string): string {
-  if (typeof v !== 'string' || v === '') throw new CheckpointError(`checkpointer.${key} must be a non-empty string`);
-  return v;
-}
-
-/** torchtune's FormattedCheckpointFiles.build_checkpoint_filenames. */
-export function buildCheckpointFilenames(format: string, maxFilename: string): string[] {
-  const holes = format.match(/\{[^{}]*\}/g) ?? [];
-  if (holes.length !== 2) throw new CheckpointError("checkpointer.checkpoint_files.filename_format must have exactly two placeholders, e.g. 'model-{}-of-{}.safetensors'");
-  if (!/^\d+$/.test(maxFilename)) throw new CheckpointError('checkpointer.checkpoint_files.max_filename must be a string of digits, e.g. "00004"');
-  const n = Number(maxFilename);
-  const out: string[] = [];
-  for (let i = 1; i <= n; i++) {
-    let k = 0;
-    out.push(format.replace(/\{[^{}]*\}/g, () => (k++ === 0 ? String(i).padStart(maxFilename.length, '0') : maxFilename)));
-  }
-  return out;
-}
-
 /** Reads the `checkpointer:` section (already interpolated) into options; `baseDir` resolves relative paths. */
 export function checkpointerOptionsFrom(section: Record<string, unknown>, baseDir: string): CheckpointerOptions {
-  const component = section._component_;
-  if (component !== undefined && component !== 'torchtune.training.FullModelHFCheckpointer') {
-    throw new CheckpointError(`checkpointer._component_ ${String(component)} is not supported; supported: torchtune.training.FullModelHFCheckpointer`);
-  }
-  const checkpointDir = resolve(baseDir, str(section.checkpoint_dir, 'checkpoint_dir'));
-  const files = section.checkpoint_files;
-  let checkpointFiles: string[];
-  if (Array.isArray(files) && files.length && files.every((f) => typeof f === 'string')) checkpointFiles = files as string[];
-  else if (files && typeof files === 'object' && !Array.isArray(files)) {
-    const f = files as Record<string, unknown>;
-    checkpointFiles = buildCheckpointFilenames(str(f.filename_format, 'checkpoint_files.filename_format'), String(f.max_filename ?? ''));
-  } else throw new CheckpointError('checkpointer.checkpoint_files must be a list of file names or {filename_format, max_filename}');
-  const modelType = str(section.model_type, 'model_type');
-  if (!(SUPPORTED_MODEL_TYPES as readonly string[]).includes(modelType)) {
-    throw new CheckpointError(`checkpointer.model_type ${modelType} is not supported by the ftune engine; supported: ${SUPPORTED_MODEL_TYPES.join(', ')}`);
-  }
-  if (section.safe_serialization === false) throw new CheckpointError('checkpointer.safe_serialization: False (.bin output) is not supported; the ftune engine writes .safetensors only');
-  if (section.enable_dcp === true) throw new CheckpointError('checkpointer.enable_dcp: True is not supported by the ftune engine');
-  const keep = section.keep_last_n_checkpoints;
-  if (keep !== undefined && keep !== null && !(typeof keep === 'number' && Number.isInteger(keep) && keep > 0)) {
-    throw new CheckpointError('checkpointer.keep_last_n_checkpoints must be a positive integer or null');
-  }
-  const opt = (k: string): string | null => (typeof section[k] === 'string' && section[k] !== '' ? (section[k] as string) : null);
-  return {
-    checkpointDir,
-    checkpointFiles,
-    modelType,
-    outputDir: resolve(baseDir, str(section.output_dir, 'output_dir')),
-    adapterCheckpoint: opt('adapter_checkpoint'),
-    recipeCheckpoint: opt('recipe_checkpoint'),
-    resumeFromCheckpoint: section.resume_from_checkpoint === true || section.should_load_recipe_state === true,
-    keepLastNCheckpoints: typeof keep === 'number' ? keep : null,
-  };
+  const { settings: s, problems } = readCheckpointerSettings({ checkpointer: section });
+  if (problems.length) throw new CheckpointError(problems[0].message);
+  return { ...s, checkpointDir: resolve(baseDir, s.checkpointDir), outputDir: resolve(baseDir, s.outputDir) };
 }
 
 export interface BaseCheckpoint {
@@ -128,13 +80,13 @@ export interface SaveRequest {
 export class FullModelHFCheckpointer {
   readonly options: CheckpointerOptions;
   private base: BaseCheckpoint | null = null;
+  /** Checkpoint folders this run wrote, oldest first: keep_last_n_checkpoints never prunes the newest of them. */
+  private readonly savedThisRun: string[] = [];
 
   constructor(options: CheckpointerOptions) {
     this.options = options;
-    const inside = resolve(options.outputDir).startsWith(resolve(options.checkpointDir) + '/');
-    if (inside || resolve(options.outputDir) === resolve(options.checkpointDir)) {
-      throw new CheckpointError(`checkpointer.output_dir ${options.outputDir} must not be inside checkpoint_dir ${options.checkpointDir} (torchtune refuses this too)`);
-    }
+    const problem = outputDirProblem(options.checkpointDir, options.outputDir);
+    if (problem) throw new CheckpointError(problem);
   }
 
   /** Locates every tensor of the base checkpoint; errors name the missing or broken file. */
@@ -152,14 +104,11 @@ export class FullModelHFCheckpointer {
     } catch {
       throw new CheckpointError(`${configPath} is not valid JSON`);
     }
-    const files = expandIndexFiles(checkpointDir, checkpointFiles);
-    const tensors = new Map<string, TensorInfo>();
-    // torchtune sorts the checkpoint paths before reading; later files win on duplicate keys.
-    for (const f of [...files].sort()) {
-      const path = join(checkpointDir, f);
-      if (!existsSync(path)) throw new CheckpointError(`checkpoint file ${path} (from checkpointer.checkpoint_files) does not exist`);
-      if (!f.endsWith('.safetensors')) throw new CheckpointError(`checkpoint file ${path}: only .safetensors checkpoints are supported`);
-      for (const t of readSafetensorsHeader(path).tensors) tensors.set(t.name, t);
+    let tensors: Map<string, TensorInfo>;
+    try {
+      tensors = readCheckpointTensors(checkpointDir, checkpointFiles);
+    } catch (e) {
+      throw e instanceof SafetensorsError ? new CheckpointError(e.message) : e;
     }
     this.base = { dir: checkpointDir, config, tensors };
     return this.base;
@@ -170,24 +119,31 @@ export class FullModelHFCheckpointer {
     checkCheckpointShapes(spec, this.loadBase().tensors, this.options.checkpointDir);
   }
 
-  /** The checkpoint folder to resume from, or an error saying why resuming is impossible. */
-  resumeDir(): string {
+  /**
+   * The checkpoint folders to resume from, best first: recipe_checkpoint when set, else every epoch_N/step_N folder
+   * with a readable recipe state, newest progress first; `unreadable` lists the states that could not be read
+   * (with the reason), so the caller can say which it skipped. Throws when there is nothing to resume from.
+   */
+  resumeCandidates(): { candidates: string[]; unreadable: ResumeCandidate[] } {
     const { recipeCheckpoint, outputDir } = this.options;
     if (recipeCheckpoint) {
       const p = isAbsolute(recipeCheckpoint) ? recipeCheckpoint : join(outputDir, recipeCheckpoint);
       const dir = p.endsWith('.safetensors') || p.endsWith('.pt') ? resolve(p, '..') : p;
-      if (!existsSync(join(dir, 'recipe_state.safetensors'))) throw new CheckpointError(`cannot resume: ${dir} has no recipe_state.safetensors`);
-      return dir;
+      if (!existsSync(join(dir, RECIPE_STATE_FILE))) throw new CheckpointError(`cannot resume: ${dir} has no ${RECIPE_STATE_FILE}`);
+      return { candidates: [dir], unreadable: [] };
     }
-    const found = mostRecentResumable(outputDir);
-    if (!found) {
-      throw new CheckpointError(`cannot resume: no checkpoint with a recipe state in ${outputDir} (set resume_from_checkpoint: false to start over)`);
+    const found = resumableCheckpoints(outputDir);
+    const candidates = found.filter((c) => c.problem === null).map((c) => c.dir);
+    const unreadable = found.filter((c) => c.problem !== null);
+    if (candidates.length === 0) {
+      const why = unreadable.map((c) => `${join(c.dir, RECIPE_STATE_FILE)}: ${c.problem}`).join('; ');
+      throw new CheckpointError(`cannot resume: no checkpoint with a readable recipe state in ${outputDir}${why ? ` (${why})` : ''} (set resume_from_checkpoint: false to start over)`);
     }
-    return found;
+    return { candidates, unreadable };
   }
 
   loadState(dir: string): StoredState {
-    return readRecipeState(join(dir, 'recipe_state.safetensors'));
+    return readRecipeState(join(dir, RECIPE_STATE_FILE));
   }
 
   /** A PEFT adapter to start from (adapter_checkpoint), as float32 tensors by PEFT name; null if none configured. */
@@ -203,26 +159,39 @@ export class FullModelHFCheckpointer {
     return out;
   }
 
-  /** Writes one checkpoint; returns its folder. */
+  /** Writes one checkpoint; returns its folder. Nothing is written through a symbolic link (outputDir.ts). */
   save(req: SaveRequest): string {
     const base = this.loadBase();
-    const dir = join(this.options.outputDir, req.dirName);
-    mkdirSync(dir, { recursive: true });
+    const root = this.options.outputDir;
+    const dir = ensureRealDir(root, join(root, req.dirName));
     if (req.lora) {
       const names = [...req.params.keys()].sort();
       writeSafetensors(
-        join(dir, 'adapter_model.safetensors'),
+        this.fileIn(dir, 'adapter_model.safetensors'),
         names.map((n) => ({ name: n, dtype: req.adapterDtype, shape: req.params.get(n)!.shape, data: req.params.get(n)!.data })),
         { format: 'pt' },
       );
       const repoId = readRepoId(base.dir);
-      writeFileAtomic(join(dir, 'adapter_config.json'), pythonJson(adapterConfigFor(req.lora, repoId)));
+      writeFileAtomic(this.fileIn(dir, 'adapter_config.json'), pythonJson(adapterConfigFor(req.lora, repoId)));
     }
     if (!req.adapterOnly) this.writeFullWeights(dir, req);
-    copyFiles(base.dir, dir);
-    if (req.state) writeRecipeState(dir, req.state);
-    if (this.options.keepLastNCheckpoints !== null) pruneCheckpoints(this.options.outputDir, req.dirName, this.options.keepLastNCheckpoints);
+    copyFiles(base.dir, dir, root);
+    if (req.state) {
+      this.fileIn(dir, RECIPE_STATE_FILE);
+      writeRecipeState(dir, req.state);
+    }
+    const i = this.savedThisRun.indexOf(req.dirName);
+    if (i >= 0) this.savedThisRun.splice(i, 1);
+    this.savedThisRun.push(req.dirName);
+    if (this.options.keepLastNCheckpoints !== null) pruneCheckpoints(root, req.dirName, this.options.keepLastNCheckpoints, this.savedThisRun);
     return dir;
+  }
+
+  /** `dir/name`, refused when a symbolic link sits there. */
+  private fileIn(dir: string, name: string): string {
+    const p = join(dir, name);
+    refuseLink(p, this.options.outputDir);
+    return p;
   }
 
   /** Merged (LoRA) or updated (full fine-tuning) weights in the checkpoint's dtype, sharded as HF's 5GB rule. */
@@ -254,14 +223,14 @@ export class FullModelHFCheckpointer {
     }));
     const shards = shardTensors(tensors, MAX_SHARD_BYTES);
     if (shards.length === 1) {
-      writeSafetensors(join(dir, 'model.safetensors'), shards[0], { format: 'pt' });
+      writeSafetensors(this.fileIn(dir, 'model.safetensors'), shards[0], { format: 'pt' });
       return;
     }
     const weightMap: Record<string, string> = {};
     let total = 0;
     shards.forEach((shard, i) => {
       const name = `model-${String(i + 1).padStart(5, '0')}-of-${String(shards.length).padStart(5, '0')}.safetensors`;
-      writeSafetensors(join(dir, name), shard, { format: 'pt' });
+      writeSafetensors(this.fileIn(dir, name), shard, { format: 'pt' });
       for (const t of shard) {
         weightMap[t.name] = name;
         total += bytesOfShape(t);
@@ -269,7 +238,7 @@ export class FullModelHFCheckpointer {
     });
     const sortedMap: Record<string, string> = {};
     for (const k of Object.keys(weightMap).sort()) sortedMap[k] = weightMap[k];
-    writeFileAtomic(join(dir, 'model.safetensors.index.json'), JSON.stringify({ metadata: { total_size: total }, weight_map: sortedMap }, null, 2) + '\n');
+    writeFileAtomic(this.fileIn(dir, 'model.safetensors.index.json'), JSON.stringify({ metadata: { total_size: total }, weight_map: sortedMap }, null, 2) + '\n');
   }
 }
 
@@ -300,37 +269,21 @@ export function shardTensors(tensors: TensorToWrite[], maxBytes: number): Tensor
   return shards.length ? shards : [[]];
 }
 
-/** torchtune's prune_surplus_checkpoints: of the folders named like `justSaved` (epoch_N or step_N), keep the newest `keep`. */
-function pruneCheckpoints(outputDir: string, justSaved: string, keep: number): void {
-  const prefix = justSaved.replace(/_\d+$/, '');
-  const re = new RegExp(`^${prefix}_(\\d+)$`);
-  const found = readdirSync(outputDir)
-    .map((n) => ({ n, m: re.exec(n) }))
-    .filter((x): x is { n: string; m: RegExpExecArray } => x.m !== null)
-    .sort((a, b) => Number(a.m[1]) - Number(b.m[1]));
-  for (const x of found.slice(0, Math.max(0, found.length - keep))) rmSync(join(outputDir, x.n), { recursive: true, force: true });
-}
-
-/** A listed `model.safetensors.index.json` stands for the shards of its weight_map. */
-function expandIndexFiles(dir: string, files: string[]): string[] {
-  const out: string[] = [];
-  for (const f of files) {
-    if (!f.endsWith('.index.json')) {
-      out.push(f);
-      continue;
-    }
-    const p = join(dir, f);
-    if (!existsSync(p)) throw new CheckpointError(`checkpoint index ${p} does not exist`);
-    let idx: { weight_map?: Record<string, string> };
-    try {
-      idx = JSON.parse(readFileSync(p, 'utf8')) as typeof idx;
-    } catch {
-      throw new CheckpointError(`${p} is not valid JSON`);
-    }
-    if (!idx.weight_map || typeof idx.weight_map !== 'object') throw new CheckpointError(`${p} has no weight_map`);
-    for (const shard of new Set(Object.values(idx.weight_map))) if (!out.includes(shard)) out.push(shard);
-  }
-  return out;
+/**
+ * torchtune's prune_surplus_checkpoints: of the folders named like `justSaved` (epoch_N or step_N), keep the newest
+ * `keep`. torchtune ranks by N alone, so in an output_dir reused from a longer run it deletes the folders this run
+ * just wrote and keeps the old run's higher numbers; here this run's folders count as newer than any earlier run's
+ * (in the order it saved them), so the newest `keep` of this run always survive. (A base checkpoint inside a
+ * checkpoint folder is refused by the constructor, so pruning never deletes the weights the run reads.)
+ */
+function pruneCheckpoints(outputDir: string, justSaved: string, keep: number, savedThisRun: readonly string[]): void {
+  const kind = justSaved.replace(/_\d+$/, '');
+  const mine = savedThisRun.filter((n) => n.startsWith(`${kind}_`));
+  const earlier = checkpointFolders(outputDir)
+    .filter((f) => f.kind === kind && !mine.includes(f.name))
+    .map((f) => f.name);
+  const newestLast = [...earlier, ...mine];
+  for (const name of newestLast.slice(0, Math.max(0, newestLast.length - keep))) rmSync(join(outputDir, name), { recursive: true, force: true });
 }
 
 /** Files of an HF folder's shards: model.safetensors.index.json's weight_map, else model.safetensors. */
@@ -352,19 +305,20 @@ function readRepoId(dir: string): string | null {
 }
 
 /** torchtune's copy_files: everything but weights, adapters, dotfiles and files over 100 MiB; existing files kept. */
-function copyFiles(src: string, dest: string): void {
+function copyFiles(src: string, dest: string, outputDir: string): void {
   for (const name of readdirSync(src)) {
     if (name.startsWith('.')) continue;
     const from = join(src, name);
     const to = join(dest, name);
     const st = statSync(from);
     if (st.isDirectory()) {
-      mkdirSync(to, { recursive: true });
-      copyFiles(from, to);
+      copyFiles(from, ensureRealDir(outputDir, to), outputDir);
       continue;
     }
-    if (SUFFIXES_TO_NOT_COPY.some((s) => name.endsWith(s))) continue;
-    if (st.size > MAX_COPY_BYTES || existsSync(to)) continue;
-    copyFileSync(from, to);
+    if (SUFFIXES_TO_NOT_COPY.some((s) => name.endsWith(s)) || st.size > MAX_COPY_BYTES) continue;
+    refuseLink(to, outputDir);
+    if (existsSync(to)) continue;
+    // COPYFILE_EXCL: never through anything that appeared at `to` in the meantime.
+    copyFileSync(from, to, constants.COPYFILE_EXCL);
   }
 }

@@ -1,12 +1,8 @@
 /** Conversions between the checkpoint dtypes we read/write (F32, BF16, F16) and Float32Array. */
 
-export type SafetensorsDtype = 'F32' | 'BF16' | 'F16';
+import { DTYPE_BYTES, type SafetensorsDtype } from '../../core/safetensors';
 
-export const DTYPE_BYTES: Record<SafetensorsDtype, number> = { F32: 4, BF16: 2, F16: 2 };
-
-export function isSupportedDtype(d: string): d is SafetensorsDtype {
-  return d === 'F32' || d === 'BF16' || d === 'F16';
-}
+export { DTYPE_BYTES, isSupportedDtype, type SafetensorsDtype } from '../../core/safetensors';
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);

@@ -1,60 +1,19 @@
 /**
- * HF tensor names and shapes of a Llama-family decoder (what `convert_weights.tune_to_hf` writes), used to check a
- * checkpoint against the configured model BEFORE any compute, naming the first tensor that does not fit.
+ * HF tensor names and shapes of a Llama-family decoder (what `convert_weights.tune_to_hf` writes, computed in
+ * core/config/trainerModel.ts so that `validate` checks the same), used to check a checkpoint against the configured
+ * model BEFORE any compute, naming the first tensor that does not fit; and the PEFT module names of the adapters.
  */
 import type { DecoderSpec, LoraSpec, LoraAttnModule } from '../models/spec';
 import type { TensorInfo } from './safetensors';
+import { checkpointShapeMismatch } from '../../core/config/trainerModel';
 import { CheckpointError } from './errors';
 
-export function expectedHfShapes(spec: DecoderSpec): Map<string, number[]> {
-  const hd = spec.embedDim / spec.numHeads;
-  const q = spec.numHeads * hd;
-  const kv = spec.numKvHeads * hd;
-  const d = spec.embedDim;
-  const m = new Map<string, number[]>();
-  m.set('model.embed_tokens.weight', [spec.vocabSize, d]);
-  for (let i = 0; i < spec.numLayers; i++) {
-    const p = `model.layers.${i}`;
-    m.set(`${p}.self_attn.q_proj.weight`, [q, d]);
-    m.set(`${p}.self_attn.k_proj.weight`, [kv, d]);
-    m.set(`${p}.self_attn.v_proj.weight`, [kv, d]);
-    m.set(`${p}.self_attn.o_proj.weight`, [d, q]);
-    if (spec.qkvBias) {
-      m.set(`${p}.self_attn.q_proj.bias`, [q]);
-      m.set(`${p}.self_attn.k_proj.bias`, [kv]);
-      m.set(`${p}.self_attn.v_proj.bias`, [kv]);
-    }
-    m.set(`${p}.mlp.gate_proj.weight`, [spec.intermediateDim, d]);
-    m.set(`${p}.mlp.up_proj.weight`, [spec.intermediateDim, d]);
-    m.set(`${p}.mlp.down_proj.weight`, [d, spec.intermediateDim]);
-    m.set(`${p}.input_layernorm.weight`, [d]);
-    m.set(`${p}.post_attention_layernorm.weight`, [d]);
-  }
-  m.set('model.norm.weight', [d]);
-  if (!spec.tieWordEmbeddings) m.set('lm_head.weight', [spec.vocabSize, d]);
-  return m;
-}
+export { expectedHfShapes } from '../../core/config/trainerModel';
 
-/**
- * Throws a CheckpointError naming the first tensor that is missing or has the wrong shape. Extra tensors such as
- * `rotary_emb.inv_freq` or a redundant `lm_head.weight` of a tied model are ignored, as torchtune's
- * strict=False load does.
- */
+/** Throws a CheckpointError naming the first tensor that is missing or has the wrong shape (the check `validate` makes). */
 export function checkCheckpointShapes(spec: DecoderSpec, tensors: Map<string, TensorInfo>, where: string): void {
-  for (const [name, shape] of expectedHfShapes(spec)) {
-    const t = tensors.get(name);
-    if (!t) {
-      throw new CheckpointError(
-        `${where}: tensor "${name}" is missing; the model config (${spec.numLayers} layers, embed_dim ${spec.embedDim}) does not match this checkpoint`,
-      );
-    }
-    if (t.shape.length !== shape.length || t.shape.some((v, i) => v !== shape[i])) {
-      throw new CheckpointError(
-        `${where}: tensor "${name}" in ${t.file} has shape [${t.shape.join(', ')}] but the model config expects [${shape.join(', ')}] ` +
-          `(vocab_size ${spec.vocabSize}, embed_dim ${spec.embedDim}, num_heads ${spec.numHeads}, num_kv_heads ${spec.numKvHeads}, intermediate_dim ${spec.intermediateDim}): pick the model builder that matches the checkpoint`,
-      );
-    }
-  }
+  const problem = checkpointShapeMismatch(spec, tensors, where);
+  if (problem) throw new CheckpointError(problem);
 }
 
 /** torchtune module name → HF/PEFT target module name (convert_weights._TO_PEFT_TARGET_MODULES). */

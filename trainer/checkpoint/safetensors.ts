@@ -1,105 +1,26 @@
 /**
- * The safetensors format: u64 little-endian header length N, N bytes of JSON header
- * `{name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {...}}`, then the data, offsets relative to
- * the end of the header. Reading returns where each tensor lies in the file (absolute offset + length) without
- * reading the data, so the graph can use it as ONNX external data.
+ * Reading and writing .safetensors files for the trainer. The header (core/safetensors.ts) says where each tensor
+ * lies in the file (absolute offset + length) without reading the data, so the graph can use it as ONNX external
+ * data; here are the tensor reads (decoded to float32) and the atomic, streaming writer.
  */
-import { closeSync, openSync, readSync, fstatSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
+import { readExact, readSafetensorsHeader as readCoreHeader, SafetensorsError, type SafetensorsHeader, type TensorInfo } from '../../core/safetensors';
 import { CheckpointError } from './errors';
-import { DTYPE_BYTES, decodeToF32, encodeFromF32, isSupportedDtype, type SafetensorsDtype } from './dtypes';
+import { DTYPE_BYTES, decodeToF32, encodeFromF32, type SafetensorsDtype } from './dtypes';
 import { writeFileAtomic } from './atomic';
 
-export interface TensorInfo {
-  name: string;
-  /** Absolute path of the file holding the data. */
-  file: string;
-  dtype: SafetensorsDtype;
-  shape: number[];
-  /** Absolute byte offset of the first data byte in `file`. */
-  dataOffset: number;
-  byteLength: number;
-}
+export type { SafetensorsHeader, TensorInfo } from '../../core/safetensors';
 
-export interface SafetensorsHeader {
-  tensors: TensorInfo[];
-  metadata: Record<string, string>;
-}
-
-/** Largest header we accept (the format's own limit is 100 MB). */
-const MAX_HEADER = 100_000_000;
-
-function readExact(fd: number, length: number, position: number, file: string): Buffer {
-  const buf = Buffer.alloc(length);
-  let done = 0;
-  while (done < length) {
-    const n = readSync(fd, buf, done, length - done, position + done);
-    if (n === 0) throw new CheckpointError(`${file}: unexpected end of file (truncated safetensors file?)`);
-    done += n;
-  }
-  return buf;
-}
-
-/** Reads the header of one .safetensors file; errors name the file and what is wrong. */
+/** Reads the header of one .safetensors file (core/safetensors.ts); errors name the file and what is wrong. */
 export function readSafetensorsHeader(file: string): SafetensorsHeader {
-  let fd: number;
+  return asCheckpointError(() => readCoreHeader(file));
+}
+
+function asCheckpointError<T>(read: () => T): T {
   try {
-    fd = openSync(file, 'r');
+    return read();
   } catch (e) {
-    throw new CheckpointError(`cannot open checkpoint file ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
-  try {
-    const size = fstatSync(fd).size;
-    if (size < 8) throw new CheckpointError(`${file}: not a safetensors file (${size} bytes)`);
-    const n = Number(readExact(fd, 8, 0, file).readBigUInt64LE(0));
-    if (n <= 0 || n > MAX_HEADER || 8 + n > size) {
-      throw new CheckpointError(`${file}: not a safetensors file (header length ${n} does not fit a file of ${size} bytes)`);
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(readExact(fd, n, 8, file).toString('utf8'));
-    } catch {
-      throw new CheckpointError(`${file}: safetensors header is not valid JSON`);
-    }
-    if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-      throw new CheckpointError(`${file}: safetensors header is not a JSON object`);
-    }
-    const dataStart = 8 + n;
-    const tensors: TensorInfo[] = [];
-    let metadata: Record<string, string> = {};
-    for (const [name, raw] of Object.entries(json as Record<string, unknown>)) {
-      if (name === '__metadata__') {
-        metadata = (raw ?? {}) as Record<string, string>;
-        continue;
-      }
-      const t = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-      const offsets = t.data_offsets;
-      if (
-        typeof t.dtype !== 'string' ||
-        !Array.isArray(t.shape) ||
-        !t.shape.every((d) => Number.isInteger(d) && d >= 0) ||
-        !Array.isArray(offsets) ||
-        offsets.length !== 2 ||
-        !offsets.every((d) => Number.isInteger(d) && d >= 0)
-      ) {
-        throw new CheckpointError(`${file}: tensor "${name}" has a malformed header entry`);
-      }
-      if (!isSupportedDtype(t.dtype)) {
-        throw new CheckpointError(`${file}: tensor "${name}" has dtype ${t.dtype}; supported: F32, BF16, F16`);
-      }
-      const shape = t.shape as number[];
-      const [begin, end] = offsets as number[];
-      const expected = shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[t.dtype];
-      if (end - begin !== expected || dataStart + end > size) {
-        throw new CheckpointError(
-          `${file}: tensor "${name}" (${t.dtype} [${shape.join(', ')}]) has data offsets [${begin}, ${end}] that do not match its size or the file (truncated download?)`,
-        );
-      }
-      tensors.push({ name, file, dtype: t.dtype, shape, dataOffset: dataStart + begin, byteLength: end - begin });
-    }
-    tensors.sort((a, b) => a.dataOffset - b.dataOffset);
-    return { tensors, metadata };
-  } finally {
-    closeSync(fd);
+    throw e instanceof SafetensorsError ? new CheckpointError(e.message) : e;
   }
 }
 
@@ -107,7 +28,7 @@ export function readSafetensorsHeader(file: string): SafetensorsHeader {
 export function readTensorBytes(info: TensorInfo): Uint8Array {
   const fd = openSync(info.file, 'r');
   try {
-    return readExact(fd, info.byteLength, info.dataOffset, info.file);
+    return asCheckpointError(() => readExact(fd, info.byteLength, info.dataOffset, info.file));
   } finally {
     closeSync(fd);
   }

@@ -37,7 +37,8 @@ export function padIdOf(tok: ModelTokenizer): number {
 /** Validates the config; returns the recipe kind or throws RunError listing the errors as file:line:col lines. */
 export function checkConfig(configPath: string, overrides: string[], recipeOption?: string): { recipe: RecipeKind; warnings: string[] } {
   const loaded = loadConfigFile(configPath, overrides);
-  const result = validateConfig(loaded.text, { path: configPath, overrides, recipe: recipeOption });
+  // engine 'builtin': what this trainer cannot run, and missing files, are errors here (warnings in a plain validate).
+  const result = validateConfig(loaded.text, { path: configPath, overrides, recipe: recipeOption, engine: 'builtin' });
   const lines = new LineIndex(loaded.text);
   const fmt = (d: (typeof result.diagnostics)[number]) => {
     const p = toPositioned(d, lines);
@@ -56,7 +57,7 @@ export function checkConfig(configPath: string, overrides: string[], recipeOptio
 }
 
 /** Tokenizes every sample up front; any sample torchtune would fail on stops the run here, named. */
-async function buildDataset(configPath: string, overrides: string[]): Promise<{ dataset: TrainingDataset; padId: number; truncated: number }> {
+async function buildDataset(configPath: string, overrides: string[]): Promise<{ dataset: TrainingDataset; padId: number; truncated: number; warnings: string[] }> {
   let cfg;
   try {
     cfg = await openConfigDatasets(configPath, overrides);
@@ -65,9 +66,12 @@ async function buildDataset(configPath: string, overrides: string[]): Promise<{ 
   }
   const tokens: Int32Array[] = [];
   const labels: Int32Array[] = [];
-  const problems: string[] = [];
+  // Every dataset entry must be readable: training on the local ones alone would silently drop the others.
+  const problems: string[] = cfg.resolved.problems.map((p) => `${configPath}: ${p.path.join('.') || 'config'}: ${p.message}`);
+  if (problems.length) throw new RunError(`the config's datasets cannot all be read; nothing was trained:\n${problems.join('\n')}`);
   let truncated = 0;
-  for (const s of configSamples(cfg, Infinity, (m) => problems.push(m))) {
+  const warnings: string[] = [];
+  for (const s of configSamples(cfg, Infinity, (m, severity) => (severity === 'error' ? problems : warnings).push(m))) {
     const o = s.outcome;
     if (o.error || !o.tokenized || !o.labels) {
       problems.push(`${s.file}: sample ${s.fileIndex + 1}: ${o.error?.text ?? 'could not be tokenized'}`);
@@ -83,6 +87,7 @@ async function buildDataset(configPath: string, overrides: string[]): Promise<{ 
     dataset: { count: tokens.length, get: (i) => ({ tokens: tokens[i], labels: labels[i] }) },
     padId: padIdOf(cfg.tokenizer!),
     truncated,
+    warnings,
   };
 }
 
@@ -107,9 +112,9 @@ export async function trainFromConfigFile(configPath: string, opts: TrainOptions
   } catch (e) {
     throw new RunError(`${configPath}: ${e instanceof Error ? e.message : String(e)}`);
   }
-  if (recipe === 'lora' && !spec.lora) throw new RunError(`${configPath}: lora_finetune_single_device needs a LoRA model builder (lora_…), got ${String((modelSection as Record<string, unknown>)._component_)}`);
-  if (recipe === 'full' && spec.lora) throw new RunError(`${configPath}: full_finetune_single_device needs a non-LoRA model builder, got ${String((modelSection as Record<string, unknown>)._component_)}`);
-  const { dataset, padId, truncated } = await buildDataset(configPath, overrides);
+  // A LoRA builder for the LoRA recipe and a plain one for full fine-tuning: checkConfig's trainerSupport rule.
+  const { dataset, padId, truncated, warnings: dataWarnings } = await buildDataset(configPath, overrides);
+  for (const w of dataWarnings) opts.emit({ type: 'log', time: time(), level: 'warning', message: w });
   if (truncated) opts.emit({ type: 'log', time: time(), level: 'warning', message: `${truncated} of ${dataset.count} samples are truncated to tokenizer.max_seq_len` });
   const device: Device = typeof config.device === 'string' && config.device.startsWith('cuda') ? 'cuda' : 'cpu';
   // torchtune draws a random seed for `seed: null`; we use 0 so every run is reproducible (the seed only drives

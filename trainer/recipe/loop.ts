@@ -18,12 +18,15 @@
  * pending, so resuming from one replays the rest of the run exactly: same order, same optimizer state.
  */
 import type { StoredState } from '../checkpoint/recipeState';
+
+export { stepsPerEpochOf } from './progress';
 import type { TrainingEvent } from '../events';
 import type { Stepper } from '../runtime/stepper';
 import { clipGradNorm, gradTotalNorm, scaleGrads } from './clip';
 import { paddedCollateSft, type TokenizedForTraining } from './collate';
 import { MetricsLog } from './metrics';
 import type { Optimizer } from './optimizers';
+import { checkedProgress, stepsPerEpochOf, type Progress, type ResumeTarget } from './progress';
 import { epochBatches } from './sampler';
 import type { TrainConfig } from './trainConfig';
 
@@ -52,6 +55,8 @@ export interface LoopOptions {
   emit: (e: TrainingEvent) => void;
   control: RunControl;
   resume: StoredState | null;
+  /** The recipe state file `resume` was read from (named in errors). */
+  resumeFile?: string;
   now?: () => number;
 }
 
@@ -61,29 +66,6 @@ export interface LoopResult {
   message?: string;
 }
 
-/** Progress counters stored in the recipe state. */
-interface Progress {
-  version: 1;
-  globalStep: number;
-  /** The epoch to continue in and the micro-batch index to continue from. */
-  epoch: number;
-  nextBatch: number;
-  seed: number | null;
-  totalEpochs: number;
-  maxStepsPerEpoch: number | null;
-  batchSize: number;
-  gradientAccumulationSteps: number;
-  datasetSize: number;
-  shuffle: boolean;
-  samplerSeed: 0;
-  optimizer: { component: string; scalars: Record<string, number> };
-}
-
-export function stepsPerEpochOf(numSamples: number, c: TrainConfig): number {
-  const batches = Math.floor(numSamples / c.batchSize);
-  const steps = Math.floor(batches / c.gradientAccumulationSteps);
-  return c.maxStepsPerEpoch !== null && c.maxStepsPerEpoch < steps ? c.maxStepsPerEpoch : steps;
-}
 
 function stateOf(p: Progress, stepper: Stepper, opt: Optimizer): StoredState {
   const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
@@ -96,21 +78,33 @@ function stateOf(p: Progress, stepper: Stepper, opt: Optimizer): StoredState {
   return { meta: { ...p, optimizer: { ...p.optimizer, scalars: os.scalars } } as unknown as Record<string, unknown>, tensors };
 }
 
-function restore(state: StoredState, stepper: Stepper, opt: Optimizer, c: TrainConfig, datasetSize: number): Progress {
-  const p = state.meta as unknown as Progress;
-  if (p.version !== 1) throw new Error('the recipe state was written by an incompatible ftune version');
-  const mismatch: string[] = [];
-  if (p.batchSize !== c.batchSize) mismatch.push(`batch_size ${p.batchSize} → ${c.batchSize}`);
-  if (p.gradientAccumulationSteps !== c.gradientAccumulationSteps) mismatch.push(`gradient_accumulation_steps ${p.gradientAccumulationSteps} → ${c.gradientAccumulationSteps}`);
-  if (p.datasetSize !== datasetSize) mismatch.push(`dataset size ${p.datasetSize} → ${datasetSize}`);
-  if (p.shuffle !== c.shuffle) mismatch.push(`shuffle ${p.shuffle} → ${c.shuffle}`);
-  if (p.optimizer.component !== c.optimizer.component) mismatch.push(`optimizer ${p.optimizer.component} → ${c.optimizer.component}`);
-  if (mismatch.length) throw new Error(`cannot resume: the config changed since the checkpoint (${mismatch.join('; ')})`);
-  for (const q of stepper.params) {
-    const t = state.tensors.get(`param/${q.name}`);
-    if (!t || t.data.length !== q.data.length) throw new Error(`cannot resume: the checkpoint has no parameter ${q.name} of shape [${q.shape.join(', ')}] (model or LoRA settings changed?)`);
-    q.data.set(t.data);
+/** A failure inside the loop, naming the step; `step` is the last optimizer step that completed. */
+export class StepError extends Error {
+  override name = 'StepError';
+  constructor(
+    message: string,
+    readonly step: number,
+  ) {
+    super(message);
   }
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** An exception thrown while computing step `done + 1` (ONNX Runtime, a write, a sample), named with its step. */
+function failureAt(e: unknown, done: number, epoch: number): StepError {
+  if (e instanceof StepError) return e;
+  const err = new StepError(`step ${done + 1} (epoch ${epoch + 1}) failed: ${messageOf(e)}`, done);
+  if (e instanceof Error && e.stack) err.stack = `${err.name}: ${err.message}\ncaused by ${e.stack}`;
+  return err;
+}
+
+/** Loads a checked state into the stepper's parameters and the optimizer. */
+function restore(state: StoredState, file: string, stepper: Stepper, opt: Optimizer, target: ResumeTarget): Progress {
+  const p = checkedProgress(state, file, target);
+  for (const q of stepper.params) q.data.set(state.tensors.get(`param/${q.name}`)!.data);
   const slots: Record<string, Map<string, Float32Array>> = {};
   for (const [k, t] of state.tensors) {
     const m = /^optim\/([^/]+)\/(.+)$/.exec(k);
@@ -148,7 +142,8 @@ export async function runLoop(o: LoopOptions): Promise<LoopResult> {
   let startEpoch = 0;
   let startBatch = 0;
   if (o.resume) {
-    const p = restore(o.resume, o.stepper, optimizer, c, n);
+    const target: ResumeTarget = { config: c, datasetSize: n, params: new Map(o.stepper.params.map((q) => [q.name, q.data.length])) };
+    const p = restore(o.resume, o.resumeFile ?? 'the recipe state', o.stepper, optimizer, target);
     globalStep = p.globalStep;
     startEpoch = p.epoch;
     startBatch = p.nextBatch;
@@ -170,7 +165,12 @@ export async function runLoop(o: LoopOptions): Promise<LoopResult> {
     optimizer: { component: c.optimizer.component, scalars: {} },
   });
   const save = (dirName: string, kind: 'epoch' | 'step' | 'stop', epoch: number, state: StoredState | null) => {
-    const path = o.checkpoints.save(dirName, state);
+    let path: string;
+    try {
+      path = o.checkpoints.save(dirName, state);
+    } catch (e) {
+      throw new StepError(`saving checkpoint ${dirName} after step ${globalStep} failed: ${messageOf(e)}`, globalStep);
+    }
     o.emit({ type: 'checkpoint', time: wall(), step: globalStep, epoch, path, kind });
   };
 
@@ -189,89 +189,93 @@ export async function runLoop(o: LoopOptions): Promise<LoopResult> {
     const batches = epochBatches(n, c.batchSize, c.shuffle, epoch);
     const first = epoch === startEpoch ? startBatch : 0;
     for (let idx = first; idx < batches.length; idx++) {
-      const indices = batches[idx];
-      const batch = paddedCollateSft(indices.map((i) => o.dataset.get(i)), o.padId);
-      const r = await o.stepper.step(batch);
-      windowSamples.push(...indices);
-      if (!Number.isFinite(r.lossSum)) {
-        const message = `loss is ${r.lossSum} at step ${globalStep + 1} (epoch ${epoch}, batch samples ${indices.join(', ')}): lower the learning rate or check these samples`;
-        o.emit({ type: 'error', time: wall(), message, step: globalStep + 1, sampleIndices: indices });
-        return { status: 'failed', step: globalStep, message };
-      }
-      lossSum += r.lossSum;
-      tokens += r.numTokens;
-      if (!acc) {
-        acc = new Map();
-        for (const [k, g] of r.grads) acc.set(k, Float32Array.from(g));
-      } else {
-        for (const [k, g] of r.grads) {
-          const a = acc.get(k);
-          if (!a) acc.set(k, Float32Array.from(g));
-          else for (let i = 0; i < g.length; i++) a[i] = Math.fround(a[i] + g[i]);
-        }
-      }
-
-      if ((idx + 1) % c.gradientAccumulationSteps === 0) {
-        const grads = acc!;
-        if (tokens === 0) {
-          const message = `step ${globalStep + 1} has no trained tokens (every label is masked in samples ${windowSamples.join(', ')}): the loss would be NaN`;
-          o.emit({ type: 'error', time: wall(), message, step: globalStep + 1, sampleIndices: windowSamples });
+      try {
+        const indices = batches[idx];
+        const batch = paddedCollateSft(indices.map((i) => o.dataset.get(i)), o.padId);
+        const r = await o.stepper.step(batch);
+        windowSamples.push(...indices);
+        if (!Number.isFinite(r.lossSum)) {
+          const message = `loss is ${r.lossSum} at step ${globalStep + 1} (epoch ${epoch}, batch samples ${indices.join(', ')}): lower the learning rate or check these samples`;
+          o.emit({ type: 'error', time: wall(), message, step: globalStep + 1, sampleIndices: indices });
           return { status: 'failed', step: globalStep, message };
         }
-        scaleGrads(grads, 1 / tokens);
-        let gradNorm: number | undefined;
-        // torchtune: clip_grad_norm_(params, max_norm=float(clip_grad_norm)), the 2-norm; 'inf' only logs the norm.
-        if (c.clipGradNorm !== null) gradNorm = clipGradNorm(grads, c.clipGradNorm);
-        if (!(gradNorm === undefined ? isFiniteAll(grads) : Number.isFinite(gradNorm))) {
-          const message = `gradients are not finite at step ${globalStep + 1} (epoch ${epoch}, batch samples ${windowSamples.join(', ')}): lower the learning rate or check these samples`;
-          o.emit({ type: 'error', time: wall(), message, step: globalStep + 1, sampleIndices: windowSamples });
-          return { status: 'failed', step: globalStep, message };
+        lossSum += r.lossSum;
+        tokens += r.numTokens;
+        if (!acc) {
+          acc = new Map();
+          for (const [k, g] of r.grads) acc.set(k, Float32Array.from(g));
+        } else {
+          for (const [k, g] of r.grads) {
+            const a = acc.get(k);
+            if (!a) acc.set(k, Float32Array.from(g));
+            else for (let i = 0; i < g.length; i++) a[i] = Math.fround(a[i] + g[i]);
+          }
         }
-        optimizer.step(o.stepper.params, grads, baseLr * lambda(globalStep));
-        globalStep += 1;
-        const loss = lossSum / tokens;
-        const lr = baseLr * lambda(globalStep);
-        const elapsed = (now() - t0) / 1000;
-        const tps = elapsed > 0 ? tokens / elapsed : 0;
-        if (globalStep % c.logEveryNSteps === 0) {
-          metrics.append({ step: globalStep, epoch, loss, lr, tokens_per_second: tps, tokens, ...(gradNorm !== undefined ? { grad_norm: gradNorm } : {}), time: wall() });
-          // The monitor's memory chart: the trainer process's peak resident memory (ONNX Runtime's arenas included).
-          const peakMemoryGiB = process.resourceUsage().maxRSS / 1024 ** 2;
-          o.emit({ type: 'step', time: wall(), step: globalStep, epoch, loss, lr, tokensPerSecond: tps, tokens, peakMemoryGiB, ...(gradNorm !== undefined ? { gradNorm } : {}), sampleIndices: windowSamples });
-        }
-        stepsThisRun++;
-        const perStep = (now() - runStart) / 1000 / stepsThisRun;
-        o.emit({
-          type: 'progress',
-          time: wall(),
-          step: globalStep,
-          epoch,
-          totalSteps,
-          loss,
-          epochStep: globalStep - epoch * spe,
-          stepsPerEpoch: spe,
-          etaSeconds: perStep * (totalSteps - globalStep),
-          stepsPerSecond: perStep > 0 ? 1 / perStep : 0,
-        });
-        acc = null;
-        lossSum = 0;
-        tokens = 0;
-        windowSamples = [];
-        t0 = now();
 
-        // Where the run continues: the rest of this epoch (left-over micro-batches included), or the next epoch.
-        const endsEpoch = Math.floor((idx + 1) / c.gradientAccumulationSteps) === c.maxStepsPerEpoch || idx + 1 >= batches.length;
-        const next = endsEpoch ? { epoch: epoch + 1, batch: 0 } : { epoch, batch: idx + 1 };
-        if (globalStep % saveEvery === 0 && epoch !== c.epochs - 1) {
-          const name = dirPrefix === 'epoch' ? `epoch_${epoch}` : `step_${globalStep}`;
-          save(name, dirPrefix, epoch, stateOf(progress(next.epoch, next.batch), o.stepper, optimizer));
+        if ((idx + 1) % c.gradientAccumulationSteps === 0) {
+          const grads = acc!;
+          if (tokens === 0) {
+            const message = `step ${globalStep + 1} has no trained tokens (every label is masked in samples ${windowSamples.join(', ')}): the loss would be NaN`;
+            o.emit({ type: 'error', time: wall(), message, step: globalStep + 1, sampleIndices: windowSamples });
+            return { status: 'failed', step: globalStep, message };
+          }
+          scaleGrads(grads, 1 / tokens);
+          let gradNorm: number | undefined;
+          // torchtune: clip_grad_norm_(params, max_norm=float(clip_grad_norm)), the 2-norm; 'inf' only logs the norm.
+          if (c.clipGradNorm !== null) gradNorm = clipGradNorm(grads, c.clipGradNorm);
+          if (!(gradNorm === undefined ? isFiniteAll(grads) : Number.isFinite(gradNorm))) {
+            const message = `gradients are not finite at step ${globalStep + 1} (epoch ${epoch}, batch samples ${windowSamples.join(', ')}): lower the learning rate or check these samples`;
+            o.emit({ type: 'error', time: wall(), message, step: globalStep + 1, sampleIndices: windowSamples });
+            return { status: 'failed', step: globalStep, message };
+          }
+          optimizer.step(o.stepper.params, grads, baseLr * lambda(globalStep));
+          globalStep += 1;
+          const loss = lossSum / tokens;
+          const lr = baseLr * lambda(globalStep);
+          const elapsed = (now() - t0) / 1000;
+          const tps = elapsed > 0 ? tokens / elapsed : 0;
+          if (globalStep % c.logEveryNSteps === 0) {
+            metrics.append({ step: globalStep, epoch, loss, lr, tokens_per_second: tps, tokens, ...(gradNorm !== undefined ? { grad_norm: gradNorm } : {}), time: wall() });
+            // The monitor's memory chart: the trainer process's peak resident memory (ONNX Runtime's arenas included).
+            const peakMemoryGiB = process.resourceUsage().maxRSS / 1024 ** 2;
+            o.emit({ type: 'step', time: wall(), step: globalStep, epoch, loss, lr, tokensPerSecond: tps, tokens, peakMemoryGiB, ...(gradNorm !== undefined ? { gradNorm } : {}), sampleIndices: windowSamples });
+          }
+          stepsThisRun++;
+          const perStep = (now() - runStart) / 1000 / stepsThisRun;
+          o.emit({
+            type: 'progress',
+            time: wall(),
+            step: globalStep,
+            epoch,
+            totalSteps,
+            loss,
+            epochStep: globalStep - epoch * spe,
+            stepsPerEpoch: spe,
+            etaSeconds: perStep * (totalSteps - globalStep),
+            stepsPerSecond: perStep > 0 ? 1 / perStep : 0,
+          });
+          acc = null;
+          lossSum = 0;
+          tokens = 0;
+          windowSamples = [];
+          t0 = now();
+
+          // Where the run continues: the rest of this epoch (left-over micro-batches included), or the next epoch.
+          const endsEpoch = Math.floor((idx + 1) / c.gradientAccumulationSteps) === c.maxStepsPerEpoch || idx + 1 >= batches.length;
+          const next = endsEpoch ? { epoch: epoch + 1, batch: 0 } : { epoch, batch: idx + 1 };
+          if (globalStep % saveEvery === 0 && epoch !== c.epochs - 1) {
+            const name = dirPrefix === 'epoch' ? `epoch_${epoch}` : `step_${globalStep}`;
+            save(name, dirPrefix, epoch, stateOf(progress(next.epoch, next.batch), o.stepper, optimizer));
+          }
+          if (o.control.stopRequested && globalStep < totalSteps) {
+            save(`step_${globalStep}`, 'stop', epoch, stateOf(progress(next.epoch, next.batch), o.stepper, optimizer));
+            return { status: 'stopped', step: globalStep };
+          }
         }
-        if (o.control.stopRequested && globalStep < totalSteps) {
-          save(`step_${globalStep}`, 'stop', epoch, stateOf(progress(next.epoch, next.batch), o.stepper, optimizer));
-          return { status: 'stopped', step: globalStep };
-        }
+        if (c.maxStepsPerEpoch !== null && Math.floor((idx + 1) / c.gradientAccumulationSteps) === c.maxStepsPerEpoch) break;
+      } catch (e) {
+        throw failureAt(e, globalStep, epoch);
       }
-      if (c.maxStepsPerEpoch !== null && Math.floor((idx + 1) / c.gradientAccumulationSteps) === c.maxStepsPerEpoch) break;
     }
   }
   save(`epoch_${lastEpoch}`, 'epoch', lastEpoch, null);

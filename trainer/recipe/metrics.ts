@@ -5,7 +5,7 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../checkpoint/atomic';
+import { writeError, writeFileAtomic } from '../checkpoint/atomic';
 
 export interface MetricsRecord {
   step: number;
@@ -43,7 +43,11 @@ export class MetricsLog {
   }
 
   append(r: MetricsRecord): void {
-    appendFileSync(this.path, JSON.stringify(r) + '\n');
+    try {
+      appendFileSync(this.path, JSON.stringify(r) + '\n');
+    } catch (e) {
+      throw writeError(this.path, e);
+    }
   }
 }
 

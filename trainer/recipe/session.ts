@@ -3,14 +3,18 @@
  * resume state → loop → final checkpoint, reporting through training events. The stepper factory and the
  * tokenized dataset come from the caller (the worker builds them from the config; tests pass small ones).
  */
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { join, relative, resolve } from 'node:path';
 import { checkpointerOptionsFrom, FullModelHFCheckpointer, type BaseCheckpoint } from '../checkpoint/checkpointer';
-import { removeStaleTempFiles } from '../checkpoint/atomic';
-import type { StoredState } from '../checkpoint/recipeState';
+import { CheckpointError } from '../checkpoint/errors';
+import { checkpointFolders, ensureRealDir, refuseLink, refuseLinksInOutputDir, removeStaleTempFiles } from '../checkpoint/outputDir';
+import { RECIPE_STATE_FILE, type StoredState } from '../checkpoint/recipeState';
 import type { TrainingEvent } from '../events';
 import type { DecoderSpec, LoraSpec } from '../models/spec';
 import type { Stepper } from '../runtime/stepper';
 import { runLoop, stepsPerEpochOf, type LoopResult, type RunControl, type TrainingDataset } from './loop';
+import { checkedProgress } from './progress';
 import { ConfigError, trainConfigFrom, type RecipeKind } from './trainConfig';
 
 export interface SessionInputs {
@@ -34,8 +38,70 @@ function section(cfg: Record<string, unknown>, key: string): Record<string, unkn
   return v as Record<string, unknown>;
 }
 
+type Log = (level: 'info' | 'warning', message: string) => void;
+
+/**
+ * The newest recipe state that can be read, saying which (newer) ones were skipped and why: a corrupt state is
+ * never passed over silently.
+ */
+function loadResumeState(ckpt: FullModelHFCheckpointer, log: Log): { state: StoredState; file: string } {
+  const { candidates, unreadable } = ckpt.resumeCandidates();
+  for (const u of unreadable) log('warning', `skipping ${join(u.dir, RECIPE_STATE_FILE)}: ${u.problem} (the file is damaged; delete it or its folder)`);
+  for (const dir of candidates) {
+    const file = join(dir, RECIPE_STATE_FILE);
+    try {
+      const state = ckpt.loadState(dir);
+      log('info', `resuming from ${dir}`);
+      return { state, file };
+    } catch (e) {
+      if (!(e instanceof CheckpointError)) throw e;
+      log('warning', `skipping ${file}: ${e.message.replace(`${file}: `, '')} (the file is damaged; delete it or its folder)`);
+    }
+  }
+  throw new CheckpointError(`cannot resume: no recipe state in ${ckpt.options.outputDir} can be read (see the warnings above); set resume_from_checkpoint: false to start over`);
+}
+
+/** A fresh run in an output_dir that holds an earlier run's checkpoints: say so before anything is overwritten. */
+function warnAboutEarlierRun(outputDir: string, keepLast: number | null, metricsDir: string, log: Log): void {
+  const found = checkpointFolders(outputDir).map((f) => f.name);
+  if (found.length === 0) return;
+  const shown = found.length > 6 ? [...found.slice(0, 3), '…', ...found.slice(-2)] : found;
+  const metrics = join(metricsDir, 'metrics.jsonl');
+  log(
+    'warning',
+    `output_dir ${outputDir} already holds checkpoints of an earlier run (${shown.join(', ')}): this run replaces folders of the same name` +
+      (keepLast !== null ? `, and keep_last_n_checkpoints: ${keepLast} deletes the earlier run's folders before any of this run's` : '') +
+      (existsSync(metrics) ? `; ${metrics} starts over` : '') +
+      '. To continue that run set resume_from_checkpoint: True; to keep it untouched choose another output_dir.',
+  );
+}
+
+/** The metrics log lies under output_dir unless metric_logger.log_dir says otherwise: no link may redirect it. */
+function guardMetricsDir(outputDir: string, metricsDir: string): void {
+  const rel = relative(resolve(outputDir), resolve(metricsDir));
+  if (rel.startsWith('..') || resolve(rel) === rel) return;
+  ensureRealDir(outputDir, metricsDir);
+  refuseLink(join(metricsDir, 'metrics.jsonl'), outputDir);
+}
+
+/**
+ * Before anything is written: links where checkpoints go are refused, temp files of killed writes go, the state to resume from is read (saying what was
+ * skipped) or, for a fresh run, an earlier run's checkpoints are announced, and the metrics log may not be a link.
+ */
+function prepareOutputDir(ckpt: FullModelHFCheckpointer, metricsDir: string, log: Log): { state: StoredState; file: string } | null {
+  const { outputDir, resumeFromCheckpoint, keepLastNCheckpoints } = ckpt.options;
+  refuseLinksInOutputDir(outputDir);
+  const removed = removeStaleTempFiles(outputDir);
+  if (removed.length) log('info', `removed ${removed.length} temp file${removed.length === 1 ? '' : 's'} of interrupted writes under ${outputDir}`);
+  const resumed = resumeFromCheckpoint ? loadResumeState(ckpt, log) : null;
+  if (!resumed) warnAboutEarlierRun(outputDir, keepLastNCheckpoints, metricsDir, log);
+  guardMetricsDir(outputDir, metricsDir);
+  return resumed;
+}
+
 export async function runSession(inp: SessionInputs): Promise<LoopResult> {
   const time = () => Date.now() / 1000;
+  const log: Log = (level, message) => inp.emit({ type: 'log', time: time(), level, message });
   const tc = trainConfigFrom(inp.config, inp.recipe, inp.configDir);
   const ckptSection = { ...section(inp.config, 'checkpointer') };
   if (ckptSection.output_dir === undefined) ckptSection.output_dir = tc.outputDir;
@@ -44,14 +110,13 @@ export async function runSession(inp: SessionInputs): Promise<LoopResult> {
   const ckpt = new FullModelHFCheckpointer(opts);
   const base = ckpt.loadBase();
   if (inp.model) ckpt.validate(inp.model);
-  let resume: StoredState | null = null;
-  if (opts.resumeFromCheckpoint) {
-    const dir = ckpt.resumeDir();
-    resume = ckpt.loadState(dir);
-    inp.emit({ type: 'log', time: time(), level: 'info', message: `resuming from ${dir}` });
-  }
-  const initialAdapter = resume ? null : ckpt.loadInitialAdapter();
+  const resumed = prepareOutputDir(ckpt, tc.metricsDir, log);
+  const resume = resumed?.state ?? null;
   const spe = stepsPerEpochOf(inp.dataset.count, tc);
+  // A stale or altered state is refused before the model is built (runLoop checks its tensors too; with no step
+  // per epoch, runLoop says why).
+  if (resumed && spe > 0) checkedProgress(resumed.state, resumed.file, { config: tc, datasetSize: inp.dataset.count });
+  const initialAdapter = resume ? null : ckpt.loadInitialAdapter();
   const stepper = await inp.createStepper(base);
   try {
     if (initialAdapter) {
@@ -73,7 +138,6 @@ export async function runSession(inp: SessionInputs): Promise<LoopResult> {
       device: `${tc.device === 'cpu' ? 'cpu' : tc.device} (${hostname()})`,
       outputDir: tc.outputDir,
     });
-    removeStaleTempFiles(tc.outputDir);
     const adapterDtype = tc.dtype === 'bf16' ? 'BF16' : 'F32';
     const result = await runLoop({
       config: tc,
@@ -83,6 +147,7 @@ export async function runSession(inp: SessionInputs): Promise<LoopResult> {
       control: inp.control,
       emit: inp.emit,
       resume,
+      resumeFile: resumed?.file,
       checkpoints: {
         save: (dirName, state) =>
           ckpt.save({

@@ -49,7 +49,8 @@ export function terminalRenderer(stream: NodeJS.WriteStream = process.stderr): (
       case 'end':
         bar?.stop();
         bar = null;
-        stream.write(`training ${e.status} at step ${e.step}\n`);
+        // A failure with no completed step happened while preparing (config, data, checkpoint), not "at step 0".
+        stream.write(e.status === 'failed' && e.step === 0 ? 'training failed before the first step\n' : e.status === 'failed' ? `training failed after step ${e.step}\n` : `training ${e.status} at step ${e.step}\n`);
         break;
     }
   };

@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { removeStaleTempFiles, writeFileAtomic } from '../../../trainer/checkpoint/atomic';
+import { writeFileAtomic } from '../../../trainer/checkpoint/atomic';
+import { removeStaleTempFiles } from '../../../trainer/checkpoint/outputDir';
 import { tmp } from './fixtures';
 
 test('a writer killed mid-write leaves the previous file intact and no half-written file under the real name', async () => {

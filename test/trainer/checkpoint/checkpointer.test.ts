@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkpointerOptionsFrom, FullModelHFCheckpointer, shardTensors } from '../../../trainer/checkpoint/checkpointer';
-import { mostRecentResumable } from '../../../trainer/checkpoint/recipeState';
+import { resumableCheckpoints } from '../../../trainer/checkpoint/recipeState';
 import { bf16BitsToF32, f32ToBf16Bits } from '../../../trainer/checkpoint/dtypes';
 import { loadTensorF32, readSafetensorsF32, readSafetensorsHeader } from '../../../trainer/checkpoint/safetensors';
 import type { LoraSpec } from '../../../trainer/models/spec';
@@ -113,13 +113,27 @@ test('save_adapter_weights_only skips merged weights; intermediate checkpoints a
   const back = ck.loadState(dir);
   assert.deepEqual(back.meta, { globalStep: 3 });
   assert.deepEqual([...back.tensors.get('param/x')!.data], [1, 2]);
-  ck.save({ dirName: 'epoch_0', params: adapterParams(), lora: LORA, adapterOnly: true, state: { ...state, meta: { globalStep: 2 } }, adapterDtype: 'F32' });
-  assert.equal(mostRecentResumable(join(root, 'out')), dir, 'the newest progress wins, not the epoch folder');
-  assert.equal(ck.resumeDir(), dir);
+  const older = ck.save({ dirName: 'epoch_0', params: adapterParams(), lora: LORA, adapterOnly: true, state: { ...state, meta: { globalStep: 2 } }, adapterDtype: 'F32' });
+  // The state written last wins, whatever its folder's kind or step (an output_dir reused from a longer run holds
+  // the old run's higher steps: the run to resume is the one interrupted last).
+  utimesSync(join(dir, 'recipe_state.safetensors'), new Date(2020, 0, 1), new Date(2020, 0, 1));
+  assert.deepEqual(resumableCheckpoints(join(root, 'out')).map((c) => [c.dir, c.step]), [[older, 2], [dir, 3]]);
+  assert.deepEqual(ck.resumeCandidates().candidates, [older, dir]);
 });
 
 test('merged weights are sharded as huggingface_hub does (greedy in order; an oversized tensor gets its own shard at once)', () => {
   const t = (name: string, n: number) => ({ name, dtype: 'F32' as const, shape: [n], data: new Float32Array(n) });
   const shards = shardTensors([t('a', 10), t('b', 10), t('c', 30), t('d', 5)], 80);
   assert.deepEqual(shards.map((s) => s.map((x) => x.name)), [['c'], ['a', 'b'], ['d']]);
+});
+
+test('a base checkpoint kept in one of output_dir\'s checkpoint folders is refused up front: the run would overwrite or prune it', () => {
+  const root = tmp();
+  writeTinyCheckpoint(join(root, 'out', 'epoch_0'));
+  const opts = (dir: string) =>
+    checkpointerOptionsFrom({ _component_: 'torchtune.training.FullModelHFCheckpointer', checkpoint_dir: dir, checkpoint_files: ['model.safetensors'], model_type: 'LLAMA3_2', output_dir: join(root, 'out') }, root);
+  assert.throws(() => new FullModelHFCheckpointer(opts(join(root, 'out', 'epoch_0'))), /checkpoint_dir .*out\/epoch_0 lies in .*out\/epoch_0, a checkpoint folder this run may overwrite or prune/);
+  // Elsewhere in output_dir it is fine: never a checkpoint folder's name.
+  writeTinyCheckpoint(join(root, 'out', 'base'));
+  assert.doesNotThrow(() => new FullModelHFCheckpointer(opts(join(root, 'out', 'base'))));
 });

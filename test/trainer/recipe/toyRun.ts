@@ -43,7 +43,7 @@ export function toyConfig(root: string, extra: Record<string, unknown> = {}): Re
   };
 }
 
-export async function runToy(root: string, opts: { extra?: Record<string, unknown>; emit?: (e: TrainingEvent) => void; delayMs?: number; poisonAt?: number | null; signals?: boolean } = {}) {
+export async function runToy(root: string, opts: { extra?: Record<string, unknown>; emit?: (e: TrainingEvent) => void; delayMs?: number; poisonAt?: number | null; signals?: boolean; /** The micro-batch call that throws (1-based). */ failAtCall?: number } = {}) {
   const control = { stopRequested: false };
   const emit = opts.emit ?? (() => {});
   const remove = opts.signals ? installStopHandlers(control, () => {}) : () => {};
@@ -60,8 +60,12 @@ export async function runToy(root: string, opts: { extra?: Record<string, unknow
       emit,
       createStepper: async (base) => {
         const s = createToyStepper(base, { poisonToken: 31 });
-        if (!opts.delayMs) return s;
         const step = s.step;
+        if (opts.failAtCall) {
+          let calls = 0;
+          return { ...s, step: async (b) => (++calls === opts.failAtCall ? Promise.reject(new Error('CUDA error: an illegal memory access was encountered')) : step(b)) };
+        }
+        if (!opts.delayMs) return s;
         // Slow steps give the kill/stop tests time to act between steps.
         return { ...s, step: async (b) => (await new Promise((r) => setTimeout(r, opts.delayMs)), step(b)) };
       },
