@@ -109,8 +109,8 @@ export function installCudaProvider(opts: InstallOptions): Promise<InstallResult
     return Promise.resolve({ ok: false, message: `onnxruntime-node's install script is missing (${script}): reinstall the extension`, output: '' });
   }
   return new Promise((resolve) => {
-    // The script reads its flag from the environment before argv, so an inherited `npm_config_…=skip` (this repo's
-    // .npmrc sets it) makes it exit 0 having done nothing. And 1.30's flag parser returns undefined for `=cuda12`,
+    // The script reads its flag from the environment before argv, so an inherited `npm_config_…=skip` (a user's
+    // .npmrc may set it) makes it exit 0 having done nothing. And 1.30's flag parser returns undefined for `=cuda12`,
     // which falls back to "install what is missing" — unless npm's local-install variables are set, in which case
     // it also exits 0 silently. Run it with none of them.
     const env: NodeJS.ProcessEnv = { ...(opts.env ?? process.env), ELECTRON_RUN_AS_NODE: '1' };
