@@ -24,7 +24,7 @@ const files = find('test')
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
   .sort();
 if (files.length === 0) {
-  console.error('no test files matched');
+  console.error(torch ? 'no *.torch.test.ts file matched' : 'no test files matched (live-PyTorch tests, *.torch.test.ts, run with `npm run test:torch`)');
   process.exit(1);
 }
 const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
