@@ -42,8 +42,27 @@ function npmChromium(): ChromiumInstall {
     },
     source: `@sparticuz/chromium ${version} (npm)`,
   };
-  if (existsSync(join(dir, '.complete'))) return install;
+  if (!existsSync(join(dir, '.complete'))) unpack(pkgDir, version, cacheRoot, dir);
+  writeFontsConf(dir);
+  return install;
+}
 
+/**
+ * Fonts: the machine's own when it has any (as a user's browser would show them: CJK, symbols), then the package's
+ * Open Sans, so a machine without a single font still renders text. (The package's fonts.conf names Lambda's folders.)
+ */
+function writeFontsConf(dir: string): void {
+  const conf =
+    `<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n` +
+    `  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>\n  <dir>${join(dir, 'fonts')}</dir>\n  <cachedir>${join(dir, 'fonts-cache')}</cachedir>\n</fontconfig>\n`;
+  const path = join(dir, 'fonts.conf');
+  if (existsSync(path) && readFileSync(path, 'utf8') === conf) return;
+  const tmp = `${path}.${process.pid}`;
+  writeFileSync(tmp, conf);
+  renameSync(tmp, path);
+}
+
+function unpack(pkgDir: string, version: string, cacheRoot: string, dir: string): void {
   mkdirSync(cacheRoot, { recursive: true });
   const stage = mkdtempSync(join(cacheRoot, '.stage-'));
   try {
@@ -57,11 +76,6 @@ function npmChromium(): ChromiumInstall {
     if (r.status !== 0 || !existsSync(join(stage, 'chromium')) || !existsSync(join(stage, 'al2023', 'lib', 'libnss3.so'))) {
       throw new Error(`unpacking @sparticuz/chromium into ${stage} failed (${r.status ?? r.signal}): ${r.stderr || r.error?.message}`);
     }
-    // Its fonts.conf names Lambda's folders; ours names the unpacked fonts, so text renders the same everywhere.
-    writeFileSync(
-      join(stage, 'fonts.conf'),
-      `<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n  <dir>${join(dir, 'fonts')}</dir>\n  <cachedir>${join(dir, 'fonts-cache')}</cachedir>\n</fontconfig>\n`,
-    );
     writeFileSync(join(stage, '.complete'), `${version}\n`);
     try {
       renameSync(stage, dir);
@@ -72,7 +86,6 @@ function npmChromium(): ChromiumInstall {
   } finally {
     rmSync(stage, { recursive: true, force: true });
   }
-  return install;
 }
 
 /** FTUNE_CHROMIUM when set (it must exist: no silent fallback), else the npm build. */
