@@ -1,6 +1,8 @@
 /**
  * Tokens/s of one LoRA training step on CPU: ours (ONNX Runtime, this repo's graph) vs PyTorch eager
- * (scripts/reference/llama_lora_ref.py: same math, same weights, same batch), in one run.
+ * (scripts/reference/llama_lora_ref.py: same math, same weights, same batch), in one run. PyTorch's attention is the
+ * fastest this torch offers: F.scaled_dot_product_attention (torch ≥ 2.0, as torchtune uses it), else matmul + masked
+ * softmax (Debian bookworm's torch 1.13); the output says which.
  * Run: npx tsx bench/train-step.ts [--model small|demo] [--steps N] [--rounds N] [--threads N] [--batch N] [--seq N]
  * `small` (default): 4 layers, embed 512, vocab 8192. `demo`: the shape of examples/lora_demo.yaml (2 layers, embed 64,
  * the real 128256-token Llama 3 vocabulary, tied embeddings), where the output projection and the cross-entropy
@@ -63,6 +65,7 @@ async function main(): Promise<void> {
     let torchSec = Infinity;
     let torchThreads = 0;
     let torchVersion = '?';
+    let torchAttention = '?';
     for (let round = 0; round < rounds; round++) {
       const times: number[] = [];
       for (let i = 0; i < steps; i++) {
@@ -71,10 +74,11 @@ async function main(): Promise<void> {
         times.push((performance.now() - t0) / 1000);
       }
       oursSec = Math.min(oursSec, median(times));
-      const ref = runReference(dir, spec(m, lora), ck.path, adapter, shapes, batch, ['--bench', String(steps), '--threads', String(threads)]);
+      const ref = runReference(dir, spec(m, lora), ck.path, adapter, shapes, batch, ['--bench', String(steps), '--threads', String(threads), '--attention', 'auto']);
       torchSec = Math.min(torchSec, ref.seconds_per_step!);
       torchThreads = ref.threads ?? 0;
       torchVersion = ref.torch ?? '?';
+      torchAttention = ref.attention === 'sdpa' ? 'scaled_dot_product_attention' : 'matmul + masked softmax (this torch has no scaled_dot_product_attention)';
     }
     await stepper.dispose();
     console.log(
@@ -83,7 +87,7 @@ async function main(): Promise<void> {
     );
     console.log(`batch ${batchSize} × seq ${seqLen} = ${tokens} tokens/step (${trained} trained), ${threads} threads; best of ${rounds} alternating rounds of ${steps} steps (median step)`);
     console.log(`ours (ONNX Runtime CPU): ${(oursSec * 1000).toFixed(1)} ms/step, ${(tokens / oursSec).toFixed(0)} tokens/s (${(trained / oursSec).toFixed(0)} trained tokens/s)`);
-    console.log(`PyTorch eager (torch ${torchVersion}, ${torchThreads} threads): ${(torchSec * 1000).toFixed(1)} ms/step, ${(tokens / torchSec).toFixed(0)} tokens/s`);
+    console.log(`PyTorch eager (torch ${torchVersion}, ${torchThreads} threads, attention: ${torchAttention}): ${(torchSec * 1000).toFixed(1)} ms/step, ${(tokens / torchSec).toFixed(0)} tokens/s`);
     console.log(`speed-up: ${(torchSec / oursSec).toFixed(2)}× (target ≥ 1.5×)`);
   } finally {
     rmSync(dir, { recursive: true, force: true });

