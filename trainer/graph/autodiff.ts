@@ -225,13 +225,20 @@ const RULES: Record<string, Rule> = {
   },
 };
 
+export interface BackwardOptions {
+  /** d loss / d y to start from (default: ones); lets a recomputed sub-graph continue an outer backward pass. */
+  seed?: Tensor;
+  /** Differentiate only nodes from this index on (a sub-graph appended after the rest, e.g. a recomputed layer). */
+  fromNode?: number;
+}
+
 /**
- * Appends the backward pass of `loss` (seeded with 1) to the graph and returns d loss / d t for each `wrt` tensor
- * (a zero tensor when the loss does not depend on it).
+ * Appends the backward pass of `loss` (seeded with 1, or `opts.seed`) to the graph and returns d loss / d t for
+ * each `wrt` tensor (a zero tensor when the loss does not depend on it).
  */
-export function backward(loss: Tensor, wrt: readonly Tensor[]): Map<Tensor, Tensor> {
+export function backward(loss: Tensor, wrt: readonly Tensor[], opts: BackwardOptions = {}): Map<Tensor, Tensor> {
   const g: Graph = loss.graph;
-  const forward = g.nodes.slice();
+  const forward = g.nodes.slice(opts.fromNode ?? 0);
   const requires = new Set<number>(wrt.map((t) => t.id));
   for (const node of forward) {
     if (node.stopGradient || NON_DIFFERENTIABLE.has(node.op)) continue;
@@ -258,7 +265,7 @@ export function backward(loss: Tensor, wrt: readonly Tensor[]): Map<Tensor, Tens
     }
     grads.set(t.id, o.add(prev, gt));
   };
-  if (requires.has(loss.id)) accumulate(loss, o.expandLike(o.scalar(g, loss.dtype, 1), loss));
+  if (requires.has(loss.id)) accumulate(loss, opts.seed ?? o.expandLike(o.scalar(g, loss.dtype, 1), loss));
 
   for (let k = forward.length - 1; k >= 0; k--) {
     const node = forward[k]!;
@@ -267,11 +274,11 @@ export function backward(loss: Tensor, wrt: readonly Tensor[]): Map<Tensor, Tens
     if (!gy) continue;
     if (node.custom) {
       const { wrt: targets, grad } = node.custom;
-      if (!targets.some((t) => requires.has(t.id))) continue;
+      const needed = targets.map((t) => requires.has(t.id) && isFloat(t.dtype));
+      if (!needed.some(Boolean)) continue;
       ruleStart = g.nodes.length;
-      grad(gy).forEach((gi, i) => {
-        const t = targets[i]!;
-        if (requires.has(t.id) && isFloat(t.dtype)) accumulate(t, gi);
+      grad(gy, needed).forEach((gi, i) => {
+        if (gi && needed[i]) accumulate(targets[i]!, gi);
       });
       continue;
     }
