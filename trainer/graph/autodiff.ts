@@ -3,6 +3,7 @@
  * loss: a frozen weight never gets a weight-gradient matmul, and activations get gradients only where something
  * trainable lies upstream of them (so the first layers' input projections need no input gradient).
  */
+import { bf16BitsToF32, f16BitsToF32 } from '../checkpoint/dtypes';
 import { isFloat, type Dim, type Graph, type Node, type Tensor } from './ir';
 import * as o from './ops';
 
@@ -52,8 +53,11 @@ function constInts(t: Tensor): number[] {
 
 function constFloat(t: Tensor): number {
   const init = t.graph.initializers.find((i) => i.tensor === t);
-  if (!init || !(init.data instanceof Float32Array || init.data instanceof Float64Array)) throw new Error(`expected a float constant for ${t.name}`);
-  return init.data[0]!;
+  const d = init?.data;
+  if (d instanceof Float32Array || d instanceof Float64Array) return d[0]!;
+  if (d instanceof Uint16Array && t.dtype === 'bfloat16') return bf16BitsToF32(d[0]!);
+  if (d instanceof Uint16Array && t.dtype === 'float16') return f16BitsToF32(d[0]!);
+  throw new Error(`expected a float constant for ${t.name}`);
 }
 
 function normAxes(axes: number[], rank: number): number[] {

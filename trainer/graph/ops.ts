@@ -324,7 +324,8 @@ export function dropoutWithMask(x: Tensor, ratio: number, seed: number): { y: Te
   const g = x.graph;
   const [y, mask] = g.addNode(
     'Dropout',
-    [x, scalar(g, x.dtype, ratio), constant(g, 'bool', [], [1])],
+    // The ratio in float32 whatever x's dtype (ONNX allows it), so it is exact enough in half-precision graphs too.
+    [x, scalar(g, 'float32', ratio), constant(g, 'bool', [], [1])],
     [{ dtype: x.dtype, shape: x.shape }, { dtype: 'bool', shape: x.shape }],
     { seed: attr.int(seed) },
   );

@@ -56,7 +56,9 @@ export const CUDA_KERNELS: CudaKernel[] = [
   k('GatherElements', 13, INF, ['T', 'Tind'], ['T'], { T: ALL, Tind: IND }),
   k('ScatterElements', 18, INF, ['T', 'Tind', 'T'], ['T'], { T: ALL, Tind: IND }),
   k('ScatterND', 18, INF, ['T', 'I', 'T'], ['T'], { T: ALL, I: I64 }),
-  ...['Softmax', 'LogSoftmax'].map((op) => k(op, 13, INF, ['T'], ['T'], { T: FLOAT4 })),
+  k('Softmax', 13, INF, ['T'], ['T'], { T: FLOAT4 }),
+  // LogSoftmax has no bf16 CUDA kernel (the loss runs in float32 anyway).
+  k('LogSoftmax', 13, INF, ['T'], ['T'], { T: FLOAT3 }),
   k('MatMul', 13, INF, ['T', 'T'], ['T'], { T: FLOAT4 }),
   k('Gemm', 13, INF, ['T', 'T', 'T'], ['T'], { T: FLOAT4 }),
   k('Expand', 13, INF, ['T', 'I'], ['T'], { T: ALL, I: I64 }),
