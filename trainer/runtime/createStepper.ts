@@ -5,10 +5,11 @@
  */
 import * as ort from 'onnxruntime-node';
 import { emitModel } from '../graph/onnx';
-import { buildTrainingGraph, type TrainingGraph } from '../models/decoder';
+import { buildTrainingGraph, type BuildOptions, type TrainingGraph } from '../models/decoder';
 import type { TrainingSpec } from '../models/spec';
 import { mulberry32 } from './prng';
-import { openSession, type Device, type OpenedSession } from './session';
+import { precisionFor } from './precision';
+import { createSessionOn, openSessionFor, type Device, type DeviceRequest } from './session';
 import type { MicroBatch, StepResult, Stepper, TrainableParam } from './stepper';
 import { commonFolder, makeWeightBinder, readWeightF32, type WeightSource } from './weights';
 
@@ -18,7 +19,12 @@ export interface StepperOptions {
   weights: (name: string) => WeightSource | undefined;
   /** LoRA values by PEFT name (resume / given adapter); missing ones are initialized as torchtune does. */
   initialLora?: Map<string, Float32Array>;
-  device: Device;
+  /** Where to run; a device whose provider cannot start falls back (CUDA/WebGPU → CPU) with a note. */
+  device: DeviceRequest;
+  /** Recompute each decoder layer in the backward pass instead of keeping its activations (torchtune's option). */
+  activationCheckpointing?: boolean;
+  /** Where ORT writes the optimized training graph it runs (inspection, tests). */
+  optimizedModelPath?: string;
   /** Seed of the LoRA A initialization and dropout masks. */
   seed?: number;
   /** ORT intra-op threads (default: ORT's choice). */
@@ -28,7 +34,7 @@ export interface StepperOptions {
 export interface OrtStepper extends Stepper {
   /** Where the graph actually runs. */
   readonly device: Device;
-  /** Messages for the user (e.g. the CUDA provider is missing and we fell back to CPU). */
+  /** Messages for the user (e.g. the CUDA provider is missing and we fell back to CPU; bf16 computes in float32 on CPU). */
   readonly notes: string[];
   /** The serialized training graph (for inspection, FLOP counts and kernel checks). */
   readonly trainingModel: Uint8Array;
@@ -83,13 +89,28 @@ export async function createStepper(opts: StepperOptions): Promise<OrtStepper> {
     return { name, shape, data: readWeightF32(name, shape, src) };
   });
 
-  const train: TrainingGraph = buildTrainingGraph(spec, binder, { withGrads: true, seed });
-  const trainingModel = emitModel(train.graph, { name: 'train_step' });
-  const opened = await openSession(trainingModel, { device: opts.device, externalFolder: folder, threads: opts.threads });
-  let evalSession: Promise<OpenedSession> | null = null;
-  const evalModel = (): Promise<OpenedSession> => {
-    evalSession ??= openSession(emitModel(buildTrainingGraph(spec, binder, { withGrads: false }).graph, { name: 'eval' }), {
-      device: opened.device,
+  const graphOptions = (device: Device): Omit<BuildOptions, 'withGrads'> => ({
+    seed,
+    computeDtype: precisionFor(spec.dtype, device).computeDtype,
+    checkpointLayers: opts.activationCheckpointing ?? false,
+  });
+  let train: TrainingGraph | null = null;
+  const sessionOpts = { externalFolder: folder, threads: opts.threads, optimizedModelPath: opts.optimizedModelPath };
+  const opened = await openSessionFor(
+    opts.device,
+    (device) => {
+      train = buildTrainingGraph(spec, binder, { withGrads: true, ...graphOptions(device) });
+      return emitModel(train.graph, { name: 'train_step' });
+    },
+    sessionOpts,
+  );
+  const trained = train as TrainingGraph | null;
+  if (!trained) throw new Error('internal: no training graph was built');
+  const trainingModel = opened.model;
+  let evalSession: Promise<ort.InferenceSession> | null = null;
+  const evalModel = (): Promise<ort.InferenceSession> => {
+    // Same device and compute dtype as the training graph (the loss must agree with step()).
+    evalSession ??= createSessionOn(emitModel(buildTrainingGraph(spec, binder, { withGrads: false, ...graphOptions(opened.device) }).graph, { name: 'eval' }), opened.device, {
       externalFolder: folder,
       threads: opts.threads,
     });
@@ -116,7 +137,8 @@ export async function createStepper(opts: StepperOptions): Promise<OrtStepper> {
   };
 
   const notes = [...opened.notes];
-  if (spec.dtype === 'bf16') notes.push('dtype bf16: weights stay bf16 in the checkpoint files; activations, adapters and gradients are float32 in this engine');
+  const precisionNote = precisionFor(spec.dtype, opened.device).note;
+  if (precisionNote) notes.push(precisionNote);
   return {
     params,
     device: opened.device,
@@ -126,21 +148,21 @@ export async function createStepper(opts: StepperOptions): Promise<OrtStepper> {
       checkTokens(batch);
       const out = await opened.session.run(feeds(batch));
       const grads = new Map<string, Float32Array>();
-      for (const [name, outName] of train.outputs.grads) grads.set(name, out[outName]!.data as Float32Array);
+      for (const [name, outName] of trained.outputs.grads) grads.set(name, out[outName]!.data as Float32Array);
       return { lossSum: Number(out.loss_sum!.data[0]), numTokens: Math.round(Number(out.num_tokens!.data[0])), grads };
     },
     async loss(batch: MicroBatch) {
       checkTokens(batch);
       const s = await evalModel();
       const f = feeds(batch);
-      const used = new Set(s.session.inputNames);
+      const used = new Set(s.inputNames);
       for (const k of Object.keys(f)) if (!used.has(k)) delete f[k];
-      const out = await s.session.run(f);
+      const out = await s.run(f);
       return { lossSum: Number(out.loss_sum!.data[0]), numTokens: Math.round(Number(out.num_tokens!.data[0])) };
     },
     async dispose() {
       await opened.session.release();
-      if (evalSession) await (await evalSession).session.release();
+      if (evalSession) await (await evalSession).release();
     },
   };
 }

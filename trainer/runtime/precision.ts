@@ -1,0 +1,74 @@
+/**
+ * Mixed precision: which compute dtype a run uses on a device, and a static check that a graph holds no float32
+ * copy of a frozen weight. ORT's ConstantFolding evaluates every node whose inputs are all initializers at load time
+ * and stores the result as a new initializer: a Cast of a bf16 checkpoint weight to float32 becomes a float32
+ * weight in device memory (measured on CPU: test/trainer/runtime/precision.test.ts). The mixed-precision graphs
+ * therefore use frozen weights in their stored dtype and never cast them up.
+ */
+import type { Graph, Tensor } from '../graph/ir';
+import { liveNodes } from '../graph/onnx';
+import type { ComputeDType } from '../models/decoder';
+import type { Device } from './session';
+
+export type ConfigDtype = 'fp32' | 'bf16';
+
+export interface Precision {
+  computeDtype: ComputeDType;
+  /** Why the run does not compute in the config's dtype, when it does not. */
+  note: string | null;
+}
+
+/** torchtune's `dtype` on a device: bf16 on CUDA, float16 on WebGPU (no bf16 there), float32 on CPU. */
+export function precisionFor(dtype: ConfigDtype, device: Device): Precision {
+  if (dtype === 'fp32') return { computeDtype: 'float32', note: null };
+  switch (device) {
+    case 'cuda':
+      return { computeDtype: 'bfloat16', note: null };
+    case 'webgpu':
+      return {
+        computeDtype: 'float16',
+        note: 'dtype bf16 on WebGPU: the WebGPU provider has no bf16 kernels, so matmuls run in float16 (RMSNorm, softmax and the loss in float32; adapters and optimizer state float32)',
+      };
+    case 'cpu':
+      return {
+        computeDtype: 'float32',
+        note: "dtype bf16 on CPU: ONNX Runtime's CPU provider has no bf16 kernels, so this run computes in float32 (weights are read from the bf16 checkpoint; losses match an fp32 run, not a bf16 one)",
+      };
+  }
+}
+
+export interface Float32Copy {
+  /** The float32 tensor constant folding would store. */
+  name: string;
+  elements: number;
+  /** The frozen weights it is computed from. */
+  weights: string[];
+}
+
+function isFrozenWeight(g: Graph, t: Tensor): boolean {
+  const init = g.initializers.find((i) => i.tensor === t);
+  return !!init && 'file' in init.data;
+}
+
+/**
+ * Float32 tensors that depend only on initializers, at least one of them a frozen checkpoint weight (external
+ * data): what ORT's constant folding would turn into float32 initializers at session load.
+ */
+export function foldableFloat32Copies(g: Graph): Float32Copy[] {
+  const constant = new Map<number, Set<string>>(); // tensor id → frozen weights it derives from
+  for (const init of g.initializers) constant.set(init.tensor.id, new Set(isFrozenWeight(g, init.tensor) ? [init.tensor.name] : []));
+  const out: Float32Copy[] = [];
+  for (const n of liveNodes(g)) {
+    const ins = n.inputs.filter((i): i is Tensor => i !== null);
+    if (!ins.every((i) => constant.has(i.id))) continue;
+    const from = new Set(ins.flatMap((i) => [...constant.get(i.id)!]));
+    for (const t of n.outputs) {
+      constant.set(t.id, from);
+      if (t.dtype === 'float32' && from.size > 0) {
+        const elements = t.shape.reduce<number>((a, d) => a * (typeof d === 'number' ? d : NaN), 1);
+        out.push({ name: t.name, elements, weights: [...from] });
+      }
+    }
+  }
+  return out;
+}
