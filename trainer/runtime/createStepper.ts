@@ -23,6 +23,8 @@ export interface StepperOptions {
   device: DeviceRequest;
   /** Recompute each decoder layer in the backward pass instead of keeping its activations (torchtune's option). */
   activationCheckpointing?: boolean;
+  /** Row blocks of the output projection + loss (default OUTPUT_CHUNKS; 1 = unchunked, for comparisons). */
+  outputChunks?: number;
   /** Where ORT writes the optimized training graph it runs (inspection, tests). */
   optimizedModelPath?: string;
   /** Seed of the LoRA A initialization and dropout masks. */
@@ -93,6 +95,7 @@ export async function createStepper(opts: StepperOptions): Promise<OrtStepper> {
     seed,
     computeDtype: precisionFor(spec.dtype, device).computeDtype,
     checkpointLayers: opts.activationCheckpointing ?? false,
+    ...(opts.outputChunks ? { outputChunks: opts.outputChunks } : {}),
   });
   let train: TrainingGraph | null = null;
   const sessionOpts = { externalFolder: folder, threads: opts.threads, optimizedModelPath: opts.optimizedModelPath };

@@ -63,7 +63,13 @@ export async function createSessionOn(model: Uint8Array, device: Device, opts: S
     enableCpuMemArena: false,
     ...(opts.threads ? { intraOpNumThreads: opts.threads } : {}),
     ...(opts.optimizedModelPath ? { optimizedModelFilePath: opts.optimizedModelPath } : {}),
-    ...(opts.externalFolder ? { extra: { session: { model_external_initializers_file_folder_path: opts.externalFolder } } } : {}),
+    extra: {
+      ...(opts.externalFolder ? { session: { model_external_initializers_file_folder_path: opts.externalFolder } } : {}),
+      // ORT's EliminateDropout rule treats a Dropout whose mask output is unused as an inference no-op and removes
+      // it, even in training mode: LoRA dropout on layers whose input needs no gradient (the first layer's) silently
+      // vanished (measured: test/trainer/runtime/recompute.test.ts). Our graphs only hold Dropout when training.
+      optimization: { disable_specified_optimizers: 'EliminateDropout' },
+    },
   };
   return ort.InferenceSession.create(model, { ...base, executionProviders: [device] });
 }
