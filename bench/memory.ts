@@ -1,0 +1,78 @@
+/**
+ * Peak memory of one training step on CPU (ONNX Runtime, this repo's graph) with and without activation
+ * checkpointing, next to what the graph keeps for its backward pass (trainer/models/activations.ts, the figure
+ * `ftune plan` uses). Peak = the process's resident high-water mark during the step (Linux VmHWM, reset through
+ * /proc/self/clear_refs just before it) minus the resident size before it.
+ * Run: npx tsx bench/memory.ts [--layers N] [--embed N] [--vocab N] [--batch N] [--seq N] [--full]
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { keptActivations } from '../trainer/models/activations';
+import { createStepper } from '../trainer/runtime/createStepper';
+import { fullLora, randomAdapter, randomBatch, spec, tinyModel, writeTinyCheckpoint } from '../test/trainer/runtime/tiny';
+
+function arg(name: string, dflt: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
+}
+
+function statusKb(field: 'VmRSS' | 'VmHWM'): number {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync('/proc/self/status', 'utf8'));
+  if (!m) throw new Error(`/proc/self/status has no ${field} (this bench needs Linux)`);
+  return Number(m[1]);
+}
+
+const mb = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
+
+async function main(): Promise<void> {
+  const embed = arg('embed', 256);
+  const m = tinyModel({
+    numLayers: arg('layers', 4),
+    embedDim: embed,
+    numHeads: 8,
+    numKvHeads: 4,
+    intermediateDim: Math.round((embed * 8) / 3 / 16) * 16,
+    vocabSize: arg('vocab', 4096),
+    maxSeqLen: 4096,
+  });
+  const full = process.argv.includes('--full');
+  const lora = full ? null : fullLora({ rank: 8, alpha: 16, applyToOutput: false });
+  const [batchSize, seqLen] = [arg('batch', 4), arg('seq', 512)];
+  const dir = mkdtempSync(join(tmpdir(), 'ftune-bench-memory-'));
+  try {
+    const ck = writeTinyCheckpoint(dir, m);
+    const batch = randomBatch(m, batchSize, seqLen);
+    const scored = batch.labels.filter((l) => l !== -100).length;
+    console.log(
+      `model: ${m.numLayers} layers, embed ${m.embedDim}, mlp ${m.intermediateDim}, vocab ${m.vocabSize}; ${full ? 'full fine-tuning' : 'LoRA rank 8 (attention + MLP)'}; batch ${batchSize} x ${seqLen} (${scored} scored)`,
+    );
+    for (const activationCheckpointing of [false, true]) {
+      const stepper = await createStepper({
+        spec: spec(m, lora),
+        weights: (n) => ck.locations.get(n),
+        initialLora: lora ? randomAdapter(m, lora) : undefined,
+        device: 'cpu',
+        activationCheckpointing,
+      });
+      await stepper.step(batch); // warm-up: kernels allocate their caches on the first run
+      const before = statusKb('VmRSS');
+      writeFileSync('/proc/self/clear_refs', '5'); // reset VmHWM to the current resident size
+      const r = await stepper.step(batch);
+      const peakKb = statusKb('VmHWM') - before;
+      await stepper.dispose();
+      const est = keptActivations(spec(m, lora), { batchSize, seqLen, checkpointing: activationCheckpointing, scoredTokens: scored });
+      console.log(
+        `checkpointing ${activationCheckpointing ? 'on ' : 'off'}: ORT step peak ${mb(peakKb * 1024)} MB above the resident size before it; ` +
+          `graph keeps ${mb(est.totalBytes)} MB for the backward pass (+${mb(est.recomputeBytes)} MB while a layer is recomputed); loss_sum ${r.lossSum}`,
+      );
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : String(e));
+  process.exit(1);
+});
