@@ -74,6 +74,11 @@ export class Graph {
   private readonly names = new Set<string>();
   /** Memo for shared constants and symbol-size tensors. */
   readonly cache = new Map<string, Tensor>();
+  /**
+   * Ops to spell with others, for a provider that lacks their kernels (the WebGPU provider registers MatMul but
+   * not Gemm in the table we check against, and no LogSoftmax): set before building.
+   */
+  readonly lowering = { gemmAsMatMul: false, logSoftmaxAsReduce: false };
 
   newTensor(dtype: DType, shape: readonly Dim[], name?: string): Tensor {
     const id = this.nextId++;

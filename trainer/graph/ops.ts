@@ -224,6 +224,7 @@ export function softmax(x: Tensor, axis = -1): Tensor {
 
 /** log(softmax(x)) in one pass (ORT's kernel is several times faster than ReduceLogSumExp over a wide axis). */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
+  if (x.graph.lowering.logSoftmaxAsReduce) return sub(x, reduceLogSumExp(x, [axis], true));
   return x.graph.addNode('LogSoftmax', [x], [{ dtype: x.dtype, shape: x.shape }], { axis: attr.int(normAxis(axis, x.rank)) })[0]!;
 }
 
@@ -251,6 +252,12 @@ export function gemm(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: bo
   if (opts.c) {
     const out = broadcastShapes('Gemm', [m, n], opts.c.shape);
     if (out.length !== 2 || out[0] !== m || out[1] !== n) fail('Gemm', `C [${opts.c.shape.join(',')}] must broadcast to [${m},${n}]`);
+  }
+  if (a.graph.lowering.gemmAsMatMul) {
+    // Transposes of frozen weights are constants: ORT folds them once at load (the original is then unused).
+    let y = matmul(opts.transA ? transpose(a, [1, 0]) : a, opts.transB ? transpose(b, [1, 0]) : b);
+    if ((opts.alpha ?? 1) !== 1) y = mul(y, opts.alpha!);
+    return opts.c ? add(y, (opts.beta ?? 1) !== 1 ? mul(opts.c, opts.beta!) : opts.c) : y;
   }
   return a.graph.addNode('Gemm', opts.c ? [a, b, opts.c] : [a, b], [{ dtype: a.dtype, shape: [m, n] }], {
     alpha: attr.float(opts.alpha ?? 1),

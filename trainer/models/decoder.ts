@@ -51,6 +51,8 @@ export interface BuildOptions {
   checkpointLayers?: boolean;
   /** Row blocks of the output projection + loss; 1 = one [rows, vocab] block. Default OUTPUT_CHUNKS. */
   outputChunks?: number;
+  /** Spell Gemm as MatMul and LogSoftmax as x − ReduceLogSumExp(x), ops the WebGPU provider has kernels for. */
+  webgpu?: boolean;
 }
 
 /** Dropout masks of one layer: recorded by its forward pass, replayed by its recomputation. */
@@ -70,6 +72,7 @@ export function buildTrainingGraph(spec: TrainingSpec, bindWeight: WeightBinder,
   const cd: ComputeDType = opts.computeDtype ?? 'float32';
   const chunks = opts.outputChunks ?? OUTPUT_CHUNKS;
   const g = new Graph();
+  if (opts.webgpu) Object.assign(g.lowering, { gemmAsMatMul: true, logSoftmaxAsReduce: true });
   const tokens = g.input('tokens', 'int32', ['batch', 'seq']);
   const targets = g.input('targets', 'int32', ['batch', 'seq']);
 

@@ -23,6 +23,8 @@ export interface StepperOptions {
   device: DeviceRequest;
   /** Recompute each decoder layer in the backward pass instead of keeping its activations (torchtune's option). */
   activationCheckpointing?: boolean;
+  /** Build the WebGPU spelling of the graph (no Gemm, no LogSoftmax) whatever the device, to check it on CPU. */
+  webgpuGraph?: boolean;
   /** Row blocks of the output projection + loss (default OUTPUT_CHUNKS; 1 = unchunked, for comparisons). */
   outputChunks?: number;
   /** Where ORT writes the optimized training graph it runs (inspection, tests). */
@@ -95,6 +97,7 @@ export async function createStepper(opts: StepperOptions): Promise<OrtStepper> {
     seed,
     computeDtype: precisionFor(spec.dtype, device).computeDtype,
     checkpointLayers: opts.activationCheckpointing ?? false,
+    webgpu: device === 'webgpu' || opts.webgpuGraph === true,
     ...(opts.outputChunks ? { outputChunks: opts.outputChunks } : {}),
   });
   let train: TrainingGraph | null = null;

@@ -5,8 +5,8 @@
  * weight in device memory (measured on CPU: test/trainer/runtime/precision.test.ts). The mixed-precision graphs
  * therefore use frozen weights in their stored dtype and never cast them up.
  */
-import type { Graph, Tensor } from '../graph/ir';
-import { liveNodes } from '../graph/onnx';
+import { foldableNodes } from '../graph/constants';
+import type { Graph } from '../graph/ir';
 import type { ComputeDType } from '../models/decoder';
 import type { Device } from './session';
 
@@ -45,26 +45,20 @@ export interface Float32Copy {
   weights: string[];
 }
 
-function isFrozenWeight(g: Graph, t: Tensor): boolean {
-  const init = g.initializers.find((i) => i.tensor === t);
-  return !!init && 'file' in init.data;
-}
-
 /**
  * Float32 tensors that depend only on initializers, at least one of them a frozen checkpoint weight (external
  * data): what ORT's constant folding would turn into float32 initializers at session load.
  */
 export function foldableFloat32Copies(g: Graph): Float32Copy[] {
-  const constant = new Map<number, Set<string>>(); // tensor id → frozen weights it derives from
-  for (const init of g.initializers) constant.set(init.tensor.id, new Set(isFrozenWeight(g, init.tensor) ? [init.tensor.name] : []));
+  const frozen = new Map<number, Set<string>>(); // tensor id → frozen weights it derives from
+  for (const init of g.initializers) if ('file' in init.data) frozen.set(init.tensor.id, new Set([init.tensor.name]));
   const out: Float32Copy[] = [];
-  for (const n of liveNodes(g)) {
-    const ins = n.inputs.filter((i): i is Tensor => i !== null);
-    if (!ins.every((i) => constant.has(i.id))) continue;
-    const from = new Set(ins.flatMap((i) => [...constant.get(i.id)!]));
+  for (const n of foldableNodes(g)) {
+    const from = new Set(n.inputs.flatMap((i) => (i ? [...(frozen.get(i.id) ?? [])] : [])));
+    if (from.size === 0) continue;
     for (const t of n.outputs) {
-      constant.set(t.id, from);
-      if (t.dtype === 'float32' && from.size > 0) {
+      frozen.set(t.id, from);
+      if (t.dtype === 'float32') {
         const elements = t.shape.reduce<number>((a, d) => a * (typeof d === 'number' ? d : NaN), 1);
         out.push({ name: t.name, elements, weights: [...from] });
       }
