@@ -2,9 +2,14 @@
  * Peak memory of one training step on CPU (ONNX Runtime, this repo's graph) with and without activation
  * checkpointing, next to what the graph keeps for its backward pass (trainer/models/activations.ts, the figure
  * `ftune plan` uses). Peak = the process's resident high-water mark during the step (Linux VmHWM, reset through
- * /proc/self/clear_refs just before it) minus the resident size before it.
- * Run: npx tsx bench/memory.ts [--layers N] [--embed N] [--vocab N] [--batch N] [--seq N] [--full]
+ * /proc/self/clear_refs just before it) minus the resident size before the first step. The bench re-runs itself
+ * with glibc's mmap threshold fixed low, so freed tensors go back to the system and the resident size follows
+ * what is allocated.
+ * With --chunks it compares the vocabulary cross-entropy in one [rows, vocab] block with the 8-block chunked one
+ * instead (frozen output projection, --output-adapter for an adapter on lm_head, --full for full fine-tuning).
+ * Run: npx tsx bench/memory.ts [--layers N] [--embed N] [--vocab N] [--batch N] [--seq N] [--full | --output-adapter] [--chunks]
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +31,13 @@ function statusKb(field: 'VmRSS' | 'VmHWM'): number {
 const mb = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
 
 async function main(): Promise<void> {
+  if (!process.env.MALLOC_MMAP_THRESHOLD_) {
+    const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+      stdio: 'inherit',
+      env: { ...process.env, MALLOC_MMAP_THRESHOLD_: '65536', MALLOC_TRIM_THRESHOLD_: '0' },
+    });
+    process.exit(r.status ?? 1);
+  }
   const embed = arg('embed', 256);
   const m = tinyModel({
     numLayers: arg('layers', 4),
@@ -37,7 +49,9 @@ async function main(): Promise<void> {
     maxSeqLen: 4096,
   });
   const full = process.argv.includes('--full');
-  const lora = full ? null : fullLora({ rank: 8, alpha: 16, applyToOutput: false });
+  const chunks = process.argv.includes('--chunks');
+  const outputAdapter = process.argv.includes('--output-adapter');
+  const lora = full ? null : fullLora({ rank: 8, alpha: 16, applyToOutput: outputAdapter });
   const [batchSize, seqLen] = [arg('batch', 4), arg('seq', 512)];
   const dir = mkdtempSync(join(tmpdir(), 'ftune-bench-memory-'));
   try {
@@ -45,25 +59,29 @@ async function main(): Promise<void> {
     const batch = randomBatch(m, batchSize, seqLen);
     const scored = batch.labels.filter((l) => l !== -100).length;
     console.log(
-      `model: ${m.numLayers} layers, embed ${m.embedDim}, mlp ${m.intermediateDim}, vocab ${m.vocabSize}; ${full ? 'full fine-tuning' : 'LoRA rank 8 (attention + MLP)'}; batch ${batchSize} x ${seqLen} (${scored} scored)`,
+      `model: ${m.numLayers} layers, embed ${m.embedDim}, mlp ${m.intermediateDim}, vocab ${m.vocabSize}; ${full ? 'full fine-tuning' : `LoRA rank 8 (attention + MLP${outputAdapter ? ' + lm_head' : ''})`}; batch ${batchSize} x ${seqLen} (${scored} scored)`,
     );
-    for (const activationCheckpointing of [false, true]) {
+    const variants = chunks
+      ? [{ outputChunks: 1, label: 'loss in 1 block ' }, { outputChunks: 8, label: 'loss in 8 blocks' }].map((v) => ({ ...v, activationCheckpointing: true }))
+      : [false, true].map((activationCheckpointing) => ({ activationCheckpointing, outputChunks: undefined, label: `checkpointing ${activationCheckpointing ? 'on ' : 'off'}` }));
+    for (const { activationCheckpointing, outputChunks, label } of variants) {
       const stepper = await createStepper({
         spec: spec(m, lora),
         weights: (n) => ck.locations.get(n),
         initialLora: lora ? randomAdapter(m, lora) : undefined,
         device: 'cpu',
         activationCheckpointing,
+        outputChunks,
       });
-      await stepper.step(batch); // warm-up: kernels allocate their caches on the first run
       const before = statusKb('VmRSS');
+      await stepper.step(batch); // warm-up: kernels allocate their caches on the first run
       writeFileSync('/proc/self/clear_refs', '5'); // reset VmHWM to the current resident size
       const r = await stepper.step(batch);
       const peakKb = statusKb('VmHWM') - before;
       await stepper.dispose();
       const est = keptActivations(spec(m, lora), { batchSize, seqLen, checkpointing: activationCheckpointing, scoredTokens: scored });
       console.log(
-        `checkpointing ${activationCheckpointing ? 'on ' : 'off'}: ORT step peak ${mb(peakKb * 1024)} MB above the resident size before it; ` +
+        `${label}: ORT step peak ${mb(peakKb * 1024)} MB above the resident size before the first step; ` +
           `graph keeps ${mb(est.totalBytes)} MB for the backward pass (+${mb(est.recomputeBytes)} MB while a layer is recomputed); loss_sum ${r.lossSum}`,
       );
     }

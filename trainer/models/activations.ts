@@ -52,7 +52,7 @@ export interface KeptActivations {
 function dimSizes(s: ActivationSettings, chunks: number): Record<string, number> {
   const tokens = s.batchSize * s.seqLen;
   const scored = s.scoredTokens ?? tokens;
-  return { batch: s.batchSize, seq: s.seqLen, tokens, scored, '(rows)': tokens, ...outputChunkSizes(scored, chunks) };
+  return { batch: s.batchSize, seq: s.seqLen, tokens, scored, '(rows)': tokens, none: 0, ...outputChunkSizes(scored, chunks) };
 }
 
 function resolve(d: Dim, sizes: Record<string, number>): number {

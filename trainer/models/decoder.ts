@@ -248,7 +248,7 @@ export function buildTrainingGraph(spec: TrainingSpec, bindWeight: WeightBinder,
  * with softmax = exp(log_softmax) as PyTorch's log_softmax backward computes it, so no [tokens, vocab]
  * intermediate of the forward pass but the log-probabilities stays alive for the backward pass.
  */
-export function crossEntropySum(logits: Tensor, targets: Tensor, _vocab: number): { lossSum: Tensor; count: Tensor } {
+export function crossEntropySum(logits: Tensor, targets: Tensor, _vocab: number): { lossSum: Tensor; count: Tensor; rowLoss: Tensor } {
   const g = logits.graph;
   const dt = logits.dtype;
   const t = o.cast(targets, 'int64');
@@ -263,7 +263,23 @@ export function crossEntropySum(logits: Tensor, targets: Tensor, _vocab: number)
     const d = o.mul(o.exp(logProbs), scale);
     return [o.scatterElements(d, idx, o.sub(o.gatherElements(d, idx, 1), scale), 1)];
   });
-  return { lossSum, count: o.reduceSum(validF, [0], false) };
+  return { lossSum, count: o.reduceSum(validF, [0], false), rowLoss: nll };
+}
+
+/**
+ * `index` (int64 [1]) unchanged, but computable only once every tensor of `deps` exists. ORT runs nodes in a
+ * depth-first order from the graph outputs that would compute every row block's log-softmax (for the loss) before
+ * any block's gradient, so all [rows, vocab] blocks were alive at once and chunking saved nothing (measured:
+ * bench/memory.ts --chunks). Starting block i+1 at an index that reads block i's results makes ORT finish one
+ * block before it starts the next. The read is the shape of a zero-row slice: nothing is copied or computed.
+ */
+function sequencedAfter(index: Tensor, deps: Tensor[], zero: Tensor): Tensor {
+  let out = index;
+  for (const d of deps) {
+    const none = o.sliceDynamic(d.rank ? d : o.unsqueeze(d, [0]), 0, zero, zero, 'none');
+    out = o.add(out, o.slice(o.shapeOf(none), 0, 0, 1));
+  }
+  return out;
 }
 
 /** Half-precision values as float32 (the loss and gradient sums run in float32); float32/float64 stay as they are. */
@@ -288,18 +304,21 @@ export function outputChunkSizes(scored: number, chunks = OUTPUT_CHUNKS): Record
 export function chunkedOutputLoss(hidden: Tensor, weight: Tensor, targets: Tensor, chunks: number): { lossSum: Tensor; count: Tensor } {
   const n = o.dimSize(hidden, 0);
   const size = o.div(o.add(n, chunks - 1), chunks); // ceil(n / chunks); Slice clamps the tail
+  const zero = o.mul(n, 0); // a runtime 0 (ORT cannot fold it)
   const losses: Tensor[] = [];
   const dHidden: Tensor[] = [];
   let count: Tensor | null = null;
+  let previous: Tensor[] = [];
   for (let i = 0; i < chunks; i++) {
-    const start = o.mul(size, i);
-    const end = o.mul(size, i + 1);
+    const start = sequencedAfter(o.mul(size, i), previous, zero);
+    const end = o.add(start, size);
     const h = o.sliceDynamic(hidden, 0, start, end, `chunk${i}`);
     const t = o.sliceDynamic(targets, 0, start, end, `chunk${i}`);
     const ce = crossEntropyBlock(widen(o.gemm(o.stopGradient(h), weight, { transB: true })), t, weight);
     losses.push(ce.lossSum);
     count = count ? o.add(count, ce.count) : ce.count;
     dHidden.push(ce.dHidden);
+    previous = [ce.rowLoss, ce.dHidden];
   }
   const raw = losses.reduce((a, b) => o.add(a, b));
   const dh = o.reshapeLike(o.concat(dHidden, 0), hidden); // the blocks tile the rows: same shape as hidden
@@ -323,14 +342,16 @@ export function chunkedTrainableOutputLoss(
   const n = o.dimSize(hidden, 0);
   const size = o.div(o.add(n, chunks - 1), chunks);
   const frozenHidden = o.stopGradient(hidden);
+  const zero = o.mul(n, 0);
   const losses: Tensor[] = [];
   const dHidden: Tensor[] = [];
   const dTrainables: (Tensor | null)[] = trainables.map(() => null);
   let count: Tensor | null = null;
+  let previous: Tensor[] = [];
   for (let i = 0; i < chunks; i++) {
+    const start = sequencedAfter(o.mul(size, i), previous, zero);
+    const end = o.add(start, size);
     const from = g.nodes.length;
-    const start = o.mul(size, i);
-    const end = o.mul(size, i + 1);
     const h = o.sliceDynamic(frozenHidden, 0, start, end, `chunk${i}`);
     const t = o.sliceDynamic(targets, 0, start, end, `chunk${i}`);
     const ce = crossEntropySum(widen(logitsOf(h)), t, 0);
@@ -343,6 +364,7 @@ export function chunkedTrainableOutputLoss(
       const prev = dTrainables[j];
       dTrainables[j] = prev ? o.add(prev, d) : d;
     });
+    previous = [ce.rowLoss, grads.get(h)!, ...dTrainables.map((d) => d!)];
   }
   const raw = losses.reduce((a, b) => o.add(a, b));
   const dh = o.reshapeLike(o.concat(dHidden, 0), hidden);
@@ -361,7 +383,7 @@ export function chunkedTrainableOutputLoss(
  * is applied after the product, as the target's row of the weight, and the valid-row mask on [rows, embed]: no
  * scatter or mask over the wide logits.
  */
-function crossEntropyBlock(logits: Tensor, targets: Tensor, weight: Tensor): { lossSum: Tensor; count: Tensor; dHidden: Tensor } {
+function crossEntropyBlock(logits: Tensor, targets: Tensor, weight: Tensor): { lossSum: Tensor; count: Tensor; dHidden: Tensor; rowLoss: Tensor } {
   const g = logits.graph;
   const t = o.cast(targets, 'int64');
   const valid = o.not(o.equal(t, o.scalar(g, 'int64', IGNORE_INDEX)));
@@ -372,5 +394,5 @@ function crossEntropyBlock(logits: Tensor, targets: Tensor, weight: Tensor): { l
   // The products run in the weight's (compute) dtype; the loss stays float32.
   const probs = o.cast(o.exp(logProbs), weight.dtype);
   const dHidden = o.mul(o.sub(o.gemm(probs, weight), o.gather(weight, idx, 0)), o.unsqueeze(o.cast(valid, weight.dtype), [1]));
-  return { lossSum: o.reduceSum(o.mul(nll, validF), [0], false), count: o.reduceSum(validF, [0], false), dHidden };
+  return { lossSum: o.reduceSum(o.mul(nll, validF), [0], false), count: o.reduceSum(validF, [0], false), dHidden, rowLoss: nll };
 }
