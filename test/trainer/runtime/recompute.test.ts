@@ -111,3 +111,29 @@ test("LoRA dropout on the first layer (whose input needs no gradient, so the mas
   };
   assert.notEqual(await lossWith(0.5), await lossWith(0));
 });
+
+test('each row block of the chunked loss starts only after the previous block is done (its rows read the previous block’s results)', () => {
+  const m = tinyModel();
+  for (const lora of [fullLora({ applyToOutput: false }), fullLora(), null]) {
+    const g = buildTrainingGraph(spec(m, lora), bindFrozen, { withGrads: true }).graph;
+    const producer = new Map(g.nodes.flatMap((n) => n.outputs.map((t) => [t.id, n] as const)));
+    const ancestors = (t: { id: number }): Set<string> => {
+      const seen = new Set<string>();
+      const stack = [t.id];
+      const visited = new Set<number>();
+      while (stack.length) {
+        const id = stack.pop()!;
+        if (visited.has(id)) continue;
+        visited.add(id);
+        const n = producer.get(id);
+        if (!n) continue;
+        seen.add(n.op);
+        for (const i of n.inputs) if (i) stack.push(i.id);
+      }
+      return seen;
+    };
+    // The rows of block 1 (a Slice with the symbolic size chunk1) depend on a LogSoftmax: block 0's.
+    const block1 = g.nodes.find((n) => n.op === 'Slice' && n.outputs[0]!.shape[0] === 'chunk1')!;
+    assert.ok(ancestors(block1.inputs[1]!).has('LogSoftmax'), `${lora ? 'LoRA' : 'full'}: block 1 does not wait for block 0`);
+  }
+});
