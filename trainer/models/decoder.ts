@@ -211,7 +211,9 @@ export function buildTrainingGraph(spec: TrainingSpec, bindWeight: WeightBinder,
   // position) add nothing to the loss or the gradients, and the [rows, vocab] logits dominate time and memory.
   const flatTargets = o.reshape(targets, ['tokens']);
   const keep = o.nonZero1d(o.not(o.equal(flatTargets, o.scalar(g, 'int32', IGNORE_INDEX))), 'scored');
-  const hn = rmsNorm(o.gather(h, keep, 0), 'model.norm.weight'); // [scored, E]; the norm is per row
+  // [scored, E]; the norm is per row. The rows are gathered in float32 (the norm's own first step), so the gradient's
+  // scatter back to every position adds in float32 (and ORT's CPU ScatterND has no float16 add).
+  const hn = rmsNorm(o.gather(o.cast(h, 'float32'), keep, 0), 'model.norm.weight');
   const outName = m.tieWordEmbeddings ? 'model.embed_tokens' : 'lm_head';
   // Tied output: the embedding matrix; an output adapter (untied only) is named after lm_head as PEFT does.
   const outWeight = weight(`${outName}.weight`, [m.vocabSize, m.embedDim]);

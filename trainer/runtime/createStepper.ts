@@ -5,7 +5,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { emitModel } from '../graph/onnx';
-import { buildTrainingGraph, type BuildOptions, type TrainingGraph } from '../models/decoder';
+import { buildTrainingGraph, type BuildOptions, type ComputeDType, type TrainingGraph } from '../models/decoder';
 import type { TrainingSpec } from '../models/spec';
 import { mulberry32 } from './prng';
 import { precisionFor } from './precision';
@@ -23,6 +23,8 @@ export interface StepperOptions {
   device: DeviceRequest;
   /** Recompute each decoder layer in the backward pass instead of keeping its activations (torchtune's option). */
   activationCheckpointing?: boolean;
+  /** Compute dtype instead of the device's choice for spec.dtype (e.g. the float16 graph checked on CPU). */
+  computeDtype?: ComputeDType;
   /** Build the WebGPU spelling of the graph (no Gemm, no LogSoftmax) whatever the device, to check it on CPU. */
   webgpuGraph?: boolean;
   /** Row blocks of the output projection + loss (default OUTPUT_CHUNKS; 1 = unchunked, for comparisons). */
@@ -95,7 +97,7 @@ export async function createStepper(opts: StepperOptions): Promise<OrtStepper> {
 
   const graphOptions = (device: Device): Omit<BuildOptions, 'withGrads'> => ({
     seed,
-    computeDtype: precisionFor(spec.dtype, device).computeDtype,
+    computeDtype: opts.computeDtype ?? precisionFor(spec.dtype, device).computeDtype,
     checkpointLayers: opts.activationCheckpointing ?? false,
     webgpu: device === 'webgpu' || opts.webgpuGraph === true,
     ...(opts.outputChunks ? { outputChunks: opts.outputChunks } : {}),

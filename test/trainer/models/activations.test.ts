@@ -10,8 +10,10 @@ test('with activation checkpointing each decoder layer keeps only its output (th
   for (const [computeDtype, bytes] of [['float32', 4], ['bfloat16', 2]] as const) {
     const r = keptActivations(lora, { batchSize: 2, seqLen: 16, checkpointing: true, computeDtype });
     for (const l of r.perLayer) {
-      assert.deepEqual(l.tensors.map((t) => [t.dtype, t.shape]), [[computeDtype, [32, m.embedDim]]], `layer ${l.layer}`);
-      assert.equal(l.bytes, 32 * m.embedDim * bytes);
+      // The last layer's output feeds the final norm, which reads it in float32: that copy is kept instead (other).
+      const last = l.layer === m.numLayers - 1 && computeDtype !== 'float32';
+      assert.deepEqual(l.tensors.map((t) => [t.dtype, t.shape]), last ? [] : [[computeDtype, [32, m.embedDim]]], `layer ${l.layer}`);
+      assert.equal(l.bytes, last ? 0 : 32 * m.embedDim * bytes);
     }
     // While one layer is recomputed, its full set of activations is alive: the largest layer without checkpointing.
     const plain = keptActivations(lora, { batchSize: 2, seqLen: 16, checkpointing: false, computeDtype });

@@ -97,3 +97,32 @@ test('a bf16 config on CPU trains in float32: the same loss and gradients as fp3
   await bf16.dispose();
   await fp32.dispose();
 });
+
+test('the half-precision graph (float16 matmuls on the bf16 checkpoint, run by ORT on CPU) agrees with float32 to half-precision accuracy', async () => {
+  const dir = tmp();
+  const m = tinyModel();
+  const lora = fullLora({ dropout: 0 });
+  const ck = writeTinyCheckpoint(dir, m, 1, 'BF16');
+  const adapter = randomAdapter(m, lora);
+  const batch = randomBatch(m, 2, 9);
+  const run = async (computeDtype: 'float32' | 'float16', activationCheckpointing: boolean) => {
+    const s = await createStepper({ spec: spec(m, lora), weights: (n) => ck.locations.get(n), initialLora: adapter, device: 'cpu', computeDtype, activationCheckpointing });
+    const r = await s.step(batch);
+    await s.dispose();
+    return r;
+  };
+  const ref = await run('float32', false);
+  for (const checkpointing of [false, true]) {
+    const half = await run('float16', checkpointing);
+    assert.ok(Math.abs(half.lossSum - ref.lossSum) <= 1e-3 * ref.lossSum, `loss ${half.lossSum} vs ${ref.lossSum}`);
+    assert.notEqual(half.lossSum, ref.lossSum, 'the matmuls really ran in float16');
+    for (const [name, g] of ref.grads) {
+      const h = half.grads.get(name)!;
+      let diff = 0;
+      let scale = 1e-30;
+      g.forEach((v, i) => ((diff = Math.max(diff, Math.abs(v - h[i]!))), (scale = Math.max(scale, Math.abs(v)))));
+      // float16 keeps 11 significant bits: a few parts in a thousand per product, more after the backward chain.
+      assert.ok(diff / scale <= 3e-2, `${name}: ${diff / scale} (checkpointing ${checkpointing})`);
+    }
+  }
+});
