@@ -102,18 +102,15 @@ export async function createStepper(opts: StepperOptions): Promise<OrtStepper> {
     webgpu: device === 'webgpu' || opts.webgpuGraph === true,
     ...(opts.outputChunks ? { outputChunks: opts.outputChunks } : {}),
   });
-  let train: TrainingGraph | null = null;
-  const sessionOpts = { externalFolder: folder, threads: opts.threads, optimizedModelPath: opts.optimizedModelPath };
   const opened = await openSessionFor(
     opts.device,
     (device) => {
-      train = buildTrainingGraph(spec, binder, { withGrads: true, ...graphOptions(device) });
-      return emitModel(train.graph, { name: 'train_step' });
+      const built: TrainingGraph = buildTrainingGraph(spec, binder, { withGrads: true, ...graphOptions(device) });
+      return { model: emitModel(built.graph, { name: 'train_step' }), built };
     },
-    sessionOpts,
+    { externalFolder: folder, threads: opts.threads, optimizedModelPath: opts.optimizedModelPath },
   );
-  const trained = train as TrainingGraph | null;
-  if (!trained) throw new Error('internal: no training graph was built');
+  const trained = opened.built;
   const trainingModel = opened.model;
   let evalSession: Promise<ort.InferenceSession> | null = null;
   const evalModel = (): Promise<ort.InferenceSession> => {

@@ -99,14 +99,15 @@ function deviceLabel(d: Device): string {
 }
 
 /**
- * Opens the model on the first device of the request that works (CPU last), with a note for each one that did not.
- * `modelFor(device)` builds the graph for that device (its compute dtype may differ per device).
+ * Opens a model on the first device of the request that works (CPU last), with a note for each one that did not.
+ * `build(device)` makes the model for that device (its compute dtype and spelling may differ per device) and
+ * whatever else the caller needs from that build, returned as `built`.
  */
-export async function openSessionFor(
+export async function openSessionFor<T>(
   request: DeviceRequest,
-  modelFor: (device: Device) => Uint8Array,
+  build: (device: Device) => { model: Uint8Array; built: T },
   opts: SessionOptions,
-): Promise<OpenedSession & { model: Uint8Array }> {
+): Promise<OpenedSession & { model: Uint8Array; built: T }> {
   const notes: string[] = [];
   const candidates = deviceCandidates(request);
   for (let i = 0; i < candidates.length; i++) {
@@ -117,9 +118,9 @@ export async function openSessionFor(
       notes.push(fallbackNote(device, why, next));
       continue;
     }
-    const model = modelFor(device);
+    const { model, built } = build(device);
     try {
-      return { session: await createSessionOn(model, device, opts), device, notes, model };
+      return { session: await createSessionOn(model, device, opts), device, notes, model, built };
     } catch (e) {
       if (!next) throw e;
       notes.push(fallbackNote(device, e, next));
