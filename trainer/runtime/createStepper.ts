@@ -8,7 +8,11 @@ import { emitModel } from '../graph/onnx';
 import { buildTrainingGraph, type BuildOptions, type ComputeDType, type TrainingGraph } from '../models/decoder';
 import type { TrainingSpec } from '../models/spec';
 import { mulberry32 } from './prng';
+import type { Graph } from '../graph/ir';
+import { checkCudaKernels } from './cudaKernels';
 import { precisionFor } from './precision';
+import { summarizeProblems } from './kernelProblems';
+import { checkWebGpuKernels } from './webgpuKernels';
 import { createSessionOn, openSessionFor, type Device, type DeviceRequest } from './session';
 import type { MicroBatch, StepResult, Stepper, TrainableParam } from './stepper';
 import { commonFolder, makeWeightBinder, readWeightF32, type WeightSource } from './weights';
@@ -60,6 +64,15 @@ function checkBatch(batch: MicroBatch): void {
   if (batch.tokens.length !== n || batch.labels.length !== n) {
     throw new Error(`micro-batch tokens (${batch.tokens.length}) and labels (${batch.labels.length}) must both hold batchSize*seqLen = ${n} values`);
   }
+}
+
+/** On a GPU, the ops of the graph its provider has no kernel for (ORT runs them on CPU, with copies), or null. */
+function cpuPlacementNote(g: Graph, device: Device): string | null {
+  if (device === 'cpu') return null;
+  const problems = device === 'cuda' ? checkCudaKernels(g) : checkWebGpuKernels(g);
+  if (problems.length === 0) return null;
+  const ops = [...summarizeProblems(problems)].map(([message, n]) => `${message}${n > 1 ? ` (${n}×)` : ''}`);
+  return `${problems.length} node(s) of the training graph have no ${device === 'cuda' ? 'CUDA' : 'WebGPU'} kernel and run on CPU: ${ops.join('; ')}`;
 }
 
 export async function createStepper(opts: StepperOptions): Promise<OrtStepper> {
@@ -144,6 +157,8 @@ export async function createStepper(opts: StepperOptions): Promise<OrtStepper> {
   const notes = [...opened.notes];
   const precisionNote = precisionFor(spec.dtype, opened.device).note;
   if (precisionNote) notes.push(precisionNote);
+  const placementNote = cpuPlacementNote(trained.graph, opened.device);
+  if (placementNote) notes.push(placementNote);
   return {
     params,
     device: opened.device,

@@ -7,6 +7,7 @@
  */
 import type { DType, Graph } from '../graph/ir';
 import { liveNodes, OPSET } from '../graph/onnx';
+import type { KernelProblem } from './kernelProblems';
 
 export interface CudaKernel {
   op: string;
@@ -74,10 +75,7 @@ export const CUDA_KERNELS: CudaKernel[] = [
   k('Dropout', 13, INF, ['T', 'T1', 'T2'], ['T', 'T2'], { T: FLOAT4, T1: FLOAT4, T2: ['bool'] }),
 ];
 
-export interface KernelProblem {
-  node: string;
-  message: string;
-}
+export type { KernelProblem } from './kernelProblems';
 
 /** Nodes the CUDA EP could not run (it would place them on CPU, with copies): empty when all are covered. */
 export function checkCudaKernels(g: Graph, opset = OPSET): KernelProblem[] {

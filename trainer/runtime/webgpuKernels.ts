@@ -7,7 +7,7 @@
 import { foldableNodes } from '../graph/constants';
 import type { Graph, Tensor } from '../graph/ir';
 import { liveNodes, OPSET } from '../graph/onnx';
-import type { KernelProblem } from './cudaKernels';
+import type { KernelProblem } from './kernelProblems';
 import table from './webgpuKernels.json';
 
 export interface WebGpuRegistration {
@@ -50,11 +50,4 @@ export function checkWebGpuKernels(g: Graph, opset = OPSET): KernelProblem[] {
     }
   });
   return problems;
-}
-
-/** Problems grouped as "op: message" → count, for a readable summary. */
-export function summarizeProblems(problems: KernelProblem[]): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const p of problems) out.set(p.message, (out.get(p.message) ?? 0) + 1);
-  return out;
 }
