@@ -79,10 +79,11 @@ async function main(): Promise<void> {
       const r = await stepper.step(batch);
       const peakKb = statusKb('VmHWM') - before;
       await stepper.dispose();
-      const est = keptActivations(spec(m, lora), { batchSize, seqLen, checkpointing: activationCheckpointing, scoredTokens: scored });
+      const est = keptActivations(spec(m, lora), { batchSize, seqLen, checkpointing: activationCheckpointing, scoredTokens: scored, ...(outputChunks ? { outputChunks } : {}) });
       console.log(
         `${label}: ORT step peak ${mb(peakKb * 1024)} MB above the resident size before the first step; ` +
-          `graph keeps ${mb(est.totalBytes)} MB for the backward pass (+${mb(est.recomputeBytes)} MB while a layer is recomputed); loss_sum ${r.lossSum}`,
+          `graph keeps ${mb(est.totalBytes)} MB for the backward pass (+${mb(est.recomputeBytes)} MB while a layer is recomputed), ` +
+          `simulated peak ${mb(est.peakBytes)} MB (${((est.peakBytes / (peakKb * 1024) - 1) * 100).toFixed(0)}% vs measured); loss_sum ${r.lossSum}`,
       );
     }
   } finally {

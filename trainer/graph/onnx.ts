@@ -88,7 +88,7 @@ export interface EmitOptions {
  * bench/memory.ts with activation checkpointing). Emitting the leaves last, in reverse creation order, makes ORT
  * compute each layer's weight gradients as soon as its backward pass is done.
  */
-function emissionOrder(g: Graph): Node[] {
+export function emissionOrder(g: Graph): Node[] {
   const nodes = liveNodes(g);
   const read = new Set<number>();
   for (const n of nodes) for (const i of n.inputs) if (i) read.add(i.id);

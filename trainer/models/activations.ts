@@ -6,6 +6,7 @@
  */
 import { bytesPerElement, isFloat, type DType, type Dim, type Graph, type Tensor } from '../graph/ir';
 import { liveNodes } from '../graph/onnx';
+import { peakLiveBytes } from '../graph/schedule';
 import { buildTrainingGraph, outputChunkSizes, OUTPUT_CHUNKS, type ComputeDType } from './decoder';
 import type { TrainingSpec } from './spec';
 
@@ -19,6 +20,8 @@ export interface ActivationSettings {
   checkpointing: boolean;
   /** Positions with a label (≠ −100); default all batchSize × seqLen (the upper bound). */
   scoredTokens?: number;
+  /** Row blocks of the loss (default OUTPUT_CHUNKS, as the trainer runs it). */
+  outputChunks?: number;
 }
 
 export interface KeptTensor {
@@ -46,6 +49,12 @@ export interface KeptActivations {
    * largest layer of the graph without checkpointing); without, 0 (already counted in perLayer).
    */
   recomputeBytes: number;
+  /**
+   * Peak of all the step's intermediate tensors (kept activations, the recomputed layer, gradients in flight, the
+   * loss blocks) along ORT's execution order, each freed after its last reader (trainer/graph/schedule.ts).
+   * Excludes the weights, the trainable inputs and ORT's own workspace.
+   */
+  peakBytes: number;
 }
 
 /** Sizes of the graph's symbolic dims for a batch (chunk dims as outputChunkSizes gives them). */
@@ -75,9 +84,10 @@ export function keptActivations(spec: TrainingSpec, s: ActivationSettings): Kept
   const computeDtype = s.computeDtype ?? 'float32';
   const weightDtype = s.weightDtype ?? (computeDtype === 'float32' ? 'float32' : 'bfloat16');
   const bind = (g: Graph, name: string, shape: number[]): Tensor => g.initializer(name, weightDtype, shape, { file: 'model.safetensors', offset: 0, length: 0 });
-  const tg = buildTrainingGraph(spec, bind, { withGrads: true, computeDtype, checkpointLayers: s.checkpointing });
+  const chunks = s.outputChunks ?? OUTPUT_CHUNKS;
+  const tg = buildTrainingGraph(spec, bind, { withGrads: true, computeDtype, checkpointLayers: s.checkpointing, outputChunks: chunks });
   const g = tg.graph;
-  const sizes = dimSizes(s, OUTPUT_CHUNKS);
+  const sizes = dimSizes(s, chunks);
   const live = new Set(liveNodes(g));
   const dep = batchDependent(g);
   const index = new Map(g.nodes.map((n, i) => [n, i]));
@@ -106,5 +116,6 @@ export function keptActivations(spec: TrainingSpec, s: ActivationSettings): Kept
   }
   const totalBytes = other.bytes + perLayer.reduce((a, l) => a + l.bytes, 0);
   const recomputeBytes = s.checkpointing ? Math.max(0, ...keptActivations(spec, { ...s, checkpointing: false }).perLayer.map((l) => l.bytes)) : 0;
-  return { perLayer, other, totalBytes, recomputeBytes };
+  const peakBytes = peakLiveBytes(g, (d) => resolve(d, sizes)).peakBytes;
+  return { perLayer, other, totalBytes, recomputeBytes, peakBytes };
 }

@@ -40,3 +40,11 @@ test('the scored-token count sizes the output part: fewer labelled positions, fe
   assert.ok(few.other.bytes < all.other.bytes);
   assert.equal(few.totalBytes - few.other.bytes, all.totalBytes - all.other.bytes);
 });
+
+test('checkpointing lowers the simulated step peak of a deeper model, which still holds what the recompute keeps', () => {
+  const deep = spec(tinyModel({ numLayers: 6 }), fullLora());
+  const plain = keptActivations(deep, { batchSize: 2, seqLen: 32, checkpointing: false });
+  const ck = keptActivations(deep, { batchSize: 2, seqLen: 32, checkpointing: true });
+  assert.ok(ck.peakBytes >= ck.totalBytes);
+  assert.ok(ck.peakBytes < plain.peakBytes, `${ck.peakBytes} vs ${plain.peakBytes}`);
+});
