@@ -3,6 +3,7 @@
  * loss: a frozen weight never gets a weight-gradient matmul, and activations get gradients only where something
  * trainable lies upstream of them (so the first layers' input projections need no input gradient).
  */
+import { bf16BitsToF32, f16BitsToF32 } from '../checkpoint/dtypes';
 import { isFloat, type Dim, type Graph, type Node, type Tensor } from './ir';
 import * as o from './ops';
 
@@ -52,8 +53,11 @@ function constInts(t: Tensor): number[] {
 
 function constFloat(t: Tensor): number {
   const init = t.graph.initializers.find((i) => i.tensor === t);
-  if (!init || !(init.data instanceof Float32Array || init.data instanceof Float64Array)) throw new Error(`expected a float constant for ${t.name}`);
-  return init.data[0]!;
+  const d = init?.data;
+  if (d instanceof Float32Array || d instanceof Float64Array) return d[0]!;
+  if (d instanceof Uint16Array && t.dtype === 'bfloat16') return bf16BitsToF32(d[0]!);
+  if (d instanceof Uint16Array && t.dtype === 'float16') return f16BitsToF32(d[0]!);
+  throw new Error(`expected a float constant for ${t.name}`);
 }
 
 function normAxes(axes: number[], rank: number): number[] {
@@ -225,13 +229,20 @@ const RULES: Record<string, Rule> = {
   },
 };
 
+export interface BackwardOptions {
+  /** d loss / d y to start from (default: ones); lets a recomputed sub-graph continue an outer backward pass. */
+  seed?: Tensor;
+  /** Differentiate only nodes from this index on (a sub-graph appended after the rest, e.g. a recomputed layer). */
+  fromNode?: number;
+}
+
 /**
- * Appends the backward pass of `loss` (seeded with 1) to the graph and returns d loss / d t for each `wrt` tensor
- * (a zero tensor when the loss does not depend on it).
+ * Appends the backward pass of `loss` (seeded with 1, or `opts.seed`) to the graph and returns d loss / d t for
+ * each `wrt` tensor (a zero tensor when the loss does not depend on it).
  */
-export function backward(loss: Tensor, wrt: readonly Tensor[]): Map<Tensor, Tensor> {
+export function backward(loss: Tensor, wrt: readonly Tensor[], opts: BackwardOptions = {}): Map<Tensor, Tensor> {
   const g: Graph = loss.graph;
-  const forward = g.nodes.slice();
+  const forward = g.nodes.slice(opts.fromNode ?? 0);
   const requires = new Set<number>(wrt.map((t) => t.id));
   for (const node of forward) {
     if (node.stopGradient || NON_DIFFERENTIABLE.has(node.op)) continue;
@@ -258,7 +269,7 @@ export function backward(loss: Tensor, wrt: readonly Tensor[]): Map<Tensor, Tens
     }
     grads.set(t.id, o.add(prev, gt));
   };
-  if (requires.has(loss.id)) accumulate(loss, o.expandLike(o.scalar(g, loss.dtype, 1), loss));
+  if (requires.has(loss.id)) accumulate(loss, opts.seed ?? o.expandLike(o.scalar(g, loss.dtype, 1), loss));
 
   for (let k = forward.length - 1; k >= 0; k--) {
     const node = forward[k]!;
@@ -267,11 +278,11 @@ export function backward(loss: Tensor, wrt: readonly Tensor[]): Map<Tensor, Tens
     if (!gy) continue;
     if (node.custom) {
       const { wrt: targets, grad } = node.custom;
-      if (!targets.some((t) => requires.has(t.id))) continue;
+      const needed = targets.map((t) => requires.has(t.id) && isFloat(t.dtype));
+      if (!needed.some(Boolean)) continue;
       ruleStart = g.nodes.length;
-      grad(gy).forEach((gi, i) => {
-        const t = targets[i]!;
-        if (requires.has(t.id) && isFloat(t.dtype)) accumulate(t, gi);
+      grad(gy, needed).forEach((gi, i) => {
+        if (gi && needed[i]) accumulate(targets[i]!, gi);
       });
       continue;
     }

@@ -14,7 +14,8 @@ export type Attr =
   | { kind: 'ints'; value: number[] }
   | { kind: 'string'; value: string };
 
-export type HostData = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array;
+/** Inline tensor bytes; bfloat16/float16 values are their 16-bit patterns in a Uint16Array. */
+export type HostData = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array | Uint16Array;
 
 /** Where an initializer's bytes live in a file: ONNX external data (relative to the session's external folder). */
 export interface ExternalLocation {
@@ -42,6 +43,8 @@ export class Tensor {
   }
 }
 
+export type CustomGradient = (gy: Tensor, needed: boolean[]) => (Tensor | null)[];
+
 export interface Node {
   op: string;
   domain: string;
@@ -52,9 +55,10 @@ export interface Node {
   stopGradient: boolean;
   /**
    * A hand-written gradient: d(output 0) flows to `custom.wrt` through `custom.grad` instead of through the
-   * node's real inputs (used where the generic chain would keep many large intermediates alive).
+   * node's real inputs (used where the generic chain would keep many large intermediates alive). `needed[i]`
+   * says whether d/d wrt[i] is used at all; a null entry is a gradient that is not needed.
    */
-  custom?: { wrt: Tensor[]; grad: (gy: Tensor) => Tensor[] };
+  custom?: { wrt: Tensor[]; grad: CustomGradient };
 }
 
 export class Graph {
@@ -70,6 +74,11 @@ export class Graph {
   private readonly names = new Set<string>();
   /** Memo for shared constants and symbol-size tensors. */
   readonly cache = new Map<string, Tensor>();
+  /**
+   * Ops to spell with others, for a provider that lacks their kernels (the WebGPU provider registers MatMul but
+   * not Gemm in the table we check against, and no LogSoftmax): set before building.
+   */
+  readonly lowering = { gemmAsMatMul: false, logSoftmaxAsReduce: false };
 
   newTensor(dtype: DType, shape: readonly Dim[], name?: string): Tensor {
     const id = this.nextId++;

@@ -80,8 +80,24 @@ export interface EmitOptions {
   name?: string;
 }
 
-export function emitModel(g: Graph, opts: EmitOptions = {}): Uint8Array {
+/**
+ * The live nodes in the order ORT should run them. ORT's default execution order is a depth-first walk from the
+ * graph's leaf nodes (those whose outputs nothing reads), taking the last leaf first. The backward pass creates
+ * the leaves (weight gradients) from the last layer down to the first, so as created the last layer's weight
+ * gradients would run at the very end, pinning that layer's activations and input gradients until then (measured:
+ * bench/memory.ts with activation checkpointing). Emitting the leaves last, in reverse creation order, makes ORT
+ * compute each layer's weight gradients as soon as its backward pass is done.
+ */
+export function emissionOrder(g: Graph): Node[] {
   const nodes = liveNodes(g);
+  const read = new Set<number>();
+  for (const n of nodes) for (const i of n.inputs) if (i) read.add(i.id);
+  const isLeaf = (n: Node): boolean => n.outputs.every((t) => !read.has(t.id));
+  return [...nodes.filter((n) => !isLeaf(n)), ...nodes.filter(isLeaf).reverse()];
+}
+
+export function emitModel(g: Graph, opts: EmitOptions = {}): Uint8Array {
+  const nodes = emissionOrder(g);
   const used = new Set<number>();
   for (const n of nodes) for (const i of n.inputs) if (i) used.add(i.id);
   for (const t of g.outputs) used.add(t.id);

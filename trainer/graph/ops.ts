@@ -2,7 +2,8 @@
  * Op constructors of the tensor DSL: each adds one ONNX (opset 18) node with inferred output shape and dtype.
  * Autodiff (autodiff.ts) uses the same constructors to build the backward pass.
  */
-import { attr, type DType, type Dim, type Graph, type HostData, type Tensor } from './ir';
+import { f32ToBf16Bits, f32ToF16Bits } from '../checkpoint/dtypes';
+import { attr, type CustomGradient, type DType, type Dim, type Graph, type HostData, type Tensor } from './ir';
 
 function fail(op: string, msg: string): never {
   throw new Error(`${op}: ${msg}`);
@@ -42,8 +43,11 @@ function typedFor(dtype: DType, values: number[]): HostData {
       return Int32Array.from(values);
     case 'bool':
       return Uint8Array.from(values);
-    default:
-      throw new Error(`constants of dtype ${dtype} are not supported`);
+    // Half-precision constants (scales, zeros of mixed-precision graphs) as their bit patterns, rounded to nearest even.
+    case 'bfloat16':
+      return Uint16Array.from(values, f32ToBf16Bits);
+    case 'float16':
+      return Uint16Array.from(values, f32ToF16Bits);
   }
 }
 
@@ -220,6 +224,7 @@ export function softmax(x: Tensor, axis = -1): Tensor {
 
 /** log(softmax(x)) in one pass (ORT's kernel is several times faster than ReduceLogSumExp over a wide axis). */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
+  if (x.graph.lowering.logSoftmaxAsReduce) return sub(x, reduceLogSumExp(x, [axis], true));
   return x.graph.addNode('LogSoftmax', [x], [{ dtype: x.dtype, shape: x.shape }], { axis: attr.int(normAxis(axis, x.rank)) })[0]!;
 }
 
@@ -247,6 +252,12 @@ export function gemm(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: bo
   if (opts.c) {
     const out = broadcastShapes('Gemm', [m, n], opts.c.shape);
     if (out.length !== 2 || out[0] !== m || out[1] !== n) fail('Gemm', `C [${opts.c.shape.join(',')}] must broadcast to [${m},${n}]`);
+  }
+  if (a.graph.lowering.gemmAsMatMul) {
+    // Transposes of frozen weights are constants: ORT folds them once at load (the original is then unused).
+    let y = matmul(opts.transA ? transpose(a, [1, 0]) : a, opts.transB ? transpose(b, [1, 0]) : b);
+    if ((opts.alpha ?? 1) !== 1) y = mul(y, opts.alpha!);
+    return opts.c ? add(y, (opts.beta ?? 1) !== 1 ? mul(opts.c, opts.beta!) : opts.c) : y;
   }
   return a.graph.addNode('Gemm', opts.c ? [a, b, opts.c] : [a, b], [{ dtype: a.dtype, shape: [m, n] }], {
     alpha: attr.float(opts.alpha ?? 1),
@@ -315,23 +326,33 @@ export function range(g: Graph, n: number): Tensor {
   return g.addNode('Range', [scalar(g, 'int64', 0), scalar(g, 'int64', n), scalar(g, 'int64', 1)], [{ dtype: 'int64', shape: [n] }])[0]!;
 }
 
-/** Inverted dropout in training mode: returns the output and the kept-mask (for the gradient). */
-export function dropout(x: Tensor, ratio: number, seed: number): Tensor {
+/** Inverted dropout in training mode: the output and the kept-mask (for the gradient, or to replay the same mask). */
+export function dropoutWithMask(x: Tensor, ratio: number, seed: number): { y: Tensor; mask: Tensor } {
   const g = x.graph;
-  const [y] = g.addNode(
+  const [y, mask] = g.addNode(
     'Dropout',
-    [x, scalar(g, x.dtype, ratio), constant(g, 'bool', [], [1])],
+    // The ratio in float32 whatever x's dtype (ONNX allows it), so it is exact enough in half-precision graphs too.
+    [x, scalar(g, 'float32', ratio), constant(g, 'bool', [], [1])],
     [{ dtype: x.dtype, shape: x.shape }, { dtype: 'bool', shape: x.shape }],
     { seed: attr.int(seed) },
   );
-  return y!;
+  return { y: y!, mask: mask! };
+}
+
+export function dropout(x: Tensor, ratio: number, seed: number): Tensor {
+  return dropoutWithMask(x, ratio, seed).y;
+}
+
+/** Dropout with a given kept-mask (a recomputation must drop the same elements as the forward pass did). */
+export function applyDropoutMask(x: Tensor, mask: Tensor, ratio: number): Tensor {
+  return mul(mul(x, cast(mask, x.dtype)), 1 / (1 - ratio));
 }
 
 /**
  * `value` (computed from stop-gradient copies of `wrt`) with a hand-written gradient: the backward pass gets
  * d loss / d wrt[i] = grad(d loss / d value)[i].
  */
-export function withCustomGradient(value: Tensor, wrt: Tensor[], grad: (gy: Tensor) => Tensor[]): Tensor {
+export function withCustomGradient(value: Tensor, wrt: Tensor[], grad: CustomGradient): Tensor {
   const g = value.graph;
   const [y] = g.addNode('Identity', [value], [{ dtype: value.dtype, shape: value.shape }]);
   g.nodes[g.nodes.length - 1]!.custom = { wrt, grad };

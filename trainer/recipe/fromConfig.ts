@@ -14,7 +14,7 @@ import type { TrainingEvent } from '../events';
 import { specFromModelComponent } from '../models/catalog';
 import { createStepper } from '../runtime/createStepper';
 import { weightLocationOf } from '../runtime/weights';
-import type { Device } from '../runtime/session';
+import { deviceRequestOf } from '../runtime/session';
 import type { LoopResult, RunControl, TrainingDataset } from './loop';
 import { runSession } from './session';
 import type { RecipeKind } from './trainConfig';
@@ -116,7 +116,7 @@ export async function trainFromConfigFile(configPath: string, opts: TrainOptions
   const { dataset, padId, truncated, warnings: dataWarnings } = await buildDataset(configPath, overrides);
   for (const w of dataWarnings) opts.emit({ type: 'log', time: time(), level: 'warning', message: w });
   if (truncated) opts.emit({ type: 'log', time: time(), level: 'warning', message: `${truncated} of ${dataset.count} samples are truncated to tokenizer.max_seq_len` });
-  const device: Device = typeof config.device === 'string' && config.device.startsWith('cuda') ? 'cuda' : 'cpu';
+  const device = deviceRequestOf(config.device);
   // torchtune draws a random seed for `seed: null`; we use 0 so every run is reproducible (the seed only drives
   // the LoRA A initialization and dropout; the sample order always uses torchtune's sampler seed 0).
   const seed = typeof config.seed === 'number' ? config.seed : 0;
@@ -132,13 +132,14 @@ export async function trainFromConfigFile(configPath: string, opts: TrainOptions
     emit: opts.emit,
     createStepper: async (base) => {
       const stepper = await createStepper({
-        // The CPU provider has no bf16 kernels: train in float32 there (DESIGN.md).
-        spec: { model: spec.model, lora: spec.lora, dtype: device === 'cpu' ? 'fp32' : config.dtype === 'bf16' ? 'bf16' : 'fp32' },
+        // bf16 runs as bf16 on CUDA, float16 on WebGPU and float32 on CPU; the stepper's notes say which (precision.ts).
+        spec: { model: spec.model, lora: spec.lora, dtype: config.dtype === 'bf16' ? 'bf16' : 'fp32' },
         weights: (name) => {
           const t = base.tensors.get(name);
           return t && weightLocationOf(t);
         },
         device,
+        activationCheckpointing: config.enable_activation_checkpointing === true,
         seed,
       });
       for (const note of stepper.notes) opts.emit({ type: 'log', time: time(), level: 'warning', message: note });

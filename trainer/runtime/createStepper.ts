@@ -5,10 +5,15 @@
  */
 import * as ort from 'onnxruntime-node';
 import { emitModel } from '../graph/onnx';
-import { buildTrainingGraph, type TrainingGraph } from '../models/decoder';
+import { buildTrainingGraph, type BuildOptions, type ComputeDType, type TrainingGraph } from '../models/decoder';
 import type { TrainingSpec } from '../models/spec';
 import { mulberry32 } from './prng';
-import { openSession, type Device, type OpenedSession } from './session';
+import type { Graph } from '../graph/ir';
+import { checkCudaKernels } from './cudaKernels';
+import { precisionFor } from './precision';
+import { summarizeProblems } from './kernelProblems';
+import { checkWebGpuKernels } from './webgpuKernels';
+import { createSessionOn, openSessionFor, type Device, type DeviceRequest } from './session';
 import type { MicroBatch, StepResult, Stepper, TrainableParam } from './stepper';
 import { commonFolder, makeWeightBinder, readWeightF32, type WeightSource } from './weights';
 
@@ -18,7 +23,18 @@ export interface StepperOptions {
   weights: (name: string) => WeightSource | undefined;
   /** LoRA values by PEFT name (resume / given adapter); missing ones are initialized as torchtune does. */
   initialLora?: Map<string, Float32Array>;
-  device: Device;
+  /** Where to run; a device whose provider cannot start falls back (CUDA/WebGPU → CPU) with a note. */
+  device: DeviceRequest;
+  /** Recompute each decoder layer in the backward pass instead of keeping its activations (torchtune's option). */
+  activationCheckpointing?: boolean;
+  /** Compute dtype instead of the device's choice for spec.dtype (e.g. the float16 graph checked on CPU). */
+  computeDtype?: ComputeDType;
+  /** Build the WebGPU spelling of the graph (no Gemm, no LogSoftmax) whatever the device, to check it on CPU. */
+  webgpuGraph?: boolean;
+  /** Row blocks of the output projection + loss (default OUTPUT_CHUNKS; 1 = unchunked, for comparisons). */
+  outputChunks?: number;
+  /** Where ORT writes the optimized training graph it runs (inspection, tests). */
+  optimizedModelPath?: string;
   /** Seed of the LoRA A initialization and dropout masks. */
   seed?: number;
   /** ORT intra-op threads (default: ORT's choice). */
@@ -28,7 +44,7 @@ export interface StepperOptions {
 export interface OrtStepper extends Stepper {
   /** Where the graph actually runs. */
   readonly device: Device;
-  /** Messages for the user (e.g. the CUDA provider is missing and we fell back to CPU). */
+  /** Messages for the user (e.g. the CUDA provider is missing and we fell back to CPU; bf16 computes in float32 on CPU). */
   readonly notes: string[];
   /** The serialized training graph (for inspection, FLOP counts and kernel checks). */
   readonly trainingModel: Uint8Array;
@@ -48,6 +64,15 @@ function checkBatch(batch: MicroBatch): void {
   if (batch.tokens.length !== n || batch.labels.length !== n) {
     throw new Error(`micro-batch tokens (${batch.tokens.length}) and labels (${batch.labels.length}) must both hold batchSize*seqLen = ${n} values`);
   }
+}
+
+/** On a GPU, the ops of the graph its provider has no kernel for (ORT runs them on CPU, with copies), or null. */
+function cpuPlacementNote(g: Graph, device: Device): string | null {
+  if (device === 'cpu') return null;
+  const problems = device === 'cuda' ? checkCudaKernels(g) : checkWebGpuKernels(g);
+  if (problems.length === 0) return null;
+  const ops = [...summarizeProblems(problems)].map(([message, n]) => `${message}${n > 1 ? ` (${n}×)` : ''}`);
+  return `${problems.length} node(s) of the training graph have no ${device === 'cuda' ? 'CUDA' : 'WebGPU'} kernel and run on CPU: ${ops.join('; ')}`;
 }
 
 export async function createStepper(opts: StepperOptions): Promise<OrtStepper> {
@@ -83,13 +108,27 @@ export async function createStepper(opts: StepperOptions): Promise<OrtStepper> {
     return { name, shape, data: readWeightF32(name, shape, src) };
   });
 
-  const train: TrainingGraph = buildTrainingGraph(spec, binder, { withGrads: true, seed });
-  const trainingModel = emitModel(train.graph, { name: 'train_step' });
-  const opened = await openSession(trainingModel, { device: opts.device, externalFolder: folder, threads: opts.threads });
-  let evalSession: Promise<OpenedSession> | null = null;
-  const evalModel = (): Promise<OpenedSession> => {
-    evalSession ??= openSession(emitModel(buildTrainingGraph(spec, binder, { withGrads: false }).graph, { name: 'eval' }), {
-      device: opened.device,
+  const graphOptions = (device: Device): Omit<BuildOptions, 'withGrads'> => ({
+    seed,
+    computeDtype: opts.computeDtype ?? precisionFor(spec.dtype, device).computeDtype,
+    checkpointLayers: opts.activationCheckpointing ?? false,
+    webgpu: device === 'webgpu' || opts.webgpuGraph === true,
+    ...(opts.outputChunks ? { outputChunks: opts.outputChunks } : {}),
+  });
+  const opened = await openSessionFor(
+    opts.device,
+    (device) => {
+      const built: TrainingGraph = buildTrainingGraph(spec, binder, { withGrads: true, ...graphOptions(device) });
+      return { model: emitModel(built.graph, { name: 'train_step' }), built };
+    },
+    { externalFolder: folder, threads: opts.threads, optimizedModelPath: opts.optimizedModelPath },
+  );
+  const trained = opened.built;
+  const trainingModel = opened.model;
+  let evalSession: Promise<ort.InferenceSession> | null = null;
+  const evalModel = (): Promise<ort.InferenceSession> => {
+    // Same device and compute dtype as the training graph (the loss must agree with step()).
+    evalSession ??= createSessionOn(emitModel(buildTrainingGraph(spec, binder, { withGrads: false, ...graphOptions(opened.device) }).graph, { name: 'eval' }), opened.device, {
       externalFolder: folder,
       threads: opts.threads,
     });
@@ -116,7 +155,10 @@ export async function createStepper(opts: StepperOptions): Promise<OrtStepper> {
   };
 
   const notes = [...opened.notes];
-  if (spec.dtype === 'bf16') notes.push('dtype bf16: weights stay bf16 in the checkpoint files; activations, adapters and gradients are float32 in this engine');
+  const precisionNote = precisionFor(spec.dtype, opened.device).note;
+  if (precisionNote) notes.push(precisionNote);
+  const placementNote = cpuPlacementNote(trained.graph, opened.device);
+  if (placementNote) notes.push(placementNote);
   return {
     params,
     device: opened.device,
@@ -126,21 +168,21 @@ export async function createStepper(opts: StepperOptions): Promise<OrtStepper> {
       checkTokens(batch);
       const out = await opened.session.run(feeds(batch));
       const grads = new Map<string, Float32Array>();
-      for (const [name, outName] of train.outputs.grads) grads.set(name, out[outName]!.data as Float32Array);
+      for (const [name, outName] of trained.outputs.grads) grads.set(name, out[outName]!.data as Float32Array);
       return { lossSum: Number(out.loss_sum!.data[0]), numTokens: Math.round(Number(out.num_tokens!.data[0])), grads };
     },
     async loss(batch: MicroBatch) {
       checkTokens(batch);
       const s = await evalModel();
       const f = feeds(batch);
-      const used = new Set(s.session.inputNames);
+      const used = new Set(s.inputNames);
       for (const k of Object.keys(f)) if (!used.has(k)) delete f[k];
-      const out = await s.session.run(f);
+      const out = await s.run(f);
       return { lossSum: Number(out.loss_sum!.data[0]), numTokens: Math.round(Number(out.num_tokens!.data[0])) };
     },
     async dispose() {
       await opened.session.release();
-      if (evalSession) await (await evalSession).session.release();
+      if (evalSession) await (await evalSession).release();
     },
   };
 }

@@ -7,6 +7,7 @@
  */
 import type { DType, Graph } from '../graph/ir';
 import { liveNodes, OPSET } from '../graph/onnx';
+import type { KernelProblem } from './kernelProblems';
 
 export interface CudaKernel {
   op: string;
@@ -56,7 +57,9 @@ export const CUDA_KERNELS: CudaKernel[] = [
   k('GatherElements', 13, INF, ['T', 'Tind'], ['T'], { T: ALL, Tind: IND }),
   k('ScatterElements', 18, INF, ['T', 'Tind', 'T'], ['T'], { T: ALL, Tind: IND }),
   k('ScatterND', 18, INF, ['T', 'I', 'T'], ['T'], { T: ALL, I: I64 }),
-  ...['Softmax', 'LogSoftmax'].map((op) => k(op, 13, INF, ['T'], ['T'], { T: FLOAT4 })),
+  k('Softmax', 13, INF, ['T'], ['T'], { T: FLOAT4 }),
+  // LogSoftmax has no bf16 CUDA kernel (the loss runs in float32 anyway).
+  k('LogSoftmax', 13, INF, ['T'], ['T'], { T: FLOAT3 }),
   k('MatMul', 13, INF, ['T', 'T'], ['T'], { T: FLOAT4 }),
   k('Gemm', 13, INF, ['T', 'T', 'T'], ['T'], { T: FLOAT4 }),
   k('Expand', 13, INF, ['T', 'I'], ['T'], { T: ALL, I: I64 }),
@@ -72,10 +75,7 @@ export const CUDA_KERNELS: CudaKernel[] = [
   k('Dropout', 13, INF, ['T', 'T1', 'T2'], ['T', 'T2'], { T: FLOAT4, T1: FLOAT4, T2: ['bool'] }),
 ];
 
-export interface KernelProblem {
-  node: string;
-  message: string;
-}
+export type { KernelProblem } from './kernelProblems';
 
 /** Nodes the CUDA EP could not run (it would place them on CPU, with copies): empty when all are covered. */
 export function checkCudaKernels(g: Graph, opset = OPSET): KernelProblem[] {

@@ -3,7 +3,9 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 
-export type Device = 'cpu' | 'cuda';
+export type Device = 'cpu' | 'cuda' | 'webgpu';
+/** What a config asks for; `auto` = CUDA if its provider loads, else WebGPU if an adapter opens, else CPU. */
+export type DeviceRequest = Device | 'auto';
 
 export interface OpenedSession {
   session: ort.InferenceSession;
@@ -12,31 +14,119 @@ export interface OpenedSession {
   notes: string[];
 }
 
-export async function openSession(model: Uint8Array, opts: { device: Device; externalFolder: string | null; threads?: number }): Promise<OpenedSession> {
+export interface SessionOptions {
+  externalFolder: string | null;
+  threads?: number;
+  /** Where ORT writes the graph it actually runs, after its optimizations (for inspection and tests). */
+  optimizedModelPath?: string;
+}
+
+/** torchtune's `device` value (cuda, cuda:0, cpu, ...) plus ours (webgpu, auto); unknown ones run on CPU. */
+export function deviceRequestOf(value: unknown): DeviceRequest {
+  if (typeof value !== 'string') return 'cpu';
+  const v = value.trim().toLowerCase();
+  if (v.startsWith('cuda')) return 'cuda';
+  if (v === 'webgpu' || v === 'auto') return v;
+  return 'cpu';
+}
+
+/** The devices to try, in order, for a request (CPU always comes last and always works). */
+export function deviceCandidates(req: DeviceRequest): Device[] {
+  switch (req) {
+    case 'auto':
+      return ['cuda', 'webgpu', 'cpu'];
+    case 'cuda':
+      return ['cuda', 'cpu'];
+    case 'webgpu':
+      return ['webgpu', 'cpu'];
+    case 'cpu':
+      return ['cpu'];
+  }
+}
+
+/** Why a device's provider cannot be tried at all (known before creating a session), or null. */
+export function providerUnavailable(device: Device): string | null {
+  if (device === 'cuda') return cudaProviderMissing();
+  if (device === 'webgpu') {
+    const bundled = ort.listSupportedBackends?.().some((b) => b.name === 'webgpu');
+    return bundled === false ? `this onnxruntime-node build (${process.platform}/${process.arch}) has no WebGPU provider` : null;
+  }
+  return null;
+}
+
+/** Creates a session on exactly `device` (throws when its provider cannot run the model there). */
+export async function createSessionOn(model: Uint8Array, device: Device, opts: SessionOptions): Promise<ort.InferenceSession> {
   const base: ort.InferenceSession.SessionOptions = {
     graphOptimizationLevel: 'all',
     // Sequence lengths change from batch to batch: ORT's CPU arena fragments (measured: RSS 2.6 → 4.1 GB over two
     // steps of one model), while plain allocation returns to the baseline after each step and is no slower.
     enableCpuMemArena: false,
     ...(opts.threads ? { intraOpNumThreads: opts.threads } : {}),
-    ...(opts.externalFolder ? { extra: { session: { model_external_initializers_file_folder_path: opts.externalFolder } } } : {}),
+    ...(opts.optimizedModelPath ? { optimizedModelFilePath: opts.optimizedModelPath } : {}),
+    extra: {
+      ...(opts.externalFolder ? { session: { model_external_initializers_file_folder_path: opts.externalFolder } } : {}),
+      // ORT's EliminateDropout rule treats a Dropout whose mask output is unused as an inference no-op and removes
+      // it, even in training mode: LoRA dropout on layers whose input needs no gradient (the first layer's) silently
+      // vanished (measured: test/trainer/runtime/recompute.test.ts). Our graphs only hold Dropout when training.
+      optimization: { disable_specified_optimizers: 'EliminateDropout' },
+    },
   };
+  return ort.InferenceSession.create(model, { ...base, executionProviders: [device] });
+}
+
+const firstLine = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+
+/** The user-facing note when `device` was requested (or tried by `auto`) and could not be used. */
+export function fallbackNote(device: Device, why: unknown, next: Device): string {
+  const reason = typeof why === 'string' ? why : firstLine(why);
+  if (device === 'cuda') {
+    return (
+      `device 'cuda' requested but the ONNX Runtime CUDA execution provider is unavailable (${reason}); training on ${deviceLabel(next)} instead. ` +
+      'Reinstall onnxruntime-node with its CUDA provider (ONNXRUNTIME_NODE_INSTALL_CUDA=v12) and have CUDA 12 + cuDNN 9 libraries on the library path to use an NVIDIA GPU.'
+    );
+  }
+  if (device === 'webgpu') {
+    return (
+      `device 'webgpu' requested but no WebGPU adapter could be opened (${reason}); training on ${deviceLabel(next)} instead. ` +
+      "On Linux the bundled WebGPU provider (Dawn) runs on Vulkan: it needs the Vulkan loader (libvulkan.so.1, Debian/Ubuntu package libvulkan1) and the GPU's Vulkan driver (NVIDIA's driver ships one; mesa-vulkan-drivers for AMD/Intel)."
+    );
+  }
+  return `device '${device}' is unavailable (${reason}); training on ${deviceLabel(next)} instead.`;
+}
+
+function deviceLabel(d: Device): string {
+  return d === 'cpu' ? 'CPU' : d === 'cuda' ? 'CUDA' : 'WebGPU';
+}
+
+/**
+ * Opens a model on the first device of the request that works (CPU last), with a note for each one that did not.
+ * `build(device)` makes the model for that device (its compute dtype and spelling may differ per device) and
+ * whatever else the caller needs from that build, returned as `built`.
+ */
+export async function openSessionFor<T>(
+  request: DeviceRequest,
+  build: (device: Device) => { model: Uint8Array; built: T },
+  opts: SessionOptions,
+): Promise<OpenedSession & { model: Uint8Array; built: T }> {
   const notes: string[] = [];
-  if (opts.device === 'cuda') {
-    const why = cudaProviderMissing();
+  const candidates = deviceCandidates(request);
+  for (let i = 0; i < candidates.length; i++) {
+    const device = candidates[i]!;
+    const next = candidates[i + 1];
+    const why = providerUnavailable(device);
+    if (why && next) {
+      notes.push(fallbackNote(device, why, next));
+      continue;
+    }
+    const { model, built } = build(device);
     try {
-      if (why) throw new Error(why);
-      const session = await ort.InferenceSession.create(model, { ...base, executionProviders: ['cuda'] });
-      return { session, device: 'cuda', notes };
+      return { session: await createSessionOn(model, device, opts), device, notes, model, built };
     } catch (e) {
-      notes.push(
-        `device 'cuda' requested but the ONNX Runtime CUDA execution provider is unavailable (${(e instanceof Error ? e.message : String(e)).split('\n')[0]}); ` +
-          'training on CPU instead. Reinstall onnxruntime-node with its CUDA provider (ONNXRUNTIME_NODE_INSTALL_CUDA=v12) to use the GPU.',
-      );
+      if (!next) throw e;
+      notes.push(fallbackNote(device, e, next));
     }
   }
-  const session = await ort.InferenceSession.create(model, { ...base, executionProviders: ['cpu'] });
-  return { session, device: 'cpu', notes };
+  throw new Error('no device to run on'); // unreachable: CPU is always a candidate
 }
 
 /** Why the CUDA EP cannot load (its shared library is absent from this onnxruntime-node install), or null. */

@@ -5,7 +5,6 @@
 import { closeSync, openSync, readSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, relative, sep } from 'node:path';
 import type { DType, Graph, Tensor } from '../graph/ir';
-import * as o from '../graph/ops';
 
 /** Safetensors dtypes the graph can read. */
 export type WeightDType = 'F32' | 'BF16' | 'F16';
@@ -71,9 +70,8 @@ export function makeWeightBinder(lookup: (name: string) => WeightSource | undefi
     if (folder === null) throw new Error('external weights need an external-initializers folder');
     const rel = relative(folder, realpathSync(src.file));
     if (rel.startsWith('..') || isAbsolute(rel)) throw new Error(`weight file ${src.file} is outside ${folder}`);
-    const t = g.initializer(name, DTYPES[src.dtype].dtype, shape, { file: rel.split(sep).join('/'), offset: src.offset, length: src.length });
-    // bf16/f16 stay in the file; compute is float32 (the CPU EP has no bf16 kernels).
-    return o.cast(t, 'float32');
+    // In the checkpoint's dtype, straight from the file: the graph casts it to its compute dtype where it differs.
+    return g.initializer(name, DTYPES[src.dtype].dtype, shape, { file: rel.split(sep).join('/'), offset: src.offset, length: src.length });
   };
 }
 

@@ -1,0 +1,89 @@
+/**
+ * The order ORT's sequential executor runs a model's nodes in, and the peak of the tensors alive along it: ORT's
+ * default topological order is a depth-first walk from the leaf nodes (outputs nothing reads), the last leaf
+ * first, each node's inputs visited highest node index first (onnxruntime Graph::ReverseDFSFrom with NodeCompare);
+ * a tensor is freed after its last reader. Used to estimate a training step's activation memory before running it.
+ */
+import { bytesPerElement, type Dim, type Graph, type Node, type Tensor } from './ir';
+import { emissionOrder } from './onnx';
+
+/** Nodes in ORT's execution order for the model emitModel writes. */
+export function ortExecutionOrder(g: Graph): Node[] {
+  const nodes = emissionOrder(g); // ORT's node indices follow the file's order
+  const index = new Map(nodes.map((n, i) => [n, i]));
+  const producer = new Map<number, Node>();
+  for (const n of nodes) for (const t of n.outputs) producer.set(t.id, n);
+  const read = new Set<number>();
+  for (const n of nodes) for (const i of n.inputs) if (i) read.add(i.id);
+  const leaves = nodes.filter((n) => n.outputs.every((t) => !read.has(t.id)));
+  const order: Node[] = [];
+  const visited = new Set<Node>();
+  const stack: { node: Node; leave: boolean }[] = leaves.map((node) => ({ node, leave: false }));
+  while (stack.length) {
+    const { node, leave } = stack.pop()!;
+    if (leave) {
+      order.push(node);
+      continue;
+    }
+    if (visited.has(node)) continue;
+    visited.add(node);
+    stack.push({ node, leave: true });
+    const inputs = [...new Set(node.inputs.map((t) => t && producer.get(t.id)).filter((n): n is Node => !!n))];
+    inputs.sort((a, b) => index.get(a)! - index.get(b)!);
+    for (const n of inputs) if (!visited.has(n)) stack.push({ node: n, leave: false });
+  }
+  return order;
+}
+
+/** Ops whose output ORT can give the input's buffer (no new memory). */
+const ALIASING = new Set(['Identity', 'Reshape', 'Squeeze', 'Unsqueeze']);
+
+export interface PeakEstimate {
+  /** Largest sum of live tensor bytes along the execution order (graph inputs and initializers excluded). */
+  peakBytes: number;
+  /** Where it happens: the node running at the peak. */
+  atNode: string;
+}
+
+/** Peak of the tensors the nodes produce, freed after their last reader, for concrete sizes of the symbolic dims. */
+export function peakLiveBytes(g: Graph, sizeOf: (d: Dim) => number): PeakEstimate {
+  const order = ortExecutionOrder(g);
+  const position = new Map(order.map((n, i) => [n, i]));
+  const outputs = new Set(g.outputs.map((t) => t.id));
+  // Buffers: an aliasing op's output shares its input's buffer.
+  const bufferOf = new Map<number, number>();
+  const bytesOf = new Map<number, number>();
+  const lastUse = new Map<number, number>();
+  const bytes = (t: Tensor): number => t.shape.reduce<number>((a, d) => a * sizeOf(d), 1) * bytesPerElement(t.dtype);
+  for (const n of order) {
+    for (const t of n.outputs) {
+      const src = ALIASING.has(n.op) ? n.inputs[0] : null;
+      const buf = src && bufferOf.has(src.id) ? bufferOf.get(src.id)! : t.id;
+      bufferOf.set(t.id, buf);
+      if (buf === t.id) bytesOf.set(buf, bytes(t));
+    }
+  }
+  for (const n of order) {
+    const at = position.get(n)!;
+    for (const t of n.inputs) {
+      const buf = t && bufferOf.get(t.id);
+      if (buf !== undefined && buf !== null) lastUse.set(buf, Math.max(lastUse.get(buf) ?? 0, at));
+    }
+  }
+  for (const t of outputs) {
+    const buf = bufferOf.get(t);
+    if (buf !== undefined) lastUse.set(buf, order.length);
+  }
+  const freeAt = new Map<number, number[]>();
+  for (const [buf, at] of lastUse) freeAt.set(at, [...(freeAt.get(at) ?? []), buf]);
+  let live = 0;
+  let peak = { peakBytes: 0, atNode: '' };
+  order.forEach((n, i) => {
+    for (const t of n.outputs) if (bufferOf.get(t.id) === t.id) live += bytesOf.get(t.id)!;
+    if (live > peak.peakBytes) peak = { peakBytes: live, atNode: `${n.op} ${n.outputs[0]?.name ?? ''}` };
+    for (const buf of freeAt.get(i) ?? []) live -= bytesOf.get(buf) ?? 0;
+    // A buffer nothing reads is freed right away.
+    for (const t of n.outputs) if (bufferOf.get(t.id) === t.id && !lastUse.has(t.id)) live -= bytesOf.get(t.id)!;
+  });
+  return peak;
+}
