@@ -9,6 +9,7 @@ import { registerTokenize } from './commands/tokenize';
 import { registerStats } from './commands/stats';
 import { registerRun } from './commands/run';
 import { registerLsp } from './commands/lsp';
+import { registerAuthoring } from './commands/authoring';
 
 export function buildProgram(): Command {
   const program = new Command('ftune')
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerStats(program);
   registerRun(program);
   registerLsp(program);
+  registerAuthoring(program);
   return program;
 }
 
