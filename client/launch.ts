@@ -1,7 +1,7 @@
 /**
  * "Fine-tune: Launch" and "Fine-tune: Stop": validate the config, start the trainer as a child process (never in
  * the extension host), follow its events in the monitor and the status bar. One run at a time; it survives the
- * monitor being closed. Stop = SIGTERM (the trainer saves a checkpoint); Stop again = kill.
+ * monitor being closed. Stop asks the trainer to save a checkpoint and stop (SIGTERM); Stop again ends it (SIGKILL).
  */
 import { readFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
@@ -10,10 +10,12 @@ import { resolveConfig } from '../core/config';
 import { planLaunch, type LaunchSettings } from '../trainer/backends/launchPlan';
 import { locateSamples } from '../trainer/backends/samples';
 import { TrainingSession } from '../trainer/backends/session';
+import type { PositionedDiagnostic } from '../core/diagnostics';
+import { missingLaunchInputs } from './launchInputs';
 import { TrainingPanel, type MonitoredRun } from './trainingPanel';
 
 export class Runs implements vscode.Disposable {
-  current: MonitoredRun | undefined;
+  current: MonitoredRun<TrainingSession> | undefined;
   readonly panel: TrainingPanel;
   private readonly status: vscode.StatusBarItem;
   private readonly changed = new vscode.EventEmitter<void>();
@@ -61,19 +63,13 @@ export class Runs implements vscode.Disposable {
       void vscode.window.showErrorMessage(`Cannot read ${configPath}: ${e instanceof Error ? e.message : String(e)}`);
       return;
     }
+    const missing = missingLaunchInputs(configPath, text);
+    if (missing) return this.refuse(configPath, missing.reason, missing.diagnostics);
     const plan = planLaunch(configPath, text, this.settings(target), { extensionRoot: this.context.extensionPath, nodePath: process.execPath });
-    if (!plan.ok) {
-      this.log.error(`Launch refused: ${plan.reason}`);
-      for (const d of plan.diagnostics) this.log.error(`  ${configPath}:${d.line}:${d.column}: ${d.severity}: ${d.message} [${d.code}]`);
-      const actions = plan.diagnostics.length > 0 ? ['Show Problems'] : ['Show Output'];
-      const pick = await vscode.window.showErrorMessage(`Launch refused: ${plan.reason}`, ...actions);
-      if (pick === 'Show Problems') await vscode.commands.executeCommand('workbench.actions.view.problems');
-      if (pick === 'Show Output') this.log.show(true);
-      return;
-    }
+    if (!plan.ok) return this.refuse(configPath, plan.reason, plan.diagnostics);
     this.log.info(`Launching (${plan.backend}): ${plan.commandLine}`);
     const session = new TrainingSession(plan.spec);
-    const run: MonitoredRun = { title: `Training: ${basename(configPath)}`, configPath, session };
+    const run: MonitoredRun<TrainingSession> = { title: `Training: ${basename(configPath)}`, configPath, session };
     this.current = run;
     this.changed.fire();
     session.onEvent((e) => {
@@ -98,6 +94,15 @@ export class Runs implements vscode.Disposable {
     });
   }
 
+  private async refuse(configPath: string, reason: string, diagnostics: readonly PositionedDiagnostic[]): Promise<void> {
+    this.log.error(`Launch refused: ${reason}`);
+    for (const d of diagnostics) this.log.error(`  ${configPath}:${d.line}:${d.column}: ${d.severity}: ${d.message} [${d.code}]`);
+    const actions = diagnostics.length > 0 ? ['Show Problems'] : ['Show Output'];
+    const pick = await vscode.window.showErrorMessage(`Launch refused: ${reason}`, ...actions);
+    if (pick === 'Show Problems') await vscode.commands.executeCommand('workbench.actions.view.problems');
+    if (pick === 'Show Output') this.log.show(true);
+  }
+
   stop(): void {
     const run = this.current;
     if (!run || run.session.state === 'ended') {
@@ -105,7 +110,8 @@ export class Runs implements vscode.Disposable {
       return;
     }
     const state = run.session.stop();
-    this.log.info(state === 'stopping' ? 'Stop: asked the trainer to save a checkpoint and stop (SIGTERM); Stop again to kill it.' : 'Stop: killing the trainer (SIGKILL).');
+    // Words for the person, not signal names (the output channel is read in the GUI too).
+    this.log.info(state === 'stopping' ? 'Stopping: the trainer saves a checkpoint, then stops. Stop again to end it at once without saving.' : 'Stop again: ending the trainer now, without saving.');
   }
 
   showMonitor(): void {
@@ -132,7 +138,7 @@ export class Runs implements vscode.Disposable {
     };
   }
 
-  private updateStatus(run: MonitoredRun): void {
+  private updateStatus(run: MonitoredRun<TrainingSession>): void {
     if (this.current !== run) return;
     const s = run.session;
     const last = [...s.history].reverse().find((e) => e.type === 'step');
