@@ -3,9 +3,9 @@
  * operation only selects samples) and its parsed value. Output always goes to a new file: `writeNewDataset`
  * refuses an existing path, so an operation can never overwrite the original or an earlier result.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
-import { DatasetFile } from '../data/source';
+import { DatasetFile, DatasetText, type DatasetSource } from '../data/source';
 import type { DatasetFormat } from '../data/sampleIndex';
 
 export interface DatasetRecord {
@@ -31,33 +31,50 @@ export interface DatasetRecords {
 export function readDatasetRecords(path: string): DatasetRecords {
   const source = DatasetFile.open(path);
   try {
-    const records: DatasetRecord[] = [];
-    for (let i = 0; i < source.index.count; i++) {
-      const line = source.index.lines[i] + 1;
-      const st = source.sampleText(i);
-      if (!st.ok) {
-        records.push({ index: i, line, raw: '', problem: st.problem.message });
-        continue;
-      }
-      try {
-        records.push({ index: i, line, raw: st.text, value: JSON.parse(st.text) as unknown });
-      } catch (e) {
-        records.push({ index: i, line, raw: st.text, problem: `not valid JSON (${(e as Error).message})` });
-      }
-    }
-    const fileProblems = source.index.problems
-      .filter((p) => p.severity === 'error')
-      .map((p) => `${path}:${source.problemRange(p).start.line + 1}: ${p.message}`);
-    return { path, format: source.index.format, records, fileProblems };
+    return recordsOf(source);
   } finally {
     source.close();
   }
+}
+
+/** The records of an open document's text (what the editor holds, saved or not). */
+export function recordsOfText(path: string, text: string): DatasetRecords {
+  return recordsOf(new DatasetText(path, text));
+}
+
+function recordsOf(source: DatasetSource): DatasetRecords {
+  const records: DatasetRecord[] = [];
+  for (let i = 0; i < source.index.count; i++) {
+    const line = source.index.lines[i] + 1;
+    const st = source.sampleText(i);
+    if (!st.ok) {
+      records.push({ index: i, line, raw: '', problem: st.problem.message });
+      continue;
+    }
+    try {
+      records.push({ index: i, line, raw: st.text, value: JSON.parse(st.text) as unknown });
+    } catch (e) {
+      records.push({ index: i, line, raw: st.text, problem: `not valid JSON (${(e as Error).message})` });
+    }
+  }
+  const fileProblems = source.index.problems
+    .filter((p) => p.severity === 'error')
+    .map((p) => `${source.path}:${source.problemRange(p).start.line + 1}: ${p.message}`);
+  return { path: source.path, format: source.index.format, records, fileProblems };
 }
 
 /** `data.jsonl` + `openai` → `data.openai.jsonl`, beside the input. */
 export function derivedPath(input: string, suffix: string): string {
   const ext = extname(input);
   return join(dirname(input), `${basename(input, ext)}.${suffix}${ext}`);
+}
+
+/** The derived name, or `<name>.<suffix>-2.<ext>`, `-3`… when taken: for the editor, which never asks to overwrite. */
+export function freeDerivedPath(input: string, suffix: string): string {
+  for (let k = 1; ; k++) {
+    const p = derivedPath(input, k === 1 ? suffix : `${suffix}-${k}`);
+    if (!existsSync(p)) return p;
+  }
 }
 
 /** Serializes samples (raw JSON texts) in the file's format: one per line, or a JSON array. */
