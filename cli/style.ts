@@ -33,3 +33,9 @@ export function finding(paint: Painter, where: string, severity: string, message
   const text = message.replace(again, '');
   return `${where ? `${where}: ` : ''}${paint(SEVERITY_TONE[severity] ?? 'bold', severity)}: ${text}`;
 }
+
+/** A line already worded `where: severity: message` (core's file problems, notes), with its severity coloured. */
+export function paintFindingLine(paint: Painter, line: string): string {
+  const m = /^(.*?): (error|warning|note|information): ([\s\S]*)$/.exec(line);
+  return m ? finding(paint, m[1], m[2], m[3]) : line;
+}

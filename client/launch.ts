@@ -163,9 +163,9 @@ export class Runs implements vscode.Disposable {
         editor.selections = where.lines.map((l) => new vscode.Selection(l.line, 0, l.line, doc.lineAt(l.line).text.length));
         editor.revealRange(editor.selections[0], vscode.TextEditorRevealType.InCenter);
       }
-      void vscode.window.showInformationMessage(`Step ${step}'s batch: samples ${indices.join(', ')} of ${basename(where.file)}.`);
+      void vscode.window.showInformationMessage(`Step ${step}'s batch: samples ${indices.map((i) => i + 1).join(', ')} of ${basename(where.file)}.`);
     } catch (e) {
-      void vscode.window.showErrorMessage(`Step ${step}'s batch (samples ${indices.join(', ')}): ${e instanceof Error ? e.message : String(e)}`);
+      void vscode.window.showErrorMessage(`Step ${step}'s batch (samples ${indices.map((i) => i + 1).join(', ')}): ${e instanceof Error ? e.message : String(e)}`);
     }
   }
 }

@@ -9,6 +9,7 @@ import { readConfigText, validateConfig } from '../../core/config';
 import { toPositioned, type PositionedDiagnostic } from '../../core/diagnostics';
 import { validateDatasetFile } from '../../core/data/validateFile';
 import { LineIndex } from '../../core/text';
+import { type Painter, finding, painter } from '../style';
 
 export interface FileReport {
   file: string;
@@ -51,7 +52,6 @@ async function validateDataset(file: string, configPath?: string): Promise<FileR
     return report;
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
-    process.stderr.write(`${file}: error: dataset validation failed: ${message.split('\n')[0]}\n`);
     return fileError(file, 'validation-failed', `Dataset validation failed: ${message.split('\n')[0]}`);
   }
 }
@@ -86,7 +86,8 @@ export async function validateFiles(files: readonly string[], options: Omit<Vali
   return reports;
 }
 
-export function formatText(reports: readonly FileReport[]): string {
+/** Compiler-style lines (`file:line:col: severity: message [code]`), then a verdict; coloured when `paint` is. */
+export function formatText(reports: readonly FileReport[], paint: Painter = painter(process.stdout)): string {
   const lines: string[] = [];
   let errors = 0;
   let warnings = 0;
@@ -94,12 +95,12 @@ export function formatText(reports: readonly FileReport[]): string {
     for (const d of r.diagnostics) {
       if (d.severity === 'error') errors++;
       else if (d.severity === 'warning') warnings++;
-      lines.push(`${r.file}:${d.line}:${d.column} ${d.severity} ${d.message} [${d.code}]`);
+      lines.push(`${finding(paint, `${r.file}:${d.line}:${d.column}`, d.severity, d.message)} ${paint('grey', `[${d.code}]`)}`);
     }
-    for (const m of r.messages ?? []) lines.push(`${r.file}: note: ${m}`);
+    for (const m of r.messages ?? []) lines.push(finding(paint, r.file, 'note', m));
   }
   const plural = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}`;
-  const verdict = errors > 0 ? 'FAILED' : 'OK';
+  const verdict = errors > 0 ? paint('red', 'FAILED') : paint('green', 'OK');
   const detail = reports.length === 1 && reports[0].notes?.length ? ` (${reports[0].notes.join('; ')})` : '';
   lines.push(`${verdict}: ${plural(errors, 'error')}, ${plural(warnings, 'warning')} in ${plural(reports.length, 'file')}${detail}`);
   return lines.join('\n') + '\n';

@@ -250,7 +250,8 @@ function renderErrors(): void {
   for (const e of model.errors) {
     const item = el('div', { class: 'error' });
     item.append(el('div', { class: 'message' }, `${e.step !== undefined ? `Step ${e.step}: ` : ''}${e.message}`));
-    if (e.sampleIndices?.length) item.append(el('div', { class: 'samples' }, `Batch samples: ${e.sampleIndices.join(', ')}`));
+    // Numbered from 1, as the editor and the CLI number samples.
+    if (e.sampleIndices?.length) item.append(el('div', { class: 'samples' }, `Batch samples: ${e.sampleIndices.map((i) => i + 1).join(', ')}`));
     if (e.detail) {
       const d = el('details');
       d.append(el('summary', {}, 'Details'), el('pre', {}, e.detail));

@@ -13,8 +13,9 @@ export interface Posted {
 
 export async function launchChromium(): Promise<Browser> {
   // Its --single-process suits a one-page Lambda; here pages close and open, which would end a single process.
-  const args = sparticuz.args.filter((a) => a !== '--single-process');
-  return chromium.launch({ executablePath: await sparticuz.executablePath(), args });
+  // A fixed locale: from a POSIX environment it derives `en-US@posix`, which Intl (uPlot's dates) rejects.
+  const args = [...sparticuz.args.filter((a) => a !== '--single-process'), '--lang=en-US'];
+  return chromium.launch({ executablePath: await sparticuz.executablePath(), args, env: { ...process.env, LANG: 'en_US.UTF-8' } });
 }
 
 export async function openWebview(browser: Browser, url: string, viewport: { width: number; height: number }): Promise<{ page: Page; problems: string[] }> {
