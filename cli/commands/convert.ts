@@ -1,5 +1,5 @@
 /** `ftune convert <file> --to sharegpt|openai|alpaca`: a converted copy of a dataset (core/authoring/convert). */
-import { type Command, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DATASET_STYLES, DEFAULT_COLUMN, type DatasetStyle, type StyleLayout } from '../../core/authoring/conversation';
 import { convertRecords } from '../../core/authoring/convert';
 import { detectLayout } from '../../core/authoring/layout';
@@ -29,7 +29,7 @@ export function registerConvert(program: Command): void {
     .option('-o, --output <file>', 'output file (default: beside the input, named <name>.<style>.<ext>)')
     .option('--preview <n>', 'print the first N converted samples and write nothing', (v) => {
       const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) throw new AuthoringError(`--preview: expected a whole number ≥ 1, got '${v}'`);
+      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a whole number ≥ 1, got '${v}'`);
       return n;
     })
     .action((file: string, opts: ConvertOptions) => {

@@ -2,7 +2,7 @@
  * `ftune filter <file> --config <cfg>`: a copy without the samples that exceed max_seq_len, train nothing or fail
  * (with --fix: too-long conversations shortened to fit instead), measured with the config's tokenizer and reader.
  */
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { filterRecords } from '../../core/authoring/filter';
 import { layoutOfReader, measurer } from '../../core/authoring/measure';
 import { derivedPath } from '../../core/authoring/records';
@@ -26,7 +26,7 @@ export function registerFilter(program: Command): void {
     .option('--fix', 'shorten too-long conversations to their longest head that fits and ends with an answer')
     .option('--max-seq-len <n>', "instead of the config's tokenizer.max_seq_len", (v) => {
       const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) throw new AuthoringError(`--max-seq-len: expected a whole number ≥ 1, got '${v}'`);
+      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a whole number ≥ 1, got '${v}'`);
       return n;
     })
     .option('-o, --output <file>', 'default: <name>.filtered.<ext> (or .fixed) beside the input')

@@ -1,5 +1,5 @@
 /** `ftune split <file> --validation 0.1`: train and validation files from one dataset (core/authoring/split). */
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { derivedPath } from '../../core/authoring/records';
 import { splitSamples } from '../../core/authoring/split';
 import { AuthoringError, done, plural, readInput, writeOutput } from './authoringOutput';
@@ -11,12 +11,10 @@ interface SplitOptions {
   validationOutput?: string;
 }
 
-function number(name: string): (v: string) => number {
-  return (v) => {
-    const n = Number(v);
-    if (v.trim() === '' || !Number.isFinite(n)) throw new AuthoringError(`${name}: expected a number, got '${v}'`);
-    return n;
-  };
+function parseNumber(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`expected a number, got '${v}'`);
+  return n;
 }
 
 export function registerSplit(program: Command): void {
@@ -24,8 +22,8 @@ export function registerSplit(program: Command): void {
     .command('split')
     .description('split a dataset into train and validation files (a seeded random choice, original order kept)')
     .argument('<file>', 'dataset (.json or .jsonl)')
-    .option('--validation <size>', 'validation share (0.1 = 10%) or sample count (≥ 1)', number('--validation'), 0.1)
-    .option('--seed <n>', 'random seed: the same seed gives the same split', number('--seed'), 0)
+    .option('--validation <size>', 'validation share (0.1 = 10%) or sample count (≥ 1)', parseNumber, 0.1)
+    .option('--seed <n>', 'random seed: the same seed gives the same split', parseNumber, 0)
     .option('--train-output <file>', 'default: <name>.train.<ext> beside the input')
     .option('--validation-output <file>', 'default: <name>.validation.<ext> beside the input')
     .action((file: string, opts: SplitOptions) => {
