@@ -6,6 +6,7 @@
  */
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
+import type { TrainingEvent } from '../trainer/events';
 import type { Runs } from './launch';
 import { type PastCheckpoint, type RunSummary, outputDirOfEvents, parseMonitorState, pastRunEvents, summarizeRuns } from './pastRuns';
 import { MONITOR_VIEW_TYPE, type MonitoredRun, PastRun } from './trainingPanel';
@@ -153,6 +154,6 @@ export class RunArchive implements vscode.TreeDataProvider<Node>, vscode.Disposa
   }
 }
 
-function pastRun(outputDir: string, events: ReturnType<typeof pastRunEvents> & object, title?: string): MonitoredRun {
+function pastRun(outputDir: string, events: readonly TrainingEvent[], title?: string): MonitoredRun {
   return { title: title ?? `Run: ${basename(outputDir)}`, configPath: '', session: new PastRun(events) };
 }

@@ -4,6 +4,7 @@
  * `vscode` module by `installFakeVscode` (the real one exists only inside the editor).
  */
 import Module from 'node:module';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 type Listener<T> = (e: T) => unknown;
@@ -62,8 +63,31 @@ export class FakeWebviewPanel {
   }
 }
 
+/** A text document over a file's text (positions by UTF-16 offset, as VS Code's). */
+export class FakeDocument {
+  constructor(
+    readonly uri: Uri,
+    public text: string,
+  ) {}
+  get fileName(): string {
+    return this.uri.fsPath;
+  }
+  getText(): string {
+    return this.text;
+  }
+  positionAt(offset: number): { offset: number } {
+    return { offset };
+  }
+}
+
 export interface FakeVscode {
   module: Record<string, unknown>;
+  /** What the next quick pick / input box / notification button returns (a function of the items offered). */
+  answers: { pick?: (items: { label: string }[]) => unknown; input?: string; button?: string };
+  documents: Map<string, FakeDocument>;
+  activeEditor?: { document: FakeDocument; snippets: { snippet: string; at: { offset: number } }[]; insertSnippet(s: { value: string }, at: { offset: number }): Promise<boolean> };
+  opened: string[];
+  commands: Map<string, (...args: unknown[]) => unknown>;
   serializers: Map<string, { deserializeWebviewPanel(panel: unknown, state: unknown): Promise<void> }>;
   panels: FakeWebviewPanel[];
   workspaceFiles: string[];
@@ -71,7 +95,12 @@ export interface FakeVscode {
 }
 
 export function installFakeVscode(): FakeVscode {
-  const fake: FakeVscode = { module: {}, serializers: new Map(), panels: [], workspaceFiles: [], messages: [] };
+  const fake: FakeVscode = { module: {}, serializers: new Map(), panels: [], workspaceFiles: [], messages: [], answers: {}, documents: new Map(), opened: [], commands: new Map() };
+  const docOf = (u: Uri): FakeDocument => {
+    let d = fake.documents.get(u.fsPath);
+    if (!d) fake.documents.set(u.fsPath, (d = new FakeDocument(u, readFileSync(u.fsPath, 'utf8'))));
+    return d;
+  };
   const disposable = { dispose() {} };
   const state = new Map<string, unknown>();
   fake.module = {
@@ -105,7 +134,14 @@ export function installFakeVscode(): FakeVscode {
         return disposable;
       },
       registerTreeDataProvider: () => disposable,
-      showInformationMessage: async (m: string) => void fake.messages.push(m),
+      showInformationMessage: async (m: string) => (fake.messages.push(m), fake.answers.button),
+      showQuickPick: async (items: { label: string }[]) => fake.answers.pick?.(items),
+      showInputBox: async () => fake.answers.input,
+      showTextDocument: async (d: FakeDocument | Uri) => void fake.opened.push(d instanceof Uri ? d.fsPath : d.fileName),
+      createOutputChannel: () => ({ appendLine() {}, show() {}, dispose() {} }),
+      get activeTextEditor() {
+        return fake.activeEditor;
+      },
       showWarningMessage: async (m: string) => void fake.messages.push(m),
       showErrorMessage: async (m: string) => void fake.messages.push(m),
     },
@@ -113,9 +149,16 @@ export function installFakeVscode(): FakeVscode {
       createFileSystemWatcher: () => ({ onDidCreate: () => disposable, onDidChange: () => disposable, onDidDelete: () => disposable, dispose() {} }),
       findFiles: async () => fake.workspaceFiles.map((f) => Uri.file(f)),
       asRelativePath: (p: string) => p,
+      openTextDocument: async (arg: Uri | { content: string }) => (arg instanceof Uri ? docOf(arg) : new FakeDocument(Uri.file('/untitled'), arg.content)),
       getWorkspaceFolder: () => undefined,
     },
-    commands: { executeCommand: async () => undefined },
+    commands: {
+      executeCommand: async () => undefined,
+      registerCommand: (id: string, f: (...args: unknown[]) => unknown) => (fake.commands.set(id, f), disposable),
+    },
+    SnippetString: class {
+      constructor(readonly value: string) {}
+    },
   };
   const load = (Module as unknown as { _load: (request: string, ...rest: unknown[]) => unknown })._load;
   (Module as unknown as { _load: (request: string, ...rest: unknown[]) => unknown })._load = function (request: string, ...rest: unknown[]) {
@@ -126,6 +169,17 @@ export function installFakeVscode(): FakeVscode {
 }
 
 /** An ExtensionContext with workspaceState in memory. */
+/** Makes `document` the active editor; inserted snippets are recorded. */
+export function activate(fake: FakeVscode, document: FakeDocument): NonNullable<FakeVscode['activeEditor']> {
+  const editor = {
+    document,
+    snippets: [] as { snippet: string; at: { offset: number } }[],
+    insertSnippet: async (s: { value: string }, at: { offset: number }) => (editor.snippets.push({ snippet: s.value, at }), true),
+  };
+  fake.activeEditor = editor;
+  return editor;
+}
+
 export function fakeContext(root: string): Record<string, unknown> {
   const state = new Map<string, unknown>();
   return {
