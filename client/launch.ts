@@ -63,10 +63,11 @@ export class Runs implements vscode.Disposable {
       void vscode.window.showErrorMessage(`Cannot read ${configPath}: ${e instanceof Error ? e.message : String(e)}`);
       return;
     }
-    const missing = missingLaunchInputs(configPath, text);
-    if (missing) return this.refuse(configPath, missing.reason, missing.diagnostics);
     const plan = planLaunch(configPath, text, this.settings(target), { extensionRoot: this.context.extensionPath, nodePath: process.execPath });
     if (!plan.ok) return this.refuse(configPath, plan.reason, plan.diagnostics);
+    // Config errors first (above); then what must be on disk, so a run never starts only to fail on it.
+    const missing = missingLaunchInputs(configPath, text);
+    if (missing) return this.refuse(configPath, missing.reason, missing.diagnostics);
     this.log.info(`Launching (${plan.backend}): ${plan.commandLine}`);
     const session = new TrainingSession(plan.spec);
     const run: MonitoredRun<TrainingSession> = { title: `Training: ${basename(configPath)}`, configPath, session };
