@@ -8,11 +8,10 @@ import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import type { TrainingEvent } from '../trainer/events';
 import type { Runs } from './launch';
-import { type PastCheckpoint, type RunSummary, outputDirOfEvents, parseMonitorState, pastRunEvents, summarizeRuns } from './pastRuns';
+import { type PastCheckpoint, RUN_LOG_GLOB, type RunSummary, outputDirOfEvents, parseMonitorState, pastRunEvents, summarizeRuns } from './pastRuns';
 import { MONITOR_VIEW_TYPE, type MonitoredRun, PastRun } from './trainingPanel';
 
 const LAST_RUN_KEY = 'finetune.lastOutputDir';
-const METRICS_GLOB = '**/logs/metrics.jsonl';
 
 type Node = { kind: 'run'; run: RunSummary } | { kind: 'checkpoint'; checkpoint: PastCheckpoint };
 
@@ -26,7 +25,7 @@ function ago(seconds: number): string {
 
 export function describeRun(r: RunSummary): string {
   const loss = r.finalLoss === null ? 'no loss logged' : `final loss ${r.finalLoss.toFixed(4)}`;
-  return `${loss} · ${r.steps} steps · ${ago(r.lastTime)}`;
+  return `${loss} · ${r.steps} steps · ${ago(r.lastTime)}${r.backend === 'torchtune' ? ' · torchtune' : ''}`;
 }
 
 export class RunArchive implements vscode.TreeDataProvider<Node>, vscode.Disposable {
@@ -39,7 +38,7 @@ export class RunArchive implements vscode.TreeDataProvider<Node>, vscode.Disposa
     private readonly context: vscode.ExtensionContext,
     private readonly runs: Runs,
   ) {
-    const watcher = vscode.workspace.createFileSystemWatcher(METRICS_GLOB);
+    const watcher = vscode.workspace.createFileSystemWatcher(RUN_LOG_GLOB);
     const later = (): void => {
       clearTimeout(this.refreshTimer);
       this.refreshTimer = setTimeout(() => this.changed.fire(), 500);
@@ -71,7 +70,7 @@ export class RunArchive implements vscode.TreeDataProvider<Node>, vscode.Disposa
   }
 
   async listRuns(): Promise<RunSummary[]> {
-    const files = await vscode.workspace.findFiles(METRICS_GLOB, '**/node_modules/**', 500);
+    const files = await vscode.workspace.findFiles(RUN_LOG_GLOB, '**/node_modules/**', 500);
     return summarizeRuns(files.map((f) => f.fsPath));
   }
 
@@ -110,7 +109,7 @@ export class RunArchive implements vscode.TreeDataProvider<Node>, vscode.Disposa
     }
     const events = pastRunEvents(outputDir);
     if (!events) {
-      void vscode.window.showWarningMessage(`No run to show in ${outputDir}: its logs/metrics.jsonl is missing.`);
+      void vscode.window.showWarningMessage(`No run to show in ${outputDir}: it has no logs/metrics.jsonl (or torchtune log_*.txt).`);
       return false;
     }
     this.runs.panel.show(pastRun(outputDir, events));
@@ -133,7 +132,7 @@ export class RunArchive implements vscode.TreeDataProvider<Node>, vscode.Disposa
   async pickRun(): Promise<void> {
     const runs = await this.listRuns();
     if (runs.length === 0) {
-      void vscode.window.showInformationMessage('No past runs in this workspace (no */logs/metrics.jsonl).');
+      void vscode.window.showInformationMessage('No past runs in this workspace (no */logs/metrics.jsonl or torchtune log_*.txt).');
       return;
     }
     const pick = await vscode.window.showQuickPick(

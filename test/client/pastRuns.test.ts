@@ -3,13 +3,14 @@
  * named as the trainer names them. The Runs view's summary and the monitor's history come from these.
  */
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, utimesSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { listCheckpoints, outputDirOfEvents, parseMonitorState, pastRunEvents, summarizeRuns } from '../../client/pastRuns';
 import { applyEvent, checkpointRows, emptyModel } from '../../media/monitor/model';
 import { MetricsLog } from '../../trainer/recipe/metrics';
+import { sharedPath } from '../shared';
 
 const root = mkdtempSync(join(tmpdir(), 'ftune-runs-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -78,6 +79,29 @@ describe('past runs from output_dir', () => {
     assert.equal(outputDirOfEvents(state!.events), join(root, 'done'));
     assert.equal(parseMonitorState({ title: 3, events: [] }), undefined);
     assert.equal(parseMonitorState('x'), undefined);
+  });
+
+  test('a torchtune run (DiskLogger log, recorded from torchtune 0.7): listed with its final loss, replayed step by step', () => {
+    const out = join(root, 'tune');
+    mkdirSync(join(out, 'logs'), { recursive: true });
+    const dir = sharedPath('recordings', 'torchtune-lora');
+    const log = readdirSync(dir).find((f) => /^log_\d+\.txt$/.test(f))!;
+    copyFileSync(join(dir, log), join(out, 'logs', log));
+    mkdirSync(join(out, 'epoch_0'));
+    mkdirSync(join(out, 'epoch_1'));
+    const text = readFileSync(join(dir, log), 'utf8').trim().split('\n');
+    const lastLoss = Number(/loss:(\S+)/.exec(text.at(-1)!)![1]);
+    const [run] = summarizeRuns([join(out, 'logs', log)]);
+    assert.deepEqual([run.backend, run.steps, run.finalLoss], ['torchtune', text.length, lastLoss]);
+    const events = pastRunEvents(out)!;
+    const steps = events.filter((e) => e.type === 'step');
+    assert.equal(steps.length, text.length);
+    assert.equal(steps.at(-1)!.type === 'step' && steps.at(-1)!.loss, lastLoss);
+    assert.deepEqual(events.filter((e) => e.type === 'checkpoint').map((e) => e.type === 'checkpoint' && [e.path, e.step]), [
+      [join(out, 'epoch_0'), text.length / 2],
+      [join(out, 'epoch_1'), text.length],
+    ]);
+    assert.deepEqual(events.at(-1), { type: 'end', time: events.at(-1)!.time, status: 'completed', step: text.length });
   });
 
   test('an old run without a usable metrics line still lists, dated by the file', () => {
