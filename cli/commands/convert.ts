@@ -1,10 +1,10 @@
 /** `ftune convert <file> --to sharegpt|openai|alpaca`: a converted copy of a dataset (core/authoring/convert). */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DATASET_STYLES, DEFAULT_COLUMN, type DatasetStyle, type StyleLayout } from '../../core/authoring/conversation';
-import { convertRecords } from '../../core/authoring/convert';
+import { type SkippedSample, convertRecord } from '../../core/authoring/convert';
 import { detectLayout } from '../../core/authoring/layout';
-import { derivedPath } from '../../core/authoring/records';
-import { AuthoringError, done, plural, readInput, reportSamples, writeOutput } from './authoringOutput';
+import { type DatasetReader, derivedPath } from '../../core/authoring/records';
+import { AuthoringError, SampleReport, createOutput, done, openInput, plural, writeAll } from './authoringOutput';
 
 interface ConvertOptions {
   to: DatasetStyle;
@@ -33,21 +33,43 @@ export function registerConvert(program: Command): void {
       return n;
     })
     .action((file: string, opts: ConvertOptions) => {
-      const input = readInput(file);
-      const detected = detectLayout(input.records);
-      if (!opts.from && !detected.ok) throw new AuthoringError(`${file}: ${detected.problem}; say which with --from`);
-      const from = opts.from ? layoutFor(opts.from, detected.ok && detected.layout.style === opts.from ? detected.layout.column : undefined) : (detected as { layout: StyleLayout }).layout;
-      const to = layoutFor(opts.to, opts.column);
-      const r = convertRecords(input.records, from, to, input.format);
-      reportSamples(file, r.skipped.map((s) => ({ line: s.line, severity: 'warning' as const, message: `sample ${s.index + 1} left out: ${s.problem}` })));
-      if (opts.preview !== undefined) {
-        for (const s of r.samples.slice(0, opts.preview)) process.stdout.write(s + '\n');
-        return;
+      const input = openInput(file);
+      try {
+        convert(file, input, opts);
+      } finally {
+        input.close();
       }
-      if (r.samples.length === 0) throw new AuthoringError(`${file}: no sample could be converted to ${opts.to}; nothing was written`);
-      const output = opts.output ?? derivedPath(file, opts.to);
-      writeOutput(file, output, input.format, r.samples);
-      done(`${output}: ${plural(r.samples.length, 'sample')} in ${opts.to}${r.skipped.length ? `, ${r.skipped.length} left out (above)` : ''}`);
-      if (r.skipped.length > 0) process.exitCode = 1;
     });
+}
+
+function convert(file: string, input: DatasetReader, opts: ConvertOptions): void {
+  const detected = detectLayout(input.records());
+  if (!opts.from && !detected.ok) throw new AuthoringError(`${file}: ${detected.problem}; say which with --from`);
+  const from = opts.from ? layoutFor(opts.from, detected.ok && detected.layout.style === opts.from ? detected.layout.column : undefined) : (detected as { layout: StyleLayout }).layout;
+  const to = layoutFor(opts.to, opts.column);
+  const report = new SampleReport(file);
+  const skip = (s: SkippedSample) => report.add({ line: s.line, severity: 'warning', message: `sample ${s.index + 1} left out: ${s.problem}` });
+  if (opts.preview !== undefined) {
+    let shown = 0;
+    for (const r of input.records()) {
+      if (shown >= opts.preview) break;
+      const c = convertRecord(r, from, to, input.format);
+      if ('sample' in c) (process.stdout.write(c.sample + '\n'), shown++);
+      else skip(c.skipped);
+    }
+    report.print();
+    return;
+  }
+  const output = createOutput(file, opts.output ?? derivedPath(file, opts.to), input.format);
+  writeAll([output], () => {
+    for (const r of input.records()) {
+      const c = convertRecord(r, from, to, input.format);
+      if ('sample' in c) output.add(c.sample);
+      else skip(c.skipped);
+    }
+    report.print();
+    if (output.samples === 0) throw new AuthoringError(`${file}: no sample could be converted to ${opts.to}; nothing was written`);
+  });
+  done(`${output.path}: ${plural(output.samples, 'sample')} in ${opts.to}${report.count ? `, ${report.count} left out (above)` : ''}`);
+  if (report.count > 0) process.exitCode = 1;
 }

@@ -1,9 +1,9 @@
 /** `ftune dedupe <file>`: a copy without repeated conversations, the first of each kept (core/authoring/dedupe). */
 import type { Command } from 'commander';
-import { dedupeRecords } from '../../core/authoring/dedupe';
+import { DuplicateFinder } from '../../core/authoring/dedupe';
 import { detectLayout } from '../../core/authoring/layout';
-import { derivedPath } from '../../core/authoring/records';
-import { AuthoringError, done, plural, readInput, reportSamples, writeOutput } from './authoringOutput';
+import { type DatasetReader, derivedPath } from '../../core/authoring/records';
+import { AuthoringError, SampleReport, createOutput, done, openInput, plural, writeAll } from './authoringOutput';
 
 export function registerDedupe(program: Command): void {
   program
@@ -12,13 +12,28 @@ export function registerDedupe(program: Command): void {
     .argument('<file>', 'dataset (.json or .jsonl)')
     .option('-o, --output <file>', 'default: <name>.dedup.<ext> beside the input')
     .action((file: string, opts: { output?: string }) => {
-      const input = readInput(file);
-      const layout = detectLayout(input.records);
-      if (!layout.ok) throw new AuthoringError(`${file}: ${layout.problem}`);
-      const r = dedupeRecords(input.records, layout.layout);
-      reportSamples(file, r.removed.map((d) => ({ line: d.line, severity: 'note' as const, message: `sample ${d.index + 1} removed: the same conversation as line ${d.firstLine}` })));
-      const output = opts.output ?? derivedPath(file, 'dedup');
-      writeOutput(file, output, input.format, r.kept.map((k) => k.raw));
-      done(`${output}: ${plural(r.kept.length, 'sample')}, ${plural(r.removed.length, 'duplicate')} removed`);
+      const input = openInput(file);
+      try {
+        dedupe(file, input, opts.output ?? derivedPath(file, 'dedup'));
+      } finally {
+        input.close();
+      }
     });
+}
+
+function dedupe(file: string, input: DatasetReader, outputPath: string): void {
+  const layout = detectLayout(input.records());
+  if (!layout.ok) throw new AuthoringError(`${file}: ${layout.problem}`);
+  const finder = new DuplicateFinder(layout.layout);
+  const report = new SampleReport(file);
+  const output = createOutput(file, outputPath, input.format);
+  writeAll([output], () => {
+    for (const r of input.records()) {
+      const d = finder.check(r);
+      if (d) report.add({ line: d.line, severity: 'note', message: `sample ${d.index + 1} removed: the same conversation as line ${d.firstLine}` });
+      else output.add(r.raw);
+    }
+  });
+  report.print();
+  done(`${output.path}: ${plural(output.samples, 'sample')}, ${plural(report.count, 'duplicate')} removed`);
 }

@@ -3,12 +3,12 @@
  * (with --fix: too-long conversations shortened to fit instead), measured with the config's tokenizer and reader.
  */
 import { type Command, InvalidArgumentError } from 'commander';
-import { filterRecords } from '../../core/authoring/filter';
+import { filterRecord } from '../../core/authoring/filter';
 import { layoutOfReader, measurer } from '../../core/authoring/measure';
-import { derivedPath } from '../../core/authoring/records';
+import { type DatasetReader, derivedPath } from '../../core/authoring/records';
 import { readerForFile } from '../../core/data/setup';
 import { DatasetFile } from '../../core/data/source';
-import { AuthoringError, done, plural, readInput, reportSamples, writeOutput } from './authoringOutput';
+import { AuthoringError, SampleReport, createOutput, done, openInput, plural, writeAll } from './authoringOutput';
 
 interface FilterCliOptions {
   config: string;
@@ -31,24 +31,36 @@ export function registerFilter(program: Command): void {
     })
     .option('-o, --output <file>', 'default: <name>.filtered.<ext> (or .fixed) beside the input')
     .action(async (file: string, opts: FilterCliOptions) => {
-      const input = readInput(file);
-      const source = DatasetFile.open(file);
-      const setup = await readerForFile(source, opts.config, []).finally(() => source.close());
-      for (const n of setup.notes) process.stderr.write(`note: ${n}\n`);
-      const untruncated = setup.options.fullTokenizer ?? setup.options.tokenizer;
-      if (!untruncated) throw new AuthoringError(`${opts.config}: no usable tokenizer, so sample lengths cannot be measured`);
-      const maxSeqLen = opts.maxSeqLen ?? setup.options.tokenizer?.maxSeqLen ?? null;
-      const r = filterRecords(input.records, input.format, {
-        maxSeqLen,
-        mode: opts.fix ? 'fix' : 'drop',
-        layout: layoutOfReader(setup.options.reader),
-        measure: measurer(setup.options.reader, untruncated),
-      });
-      reportSamples(file, r.changes.map((c) => ({ line: c.line, severity: c.verdict === 'fixed' ? ('note' as const) : ('warning' as const), message: `sample ${c.index + 1} ${c.verdict === 'fixed' ? 'shortened' : 'left out'} (${c.verdict}): ${c.detail}` })));
-      const output = opts.output ?? derivedPath(file, opts.fix ? 'fixed' : 'filtered');
-      writeOutput(file, output, input.format, r.samples);
-      const fixed = r.changes.filter((c) => c.verdict === 'fixed').length;
-      const left = r.changes.length - fixed;
-      done(`${output}: ${plural(r.samples.length, 'sample')} (${left} left out${opts.fix ? `, ${fixed} shortened` : ''}; max_seq_len ${maxSeqLen ?? 'none'})`);
+      const input = openInput(file);
+      try {
+        await filter(file, input, opts);
+      } finally {
+        input.close();
+      }
     });
+}
+
+async function filter(file: string, input: DatasetReader, opts: FilterCliOptions): Promise<void> {
+  const source = DatasetFile.open(file);
+  const setup = await readerForFile(source, opts.config, []).finally(() => source.close());
+  for (const n of setup.notes) process.stderr.write(`note: ${n}\n`);
+  const untruncated = setup.options.fullTokenizer ?? setup.options.tokenizer;
+  if (!untruncated) throw new AuthoringError(`${opts.config}: no usable tokenizer, so sample lengths cannot be measured`);
+  const maxSeqLen = opts.maxSeqLen ?? setup.options.tokenizer?.maxSeqLen ?? null;
+  const options = { maxSeqLen, mode: opts.fix ? ('fix' as const) : ('drop' as const), layout: layoutOfReader(setup.options.reader), measure: measurer(setup.options.reader, untruncated) };
+  const report = new SampleReport(file);
+  let fixed = 0;
+  const output = createOutput(file, opts.output ?? derivedPath(file, opts.fix ? 'fixed' : 'filtered'), input.format);
+  writeAll([output], () => {
+    for (const r of input.records()) {
+      const f = filterRecord(r, input.format, options);
+      if (f.sample !== undefined) output.add(f.sample);
+      const c = f.change;
+      if (!c) continue;
+      if (c.verdict === 'fixed') fixed++;
+      report.add({ line: c.line, severity: c.verdict === 'fixed' ? 'note' : 'warning', message: `sample ${c.index + 1} ${c.verdict === 'fixed' ? 'shortened' : 'left out'} (${c.verdict}): ${c.detail}` });
+    }
+  });
+  report.print();
+  done(`${output.path}: ${plural(output.samples, 'sample')} (${report.count - fixed} left out${opts.fix ? `, ${fixed} shortened` : ''}; max_seq_len ${maxSeqLen ?? 'none'})`);
 }

@@ -1,8 +1,9 @@
 /** `ftune split <file> --validation 0.1`: train and validation files from one dataset (core/authoring/split). */
 import { type Command, InvalidArgumentError } from 'commander';
-import { derivedPath } from '../../core/authoring/records';
-import { splitSamples } from '../../core/authoring/split';
-import { AuthoringError, done, plural, readInput, writeOutput } from './authoringOutput';
+import { resolve } from 'node:path';
+import { type DatasetReader, type NewDatasetFile, derivedPath } from '../../core/authoring/records';
+import { validationIndices } from '../../core/authoring/split';
+import { AuthoringError, createOutput, done, openInput, plural, writeAll } from './authoringOutput';
 
 interface SplitOptions {
   validation: number;
@@ -27,19 +28,36 @@ export function registerSplit(program: Command): void {
     .option('--train-output <file>', 'default: <name>.train.<ext> beside the input')
     .option('--validation-output <file>', 'default: <name>.validation.<ext> beside the input')
     .action((file: string, opts: SplitOptions) => {
-      const input = readInput(file);
-      let parts;
+      const input = openInput(file);
       try {
-        parts = splitSamples(input.records, { validation: opts.validation, seed: opts.seed });
-      } catch (e) {
-        throw new AuthoringError(`${file}: ${(e as Error).message}`);
+        split(file, input, opts);
+      } finally {
+        input.close();
       }
-      const train = opts.trainOutput ?? derivedPath(file, 'train');
-      const validation = opts.validationOutput ?? derivedPath(file, 'validation');
-      if (train === validation) throw new AuthoringError('--train-output and --validation-output name the same file');
-      writeOutput(file, train, input.format, parts.train.map((r) => r.raw));
-      writeOutput(file, validation, input.format, parts.validation.map((r) => r.raw));
-      done(`${train}: ${plural(parts.train.length, 'sample')}`);
-      done(`${validation}: ${plural(parts.validation.length, 'sample')}`);
     });
+}
+
+function split(file: string, input: DatasetReader, opts: SplitOptions): void {
+  let chosen: Set<number>;
+  try {
+    chosen = validationIndices(input.count, { validation: opts.validation, seed: opts.seed });
+  } catch (e) {
+    throw new AuthoringError(`${file}: ${(e as Error).message}`);
+  }
+  const trainPath = opts.trainOutput ?? derivedPath(file, 'train');
+  const validationPath = opts.validationOutput ?? derivedPath(file, 'validation');
+  if (resolve(trainPath) === resolve(validationPath)) throw new AuthoringError('--train-output and --validation-output name the same file');
+  const train = createOutput(file, trainPath, input.format);
+  let validation: NewDatasetFile;
+  try {
+    validation = createOutput(file, validationPath, input.format);
+  } catch (e) {
+    train.abandon();
+    throw e;
+  }
+  writeAll([train, validation], () => {
+    for (const r of input.records()) (chosen.has(r.index) ? validation : train).add(r.raw);
+  });
+  done(`${train.path}: ${plural(train.samples, 'sample')}`);
+  done(`${validation.path}: ${plural(validation.samples, 'sample')}`);
 }

@@ -19,22 +19,24 @@ export interface ConvertResult {
   skipped: SkippedSample[];
 }
 
-export function convertRecords(records: readonly DatasetRecord[], from: StyleLayout, to: StyleLayout, format: DatasetFormat): ConvertResult {
+export type Converted = { sample: string } | { skipped: SkippedSample };
+
+/** One sample in the target format, or why it stays out. */
+export function convertRecord(r: DatasetRecord, from: StyleLayout, to: StyleLayout, format: DatasetFormat): Converted {
+  if (r.problem !== undefined) return { skipped: { index: r.index, line: r.line, problem: r.problem } };
+  const read = readConversation(r.value, from);
+  if (!read.ok) return { skipped: { index: r.index, line: r.line, problem: read.problem } };
+  const written = writeConversation(read.conversation, to);
+  return written.ok ? { sample: sampleJson(format, written.value) } : { skipped: { index: r.index, line: r.line, problem: written.problem } };
+}
+
+export function convertRecords(records: Iterable<DatasetRecord>, from: StyleLayout, to: StyleLayout, format: DatasetFormat): ConvertResult {
   const samples: string[] = [];
   const skipped: SkippedSample[] = [];
   for (const r of records) {
-    if (r.problem !== undefined) {
-      skipped.push({ index: r.index, line: r.line, problem: r.problem });
-      continue;
-    }
-    const read = readConversation(r.value, from);
-    if (!read.ok) {
-      skipped.push({ index: r.index, line: r.line, problem: read.problem });
-      continue;
-    }
-    const written = writeConversation(read.conversation, to);
-    if (!written.ok) skipped.push({ index: r.index, line: r.line, problem: written.problem });
-    else samples.push(sampleJson(format, written.value));
+    const c = convertRecord(r, from, to, format);
+    if ('sample' in c) samples.push(c.sample);
+    else skipped.push(c.skipped);
   }
   return { samples, skipped };
 }

@@ -28,18 +28,30 @@ function keyOf(r: DatasetRecord, layout: StyleLayout): string {
   return h.digest('base64');
 }
 
-export function dedupeRecords(records: readonly DatasetRecord[], layout: StyleLayout): DedupeResult {
-  const first = new Map<string, DatasetRecord>();
+/** Sample by sample: remembers a hash per distinct conversation (bounded memory for files of any size). */
+export class DuplicateFinder {
+  private readonly first = new Map<string, number>();
+
+  constructor(private readonly layout: StyleLayout) {}
+
+  /** The duplicate it is, or undefined for a sample seen for the first time. */
+  check(r: DatasetRecord): Duplicate | undefined {
+    const key = keyOf(r, this.layout);
+    const firstLine = this.first.get(key);
+    if (firstLine !== undefined) return { index: r.index, line: r.line, firstLine };
+    this.first.set(key, r.line);
+    return undefined;
+  }
+}
+
+export function dedupeRecords(records: Iterable<DatasetRecord>, layout: StyleLayout): DedupeResult {
+  const finder = new DuplicateFinder(layout);
   const kept: DatasetRecord[] = [];
   const removed: Duplicate[] = [];
   for (const r of records) {
-    const key = keyOf(r, layout);
-    const earlier = first.get(key);
-    if (earlier) removed.push({ index: r.index, line: r.line, firstLine: earlier.line });
-    else {
-      first.set(key, r);
-      kept.push(r);
-    }
+    const d = finder.check(r);
+    if (d) removed.push(d);
+    else kept.push(r);
   }
   return { kept, removed };
 }

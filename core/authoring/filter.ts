@@ -54,27 +54,30 @@ function fitHead(value: Record<string, unknown>, column: string, o: FilterOption
   return undefined;
 }
 
-export function filterRecords(records: readonly DatasetRecord[], format: DatasetFormat, o: FilterOptions): FilterResult {
+/** One sample: kept as it was, kept shortened (a change), or left out (a change without a sample). */
+export function filterRecord(r: DatasetRecord, format: DatasetFormat, o: FilterOptions): { sample?: string; change?: SampleVerdict } {
+  const found = r.problem !== undefined ? { verdict: 'error' as const, detail: r.problem } : problemOf(o.measure(r.value), o.maxSeqLen);
+  if (!found) return { sample: r.raw };
+  const column = o.layout && o.layout.style !== 'alpaca' ? (o.layout.column ?? DEFAULT_COLUMN[o.layout.style]) : undefined;
+  if (o.mode === 'fix' && found.verdict === 'too-long' && column && typeof r.value === 'object' && r.value !== null) {
+    const fixed = fitHead(r.value as Record<string, unknown>, column, o);
+    if (fixed) {
+      const detail = `${found.detail}: dropped the last ${fixed.dropped} turn${fixed.dropped === 1 ? '' : 's'}`;
+      return { sample: sampleJson(format, fixed.value), change: { index: r.index, line: r.line, verdict: 'fixed', detail } };
+    }
+  }
+  return { change: { index: r.index, line: r.line, ...found } };
+}
+
+export function filterRecords(records: Iterable<DatasetRecord>, format: DatasetFormat, o: FilterOptions): FilterResult {
   const samples: string[] = [];
   const changes: SampleVerdict[] = [];
   let kept = 0;
   for (const r of records) {
-    const found = r.problem !== undefined ? { verdict: 'error' as const, detail: r.problem } : problemOf(o.measure(r.value), o.maxSeqLen);
-    if (!found) {
-      samples.push(r.raw);
-      kept++;
-      continue;
-    }
-    const column = o.layout && o.layout.style !== 'alpaca' ? (o.layout.column ?? DEFAULT_COLUMN[o.layout.style]) : undefined;
-    if (o.mode === 'fix' && found.verdict === 'too-long' && column && typeof r.value === 'object' && r.value !== null) {
-      const fixed = fitHead(r.value as Record<string, unknown>, column, o);
-      if (fixed) {
-        samples.push(sampleJson(format, fixed.value));
-        changes.push({ index: r.index, line: r.line, verdict: 'fixed', detail: `${found.detail}: dropped the last ${fixed.dropped} turn${fixed.dropped === 1 ? '' : 's'}` });
-        continue;
-      }
-    }
-    changes.push({ index: r.index, line: r.line, ...found });
+    const f = filterRecord(r, format, o);
+    if (f.sample !== undefined) samples.push(f.sample);
+    if (f.change) changes.push(f.change);
+    else kept++;
   }
   return { samples, changes, kept };
 }

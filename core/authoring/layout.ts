@@ -7,8 +7,13 @@ const DETECT_SAMPLES = 50;
 
 export type LayoutResult = { ok: true; layout: StyleLayout; description: string } | { ok: false; problem: string };
 
-export function detectLayout(records: readonly DatasetRecord[]): LayoutResult {
-  const values = records.filter((r) => r.problem === undefined).slice(0, DETECT_SAMPLES).map((r) => r.value);
+/** From the first readable samples (reads no further than it needs). */
+export function detectLayout(records: Iterable<DatasetRecord>): LayoutResult {
+  const values: unknown[] = [];
+  for (const r of records) {
+    if (r.problem === undefined) values.push(r.value);
+    if (values.length >= DETECT_SAMPLES) break;
+  }
   const d = detectFormat(values);
   const f = d.format;
   if (f.kind === 'chat') return { ok: true, layout: { style: f.style, column: f.column }, description: d.description };

@@ -24,16 +24,21 @@ export function validationCount(total: number, validation: number): number {
   return n;
 }
 
-export function splitSamples<T>(items: readonly T[], options: SplitOptions): SplitResult<T> {
-  const n = validationCount(items.length, options.validation);
+/** Which sample indices (of `count`) go to validation. */
+export function validationIndices(count: number, options: SplitOptions): Set<number> {
+  const n = validationCount(count, options.validation);
   // Fisher–Yates over indices; the first n of the shuffle are the validation samples.
-  const order = items.map((_, i) => i);
+  const order = Array.from({ length: count }, (_, i) => i);
   const rand = mulberry32(options.seed);
   for (let i = order.length - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));
     [order[i], order[j]] = [order[j], order[i]];
   }
-  const chosen = new Set(order.slice(0, n));
+  return new Set(order.slice(0, n));
+}
+
+export function splitSamples<T>(items: readonly T[], options: SplitOptions): SplitResult<T> {
+  const chosen = validationIndices(items.length, options);
   const train: T[] = [];
   const validation: T[] = [];
   items.forEach((item, i) => (chosen.has(i) ? validation : train).push(item));
