@@ -26,6 +26,16 @@ export function openInput(file: string): DatasetReader {
   return input;
 }
 
+/** Runs `f` over the opened input and closes it, whatever happens. */
+export async function withInput(file: string, f: (input: DatasetReader) => void | Promise<void>): Promise<void> {
+  const input = openInput(file);
+  try {
+    await f(input);
+  } finally {
+    input.close();
+  }
+}
+
 export function createOutput(input: string, output: string, format: DatasetFormat): NewDatasetFile {
   if (resolve(output) === resolve(input)) throw new AuthoringError(`${output} is the input file: give another --output (the original is never replaced)`);
   try {

@@ -4,7 +4,7 @@ import { DATASET_STYLES, DEFAULT_COLUMN, type DatasetStyle, type StyleLayout } f
 import { type SkippedSample, convertRecord } from '../../core/authoring/convert';
 import { detectLayout } from '../../core/authoring/layout';
 import { type DatasetReader, derivedPath } from '../../core/authoring/records';
-import { AuthoringError, SampleReport, createOutput, done, openInput, plural, writeAll } from './authoringOutput';
+import { AuthoringError, SampleReport, createOutput, done, plural, withInput, writeAll } from './authoringOutput';
 
 interface ConvertOptions {
   to: DatasetStyle;
@@ -32,14 +32,7 @@ export function registerConvert(program: Command): void {
       if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a whole number ≥ 1, got '${v}'`);
       return n;
     })
-    .action((file: string, opts: ConvertOptions) => {
-      const input = openInput(file);
-      try {
-        convert(file, input, opts);
-      } finally {
-        input.close();
-      }
-    });
+    .action((file: string, opts: ConvertOptions) => withInput(file, (input) => convert(file, input, opts)));
 }
 
 function convert(file: string, input: DatasetReader, opts: ConvertOptions): void {

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { DuplicateFinder } from '../../core/authoring/dedupe';
 import { detectLayout } from '../../core/authoring/layout';
 import { type DatasetReader, derivedPath } from '../../core/authoring/records';
-import { AuthoringError, SampleReport, createOutput, done, openInput, plural, writeAll } from './authoringOutput';
+import { AuthoringError, SampleReport, createOutput, done, plural, withInput, writeAll } from './authoringOutput';
 
 export function registerDedupe(program: Command): void {
   program
@@ -11,14 +11,7 @@ export function registerDedupe(program: Command): void {
     .description('write a copy of a dataset without duplicate conversations (the first of each is kept)')
     .argument('<file>', 'dataset (.json or .jsonl)')
     .option('-o, --output <file>', 'default: <name>.dedup.<ext> beside the input')
-    .action((file: string, opts: { output?: string }) => {
-      const input = openInput(file);
-      try {
-        dedupe(file, input, opts.output ?? derivedPath(file, 'dedup'));
-      } finally {
-        input.close();
-      }
-    });
+    .action((file: string, opts: { output?: string }) => withInput(file, (input) => dedupe(file, input, opts.output ?? derivedPath(file, 'dedup'))));
 }
 
 function dedupe(file: string, input: DatasetReader, outputPath: string): void {

@@ -8,7 +8,7 @@ import { layoutOfReader, measurer } from '../../core/authoring/measure';
 import { type DatasetReader, derivedPath } from '../../core/authoring/records';
 import { readerForFile } from '../../core/data/setup';
 import { DatasetFile } from '../../core/data/source';
-import { AuthoringError, SampleReport, createOutput, done, openInput, plural, writeAll } from './authoringOutput';
+import { AuthoringError, SampleReport, createOutput, done, plural, withInput, writeAll } from './authoringOutput';
 
 interface FilterCliOptions {
   config: string;
@@ -30,14 +30,7 @@ export function registerFilter(program: Command): void {
       return n;
     })
     .option('-o, --output <file>', 'default: <name>.filtered.<ext> (or .fixed) beside the input')
-    .action(async (file: string, opts: FilterCliOptions) => {
-      const input = openInput(file);
-      try {
-        await filter(file, input, opts);
-      } finally {
-        input.close();
-      }
-    });
+    .action((file: string, opts: FilterCliOptions) => withInput(file, (input) => filter(file, input, opts)));
 }
 
 async function filter(file: string, input: DatasetReader, opts: FilterCliOptions): Promise<void> {

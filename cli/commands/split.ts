@@ -3,7 +3,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { resolve } from 'node:path';
 import { type DatasetReader, type NewDatasetFile, derivedPath } from '../../core/authoring/records';
 import { validationIndices } from '../../core/authoring/split';
-import { AuthoringError, createOutput, done, openInput, plural, writeAll } from './authoringOutput';
+import { AuthoringError, createOutput, done, plural, withInput, writeAll } from './authoringOutput';
 
 interface SplitOptions {
   validation: number;
@@ -27,14 +27,7 @@ export function registerSplit(program: Command): void {
     .option('--seed <n>', 'random seed: the same seed gives the same split', parseNumber, 0)
     .option('--train-output <file>', 'default: <name>.train.<ext> beside the input')
     .option('--validation-output <file>', 'default: <name>.validation.<ext> beside the input')
-    .action((file: string, opts: SplitOptions) => {
-      const input = openInput(file);
-      try {
-        split(file, input, opts);
-      } finally {
-        input.close();
-      }
-    });
+    .action((file: string, opts: SplitOptions) => withInput(file, (input) => split(file, input, opts)));
 }
 
 function split(file: string, input: DatasetReader, opts: SplitOptions): void {
