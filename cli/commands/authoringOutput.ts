@@ -12,7 +12,7 @@ import { finding, painter } from '../style';
 export class AuthoringError extends Error {}
 
 /** Opens the input; a file that is not a readable list of samples is refused with its line. */
-export function openInput(file: string): DatasetReader {
+function openInput(file: string): DatasetReader {
   let input: DatasetReader;
   try {
     input = openDatasetRecords(file);
