@@ -32,7 +32,13 @@ function exists(p: string, kind: 'file' | 'dir'): boolean {
 function needed(value: Record<string, unknown>, configDir: string): Needed[] {
   const out: Needed[] = [];
   const tok = value.tokenizer;
-  if (isMap(tok) && typeof tok.path === 'string' && tok.path !== '') out.push({ key: 'tokenizer.path', path: fullPath(tok.path, configDir), kind: 'file' });
+  // The files the tokenizer builders open (Qwen2's merges beside its vocab).
+  if (isMap(tok)) {
+    for (const k of ['path', 'merges_file']) {
+      const v = tok[k];
+      if (typeof v === 'string' && v !== '') out.push({ key: `tokenizer.${k}`, path: fullPath(v, configDir), kind: 'file' });
+    }
+  }
   const ck = value.checkpointer;
   if (isMap(ck) && typeof ck.checkpoint_dir === 'string' && ck.checkpoint_dir !== '') {
     const dir = fullPath(ck.checkpoint_dir, configDir);
