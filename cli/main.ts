@@ -11,6 +11,7 @@ import { registerRun } from './commands/run';
 import { registerLsp } from './commands/lsp';
 import { registerPlan } from './commands/plan';
 import { registerDoctor } from './commands/doctor';
+import { registerAuthoring } from './commands/authoring';
 
 export function buildProgram(): Command {
   const program = new Command('ftune')
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerLsp(program);
   registerPlan(program);
   registerDoctor(program);
+  registerAuthoring(program);
   return program;
 }
 

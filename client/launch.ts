@@ -1,7 +1,7 @@
 /**
  * "Fine-tune: Launch" and "Fine-tune: Stop": validate the config, start the trainer as a child process (never in
  * the extension host), follow its events in the monitor and the status bar. One run at a time; it survives the
- * monitor being closed. Stop = SIGTERM (the trainer saves a checkpoint); Stop again = kill.
+ * monitor being closed. Stop asks the trainer to save a checkpoint and stop (SIGTERM); Stop again ends it (SIGKILL).
  */
 import { readFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
@@ -12,10 +12,12 @@ import { locateSamples } from '../trainer/backends/samples';
 import { TrainingSession } from '../trainer/backends/session';
 import { launchRefusal, planText } from '../trainer/plan/format';
 import { planFromConfig } from '../trainer/plan/plan';
+import type { PositionedDiagnostic } from '../core/diagnostics';
+import { missingLaunchInputs } from './launchInputs';
 import { TrainingPanel, type MonitoredRun } from './trainingPanel';
 
 export class Runs implements vscode.Disposable {
-  current: MonitoredRun | undefined;
+  current: MonitoredRun<TrainingSession> | undefined;
   readonly panel: TrainingPanel;
   private readonly status: vscode.StatusBarItem;
   private readonly changed = new vscode.EventEmitter<void>();
@@ -64,19 +66,14 @@ export class Runs implements vscode.Disposable {
       return;
     }
     const plan = planLaunch(configPath, text, this.settings(target), { extensionRoot: this.context.extensionPath, nodePath: process.execPath });
-    if (!plan.ok) {
-      this.log.error(`Launch refused: ${plan.reason}`);
-      for (const d of plan.diagnostics) this.log.error(`  ${configPath}:${d.line}:${d.column}: ${d.severity}: ${d.message} [${d.code}]`);
-      const actions = plan.diagnostics.length > 0 ? ['Show Problems'] : ['Show Output'];
-      const pick = await vscode.window.showErrorMessage(`Launch refused: ${plan.reason}`, ...actions);
-      if (pick === 'Show Problems') await vscode.commands.executeCommand('workbench.actions.view.problems');
-      if (pick === 'Show Output') this.log.show(true);
-      return;
-    }
+    if (!plan.ok) return this.refuse(configPath, plan.reason, plan.diagnostics);
+    // Config errors first (above); then what must be on disk, so a run never starts only to fail on it.
+    const missing = missingLaunchInputs(configPath, text);
+    if (missing) return this.refuse(configPath, missing.reason, missing.diagnostics);
     if (plan.backend === 'onnxruntime' && !(await this.fitsDevice(configPath))) return;
     this.log.info(`Launching (${plan.backend}): ${plan.commandLine}`);
     const session = new TrainingSession(plan.spec);
-    const run: MonitoredRun = { title: `Training: ${basename(configPath)}`, configPath, session };
+    const run: MonitoredRun<TrainingSession> = { title: `Training: ${basename(configPath)}`, configPath, session };
     this.current = run;
     this.changed.fire();
     session.onEvent((e) => {
@@ -114,9 +111,17 @@ export class Runs implements vscode.Disposable {
       return true;
     }
     if (!refusal) return true;
-    this.log.error(`Launch refused: ${refusal}`);
-    if ((await vscode.window.showErrorMessage(`Launch refused: ${refusal}`, 'Show Output')) === 'Show Output') this.log.show(true);
+    await this.refuse(configPath, refusal, []);
     return false;
+  }
+
+  private async refuse(configPath: string, reason: string, diagnostics: readonly PositionedDiagnostic[]): Promise<void> {
+    this.log.error(`Launch refused: ${reason}`);
+    for (const d of diagnostics) this.log.error(`  ${configPath}:${d.line}:${d.column}: ${d.severity}: ${d.message} [${d.code}]`);
+    const actions = diagnostics.length > 0 ? ['Show Problems'] : ['Show Output'];
+    const pick = await vscode.window.showErrorMessage(`Launch refused: ${reason}`, ...actions);
+    if (pick === 'Show Problems') await vscode.commands.executeCommand('workbench.actions.view.problems');
+    if (pick === 'Show Output') this.log.show(true);
   }
 
   stop(): void {
@@ -126,7 +131,8 @@ export class Runs implements vscode.Disposable {
       return;
     }
     const state = run.session.stop();
-    this.log.info(state === 'stopping' ? 'Stop: asked the trainer to save a checkpoint and stop (SIGTERM); Stop again to kill it.' : 'Stop: killing the trainer (SIGKILL).');
+    // Words for the person, not signal names (the output channel is read in the GUI too).
+    this.log.info(state === 'stopping' ? 'Stopping: the trainer saves a checkpoint, then stops. Stop again to end it at once without saving.' : 'Stop again: ending the trainer now, without saving.');
   }
 
   showMonitor(): void {
@@ -153,7 +159,7 @@ export class Runs implements vscode.Disposable {
     };
   }
 
-  private updateStatus(run: MonitoredRun): void {
+  private updateStatus(run: MonitoredRun<TrainingSession>): void {
     if (this.current !== run) return;
     const s = run.session;
     const last = [...s.history].reverse().find((e) => e.type === 'step');
@@ -178,9 +184,9 @@ export class Runs implements vscode.Disposable {
         editor.selections = where.lines.map((l) => new vscode.Selection(l.line, 0, l.line, doc.lineAt(l.line).text.length));
         editor.revealRange(editor.selections[0], vscode.TextEditorRevealType.InCenter);
       }
-      void vscode.window.showInformationMessage(`Step ${step}'s batch: samples ${indices.join(', ')} of ${basename(where.file)}.`);
+      void vscode.window.showInformationMessage(`Step ${step}'s batch: samples ${indices.map((i) => i + 1).join(', ')} of ${basename(where.file)}.`);
     } catch (e) {
-      void vscode.window.showErrorMessage(`Step ${step}'s batch (samples ${indices.join(', ')}): ${e instanceof Error ? e.message : String(e)}`);
+      void vscode.window.showErrorMessage(`Step ${step}'s batch (samples ${indices.map((i) => i + 1).join(', ')}): ${e instanceof Error ? e.message : String(e)}`);
     }
   }
 }

@@ -1,25 +1,20 @@
 /**
  * "Fine-tune: Show Token Preview": a webview that shows the tokens and loss mask of the sample under the cursor,
- * as computed by the language server (`finetune/tokenPreview`). The template, train_on_input and max_seq_len can be
- * switched in the view; clicking a token selects the text it covers in the editor.
- * Security: strict CSP with a per-render nonce, local resources limited to media/tokenPreview and the bundles in dist/media, every message from
- * the webview is validated before use.
+ * as computed by the language server (`finetune/tokenPreview`). It follows the cursor and the active editor,
+ * refreshes as the sample is edited, steps to the previous/next sample, and says why when there is nothing to
+ * show (a JSON error and its line). The template, train_on_input and max_seq_len can be switched in the view;
+ * clicking a token selects the text it covers in the editor.
+ * Security: strict CSP with a per-render nonce, local resources limited to media/tokenPreview and the bundles in
+ * dist/media, every message from the webview is validated (media/tokenPreview/protocol.ts) before use.
  */
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { makeNonce } from '../media/nonce';
+import { renderPreviewHtml } from '../media/tokenPreview/page';
+import { type LspRange, type PreviewOverrides, type ProblemLike, neighbourLine, noPreviewReason, parseWebviewMessage } from '../media/tokenPreview/protocol';
 
-/** Mirrors server/protocol.ts (the client may only import `vscode` and protocol types). */
-interface LspRange {
-  start: { line: number; character: number };
-  end: { line: number; character: number };
-}
-interface PreviewOverrides {
-  template?: string;
-  trainOnInput?: boolean;
-  maxSeqLen?: number | null;
-}
+/** The fields of server/protocol.ts's TokenPreviewResult the host reads (the client imports no server code). */
 interface TokenPreviewResult {
   uri: string;
   sampleRange: LspRange;
@@ -27,42 +22,23 @@ interface TokenPreviewResult {
   [key: string]: unknown;
 }
 
-type FromWebview =
-  | { type: 'ready' }
-  | { type: 'reveal'; range: LspRange }
-  | { type: 'options'; options: PreviewOverrides };
+const DATASET = /\.(jsonl?|ndjson)$/i;
+const isDataset = (doc: vscode.TextDocument): boolean => doc.uri.scheme === 'file' && DATASET.test(doc.uri.fsPath);
 
-function isPos(v: unknown): v is { line: number; character: number } {
-  const p = v as { line?: unknown; character?: unknown } | null;
-  return !!p && Number.isInteger(p.line) && Number.isInteger(p.character) && (p.line as number) >= 0 && (p.character as number) >= 0;
+function problemsOf(uri: vscode.Uri): ProblemLike[] {
+  return vscode.languages.getDiagnostics(uri).map((d) => ({
+    line: d.range.start.line,
+    message: d.message,
+    severity: d.severity === vscode.DiagnosticSeverity.Error ? 'error' : 'other',
+    code: typeof d.code === 'object' ? String(d.code.value) : d.code === undefined ? undefined : String(d.code),
+    source: d.source,
+  }));
 }
-
-/** Webview messages are untrusted input: accept only the three known shapes. */
-export function parseWebviewMessage(m: unknown): FromWebview | undefined {
-  if (typeof m !== 'object' || m === null) return undefined;
-  const o = m as Record<string, unknown>;
-  if (o.type === 'ready') return { type: 'ready' };
-  if (o.type === 'reveal') {
-    const r = o.range as { start?: unknown; end?: unknown } | null;
-    if (r && isPos(r.start) && isPos(r.end)) return { type: 'reveal', range: { start: r.start, end: r.end } };
-    return undefined;
-  }
-  if (o.type === 'options' && typeof o.options === 'object' && o.options !== null) {
-    const src = o.options as Record<string, unknown>;
-    const out: PreviewOverrides = {};
-    if (typeof src.template === 'string' && src.template.length < 200) out.template = src.template;
-    if (typeof src.trainOnInput === 'boolean') out.trainOnInput = src.trainOnInput;
-    if (src.maxSeqLen === null) out.maxSeqLen = null;
-    else if (Number.isInteger(src.maxSeqLen) && (src.maxSeqLen as number) > 0 && (src.maxSeqLen as number) < 10_000_000) out.maxSeqLen = src.maxSeqLen as number;
-    return { type: 'options', options: out };
-  }
-  return undefined;
-}
-
 
 class TokenPreviewPanel {
   private options: PreviewOverrides = {};
   private target: { uri: vscode.Uri; position: vscode.Position } | undefined;
+  private shown: TokenPreviewResult | null = null;
 
   constructor(
     readonly panel: vscode.WebviewPanel,
@@ -70,22 +46,18 @@ class TokenPreviewPanel {
     private readonly bundles: vscode.Uri,
     private readonly getClient: () => LanguageClient | undefined,
   ) {
-    panel.webview.html = this.html();
-    panel.webview.onDidReceiveMessage((m: unknown) => void this.onMessage(m));
+    const w = panel.webview;
+    w.html = renderPreviewHtml({
+      cspSource: w.cspSource,
+      nonce: makeNonce((k) => randomBytes(k)),
+      scriptUri: w.asWebviewUri(vscode.Uri.joinPath(this.bundles, 'tokenPreview.js')).toString(),
+      styleUri: w.asWebviewUri(vscode.Uri.joinPath(this.media, 'style.css')).toString(),
+    });
+    w.onDidReceiveMessage((m: unknown) => void this.onMessage(m));
   }
 
-  private html(): string {
-    const w = this.panel.webview;
-    const n = makeNonce((k) => randomBytes(k));
-    const script = w.asWebviewUri(vscode.Uri.joinPath(this.bundles, 'tokenPreview.js'));
-    const style = w.asWebviewUri(vscode.Uri.joinPath(this.media, 'style.css'));
-    return `<!DOCTYPE html>
-<html lang="en"><head><meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${w.cspSource}; script-src 'nonce-${n}';">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link href="${style}" rel="stylesheet"><title>Token Preview</title></head>
-<body><div id="app"><p class="hint">Place the cursor in a sample of a chat dataset.</p></div>
-<script nonce="${n}" src="${script}"></script></body></html>`;
+  get uri(): vscode.Uri | undefined {
+    return this.target?.uri;
   }
 
   async show(uri: vscode.Uri, position: vscode.Position): Promise<void> {
@@ -93,17 +65,24 @@ class TokenPreviewPanel {
     await this.refresh();
   }
 
-  private async refresh(): Promise<void> {
+  async refresh(): Promise<void> {
     const client = this.getClient();
     if (!client || !this.target) return;
+    const { uri, position } = this.target;
     try {
       const result = await client.sendRequest<TokenPreviewResult | null>('finetune/tokenPreview', {
-        uri: this.target.uri.toString(),
-        position: { line: this.target.position.line, character: this.target.position.character },
+        uri: uri.toString(),
+        position: { line: position.line, character: position.character },
         ...this.options,
       });
-      await this.panel.webview.postMessage({ type: 'preview', result });
-      if (result) this.panel.title = `Tokens: ${result.title}`;
+      this.shown = result;
+      if (result) {
+        await this.panel.webview.postMessage({ type: 'preview', result });
+        this.panel.title = `Tokens: ${result.title}`;
+        return;
+      }
+      const why = noPreviewReason(problemsOf(uri), position.line);
+      await this.panel.webview.postMessage({ type: why.isError ? 'error' : 'notice', message: why.message });
     } catch (e) {
       await this.panel.webview.postMessage({ type: 'error', message: e instanceof Error ? e.message : String(e) });
     }
@@ -117,17 +96,42 @@ class TokenPreviewPanel {
       this.options = m.options;
       await this.refresh();
     } else if (m.type === 'reveal' && this.target) {
-      const doc = await vscode.workspace.openTextDocument(this.target.uri);
       const range = new vscode.Range(m.range.start.line, m.range.start.character, m.range.end.line, m.range.end.character);
-      const editor = await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One, preserveFocus: false });
-      editor.selection = new vscode.Selection(range.start, range.end);
-      editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+      await this.select(this.target.uri, range, false);
+    } else if (m.type === 'step') await this.step(m.delta);
+  }
+
+  /** Previous/next sample: moves the editor's cursor there (the preview follows), or says there is none. */
+  private async step(delta: -1 | 1): Promise<void> {
+    if (!this.target || !this.shown) return;
+    const doc = await vscode.workspace.openTextDocument(this.target.uri);
+    const pos = neighbourLine(this.shown.sampleRange, delta, doc.lineCount, (l) => doc.lineAt(l).text);
+    if (!pos) {
+      void vscode.window.setStatusBarMessage(delta < 0 ? 'Token preview: this is the first sample' : 'Token preview: this is the last sample', 3000);
+      return;
     }
+    const p = new vscode.Position(pos.line, pos.character);
+    await this.select(this.target.uri, new vscode.Range(p, p), true);
+    await this.show(this.target.uri, p);
+  }
+
+  private async select(uri: vscode.Uri, range: vscode.Range, keepFocus: boolean): Promise<void> {
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const visible = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString());
+    const editor = await vscode.window.showTextDocument(doc, { viewColumn: visible?.viewColumn ?? vscode.ViewColumn.One, preserveFocus: keepFocus });
+    editor.selection = new vscode.Selection(range.start, range.end);
+    editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
   }
 }
 
 let current: TokenPreviewPanel | undefined;
 let followTimer: ReturnType<typeof setTimeout> | undefined;
+
+/** Debounced: arrow keys and typing fire many events. */
+function follow(uri: vscode.Uri, position: vscode.Position, delay = 150): void {
+  clearTimeout(followTimer);
+  followTimer = setTimeout(() => void current?.show(uri, position), delay);
+}
 
 export function register(context: vscode.ExtensionContext, getClient: () => LanguageClient | undefined): void {
   const media = vscode.Uri.joinPath(context.extensionUri, 'media', 'tokenPreview');
@@ -135,7 +139,7 @@ export function register(context: vscode.ExtensionContext, getClient: () => Lang
   context.subscriptions.push(
     vscode.commands.registerCommand('finetune.showTokenPreview', async () => {
       const editor = vscode.window.activeTextEditor;
-      if (!editor) {
+      if (!editor || !isDataset(editor.document)) {
         void vscode.window.showInformationMessage('Open a chat dataset (.json/.jsonl) and place the cursor in a sample.');
         return;
       }
@@ -152,14 +156,24 @@ export function register(context: vscode.ExtensionContext, getClient: () => Lang
       }
       await current.show(editor.document.uri, editor.selection.active);
     }),
-    // Follow the cursor while the preview is open (debounced: arrow keys fire many selection events).
     vscode.window.onDidChangeTextEditorSelection((e) => {
-      if (!current || e.textEditor.document.uri.scheme !== 'file') return;
-      if (!/\.(jsonl?|ndjson)$/i.test(e.textEditor.document.uri.fsPath)) return;
-      const uri = e.textEditor.document.uri;
-      const pos = e.selections[0].active;
-      clearTimeout(followTimer);
-      followTimer = setTimeout(() => void current?.show(uri, pos), 150);
+      if (current && isDataset(e.textEditor.document)) follow(e.textEditor.document.uri, e.selections[0].active);
+    }),
+    // Another dataset comes to the front: show its sample at the cursor (other files leave the preview as it is).
+    vscode.window.onDidChangeActiveTextEditor((editor) => {
+      if (current && editor && isDataset(editor.document)) follow(editor.document.uri, editor.selection.active, 0);
+    }),
+    // Edits to the previewed file, and its problems changing (a JSON error fixed), redraw it.
+    vscode.workspace.onDidChangeTextDocument((e) => {
+      const uri = current?.uri;
+      if (uri && e.document.uri.toString() === uri.toString() && e.contentChanges.length > 0) {
+        const editor = vscode.window.visibleTextEditors.find((x) => x.document === e.document);
+        follow(uri, editor?.selection.active ?? new vscode.Position(0, 0), 300);
+      }
+    }),
+    vscode.languages.onDidChangeDiagnostics((e) => {
+      const uri = current?.uri;
+      if (uri && e.uris.some((u) => u.toString() === uri.toString())) void current?.refresh();
     }),
   );
 }

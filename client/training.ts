@@ -1,11 +1,12 @@
 /**
  * Training in the editor: Launch/Stop commands (palette, editor title, a code lens on recipe configs), the
- * training monitor, and GPU setup. The run logic itself (process, events, stop/kill) is editor-free:
+ * training monitor, past runs (runsView.ts), and GPU setup. The run logic itself (process, events, stop/kill) is editor-free:
  * trainer/backends/session.ts.
  */
 import * as vscode from 'vscode';
 import { describeGpu, registerGpu } from './gpu';
 import { Runs } from './launch';
+import { RunArchive } from './runsView';
 
 /** Recipe configs name torchtune components; that is what the lens looks for. */
 const RECIPE_HINT = /^\s*_component_\s*:|^\s*#\s*recipe\s*:/m;
@@ -42,6 +43,7 @@ export function register(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('Fine-Tune Studio: Training', { log: true });
   const runs = new Runs(context, log);
   const lens = new LaunchLens(runs);
+  const archive = new RunArchive(context, runs);
   let gpuLogged = false; // nvidia-smi once, at the first launch, not at activation
   context.subscriptions.push(
     log,
@@ -54,7 +56,11 @@ export function register(context: vscode.ExtensionContext): void {
       return runs.launch(uri instanceof vscode.Uri ? uri : undefined);
     }),
     vscode.commands.registerCommand('finetune.stop', () => runs.stop()),
-    vscode.commands.registerCommand('finetune.showTrainingMonitor', () => runs.showMonitor()),
+    archive,
+    // The live run, else the last run read back from its output_dir.
+    vscode.commands.registerCommand('finetune.showTrainingMonitor', () => (runs.current ? runs.showMonitor() : archive.showLast())),
+    vscode.commands.registerCommand('finetune.openRun', (dir?: unknown) => (typeof dir === 'string' ? archive.openRun(dir) : archive.pickRun())),
+    vscode.commands.registerCommand('finetune.refreshRuns', () => archive.refresh()),
     lens,
     vscode.languages.registerCodeLensProvider({ language: 'yaml', scheme: 'file' }, lens),
   );

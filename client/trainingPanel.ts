@@ -1,21 +1,44 @@
 /**
- * The training monitor panel: hosts media/monitor (built to dist/media) for one run. The run lives on when the
- * panel is closed; reopening it replays the run's history. Every message from the webview is validated
- * (protocol.ts) and checked against the run before anything happens.
+ * The training monitor panel: hosts media/monitor (built to dist/media) for one run — the live one, or a past one
+ * read back from its output_dir. The run lives on when the panel is closed; reopening it replays the run's
+ * history, and after a window reload VS Code hands the panel back (`revive`, from the serializer in training.ts).
+ * Every message from the webview is validated (protocol.ts) and checked against the run before anything happens.
  */
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { TrainingEvent } from '../trainer/events';
-import type { TrainingSession } from '../trainer/backends/session';
-import { parseWebviewMessage, type HostMessage } from '../media/monitor/protocol';
+import { parseWebviewMessage, type HostMessage, type RunState } from '../media/monitor/protocol';
 import { renderMonitorHtml } from '../media/monitor/page';
 import { makeNonce } from '../media/nonce';
 
-export interface MonitoredRun {
-  title: string;
-  configPath: string;
-  session: TrainingSession;
+/** What the monitor reads of a run: a live TrainingSession, or a finished run's events (PastRun). */
+export interface RunSource {
+  readonly history: readonly TrainingEvent[];
+  readonly state: RunState;
+  onEvent(listener: (e: TrainingEvent) => void): () => void;
+  onState(listener: (state: RunState) => void): () => void;
 }
+
+export interface MonitoredRun<S extends RunSource = RunSource> {
+  title: string;
+  /** The config it was launched from ('' when only its output_dir is known). */
+  configPath: string;
+  session: S;
+}
+
+/** A run that has ended, replayed from its events (read from disk or from a saved webview state). */
+export class PastRun implements RunSource {
+  readonly state = 'ended' as const;
+  constructor(readonly history: readonly TrainingEvent[]) {}
+  onEvent(): () => void {
+    return () => {};
+  }
+  onState(): () => void {
+    return () => {};
+  }
+}
+
+export const MONITOR_VIEW_TYPE = 'finetune.trainingMonitor';
 
 export interface PanelActions {
   stop(): void;
@@ -45,11 +68,28 @@ export class TrainingPanel {
       this.replay();
       return;
     }
+    this.bind(vscode.window.createWebviewPanel(MONITOR_VIEW_TYPE, run.title, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, this.webviewOptions()), run.title);
+  }
+
+  /** A panel VS Code restored after a reload: it shows `run` (read back by the serializer). */
+  revive(panel: vscode.WebviewPanel, run: MonitoredRun): void {
+    this.panel?.dispose();
+    this.attach(run);
+    panel.webview.options = this.webviewOptions();
+    panel.title = run.title;
+    this.bind(panel, run.title);
+  }
+
+  get showing(): MonitoredRun | undefined {
+    return this.panel ? this.run : undefined;
+  }
+
+  private webviewOptions(): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+    return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist', 'media')] };
+  }
+
+  private bind(panel: vscode.WebviewPanel, title: string): void {
     const media = vscode.Uri.joinPath(this.extensionUri, 'dist', 'media');
-    const panel = vscode.window.createWebviewPanel('finetune.trainingMonitor', run.title, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
-      enableScripts: true,
-      localResourceRoots: [media],
-    });
     this.panel = panel;
     this.ready = false;
     const webview = panel.webview;
@@ -58,11 +98,12 @@ export class TrainingPanel {
       nonce: makeNonce((n) => randomBytes(n)),
       scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(media, 'monitor.js')).toString(),
       styleUri: webview.asWebviewUri(vscode.Uri.joinPath(media, 'monitor.css')).toString(),
-      title: run.title,
+      title,
     });
     webview.onDidReceiveMessage((m: unknown) => void this.onMessage(m));
     panel.onDidDispose(() => {
       // Only the view goes: the run goes on and can be shown again.
+      if (this.panel !== panel) return;
       this.panel = undefined;
       this.ready = false;
     });

@@ -32,9 +32,12 @@ export function register(ctx: ServerContext): void {
       if (!st.ok) continue;
       const s = sampleSummary(view, i, st.text, f);
       if (s.tokens === undefined) continue;
-      const end = sampleRange(view, i).end;
+      // A JSON Lines sample is one long line, and its end is off screen: the hint goes before it, where it is seen.
+      const atStart = ix.format === 'jsonl';
+      const range = sampleRange(view, i);
       const cut = s.truncatedAt !== null && s.truncatedAt !== undefined ? ' ✂' : '';
-      out.push({ position: end, label: ` ${s.tokens} tok · ${s.trained} trained${cut}`, kind: InlayHintKind.Parameter, paddingLeft: true, tooltip: `${f.tokenizer.name}: ${s.tokens} tokens, ${s.trained} trained (unmasked)${cut ? `, truncated at token ${s.truncatedAt}` : ''}` });
+      const label = `${s.tokens} tok · ${s.trained} trained${cut}`;
+      out.push({ position: atStart ? range.start : range.end, label: atStart ? label : ` ${label}`, kind: InlayHintKind.Parameter, paddingLeft: !atStart, paddingRight: atStart, tooltip: `${f.tokenizer.name}: ${s.tokens} tokens, ${s.trained} trained (unmasked)${cut ? `, truncated at token ${s.truncatedAt}` : ''}` });
     }
     return out;
   });

@@ -8,6 +8,7 @@
 import type { Command } from 'commander';
 import { terminalRenderer } from '../../trainer/recipe/terminal';
 import { exitCodeOf, jsonLineEmitter, runTraining } from '../../trainer/run';
+import { runLines } from '../runOutput';
 
 interface RunCliOptions {
   events?: boolean;
@@ -23,7 +24,7 @@ export function registerRun(program: Command): void {
     .option('--events', 'write training events as JSON lines on stdout instead of a progress bar')
     .option('--recipe <name>', 'lora_finetune_single_device or full_finetune_single_device (default: detected)')
     .action(async (config: string, overrides: string[], opts: RunCliOptions) => {
-      const emit = opts.events ? jsonLineEmitter() : terminalRenderer();
+      const emit = opts.events ? jsonLineEmitter() : terminalRenderer(process.stderr, runLines());
       const r = await runTraining({ configPath: config, overrides, recipe: opts.recipe, emit });
       const code = exitCodeOf(r);
       if (code !== 0) process.exitCode = code;

@@ -5,16 +5,20 @@
 import { type Command, Option } from 'commander';
 import { configSamples, openConfigDatasets } from '../../core/data/configDatasets';
 import { type DatasetStats, StatsCollector } from '../../core/data/stats';
+import { type Painter, paintFindingLine, painter } from '../style';
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 
-export function formatStats(s: DatasetStats, describe: string): string {
+/** The report; counts that need attention (errors, truncation, nothing trained) coloured when `paint` is. */
+export function formatStats(s: DatasetStats, describe: string, paint: Painter = painter(process.stdout)): string {
   const lines: string[] = [];
+  const flag = (n: number, tone: 'red' | 'yellow'): string => (n > 0 ? paint(tone, String(n)) : String(n));
   lines.push(`dataset: ${describe}`);
-  lines.push(`samples: ${s.samples}  (${s.samples - s.errorSamples} ok, ${s.errorSamples} failing)`);
+  lines.push(`samples: ${s.samples}  (${s.samples - s.errorSamples} ok, ${flag(s.errorSamples, 'red')} failing)`);
   if (s.errors.length > 0) {
     lines.push('errors by kind:');
-    for (const e of s.errors) lines.push(`  ${String(e.count).padStart(6)}  ${e.code}  e.g. #${e.firstIndex}: ${e.example}`);
+    // Samples are numbered from 1, as the editor and `ftune tokenize` number them.
+    for (const e of s.errors) lines.push(`  ${String(e.count).padStart(6)}  ${paint('red', e.code)}  e.g. sample ${e.firstIndex + 1}: ${e.example}`);
   }
   if (s.length) {
     lines.push(`tokens per sample (untruncated): p50 ${s.length.p50}  p90 ${s.length.p90}  p99 ${s.length.p99}  max ${s.length.max}  mean ${s.length.mean.toFixed(1)}`);
@@ -29,10 +33,10 @@ export function formatStats(s: DatasetStats, describe: string): string {
   }
   lines.push(`max_seq_len: ${s.maxSeqLen ?? 'none'}`);
   lines.push(`tokens (after truncation): ${s.tokens}, trained ${s.trainedTokens} (${pct(s.trainedShare)})`);
-  lines.push(`truncated samples: ${s.truncatedSamples}, trained tokens dropped by truncation: ${s.droppedTrainedTokens}`);
-  lines.push(`samples with nothing trained: ${s.nothingTrained}`);
-  lines.push(`duplicate samples (same messages as an earlier one): ${s.duplicates}`);
-  if (s.warnings.length > 0) lines.push(`warnings: ${s.warnings.map((w) => `${w.code} ${w.count}`).join(', ')}`);
+  lines.push(`truncated samples: ${flag(s.truncatedSamples, 'yellow')}, trained tokens dropped by truncation: ${flag(s.droppedTrainedTokens, 'yellow')}`);
+  lines.push(`samples with nothing trained: ${flag(s.nothingTrained, 'yellow')}`);
+  lines.push(`duplicate samples (same messages as an earlier one): ${flag(s.duplicates, 'yellow')}`);
+  if (s.warnings.length > 0) lines.push(`${paint('yellow', 'warnings')}: ${s.warnings.map((w) => `${w.code} ${w.count}`).join(', ')}`);
   return lines.join('\n') + '\n';
 }
 
@@ -46,7 +50,8 @@ export function registerStats(program: Command): void {
     .action(async (config: string, overrides: string[], opts: { format: string }) => {
       const cfg = await openConfigDatasets(config, overrides);
       const collector = new StatsCollector(cfg.resolved.maxSeqLen);
-      const warn = (m: string): void => void process.stderr.write(`${m}\n`);
+      const errPaint = painter(process.stderr);
+      const warn = (m: string): void => void process.stderr.write(`${paintFindingLine(errPaint, m)}\n`);
       for (const s of configSamples(cfg, Infinity, warn)) collector.add(s.index, s.outcome);
       const stats = collector.result();
       const describe = cfg.resolved.datasets

@@ -8,18 +8,12 @@ import { configSamples, openConfigDatasets } from '../../core/data/configDataset
 import type { SampleOutcome } from '../../core/data/analyze';
 import type { ModelTokenizer } from '../../core/tokenizers/types';
 import { showWhitespace } from '../../core/text';
+import { colorWanted, paintFindingLine, painter } from '../style';
+
 
 export interface RenderStyle {
   color: boolean;
 }
-
-/** Colour unless NO_COLOR is set or stdout is not a terminal (FORCE_COLOR forces it). */
-export function colorWanted(stream: NodeJS.WriteStream = process.stdout): boolean {
-  if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') return false;
-  if (process.env.FORCE_COLOR !== undefined && process.env.FORCE_COLOR !== '0') return true;
-  return stream.isTTY === true;
-}
-
 
 const ESC = '\u001b[';
 const TRAINED_FG = '32'; // green
@@ -53,8 +47,9 @@ function jsonLine(index: number, o: SampleOutcome): string {
 }
 
 function textBlock(tokenizer: ModelTokenizer, index: number, file: string, fileIndex: number, o: SampleOutcome, style: RenderStyle): string {
-  const head = `#${index} (${file} sample ${fileIndex + 1})`;
-  if (o.error || !o.tokenized) return `${head}: ${o.error?.text ?? 'no tokens'}\n`;
+  // 1-based, as the editor numbers samples: the dataset's sample N, and which sample of which file it is.
+  const head = `sample ${index + 1} (${file} sample ${fileIndex + 1})`;
+  if (o.error || !o.tokenized) return `${head}: ${style.color ? `\u001b[31m${o.error?.text ?? 'no tokens'}\u001b[0m` : (o.error?.text ?? 'no tokens')}\n`;
   const t = o.tokenized;
   const trained = t.mask.filter((m) => !m).length;
   const cut = t.truncatedAt !== null ? `, truncated from ${o.full?.tokens.length ?? '?'}` : '';
@@ -92,7 +87,8 @@ export function registerTokenize(program: Command): void {
         process.stdout.write(style.color ? `${ESC}${TRAINED_FG}mtrained${ESC}0m ${ESC}${MASKED_FG}mmasked${ESC}0m\n` : '[trained] (masked)  · space  → tab  ↵ newline\n');
       }
       let failed = 0;
-      const warn = (m: string): void => void process.stderr.write(`${m}\n`);
+      const errPaint = painter(process.stderr);
+      const warn = (m: string): void => void process.stderr.write(`${paintFindingLine(errPaint, m)}\n`);
       for (const s of configSamples(cfg, opts.limit ?? Infinity, warn)) {
         if (s.outcome.error) failed++;
         process.stdout.write(opts.format === 'jsonl' ? jsonLine(s.index, s.outcome) + '\n' : textBlock(tokenizer, s.index, s.file, s.fileIndex, s.outcome, style));

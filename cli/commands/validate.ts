@@ -13,6 +13,7 @@ import { DatasetConfigError, loadDatasetConfig } from '../../core/data/configSet
 import { toPositioned, type PositionedDiagnostic } from '../../core/diagnostics';
 import { validateDatasetFile } from '../../core/data/validateFile';
 import { LineIndex } from '../../core/text';
+import { type Painter, finding, painter } from '../style';
 
 export interface FileReport {
   file: string;
@@ -82,7 +83,6 @@ async function validateDataset(file: string, configPath?: string): Promise<FileR
     return report;
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
-    process.stderr.write(`${file}: error: dataset validation failed: ${message.split('\n')[0]}\n`);
     return fileError(file, 'validation-failed', `Dataset validation failed: ${message.split('\n')[0]}`);
   }
 }
@@ -128,7 +128,8 @@ export async function validateFiles(files: readonly string[], options: Omit<Vali
   return reports;
 }
 
-export function formatText(reports: readonly FileReport[]): string {
+/** Compiler-style lines (`file:line:col: severity: message [code]`), then a verdict; coloured when `paint` is. */
+export function formatText(reports: readonly FileReport[], paint: Painter = painter(process.stdout)): string {
   const lines: string[] = [];
   let errors = 0;
   let warnings = 0;
@@ -136,12 +137,12 @@ export function formatText(reports: readonly FileReport[]): string {
     for (const d of r.diagnostics) {
       if (d.severity === 'error') errors++;
       else if (d.severity === 'warning') warnings++;
-      lines.push(`${r.file}:${d.line}:${d.column} ${d.severity} ${d.message} [${d.code}]`);
+      lines.push(`${finding(paint, `${r.file}:${d.line}:${d.column}`, d.severity, d.message)} ${paint('grey', `[${d.code}]`)}`);
     }
-    for (const m of r.messages ?? []) lines.push(`${r.file}: note: ${m}`);
+    for (const m of r.messages ?? []) lines.push(finding(paint, r.file, 'note', m));
   }
   const plural = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}`;
-  const verdict = errors > 0 ? 'FAILED' : 'OK';
+  const verdict = errors > 0 ? paint('red', 'FAILED') : paint('green', 'OK');
   // One config (with the datasets it brought along) or one dataset: its facts in the summary.
   const main = reports.filter((r) => !reports.some((c) => c.datasetFiles?.includes(r.file)));
   const detail = main.length === 1 && main[0].notes?.length ? ` (${main[0].notes.join('; ')})` : '';

@@ -7,7 +7,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import './monitor.css';
 import type { TrainingEvent } from '../../trainer/events';
-import { applyEvent, emptyModel, formatDuration, progressView, type MonitorModel, type StepPoint } from './model';
+import { applyEvent, checkpointRows, emptyModel, formatDuration, progressView, type MonitorModel, type StepPoint } from './model';
 import type { HostMessage, WebviewMessage } from './protocol';
 
 interface VsCodeApi {
@@ -250,7 +250,8 @@ function renderErrors(): void {
   for (const e of model.errors) {
     const item = el('div', { class: 'error' });
     item.append(el('div', { class: 'message' }, `${e.step !== undefined ? `Step ${e.step}: ` : ''}${e.message}`));
-    if (e.sampleIndices?.length) item.append(el('div', { class: 'samples' }, `Batch samples: ${e.sampleIndices.join(', ')}`));
+    // Numbered from 1, as the editor and the CLI number samples.
+    if (e.sampleIndices?.length) item.append(el('div', { class: 'samples' }, `Batch samples: ${e.sampleIndices.map((i) => i + 1).join(', ')}`));
     if (e.detail) {
       const d = el('details');
       d.append(el('summary', {}, 'Details'), el('pre', {}, e.detail));
@@ -276,17 +277,32 @@ function renderSpikes(): void {
   }
 }
 
+/** A table: folders as on disk (epoch_0 is the first epoch's), step and reason in aligned columns, one row per saved step. */
 function renderCheckpoints(): void {
   checkpointsBox.replaceChildren(el('h2', {}, 'Checkpoints'));
-  if (model.checkpoints.length === 0) checkpointsBox.append(el('div', { class: 'muted' }, 'None written yet'));
-  for (const c of model.checkpoints) {
-    const row = el('div', { class: 'checkpoint' });
-    row.append(el('span', {}, `Epoch ${c.epoch + 1}, step ${c.step} (${c.kind}): `), el('code', {}, c.path));
-    const b = el('button', { type: 'button' }, 'Open folder');
-    b.addEventListener('click', () => vscode.postMessage({ type: 'openFolder', path: c.path }));
-    row.append(b);
-    checkpointsBox.append(row);
+  const rows = checkpointRows(model);
+  if (rows.length === 0) {
+    checkpointsBox.append(el('div', { class: 'muted' }, 'None written yet'));
+    return;
   }
+  const table = el('table', { class: 'checkpoints' });
+  const head = el('tr');
+  for (const h of ['Folder', 'Step', 'Saved', '']) head.append(el('th', {}, h));
+  table.append(head);
+  for (const r of rows) {
+    for (const [k, f] of r.folders.entries()) {
+      const tr = el('tr', { class: 'checkpoint' });
+      const name = el('td', { class: 'folder' });
+      name.append(el('code', { 'data-folder': f.name }, f.path));
+      const b = el('button', { type: 'button', title: f.path }, 'Open folder');
+      b.addEventListener('click', () => vscode.postMessage({ type: 'openFolder', path: f.path }));
+      const open = el('td');
+      open.append(b);
+      tr.append(name, el('td', { class: 'num' }, k === 0 ? String(r.step) : ''), el('td', {}, k === 0 ? r.reason : ''), open);
+      table.append(tr);
+    }
+  }
+  checkpointsBox.append(table);
 }
 
 function renderConfig(): void {

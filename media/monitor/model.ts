@@ -164,3 +164,37 @@ export function formatDuration(seconds: number): string {
   const pad = (n: number) => String(n).padStart(2, '0');
   return h > 0 ? `${h}:${pad(m)}:${pad(s % 60)}` : `${m}:${pad(s % 60)}`;
 }
+
+export interface CheckpointFolder {
+  /** The folder's name as on disk (`epoch_0`, `step_40`). */
+  name: string;
+  path: string;
+  kind: Ev<'checkpoint'>['kind'];
+}
+
+export interface CheckpointRow {
+  step: number;
+  /** 0-based, as the `epoch_{E}` folders count. */
+  epoch: number;
+  folders: CheckpointFolder[];
+  /** Why it was written, in words: "end of epoch 1", "every N steps", "on Stop". */
+  reason: string;
+}
+
+const folderName = (path: string): string => path.replace(/[\\/]+$/, '').split(/[\\/]/).pop() ?? path;
+
+/**
+ * One row per step that was saved. A Stop on an epoch boundary saves the epoch folder and the stop folder at the
+ * same step: one row naming both, not two rows; a replayed event is not listed twice.
+ */
+export function checkpointRows(model: MonitorModel): CheckpointRow[] {
+  const rows = new Map<number, CheckpointRow>();
+  for (const c of model.checkpoints) {
+    const row = rows.get(c.step) ?? { step: c.step, epoch: c.epoch, folders: [], reason: '' };
+    if (!row.folders.some((f) => f.path === c.path)) row.folders.push({ name: folderName(c.path), path: c.path, kind: c.kind });
+    rows.set(c.step, row);
+  }
+  const words = { epoch: (r: CheckpointRow) => `end of epoch ${r.epoch + 1}`, step: () => 'periodic', stop: () => 'on Stop' } as const;
+  for (const r of rows.values()) r.reason = [...new Set(r.folders.map((f) => words[f.kind](r)))].join(', ');
+  return [...rows.values()].sort((a, b) => a.step - b.step);
+}

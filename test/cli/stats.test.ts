@@ -68,8 +68,8 @@ describe('ftune stats', () => {
     const r = ftune(['stats', config('mixed.yaml', data, 'c')]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^samples: 6 {2}\(3 ok, 3 failing\)$/m);
-    assert.match(r.stdout, /^ +2 {2}too-few-messages {2}e\.g\. #4: ValueError: Messages must be at least length 2, but got 1 messages$/m);
-    assert.match(r.stdout, /^ +1 {2}unknown-role {2}e\.g\. #3: KeyError: 'function_call'$/m);
+    assert.match(r.stdout, /^ +2 {2}too-few-messages {2}e\.g\. sample 5: ValueError: Messages must be at least length 2, but got 1 messages$/m);
+    assert.match(r.stdout, /^ +1 {2}unknown-role {2}e\.g\. sample 4: KeyError: 'function_call'$/m);
     assert.match(r.stdout, /^samples with nothing trained: 1$/m);
     assert.match(r.stdout, /^duplicate samples \(same messages as an earlier one\): 1$/m);
   });

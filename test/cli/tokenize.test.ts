@@ -62,7 +62,7 @@ describe('ftune tokenize', () => {
     assert.equal(
       r.stdout,
       '[trained] (masked)  · space  → tab  ↵ newline\n' +
-        `#0 (${data} sample 1): 17 tokens, 7 trained\n` +
+        `sample 1 (${data} sample 1): 17 tokens, 7 trained\n` +
         '(<|begin_of_text|>)(<|start_header_id|>)(user)(<|end_header_id|>)(↵\n↵\n)(Hi)(→)(there)(<|eot_id|>)' +
         '[<|start_header_id|>][assistant][<|end_header_id|>][↵\n↵\n][Hello][·you][<|eot_id|>](<|end_of_text|>)\n',
     );

@@ -32,7 +32,7 @@ test('a valid corpus config exits 0; text output has file:line:col lines and a s
   const r = ftune('validate', GOOD);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^OK: 0 errors, \d+ warnings? in 1 file \(recipe lora_finetune_single_device \(registry\)\)$/m);
-  for (const line of r.stdout.trim().split('\n').slice(0, -1)) assert.match(line, /^.+\.yaml:\d+:\d+ (warning|information) .+ \[[a-z0-9-]+\]$/);
+  for (const line of r.stdout.trim().split('\n').slice(0, -1)) assert.match(line, /^.+\.yaml:\d+:\d+: (warning|information): .+ \[[a-z0-9-]+\]$/);
 });
 
 test('errors exit 1; --format json gives 1-based positions of the offending key and value', () => {
@@ -79,8 +79,8 @@ test('malformed YAML, binary, empty and missing files are diagnostics, never sta
 
   const text = ftune('validate', tabs, missing);
   assert.equal(text.code, 1);
-  assert.match(text.stdout, new RegExp(`^${tabs.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2:1 error .*tab.* \\[yaml-syntax\\]$`, 'm'));
-  assert.match(text.stdout, /missing\.yaml:1:1 error Cannot read .*no such file \[file-unreadable\]/);
+  assert.match(text.stdout, new RegExp(`^${tabs.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2:1: error: .*tab.* \\[yaml-syntax\\]$`, 'm'));
+  assert.match(text.stdout, /missing\.yaml:1:1: error: Cannot read .*no such file \[file-unreadable\]/);
   assert.match(text.stdout, /^FAILED: 2 errors, 0 warnings in 2 files$/m);
 });
 

@@ -5,7 +5,24 @@
 import { SingleBar } from 'cli-progress';
 import type { TrainingEvent } from '../events';
 
-export function terminalRenderer(stream: NodeJS.WriteStream = process.stderr): (e: TrainingEvent) => void {
+type Ev<T extends TrainingEvent['type']> = Extract<TrainingEvent, { type: T }>;
+
+/** How log lines, errors and the outcome are worded; the CLI supplies its own (colours, compiler-style findings). */
+export interface TerminalLines {
+  log(e: Ev<'log'>): string;
+  error(e: Ev<'error'>): string;
+  end(e: Ev<'end'>): string;
+}
+
+const PLAIN_LINES: TerminalLines = {
+  log: (e) => `${e.level}: ${e.message}`,
+  error: (e) => `error: ${e.message}`,
+  // A failure with no completed step happened while preparing (config, data, checkpoint), not "at step 0".
+  end: (e) => (e.status === 'failed' && e.step === 0 ? 'training failed before the first step' : e.status === 'failed' ? `training failed after step ${e.step}` : `training ${e.status} at step ${e.step}`),
+};
+
+export function terminalRenderer(stream: NodeJS.WriteStream = process.stderr, lines: Partial<TerminalLines> = {}): (e: TrainingEvent) => void {
+  const fmt: TerminalLines = { ...PLAIN_LINES, ...lines };
   const tty = stream.isTTY === true;
   let bar: SingleBar | null = null;
   let epochs = 1;
@@ -41,16 +58,16 @@ export function terminalRenderer(stream: NodeJS.WriteStream = process.stderr): (
         say(`checkpoint (${e.kind}) saved to ${e.path}`);
         break;
       case 'log':
-        say(`${e.level}: ${e.message}`);
+        say(fmt.log(e));
         break;
       case 'error':
-        say(`error: ${e.message}`);
+        say(fmt.error(e));
         break;
       case 'end':
         bar?.stop();
         bar = null;
-        // A failure with no completed step happened while preparing (config, data, checkpoint), not "at step 0".
-        stream.write(e.status === 'failed' && e.step === 0 ? 'training failed before the first step\n' : e.status === 'failed' ? `training failed after step ${e.step}\n` : `training ${e.status} at step ${e.step}\n`);
+        // An outcome the error above already told (nothing trained) may be left unsaid.
+        if (fmt.end(e) !== '') stream.write(`${fmt.end(e)}\n`);
         break;
     }
   };

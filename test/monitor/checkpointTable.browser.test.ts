@@ -1,0 +1,77 @@
+/**
+ * The monitor's checkpoint list in a real browser (npm @sparticuz/chromium): a Stop on an epoch boundary is one
+ * row naming both folders, folder paths as on disk, the columns aligned (every row's step cell at the same x).
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, test } from 'node:test';
+import { build } from 'esbuild';
+import type { Browser } from 'playwright-core';
+import { renderMonitorHtml } from '../../media/monitor/page';
+import { makeNonce } from '../../media/nonce';
+import type { TrainingEvent } from '../../trainer/events';
+import { launchChromium, openWebview, sendToWebview } from './webviewPage';
+
+const repo = resolve(__dirname, '..', '..');
+const out = mkdtempSync(join(tmpdir(), 'ftune-ckpt-'));
+let server: Server;
+let origin = '';
+let browser: Browser;
+
+before(async () => {
+  mkdirSync(join(repo, 'test-results', 'monitor'), { recursive: true });
+  await build({ bundle: true, platform: 'browser', format: 'iife', target: 'es2022', logLevel: 'warning', entryPoints: { monitor: join(repo, 'media/monitor/main.ts') }, outdir: out });
+  server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    if (path === '/') {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(renderMonitorHtml({ cspSource: origin, nonce: makeNonce((n) => randomBytes(n)), scriptUri: `${origin}/monitor.js`, styleUri: `${origin}/monitor.css`, title: 'Training: stop.yaml' }));
+    } else if (path === '/monitor.js' || path === '/monitor.css') {
+      res.writeHead(200, { 'content-type': path.endsWith('.js') ? 'text/javascript' : 'text/css' });
+      res.end(readFileSync(join(out, path.slice(1))));
+    } else res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const addr = server.address();
+  origin = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+  rmSync(out, { recursive: true, force: true });
+});
+
+test('a Stop at an epoch boundary: one row for the step, both folders as on disk, aligned columns', async () => {
+  const events: TrainingEvent[] = [{ type: 'start', time: 0, backend: 'onnxruntime', device: 'cpu', outputDir: '/o', totalSteps: 30, stepsPerEpoch: 10, epochs: 3, config: {} }];
+  for (let s = 1; s <= 20; s++) events.push({ type: 'step', time: s, step: s, epoch: Math.floor((s - 1) / 10), loss: 3 - s / 10, lr: 1e-3 });
+  events.push(
+    { type: 'checkpoint', time: 10, step: 10, epoch: 0, path: '/o/epoch_0', kind: 'epoch' },
+    { type: 'checkpoint', time: 20, step: 20, epoch: 1, path: '/o/epoch_1', kind: 'epoch' },
+    { type: 'checkpoint', time: 20, step: 20, epoch: 1, path: '/o/step_20', kind: 'stop' },
+    { type: 'end', time: 21, status: 'stopped', step: 20 },
+  );
+  const { page, problems } = await openWebview(browser, `${origin}/`, { width: 1000, height: 900 });
+  await sendToWebview(page, { type: 'events', events });
+  await page.waitForSelector('table.checkpoints tr.checkpoint');
+  const rows = await page.$$eval('table.checkpoints tr.checkpoint', (trs) =>
+    trs.map((tr) => {
+      const cells = [...tr.querySelectorAll('td')];
+      return { texts: cells.map((c) => (c.textContent ?? '').trim()), stepX: Math.round(cells[1].getBoundingClientRect().right) };
+    }),
+  );
+  assert.deepEqual(rows.map((r) => r.texts), [
+    ['/o/epoch_0', '10', 'end of epoch 1', 'Open folder'],
+    ['/o/epoch_1', '20', 'end of epoch 2, on Stop', 'Open folder'],
+    ['/o/step_20', '', '', 'Open folder'],
+  ]);
+  assert.equal(new Set(rows.map((r) => r.stepX)).size, 1, 'step numbers right-aligned in one column');
+  await page.screenshot({ path: join(repo, 'test-results', 'monitor', 'checkpoints-stop-at-epoch.png'), fullPage: true });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
