@@ -1,21 +1,16 @@
 /**
- * A webview front end in a real browser for tests: Chromium from the npm package @sparticuz/chromium (no system
- * browser needed), a page with a stub `acquireVsCodeApi` (posted messages in `__posted`, state in sessionStorage
+ * A webview front end in a real browser for tests: the Chromium of test/chromium.ts (npm's @sparticuz/chromium, no
+ * system browser needed), a page with a stub `acquireVsCodeApi` (posted messages in `__posted`, state in sessionStorage
  * so it survives a reload), CSP violations and page errors collected.
  */
-import sparticuz from '@sparticuz/chromium';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../chromium';
+
+export { launchChromium };
 
 export interface Posted {
   type: string;
   [k: string]: unknown;
-}
-
-export async function launchChromium(): Promise<Browser> {
-  // Its --single-process suits a one-page Lambda; here pages close and open, which would end a single process.
-  // A fixed locale: from a POSIX environment it derives `en-US@posix`, which Intl (uPlot's dates) rejects.
-  const args = [...sparticuz.args.filter((a) => a !== '--single-process'), '--lang=en-US'];
-  return chromium.launch({ executablePath: await sparticuz.executablePath(), args, env: { ...process.env, LANG: 'en_US.UTF-8' } });
 }
 
 export async function openWebview(browser: Browser, url: string, viewport: { width: number; height: number }): Promise<{ page: Page; problems: string[] }> {
