@@ -5,7 +5,7 @@
  */
 import type { Range, Severity } from '../diagnostics';
 import type { ModelTokenizer } from '../tokenizers/types';
-import type { Message, TextPart, TokenizedSample } from './messages';
+import { type Message, type TextPart, type TokenizedSample, originOffset } from './messages';
 import { messageRange } from './transforms';
 
 export interface SampleFinding {
@@ -43,16 +43,16 @@ const KNOWN_SPECIAL_STRINGS = [
 
 /** Source range of text[start, end) of a part, when the part has an origin. */
 export function partRange(part: TextPart, start: number, end: number): Range | undefined {
-  const o = part.origin?.offsets;
+  const o = part.origin;
   if (!o) return undefined;
-  return { start: o[Math.min(start, o.length - 1)], end: o[Math.min(end, o.length - 1)] };
+  return { start: originOffset(o, start), end: originOffset(o, end) };
 }
 
 /** The whole string literal of a part (quotes included). */
 function literalRange(part: TextPart): Range | undefined {
-  const o = part.origin?.offsets;
+  const o = part.origin;
   if (!o) return undefined;
-  return { start: o[0] - 1, end: o[o.length - 1] + 1 };
+  return { start: originOffset(o, 0) - 1, end: originOffset(o, o.length) + 1 };
 }
 
 /** Special-token strings typed in the text, with what this tokenizer does with them. */
