@@ -34,7 +34,6 @@ export function sampleOutcome(view: DatasetView, i: number, f: InForce): SampleO
     return coreAnalyze(view.source, i, {
       reader: f.reader,
       ...(f.tokenizer ? { tokenizer: f.tokenizer } : {}),
-      ...(f.fullTokenizer ? { fullTokenizer: f.fullTokenizer } : {}),
     });
   } catch (e) {
     const start = view.source.position(i, 0);

@@ -131,24 +131,22 @@ export function trainedCount(mask: readonly boolean[]): number {
 }
 
 /**
- * What max_seq_len truncation costs a sample: `full` is its untruncated tokenization. torchtune keeps max_seq_len
- * tokens (head or tail) and overwrites the last with a masked EOS, so the trained tokens lost are the difference.
+ * What max_seq_len truncation costs a sample. torchtune keeps max_seq_len tokens (head or tail) and overwrites the
+ * last with a masked EOS, so the trained tokens lost are the difference with the untruncated sample.
  */
-export function truncationLoss(tokenized: TokenizedSample, full: TokenizedSample): { length: number; droppedTrained: number; trained: number } | null {
-  if (tokenized.truncatedAt === null) return null;
-  const trained = trainedCount(full.mask);
-  return { length: full.tokens.length, droppedTrained: trained - trainedCount(tokenized.mask), trained };
+export function truncationLoss(tokenized: TokenizedSample): { length: number; droppedTrained: number; trained: number } | null {
+  const full = tokenized.untruncated;
+  if (tokenized.truncatedAt === null || !full) return null;
+  return { length: full.length, droppedTrained: full.trained - trainedCount(tokenized.mask), trained: full.trained };
 }
 
 /** Findings from a tokenized sample: trained tokens cut by truncation, nothing trained after tokenization. */
-export function checkTokenized(messages: Message[], tokenized: TokenizedSample, full: TokenizedSample | null, maxSeqLen: number | null): SampleFinding[] {
+export function checkTokenized(messages: Message[], tokenized: TokenizedSample, maxSeqLen: number | null): SampleFinding[] {
   const out: SampleFinding[] = [];
-  const loss = full ? truncationLoss(tokenized, full) : null;
+  const loss = truncationLoss(tokenized);
   if (loss && loss.droppedTrained > 0) {
-    // Where the cut falls: the first dropped token with source text (right truncation keeps the head).
-    const from = tokenized.truncatedAt === 0 ? 0 : tokenized.tokens.length - 1;
-    const spans = tokenized.truncatedAt === 0 ? full!.spans.slice(0, full!.tokens.length - tokenized.tokens.length + 1).reverse() : full!.spans.slice(from);
-    const span = spans.find((s) => s !== null) ?? null;
+    // Where the cut falls: the first dropped text (right truncation keeps the head), or the last (left).
+    const span = tokenized.untruncated?.cut ?? null;
     let range: Range | undefined;
     if (span) {
       const part = messages[span.message]?.content[span.part];

@@ -16,7 +16,6 @@ export interface DatasetConfig {
   configDir: string;
   resolved: ResolvedDatasets;
   tokenizer?: ModelTokenizer;
-  fullTokenizer?: ModelTokenizer;
   /** Why the tokenizer could not be built (missing file, unsupported component). */
   tokenizerError?: string;
   /** Problems that keep parts of the config from being used (each names the config and key). */
@@ -50,8 +49,6 @@ export async function loadDatasetConfig(configPath: string, overrides: string[] 
   if (resolved.tokenizer) {
     try {
       out.tokenizer = createModelTokenizer(resolved.tokenizer, configDir);
-      // The same tokenizer without max_seq_len tells what truncation drops.
-      out.fullTokenizer = resolved.maxSeqLen === null ? out.tokenizer : createModelTokenizer({ ...resolved.tokenizer, max_seq_len: null }, configDir);
     } catch (e) {
       if (!(e instanceof TokenizerConfigError)) throw e;
       out.tokenizerError = `${configPath}: tokenizer: ${e.message}`;

@@ -67,6 +67,16 @@ export interface TokenizedSample {
   spans: (TokenSpan | null)[];
   /** Index of the first token dropped by max_seq_len truncation, or null when nothing was cut. */
   truncatedAt: number | null;
+  /** What truncation cut, when it cut and the caller asked to measure it (`tokenizeMessages(…, { measure: true })`). */
+  untruncated?: UntruncatedSummary;
+}
+
+/** The sample as it would be without max_seq_len: its length, its trained tokens, and the first text the cut drops. */
+export interface UntruncatedSummary {
+  length: number;
+  trained: number;
+  /** Right truncation: the first dropped token with source text; left: the last one. */
+  cut: TokenSpan | null;
 }
 
 /** torchtune's SFTDataset labels: tokens shifted left by one, -100 where masked, -100 last. */

@@ -9,7 +9,8 @@ import { SampleBuilder, applyTemplate, spanOf } from './assemble';
 import { byteToCharOffsets, charEndForByte, utf8 } from './bytes';
 import { SentencePieceProcessor } from './sentencepiece/processor';
 import { pyStrRepr } from '../data/jsonOrigin';
-import type { EncodeOptions, ModelTokenizer } from './types';
+import type { EncodeOptions, ModelTokenizer, TokenizeOptions } from './types';
+import { checkSpmEncodable } from './surrogates';
 import { TokenizeSampleError, TokenizerConfigError } from './types';
 
 const WHITESPACE_CHARS = [' ', '\n', '\t', '\r', '\v'];
@@ -95,7 +96,7 @@ abstract class SpmModelTokenizer implements ModelTokenizer {
 
   abstract readonly bosId: number | null;
   abstract readonly eosId: number | null;
-  abstract tokenizeMessages(messages: Message[]): TokenizedSample;
+  abstract tokenizeMessages(messages: Message[], opts?: TokenizeOptions): TokenizedSample;
 
   encode(text: string, opts: EncodeOptions = {}): number[] {
     return this.base.encode(text, opts.addBos ?? true, opts.addEos ?? true);
@@ -119,14 +120,14 @@ export class SpmChatTokenizer extends SpmModelTokenizer {
     return this.base.spm.eosId;
   }
 
-  tokenizeMessages(messages: Message[]): TokenizedSample {
+  tokenizeMessages(messages: Message[], opts: TokenizeOptions = {}): TokenizedSample {
     const templated = applyTemplate(this.template, messages);
-    const b = new SampleBuilder();
+    const maxLen = this.maxSeqLen;
+    const b = new SampleBuilder({ maxSeqLen: maxLen, truncation: this.truncationType, measure: opts.measure });
     let startOfTurn = true;
     let prevEndsWithSpace = false;
     let lastItem: string | undefined;
     let lastMasked = false;
-    const maxLen = this.maxSeqLen;
     for (let i = 0; i < templated.length; i++) {
       const m = templated[i];
       lastMasked = m.masked;
@@ -134,11 +135,16 @@ export class SpmChatTokenizer extends SpmModelTokenizer {
       if (startOfTurn) b.push(this.bosId, m.masked);
       const trim = !startOfTurn && !prevEndsWithSpace;
       for (const part of m.content) {
-        const enc = this.base.encodeWithSpans(rstripSpace(part.text), false, false, trim);
-        pushPart(b, enc, part, m.masked);
+        // Past torchtune's break the text is only measured: torchtune never encodes it, so it cannot fail.
+        if (!b.isFrozen) checkSpmEncodable(part.text, part.src?.message ?? i);
+        if (!b.saturated) pushPart(b, this.base.encodeWithSpans(rstripSpace(part.text), false, false, trim), part, m.masked);
         lastItem = part.text;
       }
       if (lastItem === undefined) {
+        if (b.isFrozen) {
+          b.loseMeasure();
+          break;
+        }
         throw new TokenizeSampleError('UnboundLocalError', "cannot access local variable 'item' where it is not associated with a value", 'empty-content', i);
       }
       prevEndsWithSpace = lastItem.endsWith(' ');
@@ -146,7 +152,7 @@ export class SpmChatTokenizer extends SpmModelTokenizer {
         b.push(this.eosId, m.masked);
         startOfTurn = true;
       } else startOfTurn = false;
-      if (maxLen !== null && b.length >= maxLen) break;
+      if (maxLen !== null && b.length >= maxLen && b.breakHere()) break;
     }
     return b.finish(maxLen, this.eosId, maxLen !== null ? lastMasked : null, this.truncationType);
   }
@@ -185,12 +191,12 @@ export class Phi3Tokenizer extends SpmModelTokenizer {
     return id;
   }
 
-  tokenizeMessages(messages: Message[]): TokenizedSample {
+  tokenizeMessages(messages: Message[], opts: TokenizeOptions = {}): TokenizedSample {
     const templated = applyTemplate(this.template, messages);
-    const b = new SampleBuilder();
+    const maxLen = this.maxSeqLen ? this.maxSeqLen : null;
+    const b = new SampleBuilder({ maxSeqLen: maxLen, truncation: this.truncationType, measure: opts.measure });
     let startOfTurn = true;
     let endOfTurn = false;
-    const maxLen = this.maxSeqLen;
     for (let i = 0; i < templated.length; i++) {
       const m = templated[i];
       if (startOfTurn) b.push(this.bosId, m.masked);
@@ -200,12 +206,17 @@ export class Phi3Tokenizer extends SpmModelTokenizer {
         endOfTurn = true;
       } else if (m.role === 'system') b.push(this.special('<|system|>'), m.masked);
       else {
+        if (b.isFrozen) {
+          b.loseMeasure();
+          break;
+        }
         const content = '[' + m.content.map((p) => `{'type': 'text', 'content': ${pyStrRepr(p.text)}}`).join(', ') + ']';
         throw new TokenizeSampleError('ValueError', `Unknown role '${m.role}' for message: '${content}'`, 'unknown-role', i);
       }
       b.pushAll(this.newline, m.masked);
       for (const part of m.content) {
-        pushPart(b, this.base.encodeWithSpans(rstripSpace(part.text), false, false, true), part, m.masked);
+        if (!b.isFrozen) checkSpmEncodable(part.text, part.src?.message ?? i);
+        if (!b.saturated) pushPart(b, this.base.encodeWithSpans(rstripSpace(part.text), false, false, true), part, m.masked);
       }
       b.push(this.special('<|end|>'), m.masked);
       b.pushAll(this.newline, m.masked);
@@ -214,7 +225,7 @@ export class Phi3Tokenizer extends SpmModelTokenizer {
         endOfTurn = false;
         startOfTurn = true;
       } else startOfTurn = false;
-      if (maxLen && b.length >= maxLen) break;
+      if (maxLen && b.length >= maxLen && b.breakHere()) break;
     }
     const truncate = maxLen && b.length >= maxLen ? maxLen : null;
     return b.finish(truncate, this.eosId, true, this.truncationType);
