@@ -7,6 +7,7 @@ import type { Range, Severity } from '../diagnostics';
 import type { ModelTokenizer } from '../tokenizers/types';
 import { type Message, type TextPart, type TokenizedSample, originOffset } from './messages';
 import { messageRange } from './transforms';
+import { firstLoneSurrogate } from '../tokenizers/surrogates';
 
 export interface SampleFinding {
   severity: Severity;
@@ -84,6 +85,21 @@ function specialStrings(messages: Message[], tokenizer: ModelTokenizer | undefin
   }
 }
 
+/** Lone surrogates (`"\ud800"` escapes) in texts the tokenizer accepted: tiktoken turns each into U+FFFD. */
+function loneSurrogates(messages: Message[], tokenizer: ModelTokenizer | undefined, out: SampleFinding[]): void {
+  for (const m of messages) {
+    for (const part of m.content) {
+      const at = firstLoneSurrogate(part.text);
+      if (at < 0) continue;
+      const hex = part.text.charCodeAt(at).toString(16);
+      const message = tokenizer
+        ? `The ${m.role} text holds a lone surrogate (\\u${hex}), which has no UTF-8 form: ${tokenizer.name} trains on U+FFFD (�) in its place. Fix the escape (a surrogate pair needs both halves).`
+        : `The ${m.role} text holds a lone surrogate (\\u${hex}), which has no UTF-8 form: byte-level BPE tokenizers (Qwen2, Phi-4) fail on it with UnicodeEncodeError, SentencePiece ones (Llama 2, Mistral, Gemma, Phi-3) with TypeError, tiktoken (Llama 3) replaces it with U+FFFD. Fix the escape.`;
+      out.push({ severity: 'warning', code: 'lone-surrogate', message, range: partRange(part, at, at + 1) ?? messageRange(m) });
+    }
+  }
+}
+
 /** Checks on the messages of a valid sample (torchtune accepted it). */
 export function checkMessages(messages: Message[], tokenizer?: ModelTokenizer): SampleFinding[] {
   const out: SampleFinding[] = [];
@@ -120,6 +136,7 @@ export function checkMessages(messages: Message[], tokenizer?: ModelTokenizer): 
     });
   }
   specialStrings(messages, tokenizer, out);
+  loneSurrogates(messages, tokenizer, out);
   return out;
 }
 
