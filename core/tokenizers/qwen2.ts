@@ -89,6 +89,7 @@ export function byteLevelToLatin1(token: string): string | null {
 export class ByteLevelBpe {
   private readonly ranks = new Map<string, number>();
   private readonly cache = new Map<string, string[]>();
+  private readonly pieceCache = new Map<string, { ids: (number | null)[]; starts: number[]; ends: number[] }>();
   readonly decoder = new Map<number, string>();
 
   /** `merges`: each merges.txt line split on whitespace (lines that are not pairs never match, as in torchtune). */
@@ -184,14 +185,28 @@ export class ByteLevelBpe {
         continue;
       }
       const at = base + m.index;
-      const map = byteToCharOffsets(piece);
-      let b = 0;
-      for (const t of this.bpe(byteEncode(piece))) {
-        const n = this.tokenBytes(t).length;
-        emit(this.vocab.get(t) ?? null, at + map[b], at + charEndForByte(map, piece, b + n));
-        b += n;
-      }
+      const enc = this.pieceTokens(piece);
+      for (let k = 0; k < enc.ids.length; k++) emit(enc.ids[k], at + enc.starts[k], at + enc.ends[k]);
     }
+  }
+
+  /** One pre-token's ids (null: not in the vocabulary) and UTF-16 spans within it; cached, as pieces repeat. */
+  private pieceTokens(piece: string): { ids: (number | null)[]; starts: number[]; ends: number[] } {
+    const hit = this.pieceCache.get(piece);
+    if (hit) return hit;
+    const map = byteToCharOffsets(piece);
+    const out = { ids: [] as (number | null)[], starts: [] as number[], ends: [] as number[] };
+    let b = 0;
+    for (const t of this.bpe(byteEncode(piece))) {
+      const n = this.tokenBytes(t).length;
+      out.ids.push(this.vocab.get(t) ?? null);
+      out.starts.push(map[b]);
+      out.ends.push(charEndForByte(map, piece, b + n));
+      b += n;
+    }
+    if (this.pieceCache.size > 100_000) this.pieceCache.clear();
+    this.pieceCache.set(piece, out);
+    return out;
   }
 
   /** An id's bytes: a special token's text, else its vocabulary token's bytes (none for an unknown id). */
