@@ -267,7 +267,7 @@ export class DatasetFile implements DatasetSource {
     return {
       severity: 'error',
       code: 'sample-too-large',
-      message: `This sample is ${mb} MiB: more than the ${MAX_SAMPLE_BYTES >> 20} MiB one sample can have to be checked here (a JavaScript string's limit), so it is not checked. torchtune would load it and keep only max_seq_len tokens of it: split it into smaller samples or shorten it.`,
+      message: `This sample is ${mb} MiB: more than the ${Math.round(MAX_SAMPLE_BYTES / (1 << 20))} MiB one sample can have to be checked here (a JavaScript string's limit), so it is not checked. torchtune would load it and keep only max_seq_len tokens of it: split it into smaller samples or shorten it.`,
       start: this.index.starts[i],
       end: this.index.starts[i] + 1,
       line: this.index.lines[i],
