@@ -41,8 +41,19 @@ export function sampleOutcome(view: DatasetView, i: number, f: InForce): SampleO
   }
 }
 
+/** The last preview: hover asks again for the sample under the mouse, and re-parsing a 60 MB sample takes a second. */
+let lastPreview: { text: string; f: InForce; tokenizer: ModelTokenizer | null; value: SamplePreview } | undefined;
+
 /** Tokens, mask and messages of a sample with source offsets (relative to `text`), for hover and preview. */
 export function samplePreview(text: string, f: InForce, tokenizer: ModelTokenizer | null = f.tokenizer): SamplePreview {
+  const hit = lastPreview;
+  if (hit && hit.f === f && hit.tokenizer === tokenizer && hit.text === text) return hit.value;
+  const value = computePreview(text, f, tokenizer);
+  lastPreview = { text, f, tokenizer, value };
+  return value;
+}
+
+function computePreview(text: string, f: InForce, tokenizer: ModelTokenizer | null): SamplePreview {
   const whole = { start: 0, end: text.length };
   if (!f.reader) return { problems: [] };
   const parsed = parsePositioned(text);
