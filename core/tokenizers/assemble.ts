@@ -76,6 +76,25 @@ export class SampleBuilder {
     return !this.limit.measure && this.keep === Keep.Head && this.count > this.cap;
   }
 
+  /**
+   * Only counts matter from now on: the stored head is full and the measure has found where the cut falls, so the
+   * producer may count a text's tokens (`pushCount`) instead of pushing each with its span.
+   */
+  get countOnly(): boolean {
+    return this.limit.measure === true && this.keep === Keep.Head && this.tokens.length >= this.cap && this.cutRight !== null;
+  }
+
+  /** `n` tokens sharing one mask, counted (valid while `countOnly`). */
+  pushCount(n: number, masked: boolean): void {
+    if (n <= 0) return;
+    this.fullCount += n;
+    if (!masked) this.fullTrained += n;
+    this.fullLastMasked = masked;
+    if (this.frozen) return;
+    this.count += n;
+    this.lastMasked = masked;
+  }
+
   push(id: number, masked: boolean, span: TokenSpan | null = null): void {
     if (this.limit.measure) this.measurePush(masked, span);
     if (!this.frozen) this.store(id, masked, span);

@@ -135,6 +135,10 @@ export class Llama3Tokenizer implements ModelTokenizer {
         const [s, e] = pyStripBounds(part.text);
         for (const [a, z] of tiktokenSlices(part.text.slice(s, e))) {
           if (b.saturated) break;
+          if (b.countOnly) {
+            b.pushCount(this.bpe.count(part.text.slice(s + a, s + z)), masked);
+            continue;
+          }
           const r = this.bpe.encodeWithOffsets(part.text.slice(s + a, s + z));
           for (let k = 0; k < r.ids.length; k++) b.push(r.ids[k], masked, spanOf(part.src, s + a + r.starts[k], s + a + r.ends[k]));
         }

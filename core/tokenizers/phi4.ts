@@ -107,6 +107,11 @@ export class Phi4Tokenizer implements ModelTokenizer {
     // A piece missing from the vocabulary is None in torchtune (stored as -1); only kept ones fail, below.
     const encode = (t: string, masked: boolean, i: number, src: { message: number; part: number } | null = null): void => {
       if (!b.isFrozen) checkUtf8Encodable(t, pieces, src?.message ?? i);
+      if (b.countOnly) {
+        let count = 0;
+        this.bpe.encodePieces(t, GPT2_PATTERN, 0, () => count++);
+        return b.pushCount(count, masked);
+      }
       this.bpe.encodePieces(t, GPT2_PATTERN, 0, (id, s, e) => b.push(id ?? -1, masked, src ? spanOf(src, s, e) : null), () => b.saturated);
     };
     const sp = (t: string) => this.specialTokens.get(t)!;

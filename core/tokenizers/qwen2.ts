@@ -368,6 +368,11 @@ export class Qwen2Tokenizer implements ModelTokenizer {
     const encode = (t: string, masked: boolean, i: number, src: { message: number; part: number } | null = null): void => {
       // Every text torchtune tokenizes goes through str.encode("utf-8") whole, however much truncation keeps.
       if (!b.isFrozen) checkUtf8Encodable(t, (x) => this.text.pieces(x), src?.message ?? i);
+      if (b.countOnly) {
+        let count = 0;
+        this.text.encodeInto(t, () => count++);
+        return b.pushCount(count, masked);
+      }
       this.text.encodeInto(t, (id, s, e) => b.push(id ?? -1, masked, src ? spanOf(src, s, e) : null), () => b.saturated);
     };
     const n = templated.length;
