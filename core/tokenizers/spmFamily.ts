@@ -128,6 +128,7 @@ export class SpmChatTokenizer extends SpmModelTokenizer {
     let prevEndsWithSpace = false;
     let lastItem: string | undefined;
     let lastMasked = false;
+    let breakMasked: boolean | undefined;
     for (let i = 0; i < templated.length; i++) {
       const m = templated[i];
       lastMasked = m.masked;
@@ -152,9 +153,13 @@ export class SpmChatTokenizer extends SpmModelTokenizer {
         b.push(this.eosId, m.masked);
         startOfTurn = true;
       } else startOfTurn = false;
-      if (maxLen !== null && b.length >= maxLen && b.breakHere()) break;
+      if (maxLen !== null && b.length >= maxLen && !b.isFrozen) {
+        // truncate() writes the mask of the message the loop broke at (the measure goes on past it).
+        breakMasked = lastMasked;
+        if (b.breakHere()) break;
+      }
     }
-    return b.finish(maxLen, this.eosId, maxLen !== null ? lastMasked : null, this.truncationType);
+    return b.finish(maxLen, this.eosId, maxLen !== null ? (breakMasked ?? lastMasked) : null, this.truncationType);
   }
 }
 
