@@ -8,7 +8,10 @@
  * run it longer (the count below is what `npm test` runs).
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { analyzeSample } from '../../core/data/analyze';
 import type { SampleReader } from '../../core/data/sampleMessages';
@@ -18,78 +21,10 @@ import { createModelTokenizer } from '../../core/tokenizers';
 import type { ModelTokenizer } from '../../core/tokenizers/types';
 import { mulberry32 } from '../../trainer/runtime/prng';
 import { sharedPath } from '../shared';
+import { COMPONENTS, corpus, datasetFile } from './datasetMutations';
 
 const SEED = Number(process.env.FTUNE_FUZZ_SEED ?? 20261201);
 const COUNT = Number(process.env.FTUNE_FUZZ_COUNT ?? 400);
-
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
-
-const A = sharedPath('assets', 'torchtune');
-const BPE = { path: `${A}/tiny_bpe_vocab.json`, merges_file: `${A}/tiny_bpe_merges.txt` };
-const COMPONENTS: Record<string, unknown>[] = [
-  { _component_: 'torchtune.models.llama3.llama3_tokenizer', path: `${A}/tiktoken_small.model` },
-  { _component_: 'torchtune.models.llama2.llama2_tokenizer', path: `${A}/m.model` },
-  { _component_: 'torchtune.models.mistral.mistral_tokenizer', path: `${A}/m.model` },
-  { _component_: 'torchtune.models.gemma.gemma_tokenizer', path: `${A}/m.model` },
-  { _component_: 'torchtune.models.phi3.phi3_mini_tokenizer', path: `${A}/m.model` },
-  { _component_: 'torchtune.models.qwen2.qwen2_tokenizer', ...BPE },
-  { _component_: 'torchtune.models.qwen2_5.qwen2_5_tokenizer', ...BPE },
-  { _component_: 'torchtune.models.phi4.phi4_tokenizer', vocab_path: BPE.path, merges_path: BPE.merges_file },
-];
-
-const STRINGS = ['', ' ', '\n', 'system', 'user', 'assistant', 'tool', 'ipython', 'human', 'gpt', 'from', 'value', 'role', 'content', '<|eot_id|>', '<|im_start|>', '[INST]', '<<SYS>>', '\ud800', '\udc00x\ud800', '😀', '他们是谁？', 'a\u0000b', '\u2028', 'e\u0301'];
-
-function corpus(): Json[] {
-  const out: Json[] = [];
-  for (const f of ['edge_sharegpt.jsonl', 'bad_sharegpt.jsonl', 'mixed_openai.jsonl']) {
-    for (const l of readFileSync(sharedPath('corpus', 'chat', f), 'utf8').split('\n')) if (l.trim()) out.push(JSON.parse(l) as Json);
-  }
-  return out;
-}
-
-function mutateValue(v: Json, r: () => number, depth: number): Json {
-  const pick = <T>(xs: T[]): T => xs[Math.floor(r() * xs.length)];
-  const op = r();
-  if (depth > 6 || op < 0.08) {
-    // Replace with something of another type.
-    return pick<Json>([null, true, 0, -1.5, 1e308, pick(STRINGS), [], {}, [pick(STRINGS)], { type: 'text', text: pick(STRINGS) }]);
-  }
-  if (typeof v === 'string') {
-    if (op < 0.3) return v + pick(STRINGS);
-    if (op < 0.4) return v.repeat(1 + Math.floor(r() * 200));
-    if (op < 0.5) return pick(STRINGS);
-    return v;
-  }
-  if (Array.isArray(v)) {
-    const a = v.map((x) => (r() < 0.3 ? mutateValue(x, r, depth + 1) : x));
-    if (op < 0.2 && a.length) a.splice(Math.floor(r() * a.length), 1);
-    else if (op < 0.35 && a.length) a.push(a[Math.floor(r() * a.length)]);
-    else if (op < 0.45 && a.length > 1) a.reverse();
-    return a;
-  }
-  if (v && typeof v === 'object') {
-    const o: { [k: string]: Json } = {};
-    for (const [k, x] of Object.entries(v)) {
-      if (r() < 0.08) continue; // drop the key
-      const key = r() < 0.06 ? pick(STRINGS) : k;
-      o[key] = r() < 0.35 ? mutateValue(x, r, depth + 1) : x;
-    }
-    if (op < 0.1) o[pick(STRINGS)] = pick(STRINGS);
-    return o;
-  }
-  return v;
-}
-
-/** One mutated sample as text: a mutated tree, sometimes nested deep or cut, sometimes a raw byte-level edit. */
-function sampleText(base: Json, r: () => number): string {
-  let t = JSON.stringify(mutateValue(base, r, 0));
-  const op = r();
-  if (op < 0.04) t = t.replace(/\{/, '{"deep":' + '['.repeat(900 + Math.floor(r() * 400)) + ']'.repeat(900 + Math.floor(r() * 400)) + ',');
-  else if (op < 0.1) t = t.slice(0, Math.floor(r() * t.length));
-  else if (op < 0.14) t = t.replace(/"([a-z]+)"/, "'$1'");
-  else if (op < 0.18) t = t.replace('"', '"\\u12');
-  return t;
-}
 
 const readers: SampleReader[] = [
   { kind: 'chat', style: 'sharegpt', column: 'conversations', trainOnInput: false, newSystemPrompt: null },
@@ -107,10 +42,8 @@ test(`${COUNT} structure-aware dataset mutations (seed ${SEED}): no internal err
   let errors = 0;
   let tokenized = 0;
   for (let n = 0; n < COUNT; n++) {
-    const lines: string[] = [];
-    for (let k = 0; k < 1 + Math.floor(r() * 4); k++) lines.push(sampleText(base[Math.floor(r() * base.length)], r));
-    const text = r() < 0.2 ? `[${lines.join(',\n')}]` : lines.join('\n');
-    const path = text.startsWith('[') ? 'fuzz.json' : 'fuzz.jsonl';
+    const { text, ext } = datasetFile(base, r);
+    const path = `fuzz.${ext}`;
     const comp = COMPONENTS[Math.floor(r() * COMPONENTS.length)];
     const maxSeqLen = r() < 0.3 ? null : Math.floor(r() * 80);
     const truncation = r() < 0.5 ? 'right' : 'left';
@@ -137,4 +70,37 @@ test(`${COUNT} structure-aware dataset mutations (seed ${SEED}): no internal err
   }
   console.log(`dataset fuzz: ${COUNT} files, ${tokenized} samples tokenized, ${errors} with torchtune errors, ${failures.length} failures`);
   assert.deepEqual(failures.slice(0, 5), []);
+});
+
+const CLI_ROUNDS = Number(process.env.FTUNE_FUZZ_CLI_COUNT ?? 1);
+
+test(`${CLI_ROUNDS} round(s) of mutated datasets through the real ftune validate / tokenize / stats`, () => {
+  const r = mulberry32(SEED + 1);
+  const base = corpus();
+  const dir = mkdtempSync(join(tmpdir(), 'ftune-cli-fuzz-'));
+  const bin = resolve(__dirname, '..', '..', 'bin', 'ftune.js');
+  const failures: string[] = [];
+  try {
+    for (let round = 0; round < CLI_ROUNDS; round++) {
+      const names: string[] = [];
+      for (let k = 0; k < 8; k++) {
+        const { text, ext } = datasetFile(base, r);
+        names.push(`d${k}.${ext}`);
+        writeFileSync(join(dir, names[k]), text);
+      }
+      const comp = COMPONENTS[Math.floor(r() * COMPONENTS.length)];
+      const tok = Object.entries({ ...comp, max_seq_len: 1 + Math.floor(r() * 64), truncation_type: r() < 0.5 ? 'left' : 'right' }).map(([k, v]) => `  ${k}: ${String(v)}`).join('\n');
+      const cfg = join(dir, 'train.yaml');
+      writeFileSync(cfg, `tokenizer:\n${tok}\ndataset:\n  _component_: torchtune.datasets.chat_dataset\n  source: json\n  data_files: [${names.join(', ')}]\n  conversation_style: openai\n  conversation_column: messages\n  split: train\n`);
+      for (const args of [['validate', ...names.map((n) => join(dir, n)), '--config', cfg], ['tokenize', cfg], ['stats', cfg]]) {
+        const p = spawnSync(process.execPath, ['--max-old-space-size=512', bin, ...args], { encoding: 'utf8', timeout: 120_000, maxBuffer: 256 << 20 });
+        const out = `${p.stdout}\n${p.stderr}`;
+        if (p.status !== 0 && p.status !== 1) failures.push(`round ${round} ftune ${args[0]}: exit ${p.status ?? p.signal}\n${out.slice(-1500)}`);
+        else if (/internal error|could not analyze|\n\s+at .+\(.+:\d+:\d+\)/i.test(out)) failures.push(`round ${round} ftune ${args[0]}: ${out.slice(0, 1500)}`);
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.deepEqual(failures, []);
 });
