@@ -31,42 +31,56 @@ export class SpmBase {
 
   /** ids with UTF-16 [start, end) in `text` per id (-1 for BOS/EOS and surface-less tokens). */
   encodeWithSpans(text: string, addBos: boolean, addEos: boolean, trimLeadingWhitespace: boolean): { ids: number[]; starts: number[]; ends: number[] } {
-    const trim = trimLeadingWhitespace && this.encodesWhitespace;
-    const prefix = trim ? '\n' : '';
-    const input = utf8(prefix + text);
-    const toks = this.spm.encodeWithOffsets(input);
     const ids: number[] = [];
     const starts: number[] = [];
     const ends: number[] = [];
-    const map = byteToCharOffsets(text);
-    const pb = prefix.length; // "\n" is one byte
-    const push = (id: number, s: number, e: number): void => {
+    this.encodeInto(text, addBos, addEos, trimLeadingWhitespace, (id, s, e) => {
       ids.push(id);
       starts.push(s);
       ends.push(e);
-    };
-    if (addBos) push(this.spm.bosId, -1, -1);
-    for (const t of toks) {
-      const bs = Math.max(0, t.begin - pb);
-      const be = Math.max(0, t.end - pb);
-      if (be <= bs) push(t.id, -1, -1);
-      else push(t.id, map[bs], charEndForByte(map, text, be));
-    }
-    if (addEos) push(this.spm.eosId, -1, -1);
-    if (trim) {
-      const cut = this.prefixLen + (addBos ? 1 : 0);
-      return { ids: ids.slice(cut), starts: starts.slice(cut), ends: ends.slice(cut) };
-    }
+    });
     return { ids, starts, ends };
+  }
+
+  /** The same, streamed to `emit` chunk by chunk; `stop` (asked between chunks) ends it early. */
+  encodeInto(text: string, addBos: boolean, addEos: boolean, trimLeadingWhitespace: boolean, emit: (id: number, start: number, end: number) => void, stop?: () => boolean): void {
+    const trim = trimLeadingWhitespace && this.encodesWhitespace;
+    const prefix = trim ? '\n' : '';
+    const map = byteToCharOffsets(text);
+    const pb = prefix.length; // "\n" is one byte
+    // torchtune drops the tokens of the "\n" prefix (and the BOS) from the front.
+    let skip = trim ? this.prefixLen + (addBos ? 1 : 0) : 0;
+    const out = (id: number, s: number, e: number): void => {
+      if (skip > 0) skip--;
+      else emit(id, s, e);
+    };
+    if (addBos) out(this.spm.bosId, -1, -1);
+    let stopped = false;
+    this.spm.encodeChunks(utf8(prefix + text), (toks) => {
+      for (const t of toks) {
+        const bs = Math.max(0, t.begin - pb);
+        const be = Math.max(0, t.end - pb);
+        if (be <= bs) out(t.id, -1, -1);
+        else out(t.id, map[bs], charEndForByte(map, text, be));
+      }
+      stopped = stop?.() ?? false;
+      return !stopped;
+    });
+    if (addEos && !stopped) out(this.spm.eosId, -1, -1);
   }
 }
 
-/** Appends a part's tokens with spans (text is the rstripped part; spans index the original part). */
-function pushPart(b: SampleBuilder, enc: { ids: number[]; starts: number[]; ends: number[] }, part: TemplatedPart, masked: boolean): void {
-  for (let k = 0; k < enc.ids.length; k++) {
-    const s = enc.starts[k];
-    b.push(enc.ids[k], masked, s < 0 ? null : spanOf(part.src, s, enc.ends[k]));
+/** Appends a part's tokens (text is the rstripped part; spans index the original part), or counts them. */
+function encodePart(base: SpmBase, b: SampleBuilder, part: TemplatedPart, masked: boolean, trim: boolean): void {
+  if (b.saturated) return;
+  const text = rstripSpace(part.text);
+  if (b.countOnly) {
+    let n = 0;
+    base.encodeInto(text, false, false, trim, () => n++);
+    return b.pushCount(n, masked);
   }
+  const emit = (id: number, s: number, e: number): void => (b.countOnly ? b.pushCount(1, masked) : b.push(id, masked, s < 0 ? null : spanOf(part.src, s, e)));
+  base.encodeInto(text, false, false, trim, emit, () => b.saturated);
 }
 
 function rstripSpace(s: string): string {
@@ -138,7 +152,7 @@ export class SpmChatTokenizer extends SpmModelTokenizer {
       for (const part of m.content) {
         // Past torchtune's break the text is only measured: torchtune never encodes it, so it cannot fail.
         if (!b.isFrozen) checkSpmEncodable(part.text, part.src?.message ?? i);
-        if (!b.saturated) pushPart(b, this.base.encodeWithSpans(rstripSpace(part.text), false, false, trim), part, m.masked);
+        encodePart(this.base, b, part, m.masked, trim);
         lastItem = part.text;
       }
       if (lastItem === undefined) {
@@ -221,7 +235,7 @@ export class Phi3Tokenizer extends SpmModelTokenizer {
       b.pushAll(this.newline, m.masked);
       for (const part of m.content) {
         if (!b.isFrozen) checkSpmEncodable(part.text, part.src?.message ?? i);
-        if (!b.saturated) pushPart(b, this.base.encodeWithSpans(rstripSpace(part.text), false, false, true), part, m.masked);
+        encodePart(this.base, b, part, m.masked, true);
       }
       b.push(this.special('<|end|>'), m.masked);
       b.pushAll(this.newline, m.masked);

@@ -11,6 +11,7 @@ import { sampleMessages } from '../../../core/data/pipeline';
 import { createModelTokenizer } from '../../../core/tokenizers';
 import { sharedPath } from '../../shared';
 import { samplesOf } from '../goldenCases';
+import type { SentencePieceProcessor } from '../../../core/tokenizers/sentencepiece/processor';
 
 const A = sharedPath('assets', 'torchtune');
 const BPE = { path: `${A}/tiny_bpe_vocab.json`, merges_file: `${A}/tiny_bpe_merges.txt` };
@@ -66,3 +67,20 @@ for (const [family, component] of Object.entries(FAMILIES)) {
     }
   });
 }
+
+test('SentencePiece segments a long text chunk by chunk exactly as in one piece (cuts before a ▁ after a character)', () => {
+  const tok = createModelTokenizer(FAMILIES.llama2, sharedPath('..')) as unknown as { base: { spm: SentencePieceProcessor } };
+  const spm = tok.base.spm;
+  const words = ['The', 'quick', 'brown', 'fox', '  jumps', '\n\nover', 'the', 'lazy', 'dog.', '他们是谁？', 'naïve', 'x\u00a0y', '   '];
+  let text = '';
+  for (let i = 0; text.length < 200_000; i++) text += words[(i * 7 + (i >> 2)) % words.length] + ' ';
+  const input = new TextEncoder().encode(text);
+  const chunked = spm.encodeWithOffsets(input);
+  Reflect.set(spm, 'chunkable', false);
+  try {
+    assert.deepEqual(chunked, spm.encodeWithOffsets(input));
+  } finally {
+    Reflect.set(spm, 'chunkable', true);
+  }
+  assert.ok(chunked.length > 10_000);
+});
