@@ -111,3 +111,12 @@ test('lone surrogates: Qwen2 fails as torchtune does, the tokenizer-free check w
   const q = ftune(160, 'tokenize', config('sur.yaml', f, qwen2));
   assert.deepEqual(JSON.parse(q.stdout.trim()), { index: 0, error: "UnicodeEncodeError: 'utf-8' codec can't encode character '\\ud800' in position 1: surrogates not allowed" });
 });
+
+test('a config with bytes that are not UTF-8 stops tokenize with the line and column, as Python would', () => {
+  const f = write('ok.jsonl', '{"messages":[{"role":"user","content":"q"},{"role":"assistant","content":"a"}]}\n');
+  const cfg = join(dir, 'latin1.yaml');
+  writeFileSync(cfg, Buffer.concat([Buffer.from(`${qwen2}\n# caf`), Buffer.from([0xe9]), Buffer.from(`\ndataset:\n  _component_: torchtune.datasets.chat_dataset\n  source: json\n  data_files: ${f}\n  conversation_style: openai\n  conversation_column: messages\n`)]));
+  const r = ftune(160, 'tokenize', cfg);
+  assert.equal(r.code, 1);
+  assert.ok(r.stderr.includes(`${cfg}:6:6: byte 0xe9 is not valid UTF-8`), r.stderr);
+});
