@@ -7,6 +7,7 @@ import type { Range, Severity } from '../core/diagnostics';
 import type { Message, TokenizedSample } from '../core/data/messages';
 import { analyzeSample as coreAnalyze, readSample, type SampleOutcome } from '../core/data/analyze';
 import { trainedCount } from '../core/data/checks';
+import { deepNesting } from '../core/data/nesting';
 import { parsePositioned } from '../core/data/sampleMessages';
 import { formatProblem } from '../core/data/transforms';
 import { TokenizeSampleError, type ModelTokenizer } from '../core/tokenizers/types';
@@ -56,6 +57,9 @@ export function samplePreview(text: string, f: InForce, tokenizer: ModelTokenize
 function computePreview(text: string, f: InForce, tokenizer: ModelTokenizer | null): SamplePreview {
   const whole = { start: 0, end: text.length };
   if (!f.reader) return { problems: [] };
+  // Before any (recursive) parse: a sample Python cannot load has nothing to preview, and must not blow the stack.
+  const deep = deepNesting(text);
+  if (deep) return { problems: [{ range: { start: deep.at, end: deep.at + 1 }, severity: 'error', code: 'too-deep', message: deep.message }] };
   const parsed = parsePositioned(text);
   if (!parsed.ok) return { problems: parsed.errors.map((e) => ({ range: e.range, severity: 'error', code: 'json-syntax', message: e.message })) };
   try {

@@ -14,7 +14,7 @@ import { type SampleProblem, sampleMessages, tokenizeMessages } from './pipeline
 import { type ParsedSample, type SampleReader, parseFast, parsePositioned, readerSpec } from './sampleMessages';
 import type { DatasetSource, Position } from './source';
 import { formatProblem } from './transforms';
-import { MAX_JSON_DEPTH, nestingDepth } from './nesting';
+import { deepNesting } from './nesting';
 
 export interface AnalyzeOptions {
   reader: SampleReader;
@@ -138,11 +138,11 @@ export function analyzeSample(source: DatasetSource, i: number, opts: AnalyzeOpt
 
 /** A sample nested deeper than Python's json can decode: its error, before any (recursive) parse of ours. */
 function tooDeep(source: DatasetSource, i: number, text: string): SampleOutcome | null {
-  const n = nestingDepth(text);
-  if (n.depth <= MAX_JSON_DEPTH) return null;
-  const message = `This sample nests JSON arrays/objects more than ${MAX_JSON_DEPTH} levels deep: Python's json module stops with RecursionError (maximum recursion depth exceeded while decoding a JSON ${n.container}), so torchtune cannot load the file. Flatten the sample.`;
-  const start = source.position(i, n.at, text);
-  const end = source.position(i, n.at + 1, text);
+  const deep = deepNesting(text);
+  if (!deep) return null;
+  const { at, message } = deep;
+  const start = source.position(i, at, text);
+  const end = source.position(i, at + 1, text);
   return { index: i, error: { code: 'too-deep', text: `RecursionError: ${message}` }, diagnostics: [{ severity: 'error', code: 'too-deep', message, start, end }], text };
 }
 

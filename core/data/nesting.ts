@@ -38,3 +38,13 @@ export function nestingDepth(text: string, limit = MAX_JSON_DEPTH): { depth: num
   }
   return { depth: max, at, container };
 }
+
+/** The problem of a sample nested deeper than Python's json decodes: where the limit is passed, and what to say. */
+export function deepNesting(text: string): { at: number; message: string } | null {
+  const n = nestingDepth(text);
+  if (n.depth <= MAX_JSON_DEPTH) return null;
+  return {
+    at: n.at,
+    message: `This sample nests JSON arrays/objects more than ${MAX_JSON_DEPTH} levels deep: Python's json module stops with RecursionError (maximum recursion depth exceeded while decoding a JSON ${n.container}), so torchtune cannot load the file. Flatten the sample.`,
+  };
+}
