@@ -3,7 +3,9 @@
  * measures what truncation drops), against REAL torchtune 0.7.0: test/fixtures/torchtune-hostile was produced by
  * scripts/reference/torchtune_golden.py (--make-hostile-cases, then --stub-torch: torchtune's own message
  * transforms, validate_messages, tokenizers and truncate, run without PyTorch, which that path never calls).
- * Inputs: lone surrogates, a long turn cut by max_seq_len (right and left), and the Chinese OpenAI samples of
+ * Inputs: lone surrogates, a long turn cut by max_seq_len (right and left), errors in turns after the cut (still
+ * raised: validate_messages and the transform see every turn; a lone surrogate after the break is not, since
+ * torchtune never encodes that turn), and the Chinese OpenAI samples of
  * issue 10 (qwen2, max_seq_len 96: sample 6 holds a piece missing from the tiny vocabulary beyond the cut, so
  * torchtune returns tokens; samples 3-5 keep such a piece and fail as torchtune does). The byte-level families ran
  * here; Llama 3 (real tiktoken) and SentencePiece cases are in the case list for a machine with those packages.
