@@ -8,7 +8,8 @@
  * torchtune never encodes that turn), and the Chinese OpenAI samples of
  * issue 10 (qwen2, max_seq_len 96: sample 6 holds a piece missing from the tiny vocabulary beyond the cut, so
  * torchtune returns tokens; samples 3-5 keep such a piece and fail as torchtune does). The byte-level families ran
- * here; Llama 3 (real tiktoken) and SentencePiece cases are in the case list for a machine with those packages.
+ * here; --make-hostile-cases also lists Llama 3 (needs the real tiktoken, not the shim) and SentencePiece cases for a
+ * machine with those packages.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

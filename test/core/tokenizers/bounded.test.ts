@@ -84,3 +84,18 @@ test('SentencePiece segments a long text chunk by chunk exactly as in one piece 
   }
   assert.ok(chunked.length > 10_000);
 });
+
+test('lone surrogates: tiktoken (Llama 3) encodes U+FFFD in their place, SentencePiece raises TypeError', () => {
+  // Expectations from the libraries' source, not yet recorded from them (the reference script lists these cases
+  // for a machine with tiktoken and sentencepiece): tiktoken's Encoding.encode catches UnicodeEncodeError and
+  // retries with text.encode("utf-16", "surrogatepass").decode("utf-16", "replace"); SentencePiece's SWIG input
+  // typemap fails PyUnicode_AsUTF8AndSize and raises TypeError("not a string").
+  const msgs = (t: string): Message[] => [
+    { role: 'user', content: [{ type: 'text', text: t }], masked: true, eot: true },
+    { role: 'assistant', content: [{ type: 'text', text: 'ok' }], masked: false, eot: true },
+  ];
+  const llama3 = createModelTokenizer(FAMILIES.llama3, sharedPath('..'));
+  assert.deepEqual(llama3.tokenizeMessages(msgs('a \ud800 b')).tokens, llama3.tokenizeMessages(msgs('a \ufffd b')).tokens);
+  const llama2 = createModelTokenizer(FAMILIES.llama2, sharedPath('..'));
+  assert.throws(() => llama2.tokenizeMessages(msgs('a \ud800 b')), /TypeError: not a string/);
+});
