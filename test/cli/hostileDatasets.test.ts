@@ -4,16 +4,18 @@
  * and deep nesting, UTF-16 files and lone surrogates get named problems instead of internal errors. Figures (time,
  * peak RSS on 100 MB and 600 MB samples) are printed by bench/dataset-hostile.ts.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { sharedPath } from '../shared';
 
 const BIN = resolve(__dirname, '..', '..', 'bin', 'ftune.js');
 const dir = mkdtempSync(join(tmpdir(), 'ftune-hostile-'));
+// 20 MB of generated inputs: do not leave them behind.
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** ftune under a heap cap far below what an unbounded tokenization of the sample needs. */
 function ftune(heapMb: number, ...args: string[]): { code: number | null; stdout: string; stderr: string } {
