@@ -7,6 +7,7 @@ import type { Range, Severity } from '../core/diagnostics';
 import type { Message, TokenizedSample } from '../core/data/messages';
 import { analyzeSample as coreAnalyze, readSample, type SampleOutcome } from '../core/data/analyze';
 import { trainedCount } from '../core/data/checks';
+import { deepNesting } from '../core/data/nesting';
 import { parsePositioned } from '../core/data/sampleMessages';
 import { formatProblem } from '../core/data/transforms';
 import { TokenizeSampleError, type ModelTokenizer } from '../core/tokenizers/types';
@@ -34,7 +35,6 @@ export function sampleOutcome(view: DatasetView, i: number, f: InForce): SampleO
     return coreAnalyze(view.source, i, {
       reader: f.reader,
       ...(f.tokenizer ? { tokenizer: f.tokenizer } : {}),
-      ...(f.fullTokenizer ? { fullTokenizer: f.fullTokenizer } : {}),
     });
   } catch (e) {
     const start = view.source.position(i, 0);
@@ -42,10 +42,24 @@ export function sampleOutcome(view: DatasetView, i: number, f: InForce): SampleO
   }
 }
 
+/** The last preview: hover asks again for the sample under the mouse, and re-parsing a 60 MB sample takes a second. */
+let lastPreview: { text: string; f: InForce; tokenizer: ModelTokenizer | null; value: SamplePreview } | undefined;
+
 /** Tokens, mask and messages of a sample with source offsets (relative to `text`), for hover and preview. */
 export function samplePreview(text: string, f: InForce, tokenizer: ModelTokenizer | null = f.tokenizer): SamplePreview {
+  const hit = lastPreview;
+  if (hit && hit.f === f && hit.tokenizer === tokenizer && hit.text === text) return hit.value;
+  const value = computePreview(text, f, tokenizer);
+  lastPreview = { text, f, tokenizer, value };
+  return value;
+}
+
+function computePreview(text: string, f: InForce, tokenizer: ModelTokenizer | null): SamplePreview {
   const whole = { start: 0, end: text.length };
   if (!f.reader) return { problems: [] };
+  // Before any (recursive) parse: a sample Python cannot load has nothing to preview, and must not blow the stack.
+  const deep = deepNesting(text);
+  if (deep) return { problems: [{ range: { start: deep.at, end: deep.at + 1 }, severity: 'error', code: 'too-deep', message: deep.message }] };
   const parsed = parsePositioned(text);
   if (!parsed.ok) return { problems: parsed.errors.map((e) => ({ range: e.range, severity: 'error', code: 'json-syntax', message: e.message })) };
   try {

@@ -23,8 +23,6 @@ export interface InForce {
   reader: SampleReader | null;
   maxSeqLen: number | null;
   tokenizer: ModelTokenizer | null;
-  /** The same tokenizer without max_seq_len (core measures what truncation drops with it). */
-  fullTokenizer: ModelTokenizer | null;
   /** The `tokenizer:` mapping the tokenizer was built from (the preview rebuilds it with other options). */
   tokenizerConfig: Record<string, unknown> | null;
   /** Why there is no tokenizer (unreadable path, unsupported component, no setting). */
@@ -48,7 +46,6 @@ export function inForce(ctx: ServerContext, view: DatasetView): InForce {
     const spec = config.resolved.datasets[datasetIndex];
     const reader: SampleReader | null = spec.kind === 'chat' && !spec.style ? null : readerOf(spec);
     const tok = config.resolved.tokenizer ? loadTokenizer(config.resolved.tokenizer, config.path) : { tokenizer: null, problem: 'the config has no tokenizer' };
-    const full = config.resolved.tokenizer && tok.tokenizer ? loadTokenizer({ ...config.resolved.tokenizer, max_seq_len: null }, config.path).tokenizer : null;
     const where = `${displayPath(ctx, config.path)} (${spec.path.join('.')})`;
     const more = refs.length > 1 ? `; also read by ${refs.slice(1).map((r) => displayPath(ctx, r.config.path)).join(', ')}` : '';
     const r: InForce = {
@@ -57,7 +54,6 @@ export function inForce(ctx: ServerContext, view: DatasetView): InForce {
       reader,
       maxSeqLen: config.resolved.maxSeqLen,
       tokenizer: tok.tokenizer,
-      fullTokenizer: full,
       tokenizerConfig: config.resolved.tokenizer ?? null,
       configPath: config.path,
     };
@@ -75,7 +71,6 @@ export function inForce(ctx: ServerContext, view: DatasetView): InForce {
     reader,
     maxSeqLen: null,
     tokenizer: tok.tokenizer,
-    fullTokenizer: tok.tokenizer,
     tokenizerConfig: cfg.config,
   };
   if (tok.problem) r.tokenizerProblem = tok.problem;

@@ -3,7 +3,7 @@
  * multi-byte characters split across tokens stay exact), mask, and source range within the sample text.
  */
 import type { Range } from '../core/diagnostics';
-import type { Message, TokenizedSample } from '../core/data/messages';
+import { type Message, type TokenizedSample, originOffset } from '../core/data/messages';
 import type { ModelTokenizer } from '../core/tokenizers/types';
 
 export interface TokenInfo {
@@ -25,9 +25,9 @@ export function tokenInfos(messages: Message[], s: TokenizedSample, tokenizer: M
       const part = messages[span.message]?.content[span.part];
       if (part) {
         const text = part.text.slice(span.start, span.end);
-        const o = part.origin?.offsets;
-        // offsets[k] is where unit k came from; offsets[len] is just past the last unit (JSON escapes included).
-        const range = o && span.end < o.length ? { start: o[span.start], end: o[span.end] } : null;
+        const o = part.origin;
+        // Where unit k came from; unit `length` is just past the last one (JSON escapes included).
+        const range = o && span.end <= o.length ? { start: originOffset(o, span.start), end: originOffset(o, span.end) } : null;
         out.push({ id, text: text || tokenizer.tokenText(id), masked: s.mask[i], range, message: span.message });
         continue;
       }
@@ -41,8 +41,8 @@ export function tokenInfos(messages: Message[], s: TokenizedSample, tokenizer: M
 export function messageAt(messages: Message[], offset: number): number {
   for (let m = 0; m < messages.length; m++) {
     for (const part of messages[m].content) {
-      const o = part.origin?.offsets;
-      if (o && o.length > 0 && offset >= o[0] && offset <= o[o.length - 1]) return m;
+      const o = part.origin;
+      if (o && offset >= originOffset(o, 0) && offset <= originOffset(o, o.length)) return m;
     }
   }
   return -1;

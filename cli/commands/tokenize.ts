@@ -52,7 +52,7 @@ function textBlock(tokenizer: ModelTokenizer, index: number, file: string, fileI
   if (o.error || !o.tokenized) return `${head}: ${style.color ? `\u001b[31m${o.error?.text ?? 'no tokens'}\u001b[0m` : (o.error?.text ?? 'no tokens')}\n`;
   const t = o.tokenized;
   const trained = t.mask.filter((m) => !m).length;
-  const cut = t.truncatedAt !== null ? `, truncated from ${o.full?.tokens.length ?? '?'}` : '';
+  const cut = t.truncatedAt !== null ? `, truncated from ${o.untruncated?.length ?? '?'}` : '';
   return `${head}: ${t.tokens.length} tokens, ${trained} trained${cut}\n${renderTokens(tokenizer, t.tokens, t.mask, style)}\n`;
 }
 

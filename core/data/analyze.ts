@@ -9,18 +9,17 @@ import { type Node, findNodeAtOffset } from 'jsonc-parser';
 import type { Range, Severity } from '../diagnostics';
 import type { ModelTokenizer } from '../tokenizers/types';
 import { type SampleFinding, checkMessages, checkTokenized } from './checks';
-import type { Message, TokenizedSample } from './messages';
+import type { Message, TokenizedSample, UntruncatedSummary } from './messages';
 import { type SampleProblem, sampleMessages, tokenizeMessages } from './pipeline';
 import { type ParsedSample, type SampleReader, parseFast, parsePositioned, readerSpec } from './sampleMessages';
 import type { DatasetSource, Position } from './source';
 import { formatProblem } from './transforms';
+import { deepNesting } from './nesting';
 
 export interface AnalyzeOptions {
   reader: SampleReader;
-  /** The config's tokenizer (with its max_seq_len). */
+  /** The config's tokenizer (with its max_seq_len); what truncation drops is measured in the same pass. */
   tokenizer?: ModelTokenizer;
-  /** The same tokenizer without max_seq_len, to measure what truncation drops. */
-  fullTokenizer?: ModelTokenizer;
   /**
    * Always use the positioned parse, so every text part carries its origin (offsets into the sample text; add the
    * sample's start for document offsets). For hover/preview; validation leaves it off for speed.
@@ -44,8 +43,8 @@ export interface SampleOutcome {
   messages?: Message[];
   tokenized?: TokenizedSample;
   labels?: number[];
-  /** The untruncated tokenization, when truncation cut the sample. */
-  full?: TokenizedSample;
+  /** What the sample would be without max_seq_len, when truncation cut it. */
+  untruncated?: UntruncatedSummary;
   diagnostics: SampleDiagnostic[];
   /** The sample's decoded text (for hashing). */
   text?: string;
@@ -89,7 +88,7 @@ interface RunResult {
   messages?: Message[];
   tokenized?: TokenizedSample;
   labels?: number[];
-  full?: TokenizedSample;
+  untruncated?: UntruncatedSummary;
   findings: RawFinding[];
 }
 
@@ -107,24 +106,20 @@ export type ReadOutcome =
   | { ok: false; error: SampleProblem };
 
 /** A parsed sample through core's pipeline: messages, and tokens + labels when there is a tokenizer. */
-export function readSample(parsed: ParsedSample, reader: SampleReader, tokenizer?: ModelTokenizer | null): ReadOutcome {
+export function readSample(parsed: ParsedSample, reader: SampleReader, tokenizer?: ModelTokenizer | null, measure = false): ReadOutcome {
   const m = sampleMessages(parsed.root, readerSpec(reader, parsed.text));
   if (!m.ok || !tokenizer) return m;
-  return tokenizeMessages(tokenizer, m.messages);
+  return tokenizeMessages(tokenizer, m.messages, { measure });
 }
 
 function run(parsed: ParsedSample, opts: AnalyzeOptions): RunResult {
   const { reader, tokenizer } = opts;
-  const r = readSample(parsed, reader, tokenizer);
+  const r = readSample(parsed, reader, tokenizer, true);
   if (!r.ok) return { error: { code: r.error.code, text: formatProblem(r.error) }, findings: [problemFinding(r.error, parsed, reader)] };
   const { messages, sample: tokenized, labels } = r;
   const findings: RawFinding[] = checkMessages(messages, tokenizer);
-  let full: TokenizedSample | undefined;
-  if (tokenized) {
-    if (tokenized.truncatedAt !== null && opts.fullTokenizer) full = opts.fullTokenizer.tokenizeMessages(messages);
-    findings.push(...checkTokenized(messages, tokenized, full ?? null, tokenizer?.maxSeqLen ?? null));
-  }
-  return { messages, tokenized, labels, full, findings };
+  if (tokenized) findings.push(...checkTokenized(messages, tokenized, tokenizer?.maxSeqLen ?? null));
+  return { messages, tokenized, labels, untruncated: tokenized?.untruncated, findings };
 }
 
 /**
@@ -141,17 +136,30 @@ export function analyzeSample(source: DatasetSource, i: number, opts: AnalyzeOpt
   }
 }
 
+/** A sample nested deeper than Python's json can decode: its error, before any (recursive) parse of ours. */
+function tooDeep(source: DatasetSource, i: number, text: string): SampleOutcome | null {
+  const deep = deepNesting(text);
+  if (!deep) return null;
+  const { at, message } = deep;
+  const start = source.position(i, at, text);
+  const end = source.position(i, at + 1, text);
+  return { index: i, error: { code: 'too-deep', text: `RecursionError: ${message}` }, diagnostics: [{ severity: 'error', code: 'too-deep', message, start, end }], text };
+}
+
 function analyzeUnchecked(source: DatasetSource, i: number, opts: AnalyzeOptions): SampleOutcome {
   const st = source.sampleText(i);
   if (!st.ok) {
     const r = source.problemRange(st.problem);
+    const pyText = st.problem.code === 'not-utf8' ? `UnicodeDecodeError: ${st.problem.message}` : st.problem.message;
     return {
       index: i,
-      error: { code: st.problem.code, text: `UnicodeDecodeError: ${st.problem.message}` },
+      error: { code: st.problem.code, text: pyText },
       diagnostics: [{ severity: 'error', code: st.problem.code, message: st.problem.message, start: r.start, end: r.end }],
     };
   }
   const text = st.text;
+  const deep = tooDeep(source, i, text);
+  if (deep) return deep;
   const toDiag = (f: RawFinding): SampleDiagnostic => {
     const range = f.range ?? { start: 0, end: Math.min(1, text.length) };
     return {
@@ -198,7 +206,7 @@ function analyzeUnchecked(source: DatasetSource, i: number, opts: AnalyzeOptions
     messages: result.messages,
     tokenized: result.tokenized,
     labels: result.labels,
-    full: result.full,
+    untruncated: result.untruncated,
     diagnostics: result.findings.map(toDiag),
     text,
   };

@@ -5,8 +5,9 @@
  */
 import type { Range, Severity } from '../diagnostics';
 import type { ModelTokenizer } from '../tokenizers/types';
-import type { Message, TextPart, TokenizedSample } from './messages';
+import { type Message, type TextPart, type TokenizedSample, originOffset } from './messages';
 import { messageRange } from './transforms';
+import { firstLoneSurrogate } from '../tokenizers/surrogates';
 
 export interface SampleFinding {
   severity: Severity;
@@ -43,16 +44,16 @@ const KNOWN_SPECIAL_STRINGS = [
 
 /** Source range of text[start, end) of a part, when the part has an origin. */
 export function partRange(part: TextPart, start: number, end: number): Range | undefined {
-  const o = part.origin?.offsets;
+  const o = part.origin;
   if (!o) return undefined;
-  return { start: o[Math.min(start, o.length - 1)], end: o[Math.min(end, o.length - 1)] };
+  return { start: originOffset(o, start), end: originOffset(o, end) };
 }
 
 /** The whole string literal of a part (quotes included). */
 function literalRange(part: TextPart): Range | undefined {
-  const o = part.origin?.offsets;
+  const o = part.origin;
   if (!o) return undefined;
-  return { start: o[0] - 1, end: o[o.length - 1] + 1 };
+  return { start: originOffset(o, 0) - 1, end: originOffset(o, o.length) + 1 };
 }
 
 /** Special-token strings typed in the text, with what this tokenizer does with them. */
@@ -80,6 +81,21 @@ function specialStrings(messages: Message[], tokenizer: ModelTokenizer | undefin
           at = text.indexOf(s, at + s.length);
         }
       }
+    }
+  }
+}
+
+/** Lone surrogates (`"\ud800"` escapes) in texts the tokenizer accepted: tiktoken turns each into U+FFFD. */
+function loneSurrogates(messages: Message[], tokenizer: ModelTokenizer | undefined, out: SampleFinding[]): void {
+  for (const m of messages) {
+    for (const part of m.content) {
+      const at = firstLoneSurrogate(part.text);
+      if (at < 0) continue;
+      const hex = part.text.charCodeAt(at).toString(16);
+      const message = tokenizer
+        ? `The ${m.role} text holds a lone surrogate (\\u${hex}), which has no UTF-8 form: ${tokenizer.name} trains on U+FFFD (�) in its place. Fix the escape (a surrogate pair needs both halves).`
+        : `The ${m.role} text holds a lone surrogate (\\u${hex}), which has no UTF-8 form: byte-level BPE tokenizers (Qwen2, Phi-4) fail on it with UnicodeEncodeError, SentencePiece ones (Llama 2, Mistral, Gemma, Phi-3) with TypeError, tiktoken (Llama 3) replaces it with U+FFFD. Fix the escape.`;
+      out.push({ severity: 'warning', code: 'lone-surrogate', message, range: partRange(part, at, at + 1) ?? messageRange(m) });
     }
   }
 }
@@ -120,6 +136,7 @@ export function checkMessages(messages: Message[], tokenizer?: ModelTokenizer): 
     });
   }
   specialStrings(messages, tokenizer, out);
+  loneSurrogates(messages, tokenizer, out);
   return out;
 }
 
@@ -131,24 +148,22 @@ export function trainedCount(mask: readonly boolean[]): number {
 }
 
 /**
- * What max_seq_len truncation costs a sample: `full` is its untruncated tokenization. torchtune keeps max_seq_len
- * tokens (head or tail) and overwrites the last with a masked EOS, so the trained tokens lost are the difference.
+ * What max_seq_len truncation costs a sample. torchtune keeps max_seq_len tokens (head or tail) and overwrites the
+ * last with a masked EOS, so the trained tokens lost are the difference with the untruncated sample.
  */
-export function truncationLoss(tokenized: TokenizedSample, full: TokenizedSample): { length: number; droppedTrained: number; trained: number } | null {
-  if (tokenized.truncatedAt === null) return null;
-  const trained = trainedCount(full.mask);
-  return { length: full.tokens.length, droppedTrained: trained - trainedCount(tokenized.mask), trained };
+export function truncationLoss(tokenized: TokenizedSample): { length: number; droppedTrained: number; trained: number } | null {
+  const full = tokenized.untruncated;
+  if (tokenized.truncatedAt === null || !full) return null;
+  return { length: full.length, droppedTrained: full.trained - trainedCount(tokenized.mask), trained: full.trained };
 }
 
 /** Findings from a tokenized sample: trained tokens cut by truncation, nothing trained after tokenization. */
-export function checkTokenized(messages: Message[], tokenized: TokenizedSample, full: TokenizedSample | null, maxSeqLen: number | null): SampleFinding[] {
+export function checkTokenized(messages: Message[], tokenized: TokenizedSample, maxSeqLen: number | null): SampleFinding[] {
   const out: SampleFinding[] = [];
-  const loss = full ? truncationLoss(tokenized, full) : null;
+  const loss = truncationLoss(tokenized);
   if (loss && loss.droppedTrained > 0) {
-    // Where the cut falls: the first dropped token with source text (right truncation keeps the head).
-    const from = tokenized.truncatedAt === 0 ? 0 : tokenized.tokens.length - 1;
-    const spans = tokenized.truncatedAt === 0 ? full!.spans.slice(0, full!.tokens.length - tokenized.tokens.length + 1).reverse() : full!.spans.slice(from);
-    const span = spans.find((s) => s !== null) ?? null;
+    // Where the cut falls: the first dropped text (right truncation keeps the head), or the last (left).
+    const span = tokenized.untruncated?.cut ?? null;
     let range: Range | undefined;
     if (span) {
       const part = messages[span.message]?.content[span.part];

@@ -53,7 +53,7 @@ export function* configSamples(
       try {
         const [from, to] = spec.dataFiles.length === 1 ? sliceRange(spec.slice, source.index.count) : [0, source.index.count];
         for (let i = from; i < to && index < limit; i++) {
-          const outcome = analyzeSample(source, i, { reader, tokenizer: cfg.tokenizer, fullTokenizer: cfg.fullTokenizer });
+          const outcome = analyzeSample(source, i, { reader, tokenizer: cfg.tokenizer });
           yield { index: index++, file, fileIndex: i, outcome };
         }
       } finally {

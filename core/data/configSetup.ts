@@ -3,7 +3,9 @@
  * dataset entries resolved, the tokenizer built (twice: with the config's max_seq_len, and without it to measure
  * what truncation drops).
  */
+import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { firstInvalidUtf8 } from './source';
 import { loadConfigFile } from '../config';
 import { toPositioned } from '../diagnostics';
 import { LineIndex } from '../text';
@@ -16,7 +18,6 @@ export interface DatasetConfig {
   configDir: string;
   resolved: ResolvedDatasets;
   tokenizer?: ModelTokenizer;
-  fullTokenizer?: ModelTokenizer;
   /** Why the tokenizer could not be built (missing file, unsupported component). */
   tokenizerError?: string;
   /** Problems that keep parts of the config from being used (each names the config and key). */
@@ -26,8 +27,30 @@ export interface DatasetConfig {
 /** Thrown when the config cannot be read at all (missing file, YAML syntax error). */
 export class DatasetConfigError extends Error {}
 
+/**
+ * Python (OmegaConf, yaml) reads a config as UTF-8 and stops at the first byte that is not: so do we, instead of
+ * reading U+FFFD and going on. Throws positioned; a missing file is left to the loader's own message.
+ */
+function checkUtf8(configPath: string): void {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(configPath);
+  } catch {
+    return;
+  }
+  const bad = firstInvalidUtf8(bytes);
+  if (bad < 0) return;
+  const before = bytes.subarray(0, bad);
+  const line = before.filter((b) => b === 10).length + 1;
+  const column = new TextDecoder().decode(before.subarray(before.lastIndexOf(10) + 1)).length + 1;
+  throw new DatasetConfigError(
+    `${configPath}:${line}:${column}: byte 0x${bytes[bad].toString(16).padStart(2, '0')} is not valid UTF-8: torchtune reads configs as UTF-8 and stops (UnicodeDecodeError). Re-save the file as UTF-8.`,
+  );
+}
+
 /** The resolved config value; YAML/override errors make the config unusable and are thrown, positioned. */
 function loadValue(configPath: string, overrides: string[]): Record<string, unknown> {
+  checkUtf8(configPath);
   const loaded = loadConfigFile(configPath, overrides);
   const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0) {
@@ -50,8 +73,6 @@ export async function loadDatasetConfig(configPath: string, overrides: string[] 
   if (resolved.tokenizer) {
     try {
       out.tokenizer = createModelTokenizer(resolved.tokenizer, configDir);
-      // The same tokenizer without max_seq_len tells what truncation drops.
-      out.fullTokenizer = resolved.maxSeqLen === null ? out.tokenizer : createModelTokenizer({ ...resolved.tokenizer, max_seq_len: null }, configDir);
     } catch (e) {
       if (!(e instanceof TokenizerConfigError)) throw e;
       out.tokenizerError = `${configPath}: tokenizer: ${e.message}`;

@@ -5,56 +5,56 @@
 import type { Node } from 'jsonc-parser';
 import type { TextOrigin } from './messages';
 
-/** Decodes the string literal `node` spans in `text`; offsets map each unit to its source (escape start). */
+const ESCAPES: Record<number, string> = { 0x22: '"', 0x5c: '\\', 0x2f: '/', 0x62: '\b', 0x66: '\f', 0x6e: '\n', 0x72: '\r', 0x74: '\t' };
+
+/**
+ * Decodes the string literal `node` spans in `text`; the origin maps each unit to its source (escape start). Plain
+ * runs are found with indexOf and copied as slices, so a long literal costs a few native passes.
+ */
 export function decodeStringNode(node: Node, text: string): { text: string; origin?: TextOrigin } {
   const value = typeof node.value === 'string' ? node.value : '';
   const start = node.offset;
   const end = node.offset + node.length;
   if (text.charCodeAt(start) !== 0x22 || text.charCodeAt(end - 1) !== 0x22 || node.length < 2) return { text: value };
-  const offsets: number[] = [];
-  let out = '';
-  let i = start + 1;
   const stop = end - 1;
-  while (i < stop) {
-    const c = text.charCodeAt(i);
-    if (c !== 0x5c) {
-      // Plain run: copy as is.
-      let j = i + 1;
-      while (j < stop && text.charCodeAt(j) !== 0x5c) j++;
-      out += text.slice(i, j);
-      for (let k = i; k < j; k++) offsets.push(k);
-      i = j;
-      continue;
+  const at: number[] = [0];
+  const src: number[] = [start + 1];
+  const chunks: string[] = [];
+  let units = 0;
+  let i = start + 1;
+  for (;;) {
+    let j = text.indexOf('\\', i);
+    if (j < 0 || j >= stop) j = stop;
+    if (j > i) {
+      chunks.push(text.slice(i, j));
+      units += j - i;
     }
-    const e = text.charCodeAt(i + 1);
-    let ch: string | undefined;
+    if (j >= stop) break;
+    const e = text.charCodeAt(j + 1);
+    let ch = ESCAPES[e];
     let len = 2;
-    switch (e) {
-      case 0x22: ch = '"'; break;
-      case 0x5c: ch = '\\'; break;
-      case 0x2f: ch = '/'; break;
-      case 0x62: ch = '\b'; break;
-      case 0x66: ch = '\f'; break;
-      case 0x6e: ch = '\n'; break;
-      case 0x72: ch = '\r'; break;
-      case 0x74: ch = '\t'; break;
-      case 0x75: {
-        const hex = text.slice(i + 2, i + 6);
-        if (/^[0-9a-fA-F]{4}$/.test(hex)) {
-          ch = String.fromCharCode(parseInt(hex, 16));
-          len = 6;
-        }
-        break;
+    if (e === 0x75) {
+      const hex = text.slice(j + 2, j + 6);
+      if (/^[0-9a-fA-F]{4}$/.test(hex)) {
+        ch = String.fromCharCode(parseInt(hex, 16));
+        len = 6;
       }
     }
     if (ch === undefined) return { text: value }; // malformed: the parser reported it; no origin
-    out += ch;
-    offsets.push(i);
-    i += len;
+    // The escape is a run of its own; the text after it starts a new run.
+    if (at[at.length - 1] !== units) {
+      at.push(units);
+      src.push(j);
+    } else src[src.length - 1] = j;
+    chunks.push(ch);
+    units += 1;
+    i = j + len;
+    at.push(units);
+    src.push(i);
   }
+  const out = chunks.length === 1 ? chunks[0] : chunks.join('');
   if (out !== value) return { text: value };
-  offsets.push(stop);
-  return { text: out, origin: { offsets: Int32Array.from(offsets) } };
+  return { text: out, origin: { at: Int32Array.from(at), src: Int32Array.from(src), length: units } };
 }
 
 /** The value node of `key` in an object node (the last one wins, like Python's json). */

@@ -6,12 +6,32 @@
 export type Role = 'system' | 'user' | 'assistant' | 'ipython' | 'tool';
 
 /**
- * Where a text part came from: `offsets[i]` is the document offset (UTF-16) of text unit i, and
- * `offsets[text.length]` the offset just past the last one. JSON escapes make this non-linear.
+ * Where a text part came from, as a piecewise-linear map from text units to source offsets (UTF-16): unit i of the
+ * text came from `src[r] + (i - at[r])`, r the last run with `at[r] <= i`. A JSON escape (`\n`, `\u00e9`) is a run of
+ * its own, so a plain string has one run and the map costs O(escapes), not 4 bytes per unit (a 100 MB turn would
+ * otherwise carry a 400 MB table). `originOffset(o, text.length)` is the offset just past the last unit.
  * Absent for text that has no source (e.g. `new_system_prompt` from the config).
  */
 export interface TextOrigin {
-  offsets: Int32Array;
+  /** Text unit where each run starts (ascending, at[0] = 0). */
+  at: Int32Array;
+  /** Source offset of each run's first unit. */
+  src: Int32Array;
+  /** The text's length (units). */
+  length: number;
+}
+
+/** Source offset of text unit `i` (0 <= i <= length) of a part with origin `o`. */
+export function originOffset(o: TextOrigin, i: number): number {
+  const k = Math.max(0, Math.min(i, o.length));
+  let lo = 0;
+  let hi = o.at.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (o.at[mid] <= k) lo = mid;
+    else hi = mid - 1;
+  }
+  return o.src[lo] + (k - o.at[lo]);
 }
 
 export interface TextPart {
@@ -47,6 +67,16 @@ export interface TokenizedSample {
   spans: (TokenSpan | null)[];
   /** Index of the first token dropped by max_seq_len truncation, or null when nothing was cut. */
   truncatedAt: number | null;
+  /** What truncation cut, when it cut and the caller asked to measure it (`tokenizeMessages(…, { measure: true })`). */
+  untruncated?: UntruncatedSummary;
+}
+
+/** The sample as it would be without max_seq_len: its length, its trained tokens, and the first text the cut drops. */
+export interface UntruncatedSummary {
+  length: number;
+  trained: number;
+  /** Right truncation: the first dropped token with source text; left: the last one. */
+  cut: TokenSpan | null;
 }
 
 /** torchtune's SFTDataset labels: tokens shifted left by one, -100 where masked, -100 last. */

@@ -5,7 +5,7 @@
 import type { Node } from 'jsonc-parser';
 import type { Message, TokenizedSample } from './messages';
 import { labelsOf } from './messages';
-import type { ModelTokenizer } from '../tokenizers/types';
+import type { ModelTokenizer, TokenizeOptions } from '../tokenizers/types';
 import { TokenizeSampleError } from '../tokenizers/types';
 import { alpacaToMessages, instructToMessages, messageRange, toMessages, validateMessages } from './transforms';
 import type { SampleProblem } from './transforms';
@@ -47,9 +47,9 @@ export function sampleMessages(sample: Node, spec: SampleSpec): MessagesOutcome 
 }
 
 /** The model tokenizer's `__call__` on validated messages; torchtune's own errors become problems with the message's range. */
-export function tokenizeMessages(tokenizer: ModelTokenizer, messages: Message[]): SampleResult {
+export function tokenizeMessages(tokenizer: ModelTokenizer, messages: Message[], opts: TokenizeOptions = {}): SampleResult {
   try {
-    const tokenized = tokenizer.tokenizeMessages(messages);
+    const tokenized = tokenizer.tokenizeMessages(messages, opts);
     if (tokenized.tokens.length === 0) {
       // SFTDataset appends one -100 to the shifted labels, then asserts len(tokens) == len(labels): an empty
       // sample (e.g. max_seq_len 0 on a tokenizer without an end token to keep) fails that bare assert.

@@ -34,7 +34,7 @@ export function readerOf(spec: DatasetSpec): SampleReader {
 
 export function describeSpec(spec: DatasetSpec, where: string): string {
   const builder = spec.component.split('.').pop();
-  if (spec.kind === 'chat') return `${spec.style} (${where}: ${builder}, column '${spec.column}')`;
+  if (spec.kind === 'chat') return `${spec.style} (${where}: ${builder}, ${spec.column === undefined ? 'no conversation_column' : `column '${spec.column}'`})`;
   return `${spec.kind} (${where}: ${builder})`;
 }
 
@@ -82,11 +82,11 @@ export async function readerForFile(source: DatasetSource, configPath: string | 
     const d = detectReader(source);
     notes.push(`${source.path} is not among the data_files of ${configPath}; its format was detected instead, with the config's tokenizer.`);
     const reader = d.reader ?? { kind: 'chat', style: 'sharegpt', column: 'conversations', trainOnInput: false, newSystemPrompt: null };
-    return { options: { reader, tokenizer: cfg.tokenizer, fullTokenizer: cfg.fullTokenizer }, description: d.description, notes: [...notes, ...d.notes], range: all };
+    return { options: { reader, tokenizer: cfg.tokenizer }, description: d.description, notes: [...notes, ...d.notes], range: all };
   }
   spec = { ...spec };
   return {
-    options: { reader: readerOf(spec), tokenizer: cfg.tokenizer, fullTokenizer: cfg.fullTokenizer },
+    options: { reader: readerOf(spec), tokenizer: cfg.tokenizer },
     description: describeSpec(spec, 'from config'),
     notes,
     range: sliceRange(spec.slice, source.index.count),

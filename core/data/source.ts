@@ -3,6 +3,7 @@
  * read through a window) or an in-memory text (the editor's open document, UTF-16 offsets). Both index the
  * samples in one streaming pass and decode/parse a sample only when asked.
  */
+import { constants } from 'node:buffer';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { LineIndex } from '../text';
 import { type DatasetFormat, type SampleIndex, SampleIndexer, type StructuralProblem, formatOfPath, indexText } from './sampleIndex';
@@ -35,16 +36,27 @@ export interface DatasetSource {
 
 const READ_WINDOW = 4 << 20;
 
-/** Count line breaks (LF, CRLF, lone CR) in text[0, end) and the offset just after the last one. */
+/** The largest sample read as one string: V8's string length limit (2^29 - 24 units) rounded down. */
+export const MAX_SAMPLE_BYTES = 512 << 20 > constants.MAX_STRING_LENGTH ? constants.MAX_STRING_LENGTH : 512 << 20;
+
+/**
+ * Count line breaks (LF, CRLF, lone CR) in text[0, end) and the offset just after the last one. Native indexOf
+ * jumps between breaks: a 60 MB one-line sample costs one scan, not 60 M charCodeAt calls.
+ */
 function breaksBefore(text: string, end: number): { breaks: number; lastLineStart: number } {
   let breaks = 0;
   let lastLineStart = -1;
-  for (let k = 0; k < end; k++) {
-    const c = text.charCodeAt(k);
-    if (c === 10 || (c === 13 && text.charCodeAt(k + 1) !== 10)) {
-      breaks++;
-      lastLineStart = k + 1;
-    }
+  let lf = text.indexOf('\n');
+  let cr = text.indexOf('\r');
+  for (;;) {
+    const k = lf < 0 ? cr : cr < 0 ? lf : Math.min(lf, cr);
+    if (k < 0 || k >= end) break;
+    if (k === cr) {
+      cr = text.indexOf('\r', k + 1);
+      if (text.charCodeAt(k + 1) === 10) continue; // CRLF: the LF counts
+    } else lf = text.indexOf('\n', k + 1);
+    breaks++;
+    lastLineStart = k + 1;
   }
   return { breaks, lastLineStart };
 }
@@ -94,6 +106,45 @@ function indexFd(fd: number, format: DatasetFormat): SampleIndex {
   return indexer.finish();
 }
 
+/** UTF-16/32 by its BOM, or by the NUL bytes ASCII text has in them ('[' or '{' as 5B 00 / 00 5B). */
+function wideEncoding(fd: number): string | null {
+  const b = new Uint8Array(4);
+  const n = readSync(fd, b, 0, 4, 0);
+  if (n >= 4 && b[0] === 0xff && b[1] === 0xfe && b[2] === 0 && b[3] === 0) return 'UTF-32 (little-endian, with BOM)';
+  if (n >= 4 && b[0] === 0 && b[1] === 0 && b[2] === 0xfe && b[3] === 0xff) return 'UTF-32 (big-endian, with BOM)';
+  if (n >= 2 && b[0] === 0xff && b[1] === 0xfe) return 'UTF-16 (little-endian, with BOM)';
+  if (n >= 2 && b[0] === 0xfe && b[1] === 0xff) return 'UTF-16 (big-endian, with BOM)';
+  if (n >= 2 && b[0] !== 0 && b[1] === 0) return 'UTF-16 (little-endian)';
+  if (n >= 2 && b[0] === 0 && b[1] !== 0) return 'UTF-16 (big-endian)';
+  return null;
+}
+
+/** The index of a file in a wide encoding: no samples, one problem that says what to do. */
+function wideIndex(format: DatasetFormat, encoding: string): SampleIndex {
+  const none = new Float64Array(0);
+  return {
+    format,
+    count: 0,
+    starts: none,
+    ends: none,
+    lines: none,
+    lineStarts: none,
+    bom: false,
+    size: 0,
+    problems: [
+      {
+        severity: 'error',
+        code: 'not-utf8',
+        message: `This file is ${encoding} text, not UTF-8: Python reads dataset files as UTF-8 and stops (UnicodeDecodeError). Re-save it as UTF-8 (in VS Code: "Save with Encoding" → UTF-8).`,
+        start: 0,
+        end: 0,
+        line: 0,
+        lineStart: 0,
+      },
+    ],
+  };
+}
+
 /** A .json "array" that starts with an object instead of '[': maybe JSON Lines. */
 function looksLikeJsonLines(index: SampleIndex): boolean {
   return index.format === 'json' && index.problems.some((p) => p.code === 'not-array' && p.message.includes('a JSON object'));
@@ -129,6 +180,7 @@ export class DatasetFile implements DatasetSource {
   private fd: number;
   private window = new Uint8Array(0);
   private windowStart = 0;
+  private lastLarge: { i: number; text: SampleText } | undefined;
 
   private constructor(
     readonly path: string,
@@ -151,6 +203,8 @@ export class DatasetFile implements DatasetSource {
     }
     try {
       if (fstatSync(fd).isDirectory()) throw new Error(`${path}: is a directory, not a dataset file`);
+      const wide = wideEncoding(fd);
+      if (wide) return new DatasetFile(path, fd, wideIndex(format, wide));
       let index = indexFd(fd, format);
       if (explicit === undefined && looksLikeJsonLines(index)) {
         // A .json file holding one object per line: the HF json loader reads it as JSON Lines; so do we.
@@ -188,12 +242,25 @@ export class DatasetFile implements DatasetSource {
   }
 
   sampleText(i: number): SampleText {
+    if (this.lastLarge?.i === i) return this.lastLarge.text;
     const start = this.index.starts[i];
+    const size = this.index.ends[i] - start;
+    if (size > MAX_SAMPLE_BYTES) return { ok: false, problem: this.tooLarge(i, size) };
+    const text = this.decodeSample(i, start);
+    // A huge sample is asked for again and again (hover, inlays, preview): keep the last one decoded.
+    if (size > 1 << 20) this.lastLarge = { i, text };
+    return text;
+  }
+
+  private decodeSample(i: number, start: number): SampleText {
     const bytes = this.readBytes(start, this.index.ends[i]);
     try {
       return { ok: true, text: fatalDecoder.decode(bytes) };
     } catch {
-      const bad = start + Math.max(0, firstInvalidUtf8(bytes));
+      const invalid = firstInvalidUtf8(bytes);
+      // Valid UTF-8 that still does not decode: more characters than one JavaScript string holds.
+      if (invalid < 0) return { ok: false, problem: this.tooLarge(i, bytes.length) };
+      const bad = start + invalid;
       const prefix = lenientDecoder.decode(bytes.subarray(0, bad - start));
       const { breaks, lastLineStart } = breaksBefore(prefix, prefix.length);
       const lineStart = breaks === 0 ? this.index.lineStarts[i] : bad - new TextEncoder().encode(prefix.slice(lastLineStart)).length;
@@ -210,6 +277,19 @@ export class DatasetFile implements DatasetSource {
         },
       };
     }
+  }
+
+  private tooLarge(i: number, size: number): StructuralProblem {
+    const mb = (size / (1 << 20)).toFixed(0);
+    return {
+      severity: 'error',
+      code: 'sample-too-large',
+      message: `This sample is ${mb} MiB: more than the ${Math.round(MAX_SAMPLE_BYTES / (1 << 20))} MiB one sample can have to be checked here (a JavaScript string's limit), so it is not checked. torchtune would load it and keep only max_seq_len tokens of it: split it into smaller samples or shorten it.`,
+      start: this.index.starts[i],
+      end: this.index.starts[i] + 1,
+      line: this.index.lines[i],
+      lineStart: this.index.lineStarts[i],
+    };
   }
 
   /** UTF-16 length of the bytes [from, to). */

@@ -88,14 +88,14 @@ export class StatsCollector {
     }
     const t = o.tokenized;
     if (!t) return;
-    this.lengths.push((o.full ?? t).tokens.length);
+    this.lengths.push(o.untruncated?.length ?? t.tokens.length);
     this.tokens += t.tokens.length;
     const trained = trainedCount(t.mask);
     this.trained += trained;
     if (trained === 0) this.nothingTrained++;
     if (t.truncatedAt !== null) {
       this.truncated++;
-      if (o.full) this.dropped += trainedCount(o.full.mask) - trained;
+      if (o.untruncated) this.dropped += o.untruncated.trained - trained;
     }
   }
 

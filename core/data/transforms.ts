@@ -15,7 +15,9 @@ export type PyErrorType =
   | 'AssertionError'
   | 'AttributeError'
   | 'RuntimeError'
-  | 'UnboundLocalError';
+  | 'UnboundLocalError'
+  | 'UnicodeEncodeError'
+  | 'RecursionError';
 
 /** A sample torchtune would reject: `type` + `message` are what Python raises ("KeyError: 'function_call'"). */
 export interface SampleProblem {

@@ -3,7 +3,7 @@ import type { Message, TokenizedSample } from '../data/messages';
 import type { PromptTemplate } from '../templates';
 import { SampleBuilder, applyTemplate, pyIsSpace, pyStripBounds, spanOf } from './assemble';
 import { TiktokenBpe } from './tiktoken';
-import type { EncodeOptions, ModelTokenizer } from './types';
+import type { EncodeOptions, ModelTokenizer, TokenizeOptions } from './types';
 import { TokenizerConfigError } from './types';
 
 const BASE_SPECIAL: [string, number][] = [
@@ -35,42 +35,39 @@ const MAX_NO_WHITESPACE_CHARS = 25_000;
 
 /**
  * torchtune's TikTokenBaseTokenizer.encode slicing: 400k-char windows, then runs of more than 25k same-class
- * (space / non-space) chars are cut. Python counts code points; returns UTF-16 [start, end) ranges.
+ * (space / non-space) chars are cut. Python counts code points; yields UTF-16 [start, end) ranges, lazily, so a
+ * caller that has enough tokens stops without walking the rest.
  */
-export function tiktokenSlices(text: string): [number, number][] {
-  if (text.length <= MAX_NO_WHITESPACE_CHARS) return text.length ? [[0, text.length]] : [];
-  const cps: number[] = []; // UTF-16 index of each code point
-  for (let i = 0; i < text.length; i++) {
-    cps.push(i);
-    const c = text.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdbff && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) i++;
+export function* tiktokenSlices(text: string): Generator<[number, number]> {
+  if (text.length <= MAX_NO_WHITESPACE_CHARS) {
+    if (text.length) yield [0, text.length];
+    return;
   }
-  cps.push(text.length);
-  const out: [number, number][] = [];
-  const n = cps.length - 1;
-  for (let w = 0; w < n; w += MAX_ENCODE_CHARS) {
-    const we = Math.min(n, w + MAX_ENCODE_CHARS);
-    const isSpace = (k: number): boolean => pyIsSpace(text.codePointAt(cps[k])!);
+  let i = 0;
+  while (i < text.length) {
+    // One window of MAX_ENCODE_CHARS code points starting at unit i.
+    let cps = 0;
     let runLen = 0;
-    let runSpace = isSpace(w);
-    let sliceStart = w;
-    for (let k = w; k < we; k++) {
-      const sp = isSpace(k);
+    let runSpace = pyIsSpace(text.codePointAt(i)!);
+    let sliceStart = i;
+    let k = i;
+    while (k < text.length && cps < MAX_ENCODE_CHARS) {
+      const cp = text.codePointAt(k)!;
+      const sp = pyIsSpace(cp);
       if (runSpace !== sp) {
         runLen = 1;
         runSpace = sp;
-      } else {
-        runLen++;
-        if (runLen > MAX_NO_WHITESPACE_CHARS) {
-          out.push([cps[sliceStart], cps[k]]);
-          sliceStart = k;
-          runLen = 1;
-        }
+      } else if (++runLen > MAX_NO_WHITESPACE_CHARS) {
+        yield [sliceStart, k];
+        sliceStart = k;
+        runLen = 1;
       }
+      k += cp > 0xffff ? 2 : 1;
+      cps++;
     }
-    out.push([cps[sliceStart], cps[we]]);
+    yield [sliceStart, k];
+    i = k;
   }
-  return out;
 }
 
 export class Llama3Tokenizer implements ModelTokenizer {
@@ -119,11 +116,11 @@ export class Llama3Tokenizer implements ModelTokenizer {
     return this.specialById.get(id) ?? new TextDecoder().decode(this.tokenBytes(id));
   }
 
-  tokenizeMessages(messages: Message[]): TokenizedSample {
+  tokenizeMessages(messages: Message[], opts: TokenizeOptions = {}): TokenizedSample {
     const templated = applyTemplate(this.template, messages);
-    const b = new SampleBuilder();
+    const maxLen = this.maxSeqLen ? this.maxSeqLen : null;
+    const b = new SampleBuilder({ maxSeqLen: maxLen, truncation: this.truncationType, measure: opts.measure });
     b.push(this.bosId, true);
-    const maxLen = this.maxSeqLen;
     for (const m of templated) {
       const masked = m.masked;
       // Header: <|start_header_id|> role <|end_header_id|> \n\n
@@ -132,17 +129,24 @@ export class Llama3Tokenizer implements ModelTokenizer {
       b.push(this.ids.endHeader, masked);
       b.pushAll(this.newline2, masked);
       if (m.ipython) b.push(this.ids.pythonTag, masked);
+      // tiktoken replaces lone surrogates (U+FFFD) as TextEncoder does: text raises nothing, so once the builder
+      // holds all it keeps, the rest of a long turn need not be encoded.
       for (const part of m.content) {
         const [s, e] = pyStripBounds(part.text);
         for (const [a, z] of tiktokenSlices(part.text.slice(s, e))) {
+          if (b.saturated) break;
+          if (b.countOnly) {
+            b.pushCount(this.bpe.count(part.text.slice(s + a, s + z)), masked);
+            continue;
+          }
           const r = this.bpe.encodeWithOffsets(part.text.slice(s + a, s + z));
           for (let k = 0; k < r.ids.length; k++) b.push(r.ids[k], masked, spanOf(part.src, s + a + r.starts[k], s + a + r.ends[k]));
         }
       }
       b.push(m.eot ? this.ids.eot : this.ids.eom, masked);
-      if (maxLen && b.length >= maxLen) break;
+      if (maxLen && b.length >= maxLen && b.breakHere()) break;
     }
-    b.push(this.eosId, true);
-    return b.finish(maxLen ? maxLen : null, this.eosId, true, this.truncationType);
+    b.end(this.eosId, true);
+    return b.finish(maxLen, this.eosId, true, this.truncationType);
   }
 }

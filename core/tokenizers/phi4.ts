@@ -8,7 +8,8 @@ import type { Message, TokenizedSample } from '../data/messages';
 import type { PromptTemplate } from '../templates';
 import { SampleBuilder, applyTemplate, spanOf } from './assemble';
 import { ByteLevelBpe } from './qwen2';
-import type { EncodeOptions, ModelTokenizer } from './types';
+import type { EncodeOptions, ModelTokenizer, TokenizeOptions } from './types';
+import { checkUtf8Encodable } from './surrogates';
 import { TokenizeSampleError, TokenizerConfigError } from './types';
 
 /**
@@ -96,31 +97,40 @@ export class Phi4Tokenizer implements ModelTokenizer {
     return this.bpe.idText(id, this.specialById);
   }
 
-  tokenizeMessages(messages: Message[]): TokenizedSample {
+  tokenizeMessages(messages: Message[], opts: TokenizeOptions = {}): TokenizedSample {
     const templated = applyTemplate(this.template, messages);
-    const b = new SampleBuilder();
-    let unknown = false;
-    const push = (id: number | null, masked: boolean, span: ReturnType<typeof spanOf> = null): void => {
-      if (id === null) unknown = true;
-      b.push(id ?? -1, masked, span);
+    const maxLen = this.maxSeqLen ? this.maxSeqLen : null;
+    const b = new SampleBuilder({ maxSeqLen: maxLen, truncation: this.truncationType, measure: opts.measure });
+    const pieces = function* (t: string): Generator<string> {
+      for (const m of t.matchAll(GPT2_PATTERN)) if (m[0]) yield m[0];
+    };
+    // A piece missing from the vocabulary is None in torchtune (stored as -1); only kept ones fail, below.
+    const encode = (t: string, masked: boolean, i: number, src: { message: number; part: number } | null = null): void => {
+      if (!b.isFrozen) checkUtf8Encodable(t, pieces, src?.message ?? i);
+      if (b.countOnly) {
+        let count = 0;
+        this.bpe.encodePieces(t, GPT2_PATTERN, 0, () => count++);
+        return b.pushCount(count, masked);
+      }
+      this.bpe.encodePieces(t, GPT2_PATTERN, 0, (id, s, e) => b.push(id ?? -1, masked, src ? spanOf(src, s, e) : null), () => b.saturated);
     };
     const sp = (t: string) => this.specialTokens.get(t)!;
-    for (const m of templated) {
-      push(sp('<|im_start|>'), m.masked);
-      for (const id of this.encodeWithSpans(m.role).ids) push(id, m.masked);
-      push(sp('<|im_sep|>'), m.masked);
+    for (let i = 0; i < templated.length; i++) {
+      const m = templated[i];
+      b.push(sp('<|im_start|>'), m.masked);
+      encode(m.role, m.masked, i);
+      b.push(sp('<|im_sep|>'), m.masked);
       for (const part of m.content) {
         let e = part.text.length;
         while (e > 0 && part.text.charCodeAt(e - 1) === 0x20) e--;
-        const enc = this.encodeWithSpans(part.text.slice(0, e));
-        for (let k = 0; k < enc.ids.length; k++) push(enc.ids[k], m.masked, spanOf(part.src, enc.starts[k], enc.ends[k]));
+        encode(part.text.slice(0, e), m.masked, i, part.src);
       }
-      if (m.role !== 'assistant') push(sp('<|im_end|>'), m.masked);
-      if (this.maxSeqLen && b.length >= this.maxSeqLen) break;
+      if (m.role !== 'assistant') b.push(sp('<|im_end|>'), m.masked);
+      if (maxLen && b.length >= maxLen && b.breakHere()) break;
     }
-    const truncate = this.maxSeqLen && b.length >= this.maxSeqLen ? this.maxSeqLen : null;
+    const truncate = maxLen && b.length >= maxLen ? maxLen : null;
     const out = b.finish(truncate, null, null, this.truncationType);
-    if (unknown && out.tokens.includes(-1)) {
+    if (out.tokens.includes(-1)) {
       throw new TokenizeSampleError('TypeError', "int() argument must be a string, a bytes-like object or a real number, not 'NoneType'", 'unknown-piece');
     }
     return out;

@@ -7,7 +7,8 @@ import type { Message, TokenizedSample } from '../data/messages';
 import { chatMLTemplate, type PromptTemplate } from '../templates';
 import { SampleBuilder, applyTemplate, spanOf } from './assemble';
 import { byteToCharOffsets, charEndForByte, utf8 } from './bytes';
-import type { EncodeOptions, ModelTokenizer } from './types';
+import type { EncodeOptions, ModelTokenizer, TokenizeOptions } from './types';
+import { checkUtf8Encodable } from './surrogates';
 import { TokenizeSampleError, TokenizerConfigError } from './types';
 
 export const QWEN2_PATTERN =
@@ -88,6 +89,7 @@ export function byteLevelToLatin1(token: string): string | null {
 export class ByteLevelBpe {
   private readonly ranks = new Map<string, number>();
   private readonly cache = new Map<string, string[]>();
+  private readonly pieceCache = new Map<string, { ids: (number | null)[]; starts: number[]; ends: number[] }>();
   readonly decoder = new Map<number, string>();
 
   /** `merges`: each merges.txt line split on whitespace (lines that are not pairs never match, as in torchtune). */
@@ -169,26 +171,42 @@ export class ByteLevelBpe {
 
   /**
    * Each `pattern` match in `text` (a pre-token) through BPE: `emit` gets each token's id (null where the vocabulary
-   * lacks it, torchtune's None) and its UTF-16 span in `text`, shifted by `base`.
+   * lacks it, torchtune's None) and its UTF-16 span in `text`, shifted by `base`. `stop` is asked between pieces:
+   * true ends the encoding early (the caller has all the tokens it keeps).
    */
-  encodePieces(text: string, pattern: RegExp, base: number, emit: (id: number | null, start: number, end: number) => void): void {
+  encodePieces(text: string, pattern: RegExp, base: number, emit: (id: number | null, start: number, end: number) => void, stop?: () => boolean): void {
     const re = new RegExp(pattern.source, 'gu');
     let m: RegExpExecArray | null;
     while ((m = re.exec(text)) !== null) {
+      if (stop?.()) return;
       const piece = m[0];
       if (!piece) {
         re.lastIndex++;
         continue;
       }
       const at = base + m.index;
-      const map = byteToCharOffsets(piece);
-      let b = 0;
-      for (const t of this.bpe(byteEncode(piece))) {
-        const n = this.tokenBytes(t).length;
-        emit(this.vocab.get(t) ?? null, at + map[b], at + charEndForByte(map, piece, b + n));
-        b += n;
-      }
+      const enc = this.pieceTokens(piece);
+      for (let k = 0; k < enc.ids.length; k++) emit(enc.ids[k], at + enc.starts[k], at + enc.ends[k]);
     }
+  }
+
+  /** One pre-token's ids (null: not in the vocabulary) and UTF-16 spans within it; cached, as pieces repeat. */
+  private pieceTokens(piece: string): { ids: (number | null)[]; starts: number[]; ends: number[] } {
+    const hit = this.pieceCache.get(piece);
+    if (hit) return hit;
+    const map = byteToCharOffsets(piece);
+    const out = { ids: [] as (number | null)[], starts: [] as number[], ends: [] as number[] };
+    let b = 0;
+    for (const t of this.bpe(byteEncode(piece))) {
+      const n = this.tokenBytes(t).length;
+      out.ids.push(this.vocab.get(t) ?? null);
+      out.starts.push(map[b]);
+      out.ends.push(charEndForByte(map, piece, b + n));
+      b += n;
+    }
+    if (this.pieceCache.size > 100_000) this.pieceCache.clear();
+    this.pieceCache.set(piece, out);
+    return out;
   }
 
   /** An id's bytes: a special token's text, else its vocabulary token's bytes (none for an unknown id). */
@@ -238,32 +256,47 @@ export class ByteLevelText {
     const ids: (number | null)[] = [];
     const starts: number[] = [];
     const ends: number[] = [];
-    const norm = text.normalize('NFC');
-    const exact = norm === text;
-    const span = (s: number, e: number): void => {
-      starts.push(exact ? s : 0);
-      ends.push(exact ? e : text.length);
-    };
-    const plain = (s: number, e: number): void => {
-      if (e <= s) return;
-      this.bpe.encodePieces(norm.slice(s, e), QWEN2_PATTERN, s, (id, a, b) => {
-        ids.push(id);
-        span(a, b);
-      });
-    };
-    let last = 0;
-    this.splitter.lastIndex = 0;
-    let m: RegExpExecArray | null;
-    while ((m = this.splitter.exec(norm)) !== null) {
-      plain(last, m.index);
-      ids.push(this.special.get(m[0])!);
-      span(m.index, m.index + m[0].length);
-      last = m.index + m[0].length;
-    }
-    plain(last, norm.length);
+    this.encodeInto(text, (id, s, e) => {
+      ids.push(id);
+      starts.push(s);
+      ends.push(e);
+    });
     return { ids, starts, ends };
   }
 
+  /** The pre-tokens torchtune's encode hands to `str.encode("utf-8")`, in order: special tokens, then pattern matches. */
+  *pieces(text: string): Generator<string> {
+    const norm = text.normalize('NFC');
+    const splitter = new RegExp(this.splitter.source, 'g');
+    let last = 0;
+    const plain = function* (segment: string): Generator<string> {
+      for (const m of segment.matchAll(new RegExp(QWEN2_PATTERN.source, 'gu'))) if (m[0]) yield m[0];
+    };
+    let m: RegExpExecArray | null;
+    while ((m = splitter.exec(norm)) !== null) {
+      yield* plain(norm.slice(last, m.index));
+      last = m.index + m[0].length;
+    }
+    yield* plain(norm.slice(last));
+  }
+
+  /** The same, streamed to `emit`; `stop` (asked between pieces) ends it early. */
+  encodeInto(text: string, emit: (id: number | null, start: number, end: number) => void, stop?: () => boolean): void {
+    const norm = text.normalize('NFC');
+    // Spans index `text`; NFC can move units, so a changed text gets whole-text spans.
+    const exact = norm === text;
+    const out = exact ? emit : (id: number | null) => emit(id, 0, text.length);
+    let last = 0;
+    const splitter = new RegExp(this.splitter.source, 'g');
+    let m: RegExpExecArray | null;
+    while ((m = splitter.exec(norm)) !== null) {
+      if (m.index > last) this.bpe.encodePieces(norm.slice(last, m.index), QWEN2_PATTERN, last, out, stop);
+      if (stop?.()) return;
+      out(this.special.get(m[0])!, m.index, m.index + m[0].length);
+      last = m.index + m[0].length;
+    }
+    if (norm.length > last) this.bpe.encodePieces(norm.slice(last), QWEN2_PATTERN, last, out, stop);
+  }
 }
 
 export class Qwen2Tokenizer implements ModelTokenizer {
@@ -318,11 +351,7 @@ export class Qwen2Tokenizer implements ModelTokenizer {
     return this.bpe.idText(id, this.specialById);
   }
 
-  private plainIds(text: string): (number | null)[] {
-    return this.encodeWithSpans(text).ids;
-  }
-
-  tokenizeMessages(messages: Message[]): TokenizedSample {
+  tokenizeMessages(messages: Message[], opts: TokenizeOptions = {}): TokenizedSample {
     // torchtune asserts this per sample in tokenize_messages (not when the tokenizer is built); the message is
     // two Python string literals joined without a space.
     if (this.template === chatMLTemplate) {
@@ -333,14 +362,18 @@ export class Qwen2Tokenizer implements ModelTokenizer {
       );
     }
     const templated = applyTemplate(this.template, messages);
-    const tokens: (number | null)[] = [];
-    const b = new SampleBuilder();
-    const push = (id: number | null, masked: boolean, span: ReturnType<typeof spanOf> = null): void => {
-      tokens.push(id);
-      b.push(id ?? -1, masked, span);
-    };
-    const pushText = (t: string, masked: boolean): void => {
-      for (const id of this.plainIds(t)) push(id, masked);
+    const maxLen = this.maxSeqLen ? this.maxSeqLen : null;
+    const b = new SampleBuilder({ maxSeqLen: maxLen, truncation: this.truncationType, measure: opts.measure });
+    // A piece missing from the vocabulary is None in torchtune (stored here as -1); only kept ones fail, below.
+    const encode = (t: string, masked: boolean, i: number, src: { message: number; part: number } | null = null): void => {
+      // Every text torchtune tokenizes goes through str.encode("utf-8") whole, however much truncation keeps.
+      if (!b.isFrozen) checkUtf8Encodable(t, (x) => this.text.pieces(x), src?.message ?? i);
+      if (b.countOnly) {
+        let count = 0;
+        this.text.encodeInto(t, () => count++);
+        return b.pushCount(count, masked);
+      }
+      this.text.encodeInto(t, (id, s, e) => b.push(id ?? -1, masked, src ? spanOf(src, s, e) : null), () => b.saturated);
     };
     const n = templated.length;
     const nOrig = messages.length;
@@ -350,58 +383,50 @@ export class Qwen2Tokenizer implements ModelTokenizer {
       // Header.
       if (!this.qwen25) {
         if (m.role !== 'ipython') {
-          push(this.imStart, masked);
-          pushText(`${m.role}\n`, masked);
+          b.push(this.imStart, masked);
+          encode(`${m.role}\n`, masked, i);
         }
       } else if (m.role === 'ipython') {
         if (i === 0 || templated[i - 1].role !== 'ipython') {
-          push(this.imStart, masked);
-          pushText('user\n', masked);
-          pushText('<tool_response>\n', masked);
-        } else pushText('\n<tool_response>\n', masked);
+          b.push(this.imStart, masked);
+          encode('user\n', masked, i);
+          encode('<tool_response>\n', masked, i);
+        } else encode('\n<tool_response>\n', masked, i);
       } else {
-        push(this.imStart, masked);
-        pushText(`${m.role}\n`, masked);
+        b.push(this.imStart, masked);
+        encode(`${m.role}\n`, masked, i);
         if (m.role === 'assistant' && m.ipython) {
-          push(this.toolCall![0], masked);
-          pushText('\n', masked);
+          b.push(this.toolCall![0], masked);
+          encode('\n', masked, i);
         }
       }
       // Body.
-      for (const part of m.content) {
-        const enc = this.encodeWithSpans(part.text);
-        for (let k = 0; k < enc.ids.length; k++) push(enc.ids[k], masked, spanOf(part.src, enc.starts[k], enc.ends[k]));
-      }
+      for (const part of m.content) encode(part.text, masked, i, part.src);
       // Footer.
       const endTokens = (): void => {
-        push(this.imEnd, masked);
-        pushText('\n', masked);
+        b.push(this.imEnd, masked);
+        encode('\n', masked, i);
       };
       if (!this.qwen25) {
         // torchtune compares with len(messages) (the untemplated list), not the templated one.
         if (m.role !== 'ipython' && (m.role !== 'assistant' || i !== nOrig - 1)) endTokens();
       } else if (m.role === 'ipython') {
-        pushText('\n</tool_response>', masked);
+        encode('\n</tool_response>', masked, i);
         if (i === n - 1 || templated[i + 1].role !== 'ipython') endTokens();
       } else {
         if (m.role === 'assistant' && m.ipython) {
-          pushText('\n', masked);
-          push(this.toolCall![1], masked);
+          encode('\n', masked, i);
+          b.push(this.toolCall![1], masked);
         }
         if (m.role !== 'assistant' || i !== n - 1) endTokens();
       }
-      if (this.maxSeqLen && b.length >= this.maxSeqLen) break;
+      if (maxLen && b.length >= maxLen && b.breakHere()) break;
     }
-    b.push(this.eosId, b.mask.length ? b.mask[b.mask.length - 1] : true);
-    tokens.push(this.eosId);
-    const out = b.finish(this.maxSeqLen ? this.maxSeqLen : null, this.eosId, true, this.truncationType);
-    // A piece missing from the vocabulary becomes None in torchtune; converting it to int fails later.
-    const kept = out.tokens.length;
-    const cut = this.truncationType === 'left' ? tokens.slice(tokens.length - kept) : tokens.slice(0, kept);
-    for (let k = 0; k < cut.length; k++) {
-      if (cut[k] === null && !(k === cut.length - 1 && out.tokens[k] === this.eosId)) {
-        throw new TokenizeSampleError('TypeError', "int() argument must be a string, a bytes-like object or a real number, not 'NoneType'", 'unknown-piece');
-      }
+    b.end(this.eosId, 'last');
+    const out = b.finish(maxLen, this.eosId, true, this.truncationType);
+    // converting a kept None to int fails (the overwritten last token is the EOS, not None).
+    if (out.tokens.includes(-1)) {
+      throw new TokenizeSampleError('TypeError', "int() argument must be a string, a bytes-like object or a real number, not 'NoneType'", 'unknown-piece');
     }
     return out;
   }

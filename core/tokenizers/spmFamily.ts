@@ -9,7 +9,8 @@ import { SampleBuilder, applyTemplate, spanOf } from './assemble';
 import { byteToCharOffsets, charEndForByte, utf8 } from './bytes';
 import { SentencePieceProcessor } from './sentencepiece/processor';
 import { pyStrRepr } from '../data/jsonOrigin';
-import type { EncodeOptions, ModelTokenizer } from './types';
+import type { EncodeOptions, ModelTokenizer, TokenizeOptions } from './types';
+import { checkSpmEncodable } from './surrogates';
 import { TokenizeSampleError, TokenizerConfigError } from './types';
 
 const WHITESPACE_CHARS = [' ', '\n', '\t', '\r', '\v'];
@@ -30,42 +31,56 @@ export class SpmBase {
 
   /** ids with UTF-16 [start, end) in `text` per id (-1 for BOS/EOS and surface-less tokens). */
   encodeWithSpans(text: string, addBos: boolean, addEos: boolean, trimLeadingWhitespace: boolean): { ids: number[]; starts: number[]; ends: number[] } {
-    const trim = trimLeadingWhitespace && this.encodesWhitespace;
-    const prefix = trim ? '\n' : '';
-    const input = utf8(prefix + text);
-    const toks = this.spm.encodeWithOffsets(input);
     const ids: number[] = [];
     const starts: number[] = [];
     const ends: number[] = [];
-    const map = byteToCharOffsets(text);
-    const pb = prefix.length; // "\n" is one byte
-    const push = (id: number, s: number, e: number): void => {
+    this.encodeInto(text, addBos, addEos, trimLeadingWhitespace, (id, s, e) => {
       ids.push(id);
       starts.push(s);
       ends.push(e);
-    };
-    if (addBos) push(this.spm.bosId, -1, -1);
-    for (const t of toks) {
-      const bs = Math.max(0, t.begin - pb);
-      const be = Math.max(0, t.end - pb);
-      if (be <= bs) push(t.id, -1, -1);
-      else push(t.id, map[bs], charEndForByte(map, text, be));
-    }
-    if (addEos) push(this.spm.eosId, -1, -1);
-    if (trim) {
-      const cut = this.prefixLen + (addBos ? 1 : 0);
-      return { ids: ids.slice(cut), starts: starts.slice(cut), ends: ends.slice(cut) };
-    }
+    });
     return { ids, starts, ends };
+  }
+
+  /** The same, streamed to `emit` chunk by chunk; `stop` (asked between chunks) ends it early. */
+  encodeInto(text: string, addBos: boolean, addEos: boolean, trimLeadingWhitespace: boolean, emit: (id: number, start: number, end: number) => void, stop?: () => boolean): void {
+    const trim = trimLeadingWhitespace && this.encodesWhitespace;
+    const prefix = trim ? '\n' : '';
+    const map = byteToCharOffsets(text);
+    const pb = prefix.length; // "\n" is one byte
+    // torchtune drops the tokens of the "\n" prefix (and the BOS) from the front.
+    let skip = trim ? this.prefixLen + (addBos ? 1 : 0) : 0;
+    const out = (id: number, s: number, e: number): void => {
+      if (skip > 0) skip--;
+      else emit(id, s, e);
+    };
+    if (addBos) out(this.spm.bosId, -1, -1);
+    let stopped = false;
+    this.spm.encodeChunks(utf8(prefix + text), (toks) => {
+      for (const t of toks) {
+        const bs = Math.max(0, t.begin - pb);
+        const be = Math.max(0, t.end - pb);
+        if (be <= bs) out(t.id, -1, -1);
+        else out(t.id, map[bs], charEndForByte(map, text, be));
+      }
+      stopped = stop?.() ?? false;
+      return !stopped;
+    });
+    if (addEos && !stopped) out(this.spm.eosId, -1, -1);
   }
 }
 
-/** Appends a part's tokens with spans (text is the rstripped part; spans index the original part). */
-function pushPart(b: SampleBuilder, enc: { ids: number[]; starts: number[]; ends: number[] }, part: TemplatedPart, masked: boolean): void {
-  for (let k = 0; k < enc.ids.length; k++) {
-    const s = enc.starts[k];
-    b.push(enc.ids[k], masked, s < 0 ? null : spanOf(part.src, s, enc.ends[k]));
+/** Appends a part's tokens (text is the rstripped part; spans index the original part), or counts them. */
+function encodePart(base: SpmBase, b: SampleBuilder, part: TemplatedPart, masked: boolean, trim: boolean): void {
+  if (b.saturated) return;
+  const text = rstripSpace(part.text);
+  if (b.countOnly) {
+    let n = 0;
+    base.encodeInto(text, false, false, trim, () => n++);
+    return b.pushCount(n, masked);
   }
+  const emit = (id: number, s: number, e: number): void => (b.countOnly ? b.pushCount(1, masked) : b.push(id, masked, s < 0 ? null : spanOf(part.src, s, e)));
+  base.encodeInto(text, false, false, trim, emit, () => b.saturated);
 }
 
 function rstripSpace(s: string): string {
@@ -95,7 +110,7 @@ abstract class SpmModelTokenizer implements ModelTokenizer {
 
   abstract readonly bosId: number | null;
   abstract readonly eosId: number | null;
-  abstract tokenizeMessages(messages: Message[]): TokenizedSample;
+  abstract tokenizeMessages(messages: Message[], opts?: TokenizeOptions): TokenizedSample;
 
   encode(text: string, opts: EncodeOptions = {}): number[] {
     return this.base.encode(text, opts.addBos ?? true, opts.addEos ?? true);
@@ -119,14 +134,15 @@ export class SpmChatTokenizer extends SpmModelTokenizer {
     return this.base.spm.eosId;
   }
 
-  tokenizeMessages(messages: Message[]): TokenizedSample {
+  tokenizeMessages(messages: Message[], opts: TokenizeOptions = {}): TokenizedSample {
     const templated = applyTemplate(this.template, messages);
-    const b = new SampleBuilder();
+    const maxLen = this.maxSeqLen;
+    const b = new SampleBuilder({ maxSeqLen: maxLen, truncation: this.truncationType, measure: opts.measure });
     let startOfTurn = true;
     let prevEndsWithSpace = false;
     let lastItem: string | undefined;
     let lastMasked = false;
-    const maxLen = this.maxSeqLen;
+    let breakMasked: boolean | undefined;
     for (let i = 0; i < templated.length; i++) {
       const m = templated[i];
       lastMasked = m.masked;
@@ -134,11 +150,16 @@ export class SpmChatTokenizer extends SpmModelTokenizer {
       if (startOfTurn) b.push(this.bosId, m.masked);
       const trim = !startOfTurn && !prevEndsWithSpace;
       for (const part of m.content) {
-        const enc = this.base.encodeWithSpans(rstripSpace(part.text), false, false, trim);
-        pushPart(b, enc, part, m.masked);
+        // Past torchtune's break the text is only measured: torchtune never encodes it, so it cannot fail.
+        if (!b.isFrozen) checkSpmEncodable(part.text, part.src?.message ?? i);
+        encodePart(this.base, b, part, m.masked, trim);
         lastItem = part.text;
       }
       if (lastItem === undefined) {
+        if (b.isFrozen) {
+          b.loseMeasure();
+          break;
+        }
         throw new TokenizeSampleError('UnboundLocalError', "cannot access local variable 'item' where it is not associated with a value", 'empty-content', i);
       }
       prevEndsWithSpace = lastItem.endsWith(' ');
@@ -146,9 +167,13 @@ export class SpmChatTokenizer extends SpmModelTokenizer {
         b.push(this.eosId, m.masked);
         startOfTurn = true;
       } else startOfTurn = false;
-      if (maxLen !== null && b.length >= maxLen) break;
+      if (maxLen !== null && b.length >= maxLen && !b.isFrozen) {
+        // truncate() writes the mask of the message the loop broke at (the measure goes on past it).
+        breakMasked = lastMasked;
+        if (b.breakHere()) break;
+      }
     }
-    return b.finish(maxLen, this.eosId, maxLen !== null ? lastMasked : null, this.truncationType);
+    return b.finish(maxLen, this.eosId, maxLen !== null ? (breakMasked ?? lastMasked) : null, this.truncationType);
   }
 }
 
@@ -185,12 +210,12 @@ export class Phi3Tokenizer extends SpmModelTokenizer {
     return id;
   }
 
-  tokenizeMessages(messages: Message[]): TokenizedSample {
+  tokenizeMessages(messages: Message[], opts: TokenizeOptions = {}): TokenizedSample {
     const templated = applyTemplate(this.template, messages);
-    const b = new SampleBuilder();
+    const maxLen = this.maxSeqLen ? this.maxSeqLen : null;
+    const b = new SampleBuilder({ maxSeqLen: maxLen, truncation: this.truncationType, measure: opts.measure });
     let startOfTurn = true;
     let endOfTurn = false;
-    const maxLen = this.maxSeqLen;
     for (let i = 0; i < templated.length; i++) {
       const m = templated[i];
       if (startOfTurn) b.push(this.bosId, m.masked);
@@ -200,12 +225,17 @@ export class Phi3Tokenizer extends SpmModelTokenizer {
         endOfTurn = true;
       } else if (m.role === 'system') b.push(this.special('<|system|>'), m.masked);
       else {
+        if (b.isFrozen) {
+          b.loseMeasure();
+          break;
+        }
         const content = '[' + m.content.map((p) => `{'type': 'text', 'content': ${pyStrRepr(p.text)}}`).join(', ') + ']';
         throw new TokenizeSampleError('ValueError', `Unknown role '${m.role}' for message: '${content}'`, 'unknown-role', i);
       }
       b.pushAll(this.newline, m.masked);
       for (const part of m.content) {
-        pushPart(b, this.base.encodeWithSpans(rstripSpace(part.text), false, false, true), part, m.masked);
+        if (!b.isFrozen) checkSpmEncodable(part.text, part.src?.message ?? i);
+        encodePart(this.base, b, part, m.masked, true);
       }
       b.push(this.special('<|end|>'), m.masked);
       b.pushAll(this.newline, m.masked);
@@ -214,7 +244,7 @@ export class Phi3Tokenizer extends SpmModelTokenizer {
         endOfTurn = false;
         startOfTurn = true;
       } else startOfTurn = false;
-      if (maxLen && b.length >= maxLen) break;
+      if (maxLen && b.length >= maxLen && b.breakHere()) break;
     }
     const truncate = maxLen && b.length >= maxLen ? maxLen : null;
     return b.finish(truncate, this.eosId, true, this.truncationType);

@@ -75,6 +75,24 @@ export class TiktokenBpe {
     return out;
   }
 
+  /** How many tokens `text` encodes to (the measure of a text truncation drops). */
+  count(text: string): number {
+    const re = this.pattern;
+    re.lastIndex = 0;
+    let n = 0;
+    let m: RegExpExecArray | null;
+    while ((m = re.exec(text)) !== null) {
+      if (m[0].length === 0) {
+        re.lastIndex++;
+        continue;
+      }
+      const enc = this.cachedPiece(m[0]);
+      n += typeof enc === 'number' ? 1 : enc.length;
+    }
+    re.lastIndex = 0;
+    return n;
+  }
+
   /** Encoding with the UTF-16 [start, end) each token covers in `text` (tokens inside one char share it). */
   encodeWithOffsets(text: string): { ids: number[]; starts: number[]; ends: number[] } {
     const ids: number[] = [];

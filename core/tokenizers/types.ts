@@ -43,6 +43,11 @@ export interface TextEncoder_ {
   tokenBytes(id: number): Uint8Array;
 }
 
+export interface TokenizeOptions {
+  /** Measure what max_seq_len drops (untruncated length, trained tokens, cut), without storing the dropped tokens. */
+  measure?: boolean;
+}
+
 export interface ModelTokenizer {
   /** e.g. "llama3_tokenizer". */
   readonly name: string;
@@ -53,8 +58,11 @@ export interface ModelTokenizer {
   readonly specialTextIsSpecial: boolean;
   readonly bosId: number | null;
   readonly eosId: number | null;
-  /** torchtune's `__call__` (training: add_end_tokens / add_eos true). Throws TokenizeSampleError where torchtune raises. */
-  tokenizeMessages(messages: Message[]): TokenizedSample;
+  /**
+   * torchtune's `__call__` (training: add_end_tokens / add_eos true). Throws TokenizeSampleError where torchtune
+   * raises. Memory is bounded by max_seq_len (only kept tokens are stored); `measure` also sets `untruncated`.
+   */
+  tokenizeMessages(messages: Message[], opts?: TokenizeOptions): TokenizedSample;
   encode(text: string, opts?: EncodeOptions): number[];
   tokenBytes(id: number): Uint8Array;
   /** Text of a token for display (lossy for partial UTF-8). */

@@ -16,6 +16,21 @@ model code are skipped, third-party modules that the tokenization path never cal
 torchdata, torchao, …) are stubbed when missing, and when `tiktoken` is not installed the pure-Python stand-in
 in scripts/reference/shims/tiktoken is used.
 
+Hostile cases (test/fixtures/torchtune-hostile/: lone surrogates, long turns cut by max_seq_len, the Chinese
+OpenAI samples of issue 10 at max_seq_len 96):
+
+    python3 scripts/reference/torchtune_golden.py --make-hostile-cases bench/out/hostile-cases.json
+    PYTHONPATH=<torchtune checkout> python3 scripts/reference/torchtune_golden.py --stub-torch \
+        --cases bench/out/hostile-cases.json --root <folder holding shared/> --out <dir> --only qwen2,qwen2_5,...
+    python3 scripts/reference/torchtune_golden.py --pack-hostile <dir> test/fixtures/torchtune-hostile
+
+`--stub-torch` runs without PyTorch: torchtune's data and tokenizer modules import torch at module level but the
+tokenization path (message transforms, validate_messages, tokenize_messages, truncate, np.where labels) never calls
+it, so `torch`/`torchvision`/`torchao`/`torchdata`/`PIL` become inert placeholder modules. Checked: with it, the 484
+non-SentencePiece cases of test/fixtures/torchtune-extended (recorded with real torch 2.11) come out identical.
+SentencePiece families need the real `sentencepiece` package; their hostile cases are left for a machine with it
+(env.json lists what ran). Data paths starting with `repo:` are relative to this repository.
+
 Output: <out>/<case>.jsonl with {"i","tokens","mask","labels"} or {"i","error": "<Type>: <message>"} per sample,
 <out>/cases.json (the case list as run) and <out>/env.json (versions). Then
 `python3 scripts/reference/torchtune_golden.py --pack <out> test/fixtures/torchtune-extended` packs them as the
@@ -24,6 +39,7 @@ committed fixtures (gzipped JSONL per tokenizer + cases.json.gz, to keep the rep
 import argparse
 import ast
 import importlib
+import importlib.abc
 import importlib.machinery
 import importlib.util
 import json
@@ -32,6 +48,75 @@ import sys
 import types
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+
+
+class _Inert:
+    """A stand-in for any torch object at import time: attributes and calls give more stand-ins, it is falsy, it
+    compares false, it can be a base class, and used as a decorator it returns the function unchanged."""
+
+    def __init__(self, *a, **k):
+        pass
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return _Inert()
+
+    def __call__(self, *a, **k):
+        if len(a) == 1 and callable(a[0]) and not k:
+            return a[0]
+        return _Inert()
+
+    def __bool__(self):
+        return False
+
+    def __lt__(self, other):
+        return False
+
+    __le__ = __gt__ = __ge__ = __lt__
+
+    def __iter__(self):
+        return iter(())
+
+    def __getitem__(self, key):
+        return _Inert()
+
+    def __or__(self, other):
+        return _Inert()
+
+    __ror__ = __or__
+
+    def __mro_entries__(self, bases):
+        return (object,)
+
+
+class _InertModule(types.ModuleType):
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return _Inert()
+
+
+def stub_torch():
+    """Make torch and its satellites importable as inert modules (see --stub-torch in the docstring)."""
+    roots = ("torch", "torchvision", "torchao", "torchdata", "PIL")
+
+    class Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+        def find_spec(self, name, path, target=None):
+            if name.split(".")[0] in roots:
+                return importlib.machinery.ModuleSpec(name, self, is_package=True)
+            return None
+
+        def create_module(self, spec):
+            m = _InertModule(spec.name)
+            m.__path__ = []
+            return m
+
+        def exec_module(self, module):
+            pass
+
+    sys.meta_path.insert(0, Finder())
 
 
 class _Stub(types.ModuleType):
@@ -213,7 +298,10 @@ def run_case(case, root, inputs):
         return [{"i": -1, "error": f"{type(e).__name__}: {e}"}]
     data = case["data"]
     local = os.path.join(inputs, data) if inputs else None
-    samples = read_samples(local if local and os.path.exists(local) else os.path.join(root, data))
+    if data.startswith("repo:"):
+        samples = read_samples(os.path.join(REPO, data[len("repo:"):]))
+    else:
+        samples = read_samples(local if local and os.path.exists(local) else os.path.join(root, data))
     idx = case.get("samples")
     if idx is None:
         idx = list(range(len(samples) if case.get("limit") is None else min(case["limit"], len(samples))))
@@ -396,20 +484,79 @@ def make_cases():
     return cases
 
 
+def make_hostile_cases():
+    """Cases of test/fixtures/torchtune-hostile (`--make-hostile-cases <file>`): every tokenizer family on the
+    hostile inputs and on the Chinese OpenAI samples of issue 10, without and with max_seq_len (right and left)."""
+    A = "shared/assets/torchtune/"
+    bpe = {"path": A + "tiny_bpe_vocab.json", "merges_file": A + "tiny_bpe_merges.txt"}
+    T = {
+        "llama3": {"_component_": "torchtune.models.llama3.llama3_tokenizer", "path": "shared/assets/llama3/tokenizer.model"},
+        "llama3_small": {"_component_": "torchtune.models.llama3.llama3_tokenizer", "path": A + "tiktoken_small.model"},
+        "qwen2": {"_component_": "torchtune.models.qwen2.qwen2_tokenizer", **bpe, "special_tokens_path": A + "tiny_bpe_tokenizer.json"},
+        "qwen2_default": {"_component_": "torchtune.models.qwen2.qwen2_tokenizer", **bpe},
+        "qwen2_5": {"_component_": "torchtune.models.qwen2_5.qwen2_5_tokenizer", **bpe},
+        "qwen3": {"_component_": "torchtune.models.qwen3.qwen3_tokenizer", **bpe},
+        "phi4": {"_component_": "torchtune.models.phi4.phi4_tokenizer", "vocab_path": bpe["path"], "merges_path": bpe["merges_file"]},
+        "llama2": {"_component_": "torchtune.models.llama2.llama2_tokenizer", "path": A + "m.model"},
+        "mistral": {"_component_": "torchtune.models.mistral.mistral_tokenizer", "path": A + "m.model"},
+        "gemma": {"_component_": "torchtune.models.gemma.gemma_tokenizer", "path": A + "m.model"},
+        "phi3": {"_component_": "torchtune.models.phi3.phi3_mini_tokenizer", "path": A + "m.model"},
+    }
+    D = {
+        "hostile": dict(data="repo:test/fixtures/torchtune-hostile/hostile_openai.jsonl", samples=None),
+        "chinese": dict(data="shared/corpus/chat/mixed_openai.jsonl", samples=[3, 4, 5, 6]),
+    }
+    cases = []
+    for tok, comp in T.items():
+        for dname, d in D.items():
+            for msl, trunc in ((None, "right"), (96, "right"), (96, "left"), (7, "right"), (32, "left")):
+                extra = {"truncation_type": trunc} if trunc == "left" else {}
+                cases.append({"name": f"hostile_{tok}_{dname}_{msl or 'full'}_{trunc}", "tokenizer": tok, "data": d["data"], "kind": "chat",
+                              "style": "openai", "column": "messages", "train_on_input": False, "new_system_prompt": None,
+                              "max_seq_len": msl, "limit": None, "samples": d["samples"], "tokenizer_component": {**comp, **extra}})
+    return cases
+
+
+def pack_hostile(out_dir, fixtures_dir):
+    """<out> → <fixtures>/cases.json (the cases that ran), outputs.jsonl ({"case", ...line}), env.json."""
+    cases = json.load(open(os.path.join(out_dir, "cases.json"), encoding="utf-8"))
+    os.makedirs(fixtures_dir, exist_ok=True)
+    with open(os.path.join(fixtures_dir, "outputs.jsonl"), "w", encoding="utf-8") as o:
+        for c in cases:
+            with open(os.path.join(out_dir, c["name"] + ".jsonl"), encoding="utf-8") as f:
+                for l in f:
+                    if l.strip():
+                        o.write(json.dumps({"case": c["name"], **json.loads(l)}, separators=(",", ":")) + "\n")
+    with open(os.path.join(fixtures_dir, "cases.json"), "w", encoding="utf-8") as f:
+        f.write("[\n" + ",\n".join(json.dumps(c, separators=(",", ":")) for c in cases) + "\n]\n")
+    env = json.load(open(os.path.join(out_dir, "env.json"), encoding="utf-8"))
+    json.dump(env, open(os.path.join(fixtures_dir, "env.json"), "w", encoding="utf-8"), indent=1)
+
+
 def main():
     if len(sys.argv) == 4 and sys.argv[1] == "--pack":
         return pack(sys.argv[2], sys.argv[3])
     if len(sys.argv) == 3 and sys.argv[1] == "--make-cases":
         json.dump(make_cases(), open(sys.argv[2], "w", encoding="utf-8"), indent=1)
         return None
+    if len(sys.argv) == 3 and sys.argv[1] == "--make-hostile-cases":
+        json.dump(make_hostile_cases(), open(sys.argv[2], "w", encoding="utf-8"), indent=1)
+        return None
+    if len(sys.argv) == 4 and sys.argv[1] == "--pack-hostile":
+        return pack_hostile(sys.argv[2], sys.argv[3])
     ap = argparse.ArgumentParser()
     ap.add_argument("--cases", required=True)
     ap.add_argument("--root", required=True, help="folder holding shared/")
     ap.add_argument("--inputs", default=None, help="a copy of the needed shared files (same relative paths), tried first")
     ap.add_argument("--out", required=True)
     ap.add_argument("--only", default=None, help="comma-separated tokenizer names to run")
+    ap.add_argument("--stub-torch", action="store_true", help="run without PyTorch (inert torch modules; see the docstring)")
     a = ap.parse_args()
+    if a.stub_torch:
+        stub_torch()
     env = setup_imports()
+    if a.stub_torch:
+        env["torch"] = "stubbed (--stub-torch: the tokenization path never calls it)"
     print(json.dumps(env), flush=True)
     cases = json.load(open(a.cases, encoding="utf-8"))
     if a.only:

@@ -8,6 +8,26 @@ import type { SpmModel } from './modelProto';
 const SPACE_SYMBOL = [0xe2, 0x96, 0x81];
 const REPLACEMENT = Uint8Array.of(0xef, 0xbf, 0xbd);
 
+/** Growable typed buffer: 1 (bytes) or 4 (offsets) bytes per entry instead of a JS array's 8 and its regrowth. */
+class Grow<T extends Uint8Array | Int32Array> {
+  length = 0;
+  constructor(private data: T) {}
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const next = new (this.data.constructor as new (n: number) => T)(this.data.length * 2);
+      next.set(this.data);
+      this.data = next;
+    }
+    this.data[this.length++] = v;
+  }
+  at(i: number): number {
+    return this.data[i];
+  }
+  done(): T {
+    return this.data.slice(0, this.length) as T;
+  }
+}
+
 /** darts-clone's DoubleArray::commonPrefixSearch, returning the longest match. */
 class DartsTrie {
   constructor(private readonly units: Uint32Array) {}
@@ -136,12 +156,14 @@ export class SpmNormalizer {
       }
     }
     if (pos >= end) return { bytes: new Uint8Array(0), normToOrig: Int32Array.of(consumed) };
-    const out: number[] = [];
-    const map: number[] = [];
+    const out = new Grow(new Uint8Array(Math.max(16, end + (end >> 2))));
+    const map = new Grow(new Int32Array(Math.max(16, end + (end >> 2))));
     const addWs = (): void => {
       if (spec.escapeWhitespaces) {
-        out.push(...SPACE_SYMBOL);
-        map.push(consumed, consumed, consumed);
+        for (const b of SPACE_SYMBOL) {
+          out.push(b);
+          map.push(consumed);
+        }
       } else {
         out.push(0x20);
         map.push(consumed);
@@ -156,8 +178,10 @@ export class SpmNormalizer {
       if (s < r.length) {
         for (let k = s; k < r.length; k++) {
           if (spec.escapeWhitespaces && r[k] === 0x20) {
-            out.push(...SPACE_SYMBOL);
-            map.push(consumed, consumed, consumed);
+            for (const b of SPACE_SYMBOL) {
+              out.push(b);
+              map.push(consumed);
+            }
           } else {
             out.push(r[k]);
             map.push(consumed);
@@ -171,15 +195,15 @@ export class SpmNormalizer {
     }
     if (spec.removeExtraWhitespaces) {
       const sp = spec.escapeWhitespaces ? SPACE_SYMBOL : [0x20];
-      while (out.length >= sp.length && sp.every((b, k) => out[out.length - sp.length + k] === b)) {
+      while (out.length >= sp.length && sp.every((b, k) => out.at(out.length - sp.length + k) === b)) {
         const length = out.length - sp.length;
-        consumed = map[length];
+        consumed = map.at(length);
         out.length = length;
         map.length = length;
       }
     }
     if (this.treatWhitespaceAsSuffix && spec.addDummyPrefix) addWs();
     map.push(consumed);
-    return { bytes: Uint8Array.from(out), normToOrig: Int32Array.from(map) };
+    return { bytes: out.done(), normToOrig: map.done() };
   }
 }

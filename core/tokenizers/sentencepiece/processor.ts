@@ -54,6 +54,32 @@ function keyOf(bytes: Uint8Array, s: number, e: number): string {
   return k;
 }
 
+const CHUNK_BYTES = 1 << 15;
+
+/**
+ * A model segments independently on either side of a ▁ that follows a non-▁ character when every piece with a ▁
+ * is ▁… at its start only (SentencePiece's split_by_whitespace vocabularies), whitespace is a prefix, and ▁ itself
+ * is a piece (so an unknown run never continues across the cut).
+ */
+function canChunk(model: SpmModel, pieces: ReadonlyMap<string, number>, unkId: number): boolean {
+  if (model.treatWhitespaceAsSuffix) return false;
+  const space = keyOf(UTF8.encode('\u2581'), 0, 3);
+  if ((pieces.get(space) ?? unkId) === unkId) return false;
+  return model.pieces.every((p) => p.type === PieceType.CONTROL || p.type === PieceType.BYTE || p.type === PieceType.UNKNOWN || !/[^\u2581]\u2581/.test(p.piece));
+}
+
+/** End of the chunk starting at `from`: the first ▁ after CHUNK_BYTES that follows a non-▁ byte, or the end. */
+function chunkEnd(bytes: Uint8Array, from: number): number {
+  for (let j = from + CHUNK_BYTES; j + 2 < bytes.length; j++) {
+    j = bytes.indexOf(0xe2, j);
+    if (j < 0 || j + 2 >= bytes.length) break;
+    const isSpace = bytes[j + 1] === 0x96 && bytes[j + 2] === 0x81;
+    const afterSpace = j >= 3 && bytes[j - 3] === 0xe2 && bytes[j - 2] === 0x96 && bytes[j - 1] === 0x81;
+    if (isSpace && !afterSpace) return j;
+  }
+  return bytes.length;
+}
+
 export class SentencePieceProcessor {
   readonly vocabSize: number;
   readonly bosId: number;
@@ -127,7 +153,11 @@ export class SentencePieceProcessor {
     this.minScore = minScore;
     this.maxScore = maxScore;
     this.normalizer = new SpmNormalizer(model, ud);
+    this.chunkable = canChunk(model, this.pieces, this.unkId);
   }
+
+  /** Whether no piece can span a ▁ that follows another character (see encodeChunks). */
+  private readonly chunkable: boolean;
 
   /** The bytes a token stands for (▁ as a space; byte pieces as their byte; control tokens empty). */
   tokenBytes(id: number): Uint8Array {
@@ -150,12 +180,36 @@ export class SentencePieceProcessor {
 
   /** Tokens with the input byte ranges they cover. */
   encodeWithOffsets(input: Uint8Array): SpmToken[] {
-    const { bytes, normToOrig } = this.normalizer.normalize(input);
-    if (bytes.length === 0) return [];
-    const segs = this.model.modelType === 'bpe' ? this.segmentBpe(bytes) : this.segmentUnigram(bytes);
-    // PopulateSentencePieceText.
     const out: SpmToken[] = [];
-    let consumed = 0;
+    this.encodeChunks(input, (tokens) => {
+      for (const t of tokens) out.push(t);
+      return true;
+    });
+    return out;
+  }
+
+  /**
+   * The same tokens, handed over chunk by chunk (`onChunk` returns false to stop): the normalized text is cut
+   * where no piece can span (before a ▁ that follows another character), so each chunk segments on its own and
+   * exactly as the whole would — a 100 MB turn never builds a lattice or symbol list of 100 MB.
+   */
+  encodeChunks(input: Uint8Array, onChunk: (tokens: SpmToken[]) => boolean): void {
+    const { bytes, normToOrig } = this.normalizer.normalize(input);
+    if (bytes.length === 0) return;
+    let from = 0;
+    while (from < bytes.length) {
+      const to = this.chunkable ? chunkEnd(bytes, from) : bytes.length;
+      if (!onChunk(this.populate(bytes, normToOrig, from, to))) return;
+      from = to;
+    }
+  }
+
+  /** Segments normalized bytes [from, to) and maps the pieces to input offsets (PopulateSentencePieceText). */
+  private populate(all: Uint8Array, normToOrig: Int32Array, from: number, to: number): SpmToken[] {
+    const bytes = from === 0 && to === all.length ? all : all.subarray(from, to);
+    const segs = this.model.modelType === 'bpe' ? this.segmentBpe(bytes) : this.segmentUnigram(bytes);
+    const out: SpmToken[] = [];
+    let consumed = from;
     let prevUnk = false;
     for (const [len, id] of segs) {
       const isUnk = id === this.unkId;
@@ -169,7 +223,7 @@ export class SentencePieceProcessor {
           // Every byte piece of the character points at that character (SentencePiece gives the surface to the
           // last one only; for the editor each of them covers the character).
           for (let k = 0; k < len; k++) {
-            const bid = this.byteIds[bytes[consumed + k]];
+            const bid = this.byteIds[all[consumed + k]];
             out.push({ id: bid >= 0 ? bid : this.unkId, begin: ob, end: oe });
           }
         } else if (prevUnk && isUnk) {

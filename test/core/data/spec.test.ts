@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { originOffset } from '../../../core/data/messages';
 import { describe, test } from 'node:test';
 import { parseTree } from 'jsonc-parser';
 import { alpacaToMessages } from '../../../core/data/transforms';
@@ -117,7 +118,7 @@ describe("alpaca_dataset's AlpacaToMessages", () => {
     );
     assert.equal(user.masked, true);
     assert.equal(assistant.masked, false);
-    assert.equal(assistant.content[0].origin?.offsets[0], json.indexOf('"3"') + 1);
+    assert.equal(originOffset(assistant.content[0].origin!, 0), json.indexOf('"3"') + 1);
   });
 
   test('an empty input uses the no-input prompt; missing columns are KeyErrors', () => {

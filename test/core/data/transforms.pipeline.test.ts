@@ -1,4 +1,5 @@
 /** tokenizeSample: the one path from a sample to tokens, mask and labels (instruct and chat). */
+import { originOffset } from '../../../core/data/messages';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -28,7 +29,7 @@ test('instruct sample with column_map: Llama 3 chat format, prompt masked, label
   const i = r.sample.spans.findIndex((s) => s?.message === 1);
   const s = r.sample.spans[i]!;
   const part = r.messages[1].content[0];
-  assert.equal(text.slice(part.origin!.offsets[s.start], part.origin!.offsets[s.end]), 'It');
+  assert.equal(text.slice(originOffset(part.origin!, s.start), originOffset(part.origin!, s.end)), 'It');
 });
 
 test('truncation reports where the sample was cut', () => {

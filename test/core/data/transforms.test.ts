@@ -1,4 +1,5 @@
 /** torchtune's message transforms over JSON text: roles, masks, system prompts, errors with ranges, source offsets. */
+import { originOffset } from '../../../core/data/messages';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseTree } from 'jsonc-parser';
@@ -64,7 +65,7 @@ test('OpenAI content lists keep text parts and drop other part types', () => {
   const text = '{"messages":[{"role":"user","content":[{"type":"text","text":"a"},{"type":"other"},{"type":"text","text":"b"}]},{"role":"assistant","content":"c"}]}';
   const ms = messages(chat('openai', text));
   assert.deepEqual(ms[0].content.map((p) => p.text), ['a', 'b']);
-  assert.equal(text.slice(ms[0].content[1].origin!.offsets[0], ms[0].content[1].origin!.offsets[1]), 'b');
+  assert.equal(text.slice(originOffset(ms[0].content[1].origin!, 0), originOffset(ms[0].content[1].origin!, 1)), 'b');
 });
 
 test('OpenAI assistant before a tool turn has eot false; tool turns fail validation as in torchtune', () => {
@@ -78,11 +79,11 @@ test('text origins map every unit through JSON escapes and surrogate pairs', () 
   const ms = messages(chat('sharegpt', text));
   const part = ms[0].content[0];
   assert.equal(part.text, 'a\nbé😀c😀');
-  const o = part.origin!.offsets;
-  assert.equal(o.length, part.text.length + 1);
-  const src = (i: number) => text.slice(o[i], o[i + 1]);
+  const at = (i: number) => originOffset(part.origin!, i);
+  assert.equal(part.origin!.length, part.text.length);
+  const src = (i: number) => text.slice(at(i), at(i + 1));
   assert.deepEqual([...Array(part.text.length).keys()].map(src), ['a', '\\n', 'b', '\\u00e9', '\\ud83d', '\\ude00', 'c', '\ud83d', '\ude00']);
-  assert.equal(text[o[part.text.length]], '"');
+  assert.equal(text[at(part.text.length)], '"');
 });
 
 test('validate_messages texts are torchtune’s', () => {

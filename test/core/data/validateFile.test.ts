@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { originOffset } from '../../../core/data/messages';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -284,10 +285,10 @@ test('analyzeSample with positioned: text parts carry document origins (for hove
   const src = new DatasetText('doc.json', text);
   const o = analyzeSample(src, 0, { reader: { kind: 'chat', style: 'sharegpt', column: 'c', trainOnInput: false, newSystemPrompt: null }, positioned: true });
   const part = o.messages![1].content[0];
-  const start = src.documentOffset(0, part.origin!.offsets[0]);
+  const start = src.documentOffset(0, originOffset(part.origin!, 0));
   assert.equal(text.slice(start, start + 'answer'.length), 'answer');
   const user = o.messages![0].content[0];
   assert.equal(user.text, 'qé');
   // "é" comes from the 6-unit escape \u00e9
-  assert.equal(text.slice(src.documentOffset(0, user.origin!.offsets[1]), src.documentOffset(0, user.origin!.offsets[2])), '\\u00e9');
+  assert.equal(text.slice(src.documentOffset(0, originOffset(user.origin!, 1)), src.documentOffset(0, originOffset(user.origin!, 2))), '\\u00e9');
 });
