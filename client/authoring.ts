@@ -134,10 +134,10 @@ async function filter(arg: unknown, out: vscode.OutputChannel): Promise<void> {
   const config = await configFor(doc.fileName);
   if (!config) return;
   const setup = await readerForFile(new DatasetText(doc.fileName, doc.getText()), config, []);
-  const untruncated = setup.options.fullTokenizer ?? setup.options.tokenizer;
-  if (!untruncated) throw new Refusal(`${basename(config)} has no usable tokenizer: ${setup.notes.join(' ') || 'set tokenizer.path'}`);
+  const tokenizer = setup.options.tokenizer;
+  if (!tokenizer) throw new Refusal(`${basename(config)} has no usable tokenizer: ${setup.notes.join(' ') || 'set tokenizer.path'}`);
   const maxSeqLen = setup.options.tokenizer?.maxSeqLen ?? null;
-  const r = filterRecords(input.records, input.format, { maxSeqLen, mode: mode.mode, layout: layoutOfReader(setup.options.reader), measure: measurer(setup.options.reader, untruncated) });
+  const r = filterRecords(input.records, input.format, { maxSeqLen, mode: mode.mode, layout: layoutOfReader(setup.options.reader), measure: measurer(setup.options.reader, tokenizer) });
   report(out, doc.fileName, r.changes.map((c) => ({ line: c.line, message: `sample ${c.index + 1} ${c.verdict === 'fixed' ? 'shortened' : 'left out'} (${c.verdict}): ${c.detail}` })));
   if (r.changes.length === 0) {
     void vscode.window.showInformationMessage(`Every sample of ${basename(doc.fileName)} fits max_seq_len ${maxSeqLen ?? '(none)'} and trains something.`);

@@ -37,10 +37,10 @@ async function filter(file: string, input: DatasetReader, opts: FilterCliOptions
   const source = DatasetFile.open(file);
   const setup = await readerForFile(source, opts.config, []).finally(() => source.close());
   for (const n of setup.notes) process.stderr.write(`note: ${n}\n`);
-  const untruncated = setup.options.fullTokenizer ?? setup.options.tokenizer;
-  if (!untruncated) throw new AuthoringError(`${opts.config}: no usable tokenizer, so sample lengths cannot be measured`);
+  const tokenizer = setup.options.tokenizer;
+  if (!tokenizer) throw new AuthoringError(`${opts.config}: no usable tokenizer, so sample lengths cannot be measured`);
   const maxSeqLen = opts.maxSeqLen ?? setup.options.tokenizer?.maxSeqLen ?? null;
-  const options = { maxSeqLen, mode: opts.fix ? ('fix' as const) : ('drop' as const), layout: layoutOfReader(setup.options.reader), measure: measurer(setup.options.reader, untruncated) };
+  const options = { maxSeqLen, mode: opts.fix ? ('fix' as const) : ('drop' as const), layout: layoutOfReader(setup.options.reader), measure: measurer(setup.options.reader, tokenizer) };
   const report = new SampleReport(file);
   let fixed = 0;
   const output = createOutput(file, opts.output ?? derivedPath(file, opts.fix ? 'fixed' : 'filtered'), input.format);

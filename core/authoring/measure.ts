@@ -12,12 +12,15 @@ import type { StyleLayout } from './conversation';
 export type Measure = { ok: true; tokens: number; trained: number } | { ok: false; problem: string };
 export type Measurer = (value: unknown) => Measure;
 
-export function measurer(reader: SampleReader, untruncated: ModelTokenizer): Measurer {
+export function measurer(reader: SampleReader, tokenizer: ModelTokenizer): Measurer {
   return (value) => {
     const parsed = parseFast(JSON.stringify(value));
     if (!parsed) return { ok: false, problem: 'not valid JSON' };
-    const r = readSample(parsed, reader, untruncated);
+    // Measured in the tokenizer's own pass: the length and trained tokens before max_seq_len cuts anything.
+    const r = readSample(parsed, reader, tokenizer, true);
     if (!r.ok) return { ok: false, problem: formatProblem(r.error) };
+    const full = r.sample?.untruncated;
+    if (full) return { ok: true, tokens: full.length, trained: full.trained };
     const mask = r.sample?.mask ?? [];
     return { ok: true, tokens: mask.length, trained: mask.filter((m) => !m).length };
   };
