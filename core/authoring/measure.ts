@@ -1,6 +1,6 @@
 /**
  * How long a sample is and how much of it is trained, through the same pipeline as training (core/data): the
- * reader (style, column, train_on_input) and tokenizer of the config in force, without max_seq_len, so a sample
+ * reader (style, column, train_on_input) and tokenizer of the config in force, measured before max_seq_len cuts, so a sample
  * longer than max_seq_len shows its full length.
  */
 import { readSample } from '../data/analyze';
