@@ -62,7 +62,7 @@ const qwen2 = `tokenizer:\n  _component_: torchtune.models.qwen2.qwen2_tokenizer
 test('a 16 MB turn validates under a 160 MB heap: truncation is measured, not stored', () => {
   const r = ftune(160, 'validate', big, '--config', config('l3.yaml', big, llama3));
   assert.equal(r.code, 0, r.stderr.slice(-2000));
-  assert.match(r.stdout, /big\.jsonl:1:\d+ warning This sample is \d{7} tokens; max_seq_len 2048 cuts it and drops \d+ of its \d+ trained tokens/);
+  assert.match(r.stdout, /big\.jsonl:1:\d+: warning: This sample is \d{7} tokens; max_seq_len 2048 cuts it and drops \d+ of its \d+ trained tokens/);
 });
 
 test('tokenize and stats of a 4 MB turn stay within the cap and keep exactly max_seq_len tokens', () => {
@@ -109,7 +109,7 @@ test('lone surrogates: Qwen2 fails as torchtune does, the tokenizer-free check w
   const f = write('sur.jsonl', '{"messages":[{"role":"user","content":"bad \\ud800 here"},{"role":"assistant","content":"ok"}]}\n');
   const plain = ftune(160, 'validate', f);
   assert.equal(plain.code, 0);
-  assert.match(plain.stdout, /sur\.jsonl:1:44 warning The user text holds a lone surrogate \(\\ud800\)/);
+  assert.match(plain.stdout, /sur\.jsonl:1:44: warning: The user text holds a lone surrogate \(\\ud800\)/);
   const q = ftune(160, 'tokenize', config('sur.yaml', f, qwen2));
   assert.deepEqual(JSON.parse(q.stdout.trim()), { index: 0, error: "UnicodeEncodeError: 'utf-8' codec can't encode character '\\ud800' in position 1: surrogates not allowed" });
 });

@@ -73,7 +73,7 @@ describe('language server, structure-aware dataset fuzzing', () => {
     assert.deepEqual(failures.slice(0, 5), []);
   });
 
-  it('a 50,000-deep sample: hover and preview name the RecursionError instead of overflowing the stack', async () => {
+  it('a 50,000-deep sample: the diagnostic names the RecursionError; hover and preview answer instead of overflowing the stack', async () => {
     const path = join(dir, 'deep.jsonl');
     const text = `{"messages":[{"role":"user","content":"q"},{"role":"assistant","content":"a","x":${'['.repeat(50000)}${']'.repeat(50000)}}]}\n`;
     writeFileSync(path, text);
@@ -81,9 +81,11 @@ describe('language server, structure-aware dataset fuzzing', () => {
     await client.open(uri, text, 'json');
     const diags = await withTimeout(client.waitDiagnostics(uri, () => true, REQUEST_TIMEOUT_MS), 'diagnostics');
     assert.deepEqual(diags.map((d) => d.code), ['too-deep']);
+    assert.match(diags[0].message, /more than 1000 levels deep: Python's json module stops with RecursionError/);
     const hover = await withTimeout(client.hover(uri, { line: 0, character: 100 }), 'hover');
     const value = hover && typeof hover.contents === 'object' && 'value' in hover.contents ? hover.contents.value : '';
-    assert.match(value, /more than 1000 levels deep: Python's json module stops with RecursionError/);
+    // The hover points at the underlined problem rather than repeating its text (issue 11).
+    assert.match(value, /torchtune rejects this sample.*see the underlined problem/);
     await withTimeout(client.request('finetune/tokenPreview', { uri, position: { line: 0, character: 100 } }), 'tokenPreview');
     await client.close(uri);
   });
