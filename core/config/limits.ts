@@ -24,3 +24,6 @@ export const MAX_INTERPOLATION_DEPTH = 64;
 
 /** Characters one interpolated string may grow to (`${a}${a}` doubled 30 times would be a gigabyte). */
 export const MAX_INTERPOLATED_LENGTH = 1_000_000;
+
+/** Nested steps (values inside values, strings, references) one resolution may stack up, far inside Node's stack. */
+export const MAX_RESOLVE_FRAMES = 600;
