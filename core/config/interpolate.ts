@@ -3,7 +3,7 @@
  * `${oc.select:key,default}`. A value that is exactly one interpolation takes the referenced value's type; otherwise
  * the pieces are joined as a string. Problems are returned, never thrown.
  */
-import { MAX_INTERPOLATED_LENGTH, MAX_INTERPOLATION_DEPTH, MAX_NESTING_DEPTH, MAX_RESOLVE_FRAMES, aliasExpansionBudget } from './limits';
+import { MAX_ARGUMENT_NESTING, MAX_INTERPOLATED_LENGTH, MAX_INTERPOLATION_DEPTH, MAX_NESTING_DEPTH, MAX_RESOLVE_FRAMES, aliasExpansionBudget } from './limits';
 import { resolvePlainScalar } from './scalars';
 import { didYouMean } from './suggest';
 
@@ -170,6 +170,7 @@ class Resolver {
   private charsAdded = 0;
   /** Nested resolve calls now on the stack (values, strings, references). */
   private frames = 0;
+  private argumentDepth = 0;
   private overBudget: InterpolationProblem | undefined;
   private overBudgetMore = 0;
 
@@ -355,7 +356,7 @@ class Resolver {
   private evalResolver(name: string, rest: string, expr: string, piece: Piece, path: (string | number)[]): Outcome {
     const args: unknown[] = [];
     for (const a of splitArgs(rest)) {
-      const v = a.includes('${') ? this.nested(path, piece, () => this.string(a, path)) : a;
+      const v = a.includes('${') ? this.argument(a, path, piece) : a;
       if (v === FAILED) return FAILED;
       args.push(v);
     }
@@ -374,6 +375,20 @@ class Resolver {
     }
     this.report(this.problem(path, piece, 'interpolation-resolver', 'information', `Resolver \`${name}\` is not known here; \`\${${expr}}\` is left unresolved`));
     return MISSING;
+  }
+
+  /** A resolver argument that holds interpolations itself; each level re-reads the text, so the levels are few. */
+  private argument(a: string, path: (string | number)[], piece: Piece): unknown {
+    if (this.argumentDepth >= MAX_ARGUMENT_NESTING) {
+      this.report(this.problem(path, piece, 'interpolation-limit', 'error', `Interpolation \`\${${(piece.expr ?? '').slice(0, 60)}…}\` nests interpolations inside resolver arguments more than ${MAX_ARGUMENT_NESTING} levels deep; it is left unresolved`));
+      return this.fail();
+    }
+    this.argumentDepth++;
+    try {
+      return this.nested(path, piece, () => this.string(a, path));
+    } finally {
+      this.argumentDepth--;
+    }
   }
 
   private evalReference(expr: string, piece: Piece, path: (string | number)[]): Outcome {

@@ -27,3 +27,6 @@ export const MAX_INTERPOLATED_LENGTH = 1_000_000;
 
 /** Nested steps (values inside values, strings, references) one resolution may stack up, far inside Node's stack. */
 export const MAX_RESOLVE_FRAMES = 600;
+
+/** `${resolver:${...}}` arguments inside arguments (each level re-reads the text): OmegaConf configs use one or two. */
+export const MAX_ARGUMENT_NESTING = 16;
