@@ -8,6 +8,8 @@ import type { Diagnostic, Range } from '../diagnostics';
 import { LineIndex } from '../text';
 import { AliasExpansionMeter, type AliasVerdict, type Expanded } from './aliasExpansion';
 import { MAX_NESTING_DEPTH, aliasExpansionBudget } from './limits';
+import { mergeValueProblem } from './paths';
+import { applyScalarTag, collectionTagProblem, type TagProblem } from './tags';
 import { resolvePlainScalar } from './scalars';
 import type { AliasNode, Comment, ConfigDocument, ConfigNode, MapNode, PairNode, ScalarNode, ScalarStyle, SeqNode } from './tree';
 
@@ -84,6 +86,10 @@ function previousLineStart(text: string, start: number): number {
   return lineStart(text, q);
 }
 
+/** What PyYAML's reader refuses (its NON_PRINTABLE): C0/C1 controls but tab, LF, CR, NEL; lone surrogates; U+FFFE/F. */
+// eslint-disable-next-line no-control-regex
+const NON_PRINTABLE = /[\u0001-\u0008\u000B\u000C\u000E-\u001F\u007F-\u0084\u0086-\u009F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /** Parses config text into a positioned tree plus YAML diagnostics. Never throws. */
 export function parseConfig(text: string): ConfigDocument {
   const lines = new LineIndex(text);
@@ -100,6 +106,13 @@ export function parseConfig(text: string): ConfigDocument {
       range: { start: 0, end: Math.min(text.length, 1) },
     });
     return doc;
+  }
+
+  const unprintable = NON_PRINTABLE.exec(text);
+  if (unprintable) {
+    const code = unprintable[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+    const message = `Character U+${code} is not allowed in YAML: PyYAML (and so torchtune) refuses to read this file ("unacceptable character"); delete it`;
+    diagnostics.push({ severity: 'error', code: 'unprintable-character', message, range: { start: unprintable.index, end: unprintable.index + 1 } });
   }
 
   let events: Event[];
@@ -210,6 +223,7 @@ function build(text: string, events: Event[], doc: ConfigDocument): void {
 /** One pass over js-yaml's events: a stack of open collections, each node attached to its parent when complete. */
 class TreeBuilder {
   private readonly anchors = new Map<string, ConfigNode>();
+  private readonly anchorAt = new Map<string, number>();
   private readonly stack: Frame[] = [];
   private readonly meter: AliasExpansionMeter;
   private readonly overBudget: AliasNode[] = [];
@@ -230,6 +244,7 @@ class TreeBuilder {
       case EVENT_ID.SCALAR: {
         const node = scalarNode(this.text, ev, () => this.emptyPosition());
         if (ev.valueStart >= 0) this.lastEnd = node.range.end;
+        if (ev.tagStart >= 0) this.tagProblem(ev, applyScalarTag(this.text.slice(ev.tagStart, ev.tagEnd), node));
         this.anchor(ev, node);
         this.attach(node);
         break;
@@ -243,6 +258,7 @@ class TreeBuilder {
         const range = { start: ev.start, end: ev.start };
         const node: MapNode | SeqNode = ev.type === EVENT_ID.MAPPING ? { kind: 'map', pairs: [], flow, range } : { kind: 'seq', items: [], flow, range };
         this.anchor(ev, node);
+        if (ev.tagStart >= 0) this.tagProblem(ev, collectionTagProblem(this.text.slice(ev.tagStart, ev.tagEnd), node.kind));
         this.stack.push(node.kind === 'map' ? { node, pendingKey: null, seen: new Map(), expanded: { size: 1, height: 1 } } : { node, expanded: { size: 1, height: 1 } });
         this.meter.opened(node);
         this.lastEnd = Math.max(this.lastEnd, ev.start + (flow ? 1 : 0));
@@ -281,8 +297,20 @@ class TreeBuilder {
     }
   }
 
+  private tagProblem(e: { tagStart: number; tagEnd: number }, problem: TagProblem | undefined): void {
+    if (problem) this.doc.diagnostics.push({ ...problem, code: 'yaml-tag', range: { start: e.tagStart, end: e.tagEnd } });
+  }
+
   private anchor(e: { anchorStart: number; anchorEnd: number }, node: ConfigNode): void {
-    if (e.anchorStart >= 0) this.anchors.set(this.text.slice(e.anchorStart, e.anchorEnd), node);
+    if (e.anchorStart < 0) return;
+    const name = this.text.slice(e.anchorStart, e.anchorEnd);
+    const first = this.anchorAt.get(name);
+    if (first !== undefined) {
+      const line = this.doc.lines.position(first).line + 1;
+      const message = `Anchor '&${name}' is defined a second time (first on line ${line}): PyYAML refuses to load the file ("found duplicate anchor"); rename one`;
+      this.doc.diagnostics.push({ severity: 'error', code: 'duplicate-anchor', message, range: { start: Math.max(0, e.anchorStart - 1), end: e.anchorEnd } });
+    } else this.anchorAt.set(name, e.anchorStart);
+    this.anchors.set(name, node);
   }
 
   private emptyPosition(): number {
@@ -371,18 +399,35 @@ class TreeBuilder {
     top.pendingKey = null;
     const key = keyText(keyNode);
     const pair: PairNode = { key, keyRange: keyNode.range, value: node, range: { start: keyNode.range.start, end: Math.max(node.range.end, keyNode.range.end) } };
-    const first = top.seen.get(key);
-    if (first) {
-      const line = this.doc.lines.position(first.keyRange.start).line + 1;
-      this.doc.diagnostics.push({
-        severity: 'error',
-        code: 'duplicate-key',
-        message: `Duplicate key '${key}' (first defined on line ${line}); OmegaConf refuses to load a config with duplicate keys`,
-        range: keyNode.range,
-        fixes: [{ title: `Remove this duplicate '${key}'`, edits: [{ range: pair.range, newText: '' }] }],
-      });
-    } else top.seen.set(key, pair);
     top.node.pairs.push(pair);
+    // A plain `<<` is a merge (several are allowed: OmegaConf's duplicate check skips them); `"<<"` is a key.
+    if (key === '<<' && keyNode.kind === 'scalar' && keyNode.style === 'plain') this.merge(pair, keyNode);
+    else this.checkDuplicate(top, pair, keyNode);
+  }
+
+  private merge(pair: PairNode, keyNode: ConfigNode): void {
+    pair.merge = true;
+    const bad = mergeValueProblem(pair.value);
+    if (!bad) return;
+    const message = `\`<<\` merges a mapping or a list of mappings, not ${bad.found}: PyYAML refuses to load this ("expected a mapping or list of mappings for merging")`;
+    this.doc.diagnostics.push({ severity: 'error', code: 'bad-merge', message, range: bad.range.end > bad.range.start ? bad.range : keyNode.range });
+  }
+
+  private checkDuplicate(top: MapFrame, pair: PairNode, keyNode: ConfigNode): void {
+    const { key } = pair;
+    const first = top.seen.get(key);
+    if (!first) {
+      top.seen.set(key, pair);
+      return;
+    }
+    const line = this.doc.lines.position(first.keyRange.start).line + 1;
+    this.doc.diagnostics.push({
+      severity: 'error',
+      code: 'duplicate-key',
+      message: `Duplicate key '${key}' (first defined on line ${line}); OmegaConf refuses to load a config with duplicate keys`,
+      range: keyNode.range,
+      fixes: [{ title: `Remove this duplicate '${key}'`, edits: [{ range: pair.range, newText: '' }] }],
+    });
   }
 }
 

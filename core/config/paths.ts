@@ -31,6 +31,21 @@ function mergeSources(value: ConfigNode): MapNode[] {
   return out;
 }
 
+/** What a `<<` value holds that cannot be merged (PyYAML refuses to load it), if anything. */
+export function mergeValueProblem(value: ConfigNode): { range: Range; found: string } | undefined {
+  const found = (n: ConfigNode): string => (n.kind === 'seq' ? 'a list' : 'a single value');
+  if (value.kind === 'alias' && !value.target) return undefined; // reported at the alias
+  const v = deref(value);
+  if (!v || v.kind === 'map') return undefined;
+  if (v.kind !== 'seq') return { range: value.range, found: found(v) };
+  for (const item of v.items) {
+    if (item.kind === 'alias' && !item.target) continue;
+    const m = deref(item);
+    if (m && m.kind !== 'map') return { range: item.range, found: found(m) };
+  }
+  return undefined;
+}
+
 function indexMap(map: MapNode): MapIndex {
   let index = indexes.get(map);
   if (index) return index;
@@ -44,8 +59,8 @@ function indexMap(map: MapNode): MapIndex {
     } else pairs[at] = p;
   };
   // Aliases were admitted under the expansion budget and cycles cut while parsing, so this recursion is bounded.
-  for (const p of map.pairs) if (p.key === '<<') for (const source of mergeSources(p.value)) for (const q of indexMap(source).pairs) put(q);
-  for (const p of map.pairs) if (p.key !== '<<') put(p);
+  for (const p of map.pairs) if (p.merge) for (const source of mergeSources(p.value)) for (const q of indexMap(source).pairs) put(q);
+  for (const p of map.pairs) if (!p.merge) put(p);
   index = { pairs, byKey: new Map(pairs.map((p) => [p.key, p])) };
   indexes.set(map, index);
   return index;

@@ -28,6 +28,8 @@ export interface PairNode {
   value: ConfigNode;
   /** From the key's start to the value's end. */
   range: Range;
+  /** A YAML merge key (a plain `<<`): its value's entries are merged into the map, it is no entry itself. */
+  merge?: boolean;
 }
 
 export interface MapNode extends NodeBase {
