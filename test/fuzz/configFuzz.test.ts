@@ -19,7 +19,7 @@ import type { FuzzSummary } from './configFuzzWorker';
 
 const SEED = Number(process.env.FTUNE_CONFIG_FUZZ_SEED ?? 20261201);
 const COUNT = Number(process.env.FTUNE_CONFIG_FUZZ_COUNT ?? 400);
-const LSP_COUNT = Number(process.env.FTUNE_CONFIG_FUZZ_LSP_COUNT ?? 60);
+const LSP_COUNT = Number(process.env.FTUNE_CONFIG_FUZZ_LSP_COUNT ?? 40);
 const HEAP_MB = 512;
 /** A case that takes this long is a hang, not slowness (figures for slowness come from the summary and bench/). */
 const HANG_MS = 30_000;
