@@ -324,6 +324,7 @@ export interface Mutant {
 export const MUTATION_COUNT = mutations.length;
 
 export function mutateConfig(base: YNode, r: Rand): Mutant {
+  anchorCounter = 0; // names depend on this case only, so a case seed reproduces its text
   const root = structuredClone(base);
   const ops: number[] = [];
   for (let k = int(r, 1, 5); k > 0; k--) {
