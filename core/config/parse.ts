@@ -92,13 +92,9 @@ const NON_PRINTABLE = /[\u0001-\u0008\u000B\u000C\u000E-\u001F\u007F-\u0084\u008
 
 /** Parses config text into a positioned tree plus YAML diagnostics. Never throws. */
 export function parseConfig(text: string): ConfigDocument {
-  const lines = new LineIndex(text);
-  const comments = collectComments(text);
   const diagnostics: Diagnostic[] = [];
-  const doc: ConfigDocument = { text, root: null, diagnostics, lines, comments };
-
-  const nul = text.indexOf('\u0000');
-  if (nul >= 0) {
+  const doc: ConfigDocument = { text, root: null, diagnostics, lines: new LineIndex(text), comments: collectComments(text) };
+  if (text.includes('\u0000')) {
     diagnostics.push({
       severity: 'error',
       code: 'binary-file',
@@ -107,32 +103,11 @@ export function parseConfig(text: string): ConfigDocument {
     });
     return doc;
   }
+  reportUnprintable(text, diagnostics);
 
-  const unprintable = NON_PRINTABLE.exec(text);
-  if (unprintable) {
-    const code = unprintable[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
-    const message = `Character U+${code} is not allowed in YAML: PyYAML (and so torchtune) refuses to read this file ("unacceptable character"); delete it`;
-    diagnostics.push({ severity: 'error', code: 'unprintable-character', message, range: { start: unprintable.index, end: unprintable.index + 1 } });
-  }
-
-  let events: Event[];
-  let source = text;
+  let parsed: { events: Event[]; source: string };
   try {
-    try {
-      events = parseEvents(text, {});
-    } catch (first) {
-      // PyYAML (and so torchtune) accepts a flow collection's closing bracket at its key's indentation; js-yaml
-      // does not. Retry with such brackets joined to the line before (same length: offsets are unchanged).
-      const relaxed = relaxClosingBrackets(text);
-      if (relaxed === text) throw first;
-      try {
-        events = parseEvents(relaxed, {});
-        source = relaxed;
-      } catch (second) {
-        // An error further on is the real one: the brackets before it were fine for PyYAML.
-        throw errorPosition(second) > errorPosition(first) ? second : first;
-      }
-    }
+    parsed = parseLeniently(text);
   } catch (e) {
     const reason = e instanceof Error ? ((e as { reason?: string }).reason ?? e.message) : String(e);
     const pos = errorPosition(e);
@@ -142,7 +117,7 @@ export function parseConfig(text: string): ConfigDocument {
   }
 
   try {
-    build(source, events, doc);
+    build(parsed.source, parsed.events, doc);
   } catch (e) {
     // A defensive net: event streams from js-yaml are well formed, but a bug here must not crash the caller.
     diagnostics.push({
@@ -153,6 +128,35 @@ export function parseConfig(text: string): ConfigDocument {
     });
   }
   return doc;
+}
+
+/** The first character PyYAML's reader refuses, if any (the rest of the file is still read, for the editor). */
+function reportUnprintable(text: string, diagnostics: Diagnostic[]): void {
+  const unprintable = NON_PRINTABLE.exec(text);
+  if (!unprintable) return;
+  const code = unprintable[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+  const message = `Character U+${code} is not allowed in YAML: PyYAML (and so torchtune) refuses to read this file ("unacceptable character"); delete it`;
+  diagnostics.push({ severity: 'error', code: 'unprintable-character', message, range: { start: unprintable.index, end: unprintable.index + 1 } });
+}
+
+/**
+ * js-yaml's events for the text, or for the text with PyYAML's leniency applied: PyYAML (and so torchtune) accepts
+ * a flow collection's closing bracket at its key's indentation, js-yaml does not, so a failed parse is retried with
+ * such brackets joined to the line before (same length: offsets are unchanged). Throws the error to report.
+ */
+function parseLeniently(text: string): { events: Event[]; source: string } {
+  try {
+    return { events: parseEvents(text, {}), source: text };
+  } catch (first) {
+    const relaxed = relaxClosingBrackets(text);
+    if (relaxed === text) throw first;
+    try {
+      return { events: parseEvents(relaxed, {}), source: relaxed };
+    } catch (second) {
+      // An error further on is the real one: the brackets before it were fine for PyYAML.
+      throw errorPosition(second) > errorPosition(first) ? second : first;
+    }
+  }
 }
 
 /**
