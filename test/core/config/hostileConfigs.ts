@@ -55,6 +55,11 @@ export function manyKeys(n = 100_000): string {
   return t;
 }
 
+/** A 300 000-character key under a component (did-you-mean compared it with every parameter, cost: the product). */
+export function longKey(): string {
+  return `model:\n  _component_: torchtune.models.llama3_2.lora_llama3_2_1b\n  lora_rnak${'x'.repeat(300_000)}: 8\n`;
+}
+
 /** Block mappings nested 4000 deep (one space per level). */
 export function deepBlock(depth = 4000): string {
   let t = COMPONENT;
@@ -125,6 +130,7 @@ export function hostileConfigs(): HostileConfig[] {
     { name: '240 KB whitespace line before a syntax error', text: longWhitespaceLine(), code: 'yaml-syntax', line: 6 },
     { name: '40 long whitespace lines before closing brackets', text: longWhitespaceBrackets(), code: 'yaml-syntax', line: 4 + 40 * 4 },
     { name: '100k keys under one component', text: manyKeys(), code: 'unknown-key', covers: 'k0', line: 3 },
+    { name: '300 KB key under a component', text: longKey(), code: 'unknown-key', covers: /^lora_rnakx{300000}$/, line: 3 },
     { name: 'block nesting 4000 deep', text: deepBlock(), code: 'yaml-limit', line: 4 + 99 },
     { name: 'flow nesting 4000 deep', text: deepFlow(), code: 'yaml-limit', line: 4 },
     { name: '10,000-link ${} chain (forward)', text: interpolationChainForward(), code: 'interpolation-depth', covers: '${k1}', line: 4 },
