@@ -105,3 +105,13 @@ describe(`the language server under a ${HEAP_MB} MB heap`, () => {
     }
   });
 });
+
+test('hostile overrides: an alias bomb in a value stays text, a key 5000 levels deep is a bad-override', () => {
+  const text = 'model:\n  _component_: torchtune.models.llama3_2.lora_llama3_2_1b\n';
+  const levels = 'abcdefghi';
+  const bomb = `x=[&a [${Array(9).fill('lol').join(',')}], ${[...levels.slice(1)].map((n, i) => `&${n} [${Array(9).fill(`*${levels[i]}`).join(',')}]`).join(', ')}]`;
+  const r = validateConfig(text, { overrides: [bomb, `${'a.'.repeat(5000)}b=1`] });
+  assert.ok(!r.diagnostics.some((d) => d.code === 'internal-error'));
+  const deep = r.diagnostics.find((d) => d.code === 'bad-override');
+  assert.match(deep?.message ?? '', /5001 levels deep/);
+});
