@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { validateConfig } from '../../../core/config';
+import { loadConfigFile, validateConfig } from '../../../core/config';
 import type { Diagnostic } from '../../../core/diagnostics';
 import { LineIndex } from '../../../core/text';
 import { LspTestClient, fileUri } from '../../server/lspClient';
@@ -114,4 +114,15 @@ test('hostile overrides: an alias bomb in a value stays text, a key 5000 levels 
   assert.ok(!r.diagnostics.some((d) => d.code === 'internal-error'));
   const deep = r.diagnostics.find((d) => d.code === 'bad-override');
   assert.match(deep?.message ?? '', /5001 levels deep/);
+});
+
+test('a config that is not UTF-8 names the byte, line and column, in core and through ftune validate', () => {
+  const p = join(dir, 'latin1.yaml');
+  writeFileSync(p, Buffer.concat([Buffer.from('model:\n  _component_: torchtune.models.llama3_2.lora_llama3_2_1b\nname: caf'), Buffer.from([0xe9]), Buffer.from('\n')]));
+  const loaded = loadConfigFile(p);
+  assert.deepEqual(loaded.diagnostics.map((d) => d.code), ['invalid-utf8']);
+  assert.match(loaded.diagnostics[0].message, /byte 0xe9 at line 3, column 10/);
+  const r = spawnSync(process.execPath, [BIN, 'validate', p], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stdout, /not valid UTF-8: byte 0xe9 at line 3, column 10.*\[invalid-utf8\]/);
 });
