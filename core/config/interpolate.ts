@@ -173,6 +173,8 @@ class Resolver {
   private argumentDepth = 0;
   private overBudget: InterpolationProblem | undefined;
   private overBudgetMore = 0;
+  private longChain: InterpolationProblem | undefined;
+  private longChainMore = 0;
 
   constructor(
     private readonly root: Record<string, unknown>,
@@ -186,6 +188,7 @@ class Resolver {
   run(): Record<string, unknown> {
     const value = this.value(this.root, []) as Record<string, unknown>;
     if (this.overBudget && this.overBudgetMore > 0) this.overBudget.message += `; ${this.overBudgetMore} more interpolation${this.overBudgetMore === 1 ? ' is' : 's are'} left unresolved for the same reason`;
+    if (this.longChain && this.longChainMore > 0) this.longChain.message += ` (${this.longChainMore} more value${this.longChainMore === 1 ? ' starts' : 's start'} such a chain and ${this.longChainMore === 1 ? 'is' : 'are'} left unresolved)`;
     return value;
   }
 
@@ -319,7 +322,12 @@ class Resolver {
     const first = this.chain[0] ?? { path: from, piece };
     const down = keys.length ? `, here down to \`${keys.join('.')}\`` : '';
     const message = `Interpolation \`\${${first.piece.expr}}\` starts a chain of more than ${MAX_INTERPOLATION_DEPTH} references (each value another \`\${}\`${down}), more than is checked here; OmegaConf resolves such a chain recursively, and a long one ends in a RecursionError there: refer to the final value directly`;
-    this.report(this.problem(first.path, first.piece, 'interpolation-depth', 'error', message));
+    // One diagnostic for all: a generated chain would otherwise give one per 64 links.
+    if (this.longChain) this.longChainMore++;
+    else {
+      this.longChain = this.problem(first.path, first.piece, 'interpolation-depth', 'error', message);
+      this.report(this.longChain);
+    }
   }
 
   /** Admits a resolved value at `path` if what it adds stays within the limits; else reports and fails. */
