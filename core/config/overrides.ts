@@ -3,6 +3,7 @@
  * `model=torchtune.models.x` on a component sets its `_component_`. Values are read as YAML scalars or flow lists.
  */
 import { load } from 'js-yaml';
+import { MAX_NESTING_DEPTH } from './limits';
 import { resolvePlainScalar } from './scalars';
 
 export interface OverrideProblem {
@@ -14,7 +15,8 @@ function parseValue(raw: string): unknown {
   const t = raw.trim();
   if (/^[[{]/.test(t) || /^(['"]).*\1$/s.test(t)) {
     try {
-      return load(t);
+      // No aliases on a command line: they could only make one value stand for millions (an alias bomb).
+      return load(t, { maxAliases: 0 });
     } catch {
       return t;
     }
@@ -50,6 +52,10 @@ export function applyOverrides(value: Record<string, unknown>, overrides: readon
     const keys = splitKey(ov.slice(adding ? 1 : 0, eq));
     if (keys.length === 0) {
       problems.push({ override: ov, message: `\`${ov}\` has an empty key` });
+      continue;
+    }
+    if (keys.length > MAX_NESTING_DEPTH) {
+      problems.push({ override: ov, message: `\`${ov.slice(0, 60)}…\` nests its key ${keys.length} levels deep (at most ${MAX_NESTING_DEPTH})` });
       continue;
     }
     const val = parseValue(ov.slice(eq + 1));

@@ -9,24 +9,74 @@ export function deref(node: ConfigNode | null | undefined): ConfigNode | undefin
   return n && n.kind === 'alias' ? undefined : n;
 }
 
-/** The entries of a map, with YAML merge keys (`<<: *anchor`) expanded; later entries win, as in PyYAML. */
-export function mapPairs(map: MapNode): PairNode[] {
-  const out: PairNode[] = [];
-  for (const p of map.pairs) {
-    if (p.key === '<<') {
-      const v = deref(p.value);
-      const sources = v?.kind === 'seq' ? v.items.map(deref) : [v];
-      for (const s of sources) if (s?.kind === 'map') for (const q of mapPairs(s)) if (!map.pairs.some((x) => x.key === q.key)) out.push(q);
-    } else out.push(p);
+interface MapIndex {
+  /** The entries as PyYAML builds the dict: merged ones first, each key once, at its first place, the last value. */
+  pairs: PairNode[];
+  byKey: Map<string, PairNode>;
+}
+
+// The tree is immutable once parsed, so each map is flattened once (merges of merges stay linear, lookups O(1)).
+const indexes = new WeakMap<MapNode, MapIndex>();
+
+/** The maps a `<<` value merges, in the order PyYAML applies them (a list's first map wins, so it comes last). */
+function mergeSources(value: ConfigNode): MapNode[] {
+  const v = deref(value);
+  if (v?.kind === 'map') return [v];
+  if (v?.kind !== 'seq') return [];
+  const out: MapNode[] = [];
+  for (let i = v.items.length - 1; i >= 0; i--) {
+    const m = deref(v.items[i]);
+    if (m?.kind === 'map') out.push(m);
   }
   return out;
 }
 
-/** The last entry with this key (a duplicate overrides, as PyYAML would). */
-export function findPair(map: MapNode, key: string): PairNode | undefined {
-  const pairs = mapPairs(map);
-  for (let i = pairs.length - 1; i >= 0; i--) if (pairs[i].key === key) return pairs[i];
+/** What a `<<` value holds that cannot be merged (PyYAML refuses to load it), if anything. */
+export function mergeValueProblem(value: ConfigNode): { range: Range; found: string } | undefined {
+  const found = (n: ConfigNode): string => (n.kind === 'seq' ? 'a list' : 'a single value');
+  if (value.kind === 'alias' && !value.target) return undefined; // reported at the alias
+  const v = deref(value);
+  if (!v || v.kind === 'map') return undefined;
+  if (v.kind !== 'seq') return { range: value.range, found: found(v) };
+  for (const item of v.items) {
+    if (item.kind === 'alias' && !item.target) continue;
+    const m = deref(item);
+    if (m && m.kind !== 'map') return { range: item.range, found: found(m) };
+  }
   return undefined;
+}
+
+function indexMap(map: MapNode): MapIndex {
+  let index = indexes.get(map);
+  if (index) return index;
+  const pairs: PairNode[] = [];
+  const slot = new Map<string, number>();
+  const put = (p: PairNode): void => {
+    const at = slot.get(p.key);
+    if (at === undefined) {
+      slot.set(p.key, pairs.length);
+      pairs.push(p);
+    } else pairs[at] = p;
+  };
+  // Aliases were admitted under the expansion budget and cycles cut while parsing, so this recursion is bounded.
+  for (const p of map.pairs) if (p.merge) for (const source of mergeSources(p.value)) for (const q of indexMap(source).pairs) put(q);
+  for (const p of map.pairs) if (!p.merge) put(p);
+  index = { pairs, byKey: new Map(pairs.map((p) => [p.key, p])) };
+  indexes.set(map, index);
+  return index;
+}
+
+/**
+ * The entries of a map, with YAML merge keys (`<<: *anchor`, `<<: [*a, *b]`) expanded as PyYAML does: merged
+ * entries first, the map's own entries override them, and a duplicate key keeps its first place with its last value.
+ */
+export function mapPairs(map: MapNode): PairNode[] {
+  return indexMap(map).pairs;
+}
+
+/** The entry with this key as the recipe sees it (merges applied, the last duplicate wins), in constant time. */
+export function findPair(map: MapNode, key: string): PairNode | undefined {
+  return indexMap(map).byKey.get(key);
 }
 
 function child(node: ConfigNode | undefined, seg: string | number): { node: ConfigNode; pair?: PairNode } | undefined {

@@ -28,6 +28,8 @@ export interface PairNode {
   value: ConfigNode;
   /** From the key's start to the value's end. */
   range: Range;
+  /** A YAML merge key (a plain `<<`): its value's entries are merged into the map, it is no entry itself. */
+  merge?: boolean;
 }
 
 export interface MapNode extends NodeBase {
@@ -45,8 +47,10 @@ export interface SeqNode extends NodeBase {
 export interface AliasNode extends NodeBase {
   kind: 'alias';
   name: string;
-  /** The anchored node, or null when the anchor is undefined (reported as a diagnostic). */
+  /** The anchored node, or null when the anchor is undefined or the alias was cut (both reported as diagnostics). */
   target: ConfigNode | null;
+  /** Why an alias to a defined anchor was not expanded (see aliasExpansion.ts). */
+  cut?: 'recursive' | 'too-deep' | 'over-budget';
 }
 
 export type ConfigNode = ScalarNode | MapNode | SeqNode | AliasNode;

@@ -85,6 +85,9 @@ export function resolveConfig(text: string, options: Pick<ValidateOptions, 'over
   return { document, value, diagnostics };
 }
 
+/** Problems after which the recipe could not load the file (a limit reached counts: torchtune would run out first). */
+const UNREADABLE = new Set(['yaml-syntax', 'yaml-limit', 'yaml-recursive-alias', 'binary-file', 'not-a-mapping']);
+
 const RANK: Record<string, number> = { error: 0, warning: 1, information: 2 };
 
 /**
@@ -114,7 +117,7 @@ export function validateConfig(text: string, options: ValidateOptions = {}): Val
   const { document, value } = resolved;
   const diagnostics = [...resolved.diagnostics];
   const root = deref(document.root);
-  const readable = !diagnostics.some((d) => d.code === 'yaml-syntax' || d.code === 'binary-file' || d.code === 'not-a-mapping');
+  const readable = !diagnostics.some((d) => UNREADABLE.has(d.code));
   const detection = detectRecipe(document, value, options);
 
   if (readable && !root && !options.overrides?.length) {
