@@ -36,13 +36,19 @@ function indentOf(s: string): number {
   return m[1].length + (m[2]?.length ?? 0);
 }
 
-const KEY_LINE = /^( *)(- +)?([^\s:#'"][^:#]*?|"[^"]*"|'[^']*'):(?:\s+(.*?))?\s*(?:#.*)?$/;
+const KEY_HEAD = /^( *)(- +)?([^\s:#'"][^:#]*?|"[^"]*"|'[^']*'):/;
 
 /** The key a line defines, with its indent (the key's column). */
 function keyOfLine(s: string): { indent: number; key: string; value: string; item: boolean } | undefined {
-  const m = KEY_LINE.exec(s);
+  const m = KEY_HEAD.exec(s);
   if (!m) return undefined;
-  return { indent: m[1].length + (m[2]?.length ?? 0), key: m[3].replace(/^["']|["']$/g, ''), value: m[4] ?? '', item: !!m[2] };
+  // The value is cut by hand, not by a regex: a lazy value before optional whitespace and a comment backtracks
+  // quadratically on a long run of spaces (a 240 KB line froze completion for a minute).
+  const rest = s.slice(m[0].length);
+  if (rest !== '' && !/^[\s#]/.test(rest)) return undefined;
+  const hash = rest.indexOf('#');
+  const value = (hash < 0 ? rest : rest.slice(0, hash)).trim();
+  return { indent: m[1].length + (m[2]?.length ?? 0), key: m[3].replace(/^["']|["']$/g, ''), value, item: !!m[2] };
 }
 
 /** `  - data/a.js` (a scalar list item): the value of the `key:` line above whose list this is. */

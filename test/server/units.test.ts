@@ -30,6 +30,14 @@ describe('yamlCursor', () => {
     assert.ok(c.siblings.has('lr'));
   });
 
+  it('reads the sibling keys past a line with a 200,000-space quoted value and a comment (no backtracking blow-up)', () => {
+    const c = at(`dataset:\n  _component_: x\n  key: "${' '.repeat(200_000)}"  # c\n  lr: 2 # two\n  oth|\n`);
+    assert.deepEqual(c.parentPath, ['dataset']);
+    assert.equal(c.siblings.get('_component_'), 'x');
+    assert.equal(c.siblings.get('lr'), '2');
+    assert.ok(c.siblings.has('key'));
+  });
+
   it('handles list items (a dataset list) and top-level keys', () => {
     assert.deepEqual(at('dataset:\n  - _component_: a\n    sou|\n').parentPath, ['dataset', 0]);
     assert.deepEqual(at('seed: 1\nep|').parentPath, []);
