@@ -9,7 +9,6 @@ import type { ServerContext } from './context';
 import { SOURCE, toLspSeverity } from './convert';
 import { inForceCached } from './datasetContextCache';
 import type { DatasetView } from './datasetView';
-import { roleMessage } from './roles';
 import { sampleSummary } from './sampleCache';
 
 /** Work between yields: short enough that hover/completion requests wait at most about this long. */
@@ -101,8 +100,7 @@ export async function datasetDiagnostics(ctx: ServerContext, view: DatasetView, 
       continue;
     }
     for (const d of sampleSummary(view, i, st.text, f).diagnostics) {
-      const message = d.code === 'unknown-role' ? roleMessage(d.message) : d.message;
-      push({ range: { start: d.start, end: d.end }, severity: toLspSeverity(d.severity), code: d.code, source: SOURCE, message: `sample ${i + 1}: ${message}` });
+      push({ range: { start: d.start, end: d.end }, severity: toLspSeverity(d.severity), code: d.code, source: SOURCE, message: `sample ${i + 1}: ${d.message}` });
     }
   }
   if (dropped > 0) {

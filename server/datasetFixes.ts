@@ -5,7 +5,7 @@
  */
 import { CodeActionKind, type CodeAction, type Diagnostic } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import { type RoleKey, styleName, suggestRole } from './roles';
+import { type RoleKey, styleName, suggestRole } from '../core/data/roles';
 
 /** The `"from"`/`"role"` value a role diagnostic is about: the range itself (ShareGPT) or inside it (the message). */
 function roleValue(doc: TextDocument, d: Diagnostic): { key: RoleKey; value: string; range: Diagnostic['range'] } | undefined {

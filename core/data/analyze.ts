@@ -15,6 +15,7 @@ import { type ParsedSample, type SampleReader, parseFast, parsePositioned, reade
 import type { DatasetSource, Position } from './source';
 import { formatProblem } from './transforms';
 import { deepNesting } from './nesting';
+import { roleAdvice } from './roles';
 
 export interface AnalyzeOptions {
   reader: SampleReader;
@@ -61,7 +62,8 @@ function objectAt(root: Node, offset: number | undefined): Node | undefined {
 /** Extra advice on top of torchtune's own error text. */
 function hintFor(problem: SampleProblem, parsed: ParsedSample, reader: SampleReader): string {
   if (problem.code === 'unknown-role' && reader.style === 'sharegpt') {
-    return " — torchtune's ShareGPT reader accepts only from: system, human, gpt (LLaMA-Factory's function_call/observation turns are not supported).";
+    const role = /^'((?:[^'\\]|\\.)*)'$/.exec(problem.message)?.[1] ?? '';
+    return roleAdvice('from', role);
   }
   if (problem.type !== 'KeyError') return '';
   const obj = problem.code === 'missing-column' ? parsed.root : objectAt(parsed.root, problem.range?.start);

@@ -8,6 +8,7 @@ import type { ModelTokenizer } from '../tokenizers/types';
 import { type Message, type TextPart, type TokenizedSample, originOffset } from './messages';
 import { messageRange } from './transforms';
 import { firstLoneSurrogate } from '../tokenizers/surrogates';
+import { roleAdvice } from './roles';
 
 export interface SampleFinding {
   severity: Severity;
@@ -122,7 +123,7 @@ export function checkMessages(messages: Message[], tokenizer?: ModelTokenizer): 
       out.push({
         severity: 'warning',
         code: 'unknown-role',
-        message: `Role '${m.role}' (message ${i}) is not one torchtune knows (system, user, assistant, ipython, tool): it is not rejected, the chat template writes it into the turn header as is, and it is ${m.masked ? 'masked' : 'trained'} like a user turn.`,
+        message: `Role '${m.role}' (message ${i}) is not one torchtune knows (system, user, assistant, ipython, tool): it is not rejected, the chat template writes it into the turn header as is, and it is ${m.masked ? 'masked' : 'trained'} like a user turn.${roleAdvice('role', m.role)}`,
         range: messageRange(m),
       });
     }

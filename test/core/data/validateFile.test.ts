@@ -65,7 +65,7 @@ describe('precise diagnostics on real messy data (positions checked by hand)', (
         ['5:62-5:77 unknown-role', "KeyError: 'function_call'"],
       ],
     );
-    assert.match(r.diagnostics[4].message, /accepts only from: system, human, gpt/);
+    assert.match(r.diagnostics[4].message, /ShareGPT roles \("from"\) are system, human and gpt\.$/);
   });
 
   test('edge_sharegpt.jsonl: special-token strings and whitespace-only turns that torchtune accepts silently', async () => {

@@ -2,7 +2,7 @@
  * Chat roles of each style and "did you mean" for a misspelled one: a role spelled in the other style
  * (ShareGPT `user` → `human`), else the closest valid role (`humman` → `human`).
  */
-import { didYouMean } from '../core/config';
+import { didYouMean } from '../config/suggest';
 
 export type RoleKey = 'from' | 'role';
 
@@ -27,17 +27,9 @@ export function suggestRole(key: RoleKey, value: string): { role: string; otherS
   return near && near !== value ? { role: near, otherStyle: false } : undefined;
 }
 
-/**
- * Core's unknown-role message with the valid roles and the suggestion: ShareGPT's `KeyError: 'humman' — …` and
- * the OpenAI warning `Role 'usr' (message 0) is not one torchtune knows …`.
- */
-export function roleMessage(message: string): string {
-  const share = /^(KeyError: '((?:[^'\\]|\\.)*)')/.exec(message);
-  if (share) {
-    const s = suggestRole('from', share[2]);
-    return `${share[1]} — ShareGPT roles ("from") are system, human and gpt.${s ? ` Did you mean '${s.role}'?` : ''}`;
-  }
-  const openai = /^Role '((?:[^'\\]|\\.)*)' \(message \d+\)/.exec(message);
-  const s = openai && suggestRole('role', openai[1]);
-  return s ? `${message} Did you mean '${s.role}'?` : message;
+/** What follows a role torchtune rejects (ShareGPT's `KeyError: 'humman'`) or does not know (OpenAI `usr`). */
+export function roleAdvice(key: RoleKey, value: string): string {
+  const s = suggestRole(key, value);
+  const valid = key === 'from' ? ' — ShareGPT roles ("from") are system, human and gpt.' : '';
+  return `${valid}${s ? ` Did you mean '${s.role}'?` : ''}`;
 }
