@@ -37,6 +37,12 @@ export class HfTextTokenizer {
   private readonly byteFallback: boolean;
   /** Added tokens (special or not): id → text. */
   readonly addedTokens = new Map<number, string>();
+  /**
+   * Non-special added tokens of SentencePiece-style vocabularies (Gemma's "▁▁", "\n\n"): the model also emits them
+   * from normalized text, where "▁" stood for a space, so they are aligned either way.
+   */
+  private readonly ambiguousAdded = new Set<number>();
+  private readonly nfc: boolean;
   /** Special added tokens: text → id. */
   readonly specialTokens = new Map<string, number>();
   private readonly bytesCache = new Map<number, Uint8Array>();
@@ -46,11 +52,13 @@ export class HfTextTokenizer {
     this.byteLevel = usesComponent(tokenizerJson, 'ByteLevel');
     const model = tokenizerJson.model as { byte_fallback?: unknown } | undefined;
     this.byteFallback = model?.byte_fallback === true || usesComponent(tokenizerJson, 'ByteFallback');
+    this.nfc = usesComponent(tokenizerJson, 'NFC');
     const added = Array.isArray(tokenizerJson.added_tokens) ? (tokenizerJson.added_tokens as { id?: unknown; content?: unknown; special?: unknown }[]) : [];
     for (const t of added) {
       if (typeof t.id !== 'number' || typeof t.content !== 'string') continue;
       this.addedTokens.set(t.id, t.content);
       if (t.special === true) this.specialTokens.set(t.content, t.id);
+      else if (!this.byteLevel && t.content.includes('\u2581')) this.ambiguousAdded.add(t.id);
     }
   }
 
@@ -62,8 +70,8 @@ export class HfTextTokenizer {
   tokenBytes(id: number): Uint8Array {
     let b = this.bytesCache.get(id);
     if (b) return b;
-    const added = this.addedTokens.get(id);
-    const piece = added ?? this.tk.id_to_token(id) ?? '';
+    const added = this.ambiguousAdded.has(id) ? undefined : this.addedTokens.get(id);
+    const piece = added ?? this.addedTokens.get(id) ?? this.tk.id_to_token(id) ?? '';
     const fallback = this.byteFallback && added === undefined ? BYTE_PIECE.exec(piece) : null;
     const latin1 = this.byteLevel && added === undefined ? byteLevelToLatin1(piece) : null;
     if (fallback) b = Uint8Array.of(parseInt(fallback[1], 16));
@@ -85,7 +93,17 @@ export class HfTextTokenizer {
   /** Ids (no post-processor tokens, as apply_chat_template tokenizes) with each token's range in `text`. */
   encode(text: string): Encoded {
     const ids = this.encodeIds(text, false);
-    return { ids, ...this.align(text, ids) };
+    if (!this.nfc || text.normalize('NFC') === text) return { ids, ...this.align(text, ids) };
+    // NFC changed the text: align on the normalized text, then map ranges back per normalization segment.
+    const { normalized, origStart, origEnd } = nfcSegments(text);
+    const a = this.align(normalized, ids);
+    const back = (i: number, table: Int32Array): number => table[Math.min(i, table.length - 1)];
+    return {
+      ids,
+      starts: a.starts.map((s) => back(s, origStart)),
+      ends: a.ends.map((e) => (e === 0 ? 0 : back(e - 1, origEnd))),
+      offsetsExact: a.offsetsExact,
+    };
   }
 
   private align(text: string, ids: number[]): Omit<Encoded, 'ids'> {
@@ -101,8 +119,9 @@ export class HfTextTokenizer {
       return true;
     };
     for (const id of ids) {
-      const b = this.tokenBytes(id);
+      let b = this.tokenBytes(id);
       let n = -1;
+      if (exact && this.ambiguousAdded.has(id) && !matchesAt(b, 0, p)) b = utf8(this.addedTokens.get(id)!);
       if (exact && matchesAt(b, 0, p)) n = b.length;
       // SentencePiece's dummy prefix (Metaspace prepend): a leading space the input does not have.
       else if (exact && b.length > 0 && b[0] === 0x20 && matchesAt(b, 1, p)) n = b.length - 1;
@@ -119,4 +138,29 @@ export class HfTextTokenizer {
     if (p !== src.length) exact = false;
     return { starts, ends, offsetsExact: exact };
   }
+}
+
+/**
+ * NFC applied per segment (a character and the combining marks after it), with, for each UTF-16 unit of the
+ * normalized text, the [start, end) of the original segment it came from. Composition does not cross a starter,
+ * so the concatenation equals NFC of the whole text for the texts chat data holds.
+ */
+export function nfcSegments(text: string): { normalized: string; origStart: Int32Array; origEnd: Int32Array } {
+  const segs = text.match(/[^\p{M}][\p{M}]*|[\p{M}]+/gsu) ?? [];
+  let normalized = '';
+  const starts: number[] = [];
+  const ends: number[] = [];
+  let at = 0;
+  for (const seg of segs) {
+    const n = seg.normalize('NFC');
+    normalized += n;
+    for (let k = 0; k < n.length; k++) {
+      starts.push(at);
+      ends.push(at + seg.length);
+    }
+    at += seg.length;
+  }
+  starts.push(text.length);
+  ends.push(text.length);
+  return { normalized, origStart: Int32Array.from(starts), origEnd: Int32Array.from(ends) };
 }
