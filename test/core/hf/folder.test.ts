@@ -12,6 +12,8 @@ import { loadHfModelFolder, templateVariables, type HfModelFolder } from '../../
 import { ChatTemplate } from '../../../core/hf/chatTemplate';
 import { assistantSpans, tokenMaskFromSpans } from '../../../core/hf/masks';
 import { ByteLevelBpe, ByteLevelText } from '../../../core/tokenizers/qwen2';
+import { TiktokenBpe } from '../../../core/tokenizers/tiktoken';
+import { llama3RanksFromTokenizerJson } from '../../../core/tokenizers/bundledLlama3';
 import { utf8 } from '../../../core/tokenizers/bytes';
 import { TokenizerConfigError } from '../../../core/tokenizers/types';
 import { sharedPath } from '../../shared';
@@ -92,6 +94,22 @@ test('qwen3: ids and offsets equal our own byte-level BPE on the same vocabulary
       assert.deepEqual(a.starts, b.starts);
       assert.deepEqual(a.ends, b.ends);
     }
+    compared++;
+  }
+  assert.ok(compared > 500, `${compared} texts`);
+});
+
+test('llama3: ids and offsets equal our tiktoken BPE (core/tokenizers/tiktoken.ts) on text without special-token text', () => {
+  const f = folder('llama3');
+  const ours = new TiktokenBpe(llama3RanksFromTokenizerJson(join(modelDir('llama3'), 'tokenizer.json')));
+  let compared = 0;
+  for (const text of corpusTexts(2000)) {
+    // tiktoken keeps "<|eot_id|>" typed in text as text; tokenizer.json splits added tokens out first.
+    if (text.includes('<|')) continue;
+    const a = f.tokenizer.encode(text);
+    const b = ours.encodeWithOffsets(text);
+    assert.deepEqual(a.ids, b.ids, JSON.stringify(text.slice(0, 80)));
+    assert.deepEqual([a.starts, a.ends], [b.starts, b.ends], JSON.stringify(text.slice(0, 80)));
     compared++;
   }
   assert.ok(compared > 500, `${compared} texts`);
