@@ -133,7 +133,7 @@ def main():
     env = make_env(now)
     cases = []
     for tname, tinfo in templates.items():
-        template = open(os.path.join(FIX, tname + ".jinja"), encoding="utf-8").read()
+        template = open(os.path.join(FIX, tinfo.get("file", tname) + ".jinja"), encoding="utf-8").read()
         for cname, messages in corpus["conversations"].items():
             tools = corpus["tools"] if cname in corpus["toolConversations"] else None
             for agp in (False, True):

@@ -29,7 +29,7 @@ const corpus = JSON.parse(read('conversations.json')) as {
   tools: unknown[];
   toolConversations: string[];
 };
-const templates = (JSON.parse(read('templates.json')) as { templates: Record<string, { vars: Record<string, unknown> }> }).templates;
+const templates = (JSON.parse(read('templates.json')) as { templates: Record<string, { file?: string; vars: Record<string, unknown> }> }).templates;
 
 /** Python indexes strings by code point, JS by UTF-16 unit. */
 function utf16Index(text: string, codePoint: number): number {
@@ -46,7 +46,7 @@ function utf16Index(text: string, codePoint: number): number {
 const compiled = new Map<string, ChatTemplate>();
 const templateOf = (name: string): ChatTemplate => {
   let t = compiled.get(name);
-  if (!t) compiled.set(name, (t = new ChatTemplate(read(`${name}.jinja`))));
+  if (!t) compiled.set(name, (t = new ChatTemplate(read(`${templates[name].file ?? name}.jinja`))));
   return t;
 };
 const optsOf = (c: Case) => ({
@@ -58,7 +58,7 @@ const optsOf = (c: Case) => ({
 
 test('the corpus covers the templates the issue names, with and without generation blocks', () => {
   const names = new Set(expected.cases.map((c) => c.template));
-  for (const n of ['trl-llama3_1', 'trl-llama3_2', 'trl-qwen2_5', 'trl-qwen3', 'trl-gemma', 'trl-gemma3', 'mixtral-8x7b-instruct-v0.1', 'trl-qwen3_training']) assert.ok(names.has(n), n);
+  for (const n of ['trl-llama3_1', 'trl-llama3_2', 'trl-qwen2_5', 'trl-qwen3', 'trl-gemma', 'trl-gemma3', 'mixtral-8x7b-instruct-v0.1', 'axolotl-mistral_v2v3', 'axolotl-phi_4', 'llamacpp-HuggingFaceTB-SmolLM3-3B', 'trl-qwen3_training']) assert.ok(names.has(n), n);
   assert.ok(expected.cases.length >= 100);
   assert.ok(expected.cases.some((c) => c.generationSpans && c.generationSpans.length > 0));
   assert.ok(expected.cases.some((c) => c.error));
