@@ -17,6 +17,12 @@
  *   markers are removed and their positions become the spans.
  * - `raise_exception` throws a ChatTemplateError carrying the template's message (transformers: TemplateError).
  * - `strftime_now` can be pinned to a fixed date (`now`), so renders that print today's date are reproducible.
+ * - `range` is the sandbox's safe_range (at most 100000 items), as ImmutableSandboxedEnvironment's.
+ *
+ * Known differences from Python that remain: numbers come from JSON, so a float with an integral value (`2.0`)
+ * prints as `2` through `tojson` and `{{ }}`; `tojson(sort_keys=True)` orders keys by localeCompare, not by code
+ * point; a `{% generation %}` inside a macro or `{% set %}` block is placed where its text lands (transformers
+ * records the position at the time the block is evaluated).
  */
 import { Environment, Interpreter, Template } from '@huggingface/jinja';
 
@@ -163,13 +169,19 @@ function renderWith(template: Template, variables: Record<string, unknown>, now:
   return new Interpreter(env).run(template.parsed).value as string;
 }
 
-/** Python's range(stop) / range(start, stop[, step]). */
+/** jinja2.sandbox.MAX_RANGE: the sandbox's `range` refuses longer ranges (so a template cannot exhaust memory). */
+export const SANDBOX_MAX_RANGE = 100_000;
+
+/** The sandbox's safe_range: Python's range(stop) / range(start, stop[, step]), at most SANDBOX_MAX_RANGE long. */
 function pyRange(a: number, b?: number, step = 1): number[] {
   const [start, stop] = b === undefined ? [0, a] : [a, b];
   if (step === 0) throw new ChatTemplateError('range() arg 3 must not be zero', false);
+  const length = Math.max(0, Math.ceil((stop - start) / step));
+  if (length > SANDBOX_MAX_RANGE) {
+    throw new ChatTemplateError(`Range too big. The sandbox blocks ranges larger than MAX_RANGE (${SANDBOX_MAX_RANGE}).`, false);
+  }
   const out: number[] = [];
-  if (step > 0) for (let i = start; i < stop; i += step) out.push(i);
-  else for (let i = start; i > stop; i += step) out.push(i);
+  for (let i = 0; i < length; i++) out.push(start + i * step);
   return out;
 }
 

@@ -108,3 +108,9 @@ test('content holding the default marker characters still gets exact spans', () 
 test('a template that does not parse names the problem', () => {
   assert.throws(() => new ChatTemplate('{% for m in messages %}'), (e: unknown) => e instanceof ChatTemplateError && /does not parse/.test(e.message));
 });
+
+test("range is the sandbox's: bounded like jinja2's MAX_RANGE, Python's arguments otherwise", () => {
+  const t = new ChatTemplate('{% for i in range(n) %}{% endfor %}{{ range(1, 10, 3) | join(",") }}|{{ range(5, 0, -2) | join(",") }}');
+  assert.equal(t.render([], { extra: { n: 100000 } }).text, '1,4,7|5,3,1');
+  assert.throws(() => t.render([], { extra: { n: 100001 } }), (e: unknown) => e instanceof ChatTemplateError && /Range too big/.test(e.message));
+});
