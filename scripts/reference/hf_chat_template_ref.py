@@ -24,7 +24,9 @@ rule as core/hf/masks.ts, on jinja2's renders: for assistant message i, the turn
 render(messages[:i], add_generation_prompt=True) to the end of render(messages[:i+1]) when both are prefixes of the
 full render; otherwise the message content is searched for after the previous turn ("content").
 
-Run: python3 scripts/reference/hf_chat_template_ref.py
+Run: python3 scripts/reference/hf_chat_template_ref.py           (rewrites expected.json)
+     python3 scripts/reference/hf_chat_template_ref.py --check   (live comparison: exit 1 when jinja2 here renders
+                                                                   differently from the committed fixtures)
 """
 import json
 import os
@@ -154,6 +156,13 @@ def main():
         "cases": cases,
     }
     path = os.path.join(FIX, "expected.json")
+    if "--check" in sys.argv[1:]:
+        committed = {(c["template"], c["conversation"], c["addGenerationPrompt"]): c for c in json.load(open(path, encoding="utf-8"))["cases"]}
+        differ = [c for c in cases if committed.get((c["template"], c["conversation"], c["addGenerationPrompt"])) != c]
+        for c in differ:
+            print(f"differs: {c['template']} x {c['conversation']} (add_generation_prompt={c['addGenerationPrompt']})")
+        print(f"{len(cases) - len(differ)}/{len(cases)} cases equal the committed fixtures (jinja2 {jinja2.__version__})")
+        sys.exit(1 if differ or len(committed) != len(cases) else 0)
     with open(path, "w", encoding="utf-8") as f:
         json.dump(out, f, ensure_ascii=False, indent=1)
         f.write("\n")
