@@ -131,7 +131,6 @@ export class ChatTemplate {
     const inputs = { messages, tools: opts.tools ?? null, documents: opts.documents ?? null, extra };
     const markers = this.hasGenerationBlocks ? pickMarkers([JSON.stringify(inputs), this.source]) : (['\ue000', '\ue001'] as [string, string]);
     const template = this.compile(markers);
-    const now = opts.now;
     const variables: Record<string, unknown> = {
       ...extra,
       messages,
