@@ -1,7 +1,10 @@
 /**
  * End to end in a real VS Code (code-server) with the packaged .vsix installed, driven through Chromium (test/chromium.ts)
- * by playwright-core: a config typo gets its squiggle, hovering a dataset sample shows its tokens, the Token
- * Preview webview opens. Screenshots go to test-results/e2e/.
+ * by playwright-core, as issue 11's "Must show": a never-opened config's typo in the Problems panel, a config typo's
+ * squiggle and hover, a dataset sample's token hover, the Token Preview (a DOM check that no token is drawn over two
+ * lines), the enum and role quick fixes, path completion inside data/, the resolved `${output_dir}` hover, and each
+ * authoring command (Convert, Remove Duplicates, Add Conversation, Split, Filter) writing the expected file.
+ * Screenshots go to test-results/e2e/ (committed).
  *
  * Needs: test/e2e/setup.sh (code-server + Node 24 outside the repo) and a packaged .vsix; `npm run test:e2e`
  * does both. Paths come from FTUNE_E2E_HOME and FTUNE_VSIX.
@@ -22,6 +25,7 @@ const SHAREGPT_TYPO = '{"conversations": [{"from": "humman", "value": "Name a pr
 const LONG_ANSWER = Array.from({ length: 12 }, (_, i) => `Step ${i + 1}: multiply the matrices and add the bias vectors elementwise.`).join(' ');
 const DUPLICATE = '{"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}';
 const UNIQUE = '{"messages": [{"role": "user", "content": "Bye"}, {"role": "assistant", "content": "See you."}]}';
+const TOO_LONG = JSON.stringify({ messages: [{ role: 'user', content: 'Count.' }, { role: 'assistant', content: 'one two three '.repeat(1000) }] });
 
 describe('Fine-Tune Studio in VS Code (code-server)', () => {
   let cs: CodeServer | undefined;
@@ -64,6 +68,8 @@ describe('Fine-Tune Studio in VS Code (code-server)', () => {
       ].join('\n'),
     );
     writeFileSync(join(ws, 'dupes.jsonl'), [DUPLICATE, UNIQUE, DUPLICATE].join('\n') + '\n');
+    // For Filter: one sample far over train.yaml's max_seq_len 2048 (3000 words), one that fits.
+    writeFileSync(join(ws, 'long.jsonl'), [TOO_LONG, UNIQUE].join('\n') + '\n');
     // Over 50 MB: VS Code shows it but does not sync it to extensions; sample 1001 is invalid.
     const huge: string[] = [];
     let size = 0;
@@ -261,6 +267,59 @@ describe('Fine-Tune Studio in VS Code (code-server)', () => {
     assert.equal(readFileSync(join(ws, 'dupes.jsonl'), 'utf8'), [DUPLICATE, UNIQUE, DUPLICATE].join('\n') + '\n', 'the original changed');
     await page.locator('.notification-toast', { hasText: '1 duplicates removed' }).first().waitFor({ timeout: 15000 });
     await page.screenshot({ path: join(SHOTS, '13-dedupe.png') });
+  });
+
+  it('adds a conversation to the open dataset, in its format', async () => {
+    // The deduplicated file is open (OpenAI messages): a new last line with the question and the answer to type.
+    await runCommand(page, 'Fine-tune: Add Conversation');
+    await page.locator('.view-line', { hasText: '"question"' }).first().waitFor({ timeout: 15000 });
+    await page.keyboard.type('Ping');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('Pong');
+    await page.keyboard.press('Escape');
+    await page.screenshot({ path: join(SHOTS, '14-add-conversation.png') });
+    await page.keyboard.press('Control+S');
+    const path = join(ws, 'dupes.dedup.jsonl');
+    const lines = await eventually('the added conversation on disk', () => {
+      const l = readFileSync(path, 'utf8').trimEnd().split('\n');
+      return l.length === 3 && l[2].includes('Pong') ? l : undefined;
+    });
+    assert.deepEqual(lines.slice(0, 2), [DUPLICATE, UNIQUE]);
+    assert.deepEqual(JSON.parse(lines[2]), { messages: [{ role: 'user', content: 'Ping' }, { role: 'assistant', content: 'Pong' }] });
+  });
+
+  it('splits a dataset into train and validation files', async () => {
+    await runCommand(page, 'Notifications: Clear All Notifications');
+    await openFile(page, 'chat.jsonl');
+    await runCommand(page, 'Fine-tune: Split Dataset');
+    const input = page.locator('.quick-input-widget input');
+    await page.locator('.quick-input-widget', { hasText: 'Validation part of 7 samples' }).first().waitFor({ timeout: 15000 });
+    await input.fill('2');
+    await page.keyboard.press('Enter');
+    await page.locator('.tab.active[aria-label*="chat.train.jsonl"]').first().waitFor({ timeout: 30000 });
+    const original = readFileSync(join(ws, 'chat.jsonl'), 'utf8').trimEnd().split('\n');
+    const train = readFileSync(join(ws, 'chat.train.jsonl'), 'utf8').trimEnd().split('\n');
+    const validation = readFileSync(join(ws, 'chat.validation.jsonl'), 'utf8').trimEnd().split('\n');
+    // Every sample in exactly one part, unchanged, in the original order.
+    assert.equal(validation.length, 2);
+    assert.deepEqual([...train, ...validation].sort(), [...original].sort());
+    assert.deepEqual(train, original.filter((l) => train.includes(l)));
+    await page.locator('.notification-toast', { hasText: 'chat.validation.jsonl: 2 samples' }).first().waitFor({ timeout: 15000 });
+    await page.screenshot({ path: join(SHOTS, '15-split.png') });
+  });
+
+  it('filters out the samples over max_seq_len into a new file', async () => {
+    await runCommand(page, 'Notifications: Clear All Notifications');
+    await openFile(page, 'long.jsonl');
+    await runCommand(page, 'Fine-tune: Filter or Fix Samples');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Remove' }).first().click({ timeout: 15000 });
+    // No config names long.jsonl: the command asks whose tokenizer and max_seq_len to use.
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'train.yaml' }).first().click({ timeout: 15000 });
+    await page.locator('.tab.active[aria-label*="long.filtered.jsonl"]').first().waitFor({ timeout: 60000 });
+    assert.equal(readFileSync(join(ws, 'long.filtered.jsonl'), 'utf8'), `${UNIQUE}\n`);
+    assert.equal(readFileSync(join(ws, 'long.jsonl'), 'utf8'), [TOO_LONG, UNIQUE].join('\n') + '\n', 'the original changed');
+    await page.locator('.notification-toast', { hasText: '1 left out' }).first().waitFor({ timeout: 15000 });
+    await page.screenshot({ path: join(SHOTS, '16-filter.png') });
   });
 
   it('validates a dataset too large for VS Code to sync (over 50 MB) from disk', async () => {

@@ -2,7 +2,8 @@
  * "Fine-tune: Launch" end to end in code-server with the packaged .vsix: in Restricted Mode Launch is not offered;
  * once the workspace is trusted a config with an error is refused with its diagnostic; the demo config launches
  * from its code lens, the training monitor shows the loss falling, "Fine-tune: Stop" ends the run as `stopped` and
- * the stop checkpoint's PEFT adapter is on disk, complete. Screenshots go to test-results/e2e/.
+ * the stop checkpoint's PEFT adapter is on disk, complete; after "Developer: Reload Window" the monitor is back
+ * (its WebviewPanelSerializer), read from the run's output_dir. Screenshots go to test-results/e2e/ (committed).
  *
  * The workspace is a temp copy of examples/ with the demo model generated beside it (its config reads
  * ../.demo/model and writes ../.demo/output), so nothing lands in the repo. `npm run test:e2e` runs it.
