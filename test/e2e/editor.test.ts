@@ -230,7 +230,20 @@ describe('Fine-Tune Studio in VS Code (code-server)', () => {
     await eventually('the completed path on disk', () => (/^ {2}data_files: data\/sharegpt\.jsonl$/m.test(readFileSync(path, 'utf8')) ? true : undefined));
   });
 
-  it('fixes a misspelled role in a dataset with its quick fix', async () => {
+  it('checks the dataset the fixed config names before it is opened, then fixes its misspelled role', async () => {
+    // With conversation_style fixed, the never-opened data/sharegpt.jsonl is read as ShareGPT: its role typo is listed.
+    await page.keyboard.press('Control+Shift+M');
+    const problem = page.locator('.markers-panel .monaco-list-row', { hasText: /sample 2: KeyError: 'humman'/ }).first();
+    try {
+      await problem.waitFor({ timeout: 60000 });
+    } catch (e) {
+      await page.screenshot({ path: join(SHOTS, 'failed-unopened-dataset-problems.png') });
+      throw e;
+    }
+    assert.equal(await page.locator('.tab[aria-label*="sharegpt.jsonl"]').count(), 0, 'the dataset was open');
+    await page.screenshot({ path: join(SHOTS, '9b-unopened-dataset-in-problems.png') });
+    await page.keyboard.press('Control+J');
+    await page.locator('.markers-panel').waitFor({ state: 'hidden', timeout: 10000 });
     await openPath(page, 'data/sharegpt.jsonl');
     await page.locator('.monaco-editor .squiggly-error').first().waitFor({ timeout: 60000 });
     await applyQuickFix(page, page.locator('.view-line span', { hasText: /^"humman"$/ }).first(), 'Change role "humman" to "human"', '10-role-quick-fix.png');
