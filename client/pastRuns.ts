@@ -184,6 +184,16 @@ function checkpointEvents(checkpoints: readonly PastCheckpoint[], lines: readonl
   });
 }
 
+/**
+ * On disk a Stop's checkpoint is a step_N folder like a periodic one: the one at the last logged step is the Stop's
+ * (the trainer saves no periodic checkpoint in the last epoch, and a periodic save at the step of a Stop is the same
+ * folder), so the monitor read back says "on Stop" as it did live. A Stop at an epoch's end leaves that epoch's
+ * folder too.
+ */
+function markStop(saved: Extract<TrainingEvent, { type: 'checkpoint' }>[], lastStep: number): Extract<TrainingEvent, { type: 'checkpoint' }>[] {
+  return saved.map((c) => (c.kind === 'step' && c.step === lastStep ? { ...c, kind: 'stop' } : c));
+}
+
 /** How it ended, told by the disk: saved at its last step (completed/stopped), or a log past its last save. */
 function endEvents(saved: readonly Extract<TrainingEvent, { type: 'checkpoint' }>[], lastStep: number, time: number): TrainingEvent[] {
   const last = saved.reduce<(typeof saved)[number] | undefined>((a, c) => (!a || c.step >= a.step ? c : a), undefined);
@@ -206,7 +216,7 @@ export function pastRunEvents(outputDir: string): TrainingEvent[] | undefined {
   const lastStep = lines.at(-1)?.step ?? 0;
   const epochs = Math.max(0, ...lines.map((l) => l.epoch + 1), ...checkpoints.filter((c) => c.kind === 'epoch').map((c) => c.number + 1));
   const backend = TORCHTUNE_LOG.test(basename(log)) ? 'torchtune' : 'onnxruntime';
-  const saved = checkpointEvents(checkpoints, lines, end);
+  const saved = markStop(checkpointEvents(checkpoints, lines, end), lastStep);
   return [
     { type: 'start', time: t0, backend, device: 'as configured', outputDir, totalSteps: lastStep, stepsPerEpoch: epochs > 0 ? Math.ceil(lastStep / epochs) : 0, epochs, config: {} },
     { type: 'log', time: t0, level: 'info', message: `Read back from ${log} (${lines.length} logged steps) and the checkpoint folders in ${outputDir}.` },
@@ -228,6 +238,15 @@ export function parseMonitorState(state: unknown): SavedMonitorState | undefined
   if (typeof s.title !== 'string' || !Array.isArray(s.events)) return undefined;
   const events = s.events.map(parseEvent).filter((e): e is TrainingEvent => e !== null);
   return { title: s.title.slice(0, 500), events };
+}
+
+/**
+ * The run read back from disk, with the start event the monitor saved while it ran: the disk does not know the
+ * plan (total steps, epochs, device, config), so without it a stopped run would read "Step 29 / 29".
+ */
+export function withSavedStart(fromDisk: readonly TrainingEvent[], saved: readonly TrainingEvent[]): TrainingEvent[] {
+  const start = saved.find((e) => e.type === 'start');
+  return start ? fromDisk.map((e) => (e.type === 'start' ? start : e)) : [...fromDisk];
 }
 
 /** Where a saved monitor's run wrote its outputs (its start event), if it said. */

@@ -8,7 +8,7 @@ import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import type { TrainingEvent } from '../trainer/events';
 import type { Runs } from './launch';
-import { type PastCheckpoint, RUN_LOG_GLOB, type RunSummary, outputDirOfEvents, parseMonitorState, pastRunEvents, summarizeRuns } from './pastRuns';
+import { type PastCheckpoint, RUN_LOG_GLOB, type RunSummary, outputDirOfEvents, parseMonitorState, pastRunEvents, summarizeRuns, withSavedStart } from './pastRuns';
 import { MONITOR_VIEW_TYPE, type MonitoredRun, PastRun } from './trainingPanel';
 
 const LAST_RUN_KEY = 'finetune.lastOutputDir';
@@ -147,7 +147,7 @@ export class RunArchive implements vscode.TreeDataProvider<Node>, vscode.Disposa
     const saved = parseMonitorState(state);
     const dir = saved && outputDirOfEvents(saved.events);
     const fromDisk = dir ? pastRunEvents(dir) : undefined;
-    if (dir && fromDisk) this.runs.panel.revive(panel, pastRun(dir, fromDisk, saved.title));
+    if (dir && fromDisk) this.runs.panel.revive(panel, pastRun(dir, withSavedStart(fromDisk, saved.events), saved.title));
     else if (saved && saved.events.length > 0) this.runs.panel.revive(panel, { title: saved.title, configPath: '', session: new PastRun(saved.events) });
     else this.runs.panel.revive(panel, { title: 'Training monitor', configPath: '', session: new PastRun([]) });
   }

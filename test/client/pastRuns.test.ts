@@ -7,7 +7,7 @@ import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rea
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { listCheckpoints, outputDirOfEvents, parseMonitorState, pastRunEvents, summarizeRuns } from '../../client/pastRuns';
+import { listCheckpoints, outputDirOfEvents, parseMonitorState, pastRunEvents, summarizeRuns, withSavedStart } from '../../client/pastRuns';
 import { applyEvent, checkpointRows, emptyModel } from '../../media/monitor/model';
 import { MetricsLog } from '../../trainer/recipe/metrics';
 import { sharedPath } from '../shared';
@@ -64,6 +64,16 @@ describe('past runs from output_dir', () => {
       [30, ['epoch_2'], 'end of epoch 3'],
     ]);
     assert.equal(pastRunEvents(join(root, 'stopped'))!.at(-1)!.type === 'end' && (pastRunEvents(join(root, 'stopped'))!.at(-1) as { status: string }).status, 'stopped');
+    // The Stop's step_12 folder reads back as the Stop's, as the live monitor showed it.
+    const stop = emptyModel();
+    for (const e of pastRunEvents(join(root, 'stopped'))!) applyEvent(stop, e);
+    assert.deepEqual(checkpointRows(stop).at(-1), { step: 12, epoch: 11, folders: [{ name: 'step_12', path: join(root, 'stopped', 'step_12'), kind: 'stop' }], reason: 'on Stop' });
+    // A Stop at an epoch's end: that epoch's folder and the Stop's, one row.
+    writeRun('stopped-at-epoch-end', 20, 2, ['epoch_0', 'epoch_1', 'step_20'], 1_700_200_000);
+    const boundary = emptyModel();
+    for (const e of pastRunEvents(join(root, 'stopped-at-epoch-end'))!) applyEvent(boundary, e);
+    assert.deepEqual(checkpointRows(boundary).at(-1)?.reason, 'end of epoch 2, on Stop');
+    assert.equal(boundary.end?.status, 'stopped');
     const interrupted = pastRunEvents(join(root, 'crashed'))!;
     assert.deepEqual(interrupted.slice(-2).map((e) => (e.type === 'error' ? e.message : e.type === 'end' ? e.status : '')), [
       'The log ends at step 25 and its last checkpoint is at step 5: the run was interrupted (or is still running elsewhere).',
@@ -78,6 +88,11 @@ describe('past runs from output_dir', () => {
     assert.equal(state!.events.length, events.length);
     assert.equal(outputDirOfEvents(state!.events), join(root, 'done'));
     assert.equal(parseMonitorState({ title: 3, events: [] }), undefined);
+    // After a reload the plan comes from the saved start event (the disk knows only the steps that ran).
+    const planned = { ...events[0], totalSteps: 500, epochs: 50 } as (typeof events)[number];
+    const restored = withSavedStart(pastRunEvents(join(root, 'stopped'))!, [planned]);
+    assert.deepEqual(restored[0], planned);
+    assert.equal(restored.length, pastRunEvents(join(root, 'stopped'))!.length);
     assert.equal(parseMonitorState('x'), undefined);
   });
 

@@ -153,6 +153,66 @@ export async function openPalette(page: Page, title: string): Promise<Locator> {
   return input;
 }
 
+/** Opens a workspace file by its relative path through Quick Open (for files inside collapsed folders). */
+export async function openPath(page: Page, path: string): Promise<void> {
+  const name = path.split('/').at(-1) ?? path;
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 15000 });
+  await input.fill(path);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 15000 });
+  await page.keyboard.press('Enter');
+  await page.locator(`.tab.active[aria-label*="${name}"]`).first().waitFor({ timeout: 15000 });
+}
+
+/** Polls `read` until it returns something other than undefined (files written by the extension host). */
+export async function eventually<T>(what: string, read: () => T | undefined, timeoutMs = 30000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = read();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/**
+ * Runs `open` (a keystroke that asks the server for something) until `shown` appears: the first request can come
+ * before the server has the results. Escape closes what came up empty; `shot` names the screenshot of a failure.
+ */
+export async function openUntil(page: Page, open: () => Promise<void>, shown: Locator, shot: string, attempts = 5): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await open();
+    try {
+      await shown.waitFor({ timeout: 10000 });
+      return;
+    } catch (e) {
+      await page.keyboard.press('Escape');
+      if (attempt >= attempts) {
+        await page.screenshot({ path: join(SHOTS, `failed-${shot}.png`) });
+        throw e;
+      }
+    }
+  }
+}
+
+/**
+ * Puts the cursor in `target` (a word the server flags), opens the quick-fix menu (Ctrl+.) and picks `title`.
+ * Returns after the menu closed; `shot` names the screenshot taken with the menu open.
+ */
+export async function applyQuickFix(page: Page, target: Locator, title: string, shot: string): Promise<void> {
+  const row = page.locator('.action-widget .monaco-list-row', { hasText: title }).first();
+  const open = async (): Promise<void> => {
+    await target.click({ timeout: 20000 });
+    await page.keyboard.press('Control+.');
+  };
+  await openUntil(page, open, row, shot);
+  await page.screenshot({ path: join(SHOTS, shot) });
+  await row.click();
+  await row.waitFor({ state: 'detached', timeout: 10000 });
+}
+
 export async function runCommand(page: Page, title: string): Promise<void> {
   await openPalette(page, title);
   await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 15000 });

@@ -2,7 +2,8 @@
  * "Fine-tune: Launch" end to end in code-server with the packaged .vsix: in Restricted Mode Launch is not offered;
  * once the workspace is trusted a config with an error is refused with its diagnostic; the demo config launches
  * from its code lens, the training monitor shows the loss falling, "Fine-tune: Stop" ends the run as `stopped` and
- * the stop checkpoint's PEFT adapter is on disk, complete. Screenshots go to test-results/e2e/.
+ * the stop checkpoint's PEFT adapter is on disk, complete; after "Developer: Reload Window" the monitor is back
+ * (its WebviewPanelSerializer), read from the run's output_dir. Screenshots go to test-results/e2e/ (committed).
  *
  * The workspace is a temp copy of examples/ with the demo model generated beside it (its config reads
  * ../.demo/model and writes ../.demo/output), so nothing lands in the repo. `npm run test:e2e` runs it.
@@ -40,6 +41,12 @@ function killLeftovers(dir: string): void {
   }
 }
 
+/** The monitor's checkpoint table, row by row: folder, step, why it was saved. */
+async function checkpointTable(monitor: FrameLocator): Promise<string[][]> {
+  const rows = await monitor.locator('tr.checkpoint').all();
+  return Promise.all(rows.map(async (r) => (await r.locator('td').allTextContents()).slice(0, 3).map((c) => c.trim())));
+}
+
 async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SHOTS, name) });
 }
@@ -63,6 +70,8 @@ describe('Fine-tune: Launch in VS Code (code-server)', () => {
   let ws: string;
   /** The training monitor's document, inside the two iframes code-server wraps a webview in. */
   let monitor: FrameLocator;
+  /** What the monitor showed when the run stopped, to compare with the monitor restored after a reload. */
+  let stopped: { step: number; folder: string; steps: number; progress: string; table: string[][] } | undefined;
 
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
@@ -172,7 +181,8 @@ describe('Fine-tune: Launch in VS Code (code-server)', () => {
     const stoppedAt = Number(/Training stopped at step (\d+)/.exec((await toast.textContent()) ?? '')?.[1]);
     await page.locator('.statusbar-item', { hasText: new RegExp(`step ${stoppedAt} loss [\\d.]+ stopped`) }).first().waitFor({ timeout: 10000 });
     assert.equal(await monitor.locator('#stop').isDisabled(), true, 'Stop still enabled after the run ended');
-    const row = monitor.locator('.checkpoint', { hasText: '(stop)' }).first();
+    // The checkpoint table: one row per saved step, the folder as on disk, the step, why it was saved.
+    const row = monitor.locator('tr.checkpoint', { hasText: 'on Stop' }).first();
     await row.waitFor({ timeout: 10000 });
     // Progress and the checkpoint count epochs from 1, as people do: step 1 is in epoch 1, the last step in epoch 50.
     const progress = /^Step (\d+) \/ (\d+) · Epoch (\d+) \/ 50$/.exec((await monitor.locator('#progress-text').textContent()) ?? '');
@@ -180,7 +190,11 @@ describe('Fine-tune: Launch in VS Code (code-server)', () => {
     const [step, total, epoch] = progress.slice(1).map(Number);
     assert.equal(step, stoppedAt);
     assert.equal(epoch, Math.ceil(step / (total / 50)));
-    assert.match((await row.textContent()) ?? '', new RegExp(`^Epoch ${epoch}, step ${stoppedAt} \\(stop\\)`));
+    const cells = (await row.locator('td').allTextContents()).map((c) => c.trim());
+    assert.equal(cells[1], String(stoppedAt), `checkpoint row: ${cells.join(' | ')}`);
+    // A Stop on an epoch boundary is saved once, as that epoch's checkpoint: one row says both.
+    const onBoundary = step % (total / 50) === 0;
+    assert.equal(cells[2], onBoundary ? `end of epoch ${epoch}, on Stop` : 'on Stop', `checkpoint row: ${cells.join(' | ')}`);
     // The config's lens offers Launch again.
     await page.locator('.codelens-decoration', { hasText: 'Launch fine-tune' }).first().waitFor({ timeout: 15000 });
     await shot(page, 'launch-5-stopped.png');
@@ -188,8 +202,9 @@ describe('Fine-tune: Launch in VS Code (code-server)', () => {
     await shot(page, 'launch-6-stop-checkpoint.png');
 
     const dir = (await row.locator('code').textContent()) ?? '';
+    stopped = { step: stoppedAt, folder: dir, steps: Number(await monitor.locator('body').getAttribute('data-steps')), progress: (await monitor.locator('#progress-text').textContent()) ?? '', table: await checkpointTable(monitor) };
     const output = join(data, '.demo', 'output');
-    assert.equal(basename(dir), `step_${stoppedAt}`, 'the stop checkpoint is not the step the run stopped at');
+    assert.equal(basename(dir), onBoundary ? `epoch_${epoch - 1}` : `step_${stoppedAt}`, 'the stop checkpoint is not the step the run stopped at');
     assert.ok(!relative(output, dir).startsWith('..'), `stop checkpoint ${dir} is outside ${output}`);
     for (const f of ['adapter_model.safetensors', 'adapter_config.json']) {
       assert.ok(existsSync(join(dir, f)) && statSync(join(dir, f)).size > 0, `${f} missing or empty in ${dir}: ${readdirSync(dir).join(', ')}`);
@@ -202,5 +217,25 @@ describe('Fine-tune: Launch in VS Code (code-server)', () => {
     assert.ok(Object.keys(header).some((k) => k.includes('lora_A')), `no LoRA tensors in the adapter: ${Object.keys(header).slice(0, 5).join(', ')}`);
     const leftovers = filesUnder(output).filter((f) => /\.tmp|\.partial|~$/.test(f));
     assert.deepEqual(leftovers, [], 'temp files left in the output folder');
+  }));
+
+  it('brings the monitor back after "Developer: Reload Window", read from the run\'s output_dir', withShot(() => page, 'reload', async () => {
+    assert.ok(stopped, 'the run did not stop in the test before');
+    const loaded = page.waitForEvent('load', { timeout: 90000 });
+    await runCommand(page, 'Developer: Reload Window');
+    await loaded;
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
+    // VS Code hands the panel back to the extension (its WebviewPanelSerializer), which reads the run from disk.
+    await monitor.locator('#status.stopped').waitFor({ timeout: 120000 });
+    await page.locator('.tab', { hasText: 'lora_long.yaml' }).first().waitFor({ timeout: 15000 });
+    // The checkpoint table as it was: the same folders, steps and reasons (the Stop's included).
+    await monitor.locator('tr.checkpoint').first().waitFor({ timeout: 15000 });
+    assert.deepEqual(await checkpointTable(monitor), stopped.table);
+    const steps = Number(await monitor.locator('body').getAttribute('data-steps'));
+    assert.equal(steps, stopped.steps, 'the restored monitor shows a different number of steps');
+    // The plan (500 steps, 50 epochs) as before the reload, not just the steps that ran.
+    assert.equal((await monitor.locator('#progress-text').textContent()) ?? '', stopped.progress);
+    await monitor.locator('#chart-loss canvas').first().waitFor({ timeout: 10000 });
+    await shot(page, 'launch-7-monitor-after-reload.png');
   }));
 });
