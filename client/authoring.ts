@@ -17,6 +17,7 @@ import { type DatasetRecords, datasetText, freeDerivedPath, recordsOfText, write
 import { splitSamples } from '../core/authoring/split';
 import { readerForFile } from '../core/data/setup';
 import { DatasetText } from '../core/data/source';
+import { plural } from '../core/text';
 
 const STYLE_NAMES: Record<DatasetStyle, string> = { sharegpt: 'ShareGPT (from/value)', openai: 'OpenAI messages (role/content)', alpaca: 'Alpaca (instruction/input/output)' };
 
@@ -61,7 +62,7 @@ async function convert(arg: unknown, out: vscode.OutputChannel): Promise<void> {
   await vscode.window.showTextDocument(preview, { viewColumn: vscode.ViewColumn.Beside, preview: true, preserveFocus: true });
   const path = freeDerivedPath(doc.fileName, pick.style);
   const left = r.skipped.length > 0 ? ` ${r.skipped.length} cannot be converted (see Output).` : '';
-  const choice = await vscode.window.showInformationMessage(`Preview of the first samples beside. Write ${r.samples.length} samples to ${basename(path)}?${left}`, 'Write', 'Show Output');
+  const choice = await vscode.window.showInformationMessage(`Preview of the first samples beside. Write ${plural(r.samples.length, 'sample')} to ${basename(path)}?${left}`, 'Write', 'Show Output');
   if (choice === 'Show Output') out.show(true);
   if (choice === 'Write') await writeAndOpen(path, datasetText(input.format, r.samples));
 }
@@ -69,7 +70,7 @@ async function convert(arg: unknown, out: vscode.OutputChannel): Promise<void> {
 async function split(arg: unknown): Promise<void> {
   const { doc, input } = await target(arg);
   const size = await vscode.window.showInputBox({
-    prompt: `Validation part of ${input.records.length} samples: a share (0.1 = 10%) or a count`,
+    prompt: `Validation part of ${plural(input.records.length, 'sample')}: a share (0.1 = 10%) or a count`,
     value: '0.1',
     validateInput: (v) => {
       try {
@@ -86,7 +87,7 @@ async function split(arg: unknown): Promise<void> {
   const validation = freeDerivedPath(doc.fileName, 'validation');
   writeNewDataset(validation, datasetText(input.format, parts.validation.map((r) => r.raw)));
   await writeAndOpen(train, datasetText(input.format, parts.train.map((r) => r.raw)));
-  void vscode.window.showInformationMessage(`${basename(train)}: ${parts.train.length} samples; ${basename(validation)}: ${parts.validation.length} samples (seed 0).`);
+  void vscode.window.showInformationMessage(`${basename(train)}: ${plural(parts.train.length, 'sample')}; ${basename(validation)}: ${plural(parts.validation.length, 'sample')} (seed 0).`);
 }
 
 async function dedupe(arg: unknown, out: vscode.OutputChannel): Promise<void> {
@@ -101,7 +102,7 @@ async function dedupe(arg: unknown, out: vscode.OutputChannel): Promise<void> {
   report(out, doc.fileName, r.removed.map((d) => ({ line: d.line, message: `sample ${d.index + 1} removed: the same conversation as line ${d.firstLine}` })));
   const path = freeDerivedPath(doc.fileName, 'dedup');
   await writeAndOpen(path, datasetText(input.format, r.kept.map((k) => k.raw)));
-  void vscode.window.showInformationMessage(`${basename(path)}: ${r.kept.length} samples, ${r.removed.length} duplicates removed (listed in Output).`);
+  void vscode.window.showInformationMessage(`${basename(path)}: ${plural(r.kept.length, 'sample')}, ${plural(r.removed.length, 'duplicate')} removed (listed in Output).`);
 }
 
 /** The config that reads this dataset: the one whose data_files name it, else the user's pick among configs. */

@@ -44,3 +44,8 @@ export function showWhitespace(s: string, keepLineBreaks = true): string {
   const newline = keepLineBreaks ? '\u21b5\n' : '\u21b5';
   return s.replace(/[ \t\r\n]/g, (c) => (c === ' ' ? '\u00b7' : c === '\t' ? '\u2192' : c === '\r' ? '\u240d' : newline));
 }
+
+/** `1 sample`, `2 samples`: a count with its noun, for messages. */
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}

@@ -89,4 +89,4 @@ export function done(message: string): void {
   process.stdout.write(`${paint('green', 'wrote')} ${message}\n`);
 }
 
-export const plural = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}`;
+export { plural } from '../../core/text';

@@ -12,7 +12,7 @@ import type { TrainerEngine } from '../../core/config/rules/trainerSupport';
 import { DatasetConfigError, loadDatasetConfig } from '../../core/data/configSetup';
 import { toPositioned, type PositionedDiagnostic } from '../../core/diagnostics';
 import { validateDatasetFile } from '../../core/data/validateFile';
-import { LineIndex } from '../../core/text';
+import { LineIndex, plural } from '../../core/text';
 import { type Painter, finding, painter } from '../style';
 
 export interface FileReport {
@@ -141,7 +141,6 @@ export function formatText(reports: readonly FileReport[], paint: Painter = pain
     }
     for (const m of r.messages ?? []) lines.push(finding(paint, r.file, 'note', m));
   }
-  const plural = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}`;
   const verdict = errors > 0 ? paint('red', 'FAILED') : paint('green', 'OK');
   // One config (with the datasets it brought along) or one dataset: its facts in the summary.
   const main = reports.filter((r) => !reports.some((c) => c.datasetFiles?.includes(r.file)));

@@ -34,7 +34,7 @@ export function readerOf(spec: DatasetSpec): SampleReader {
 
 export function describeSpec(spec: DatasetSpec, where: string): string {
   const builder = spec.component.split('.').pop();
-  if (spec.kind === 'chat') return `${spec.style} (${where}: ${builder}, ${spec.column === undefined ? 'no conversation_column' : `column '${spec.column}'`})`;
+  if (spec.kind === 'chat') return `${spec.style ?? 'no valid conversation_style'} (${where}: ${builder}, ${spec.column === undefined ? 'no conversation_column' : `column '${spec.column}'`})`;
   return `${spec.kind} (${where}: ${builder})`;
 }
 

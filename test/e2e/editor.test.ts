@@ -278,7 +278,7 @@ describe('Fine-Tune Studio in VS Code (code-server)', () => {
     await page.locator('.tab.active[aria-label*="dupes.dedup.jsonl"]').first().waitFor({ timeout: 30000 });
     assert.equal(readFileSync(join(ws, 'dupes.dedup.jsonl'), 'utf8'), `${DUPLICATE}\n${UNIQUE}\n`);
     assert.equal(readFileSync(join(ws, 'dupes.jsonl'), 'utf8'), [DUPLICATE, UNIQUE, DUPLICATE].join('\n') + '\n', 'the original changed');
-    await page.locator('.notification-toast', { hasText: '1 duplicates removed' }).first().waitFor({ timeout: 15000 });
+    await page.locator('.notification-toast', { hasText: '1 duplicate removed' }).first().waitFor({ timeout: 15000 });
     await page.screenshot({ path: join(SHOTS, '13-dedupe.png') });
   });
 
