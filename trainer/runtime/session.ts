@@ -59,7 +59,7 @@ export function fallbackNote(device: Device, why: unknown, next: Device): string
   if (device === 'cuda') {
     return (
       `device 'cuda' requested but the ONNX Runtime CUDA execution provider is unavailable (${reason}); training on ${deviceLabel(next)} instead. ` +
-      'Reinstall onnxruntime-node with its CUDA provider (ONNXRUNTIME_NODE_INSTALL_CUDA=v12) and have CUDA 12 + cuDNN 9 libraries on the library path to use an NVIDIA GPU.'
+      'To train on the NVIDIA GPU: run `ftune install-cuda` (in VS Code: "Fine-tune: Install CUDA Support") for the provider, and `ftune doctor` ("Fine-tune: Check GPU Setup") to see which of the driver, CUDA 12 and cuDNN 9 libraries are missing and the command that installs each.'
     );
   }
   if (device === 'webgpu') {
