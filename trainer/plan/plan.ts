@@ -179,7 +179,9 @@ export function planFromConfig(configPath: string, overrides: string[] = [], giv
     notes.push(
       memory.computeDtype === 'fp32' && checkpointDtype !== 'F32'
         ? `the engine holds the ${checkpointDtype} weights as float32 copies (it computes in float32 here, and ONNX Runtime folds their Casts): ${gib(memory.weightsBytes)} instead of ${gib(memory.checkpointWeightsBytes)}`
-        : `the ${sizedFor} graph holds ${gib(memory.weightsBytes)} of frozen weights for ${gib(memory.checkpointWeightsBytes)} in the checkpoint (ONNX Runtime folds casts and transposes of frozen weights into extra copies${sizedFor === 'cpu' ? ', and its CPU matmuls pre-pack them' : ''})`,
+        : sizedFor === 'cpu'
+          ? `the session holds ${gib(memory.weightsBytes)} of frozen weights for ${gib(memory.checkpointWeightsBytes)} in the checkpoint (ONNX Runtime's CPU matmuls keep a pre-packed copy of each weight they multiply by)`
+          : `the ${sizedFor} graph holds ${gib(memory.weightsBytes)} of frozen weights for ${gib(memory.checkpointWeightsBytes)} in the checkpoint (ONNX Runtime folds casts and transposes of frozen weights into extra copies)`,
     );
   }
 
