@@ -22,25 +22,32 @@ const cases = [
   { name: 'LoRA 2L e256 v32768 tied, 4×512', m: tinyModel({ vocabSize: 32768, numLayers: 2, numHeads: 8, numKvHeads: 4, embedDim: 256, intermediateDim: 512, maxSeqLen: 1024, tieWordEmbeddings: true }), lora: fullLora({ rank: 8, alpha: 16, applyToOutput: false }), b: 4, s: 512 },
 ];
 
-console.log('CPU: estimate (above Node + ORT) vs measured peak − baseline of one real step');
+console.log('CPU: estimate (above Node + ORT) vs measured peak − baseline of one real step, activation checkpointing off and on');
 for (const c of cases) {
-  const measured = measureStepPeak(c.m, c.lora, c.b, c.s);
-  const e = estimateMemory({ model: c.m, lora: c.lora, dtype: 'fp32', device: 'cpu', batchSize: c.b, seqLen: c.s, checkpointing: false, optimizerStates: 0, checkpointDtype: 'BF16' });
-  const used = measured.peak - measured.baseline;
-  const est = e.totalBytes - NODE_RUNTIME_BYTES;
-  console.log(
-    `  ${c.name.padEnd(36)} measured ${MiB(used).padStart(10)}  estimated ${MiB(est).padStart(10)}  ratio ${(est / used).toFixed(3)}` +
-      `  (weights ${MiB(e.weightsBytes)}, load ${MiB(e.loadBytes)}, activations ${MiB(e.activationBytes)}, loss chunk ${MiB(e.lossChunkBytes)}, baseline ${MiB(measured.baseline)})`,
-  );
+  for (const checkpointing of [false, true]) {
+    const measured = measureStepPeak(c.m, c.lora, c.b, c.s, checkpointing);
+    const e = estimateMemory({ model: c.m, lora: c.lora, dtype: 'fp32', device: 'cpu', batchSize: c.b, seqLen: c.s, checkpointing, optimizerStates: 0, checkpointDtype: 'BF16' });
+    const used = measured.peak - measured.baseline;
+    const est = e.totalBytes - NODE_RUNTIME_BYTES;
+    console.log(
+      `  ${c.name.padEnd(36)} ckpt ${checkpointing ? 'on ' : 'off'}  measured ${MiB(used).padStart(10)}  estimated ${MiB(est).padStart(10)}  ratio ${(est / used).toFixed(3)}` +
+        `  (weights ${MiB(e.weightsBytes)}, load ${MiB(e.loadBytes)}, activations ${MiB(e.activationBytes)}, loss chunk ${MiB(e.lossChunkBytes)}, baseline ${MiB(measured.baseline)})`,
+    );
+  }
 }
 
 const gpu = { gpu: { nvidia: true, names: ['(sized as) NVIDIA H200'], driver: '570', memoryBytes: [143771 * 2 ** 20], source: 'nvidia-smi' as const }, cudaProvider: true, hostMemoryBytes: 128 * 2 ** 30 };
-for (const [label, file, over] of [
-  ['Llama 3.2 1B, 1B_lora_single_device.yaml, 4×2048', 'llama3_2/1B_lora_single_device.yaml', ['tokenizer.max_seq_len=2048']],
-  ['Llama 3.2 1B, same with activation checkpointing', 'llama3_2/1B_lora_single_device.yaml', ['tokenizer.max_seq_len=2048', 'enable_activation_checkpointing=True']],
-  ['Llama 3 8B, 8B_lora_single_device.yaml, 2×2048', 'llama3/8B_lora_single_device.yaml', ['tokenizer.max_seq_len=2048']],
+const gpu24 = { ...gpu, gpu: { ...gpu.gpu, names: ['(sized as) NVIDIA GeForce RTX 4090'], memoryBytes: [24564 * 2 ** 20] } };
+for (const [label, file, over, probe] of [
+  ['Llama 3.2 1B, 1B_lora_single_device.yaml, 4×2048, CUDA', 'llama3_2/1B_lora_single_device.yaml', ['tokenizer.max_seq_len=2048'], gpu],
+  ['Llama 3.2 1B, same with activation checkpointing', 'llama3_2/1B_lora_single_device.yaml', ['tokenizer.max_seq_len=2048', 'enable_activation_checkpointing=True'], gpu],
+  ['Llama 3.2 1B, same on WebGPU (fp16)', 'llama3_2/1B_lora_single_device.yaml', ['tokenizer.max_seq_len=2048', 'enable_activation_checkpointing=True', 'device=webgpu'], { ...gpu, cudaProvider: false, webgpuAdapter: true }],
+  ['Llama 3 8B, 8B_lora_single_device.yaml (checkpointing on), 2×2048, 24 GB card', 'llama3/8B_lora_single_device.yaml', ['tokenizer.max_seq_len=2048'], gpu24],
+  ['Llama 3 8B, same without checkpointing', 'llama3/8B_lora_single_device.yaml', ['tokenizer.max_seq_len=2048', 'enable_activation_checkpointing=False'], gpu24],
 ] as const) {
-  const p = planFromConfig(sharedPath('corpus/torchtune-configs', file), [...over], gpu);
+  const p = planFromConfig(sharedPath('corpus/torchtune-configs', file), [...over], probe);
   const m = p.memory;
-  console.log(`GPU plan: ${label}: total ${GiB(m.totalBytes)} = weights ${GiB(m.weightsBytes)} (checkpoint ${GiB(m.checkpointWeightsBytes)}) + trainable on device ${GiB(m.paramsBytes + m.gradsBytes)} + activations ${GiB(m.activationBytes)} (loss chunk ${GiB(m.lossChunkBytes)}) + workspace ${GiB(m.workspaceBytes)}; host ${GiB(m.hostBytes)}`);
+  console.log(
+    `GPU plan: ${label}: total ${GiB(m.totalBytes)} = weights ${GiB(m.weightsBytes)} (checkpoint ${GiB(m.checkpointWeightsBytes)}, computed in ${m.computeDtype}) + trainable on device ${GiB(m.paramsBytes + m.gradsBytes)} + activations ${GiB(m.activationBytes)} (loss chunk ${GiB(m.lossChunkBytes)}) + workspace ${GiB(m.workspaceBytes)}; host ${GiB(m.hostBytes)}; ${p.device.fits ? 'fits' : 'does not fit'} ${p.device.name} (${GiB(p.device.capacityBytes ?? 0)})`,
+  );
 }

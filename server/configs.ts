@@ -5,6 +5,7 @@
 import { statSync } from 'node:fs';
 import type { Diagnostic } from '../core/diagnostics';
 import { readConfigText, resolveConfig, validateConfig } from '../core/config';
+import { engineFromComment, type TrainerEngine } from '../core/config/rules/trainerSupport';
 import type { ConfigDocument, ConfigPath } from '../core/config';
 import { type ServerContext, uriToPath } from './context';
 
@@ -27,8 +28,18 @@ const MAX_DISK_CONFIG_BYTES = 4 << 20;
 const cache = new Map<string, ConfigAnalysis>();
 const diskCache = new Map<string, ConfigAnalysis>();
 
-function analyze(text: string, path: string | undefined, version: string): ConfigAnalysis {
-  const r = validateConfig(text, path ? { path } : {});
+/**
+ * Checked for the trainer Launch would start: the config's `# backend:` comment, else the `finetune.backend`
+ * setting (trainer/backends/launchPlan.ts decides the same way), else not known.
+ */
+function engineFor(ctx: ServerContext, text: string): TrainerEngine | undefined {
+  const setting = ctx.settings.backend;
+  return engineFromComment(text) ?? (setting === undefined ? undefined : setting === 'torchtune' ? 'torchtune' : 'builtin');
+}
+
+function analyze(ctx: ServerContext, text: string, path: string | undefined, version: string): ConfigAnalysis {
+  const engine = engineFor(ctx, text);
+  const r = validateConfig(text, { ...(path ? { path } : {}), ...(engine ? { engine } : {}) });
   return { version, document: r.document, diagnostics: r.diagnostics, recipe: r.recipe, recipeSource: r.recipeSource };
 }
 
@@ -39,7 +50,7 @@ export function configAnalysis(ctx: ServerContext, uri: string): ConfigAnalysis 
   const version = `v${doc.version}`;
   const hit = cache.get(uri);
   if (hit && hit.version === version) return hit;
-  const a = analyze(doc.getText(), uriToPath(uri), version);
+  const a = analyze(ctx, doc.getText(), uriToPath(uri), version);
   cache.set(uri, a);
   return a;
 }
@@ -65,7 +76,7 @@ export function configAnalysisAnywhere(ctx: ServerContext, uri: string): ConfigA
   if (hit && hit.version === version) return hit;
   const { text, error } = readConfigText(path);
   if (error) return undefined;
-  const a = analyze(text, path, version);
+  const a = analyze(ctx, text, path, version);
   diskCache.set(uri, a);
   return a;
 }

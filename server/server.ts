@@ -4,6 +4,7 @@
 import { CodeActionKind, TextDocumentSyncKind, TextDocuments, type Connection, type InitializeResult } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { newContext, uriToPath } from './context';
+import { forgetDiskConfigs } from './configs';
 import { readSettings } from './settings';
 import * as diagnostics from './diagnostics';
 import * as completion from './completion';
@@ -44,7 +45,12 @@ export function startServer(connection: Connection): void {
 
   connection.onDidChangeConfiguration((params) => {
     const s = (params.settings as { finetune?: unknown } | null)?.finetune;
-    if (s) ctx.settings = readSettings(s, ctx.settings);
+    if (s) {
+      const before = ctx.settings.backend;
+      ctx.settings = readSettings(s, ctx.settings);
+      // Config diagnostics depend on the trainer Launch starts: cached analyses are for the old one.
+      if (ctx.settings.backend !== before) forgetDiskConfigs();
+    }
     diagnostics.revalidateAll(ctx);
   });
 

@@ -11,6 +11,11 @@ export interface ServerSettings {
    * the server then leaves JSON syntax errors of those documents to it, so each problem is reported once.
    */
   editorValidatesJson: boolean;
+  /**
+   * `finetune.backend`: which trainer Launch starts, so configs are checked for it (the built-in trainer's limits
+   * are errors for onnxruntime). Undefined when the client does not say (the checks then warn).
+   */
+  backend?: 'onnxruntime' | 'torchtune';
 }
 
 export const DEFAULT_SETTINGS: ServerSettings = { configGlobs: [], defaultTokenizer: '', maxDiagnosticsPerFile: 1000, editorValidatesJson: false };
@@ -22,5 +27,6 @@ export function readSettings(raw: unknown, base: ServerSettings = DEFAULT_SETTIN
   const tok = typeof o.defaultTokenizer === 'string' ? o.defaultTokenizer : base.defaultTokenizer;
   const max = typeof o.maxDiagnosticsPerFile === 'number' && o.maxDiagnosticsPerFile > 0 ? Math.floor(o.maxDiagnosticsPerFile) : base.maxDiagnosticsPerFile;
   const json = typeof o.editorValidatesJson === 'boolean' ? o.editorValidatesJson : base.editorValidatesJson;
-  return { configGlobs: globs, defaultTokenizer: tok, maxDiagnosticsPerFile: max, editorValidatesJson: json };
+  const backend = o.backend === 'onnxruntime' || o.backend === 'torchtune' ? o.backend : base.backend;
+  return { configGlobs: globs, defaultTokenizer: tok, maxDiagnosticsPerFile: max, editorValidatesJson: json, ...(backend ? { backend } : {}) };
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { CodeAction, Diagnostic, DocumentSymbol, Hover, MarkupContent } from 'vscode-languageserver-protocol';
 import { sharedPath } from '../shared';
-import { LspTestClient, applyEdits, fileUri, positionOf } from './lspClient';
+import { LspTestClient, applyEdits, fileUri, positionOf, type Diag } from './lspClient';
 
 const CONFIGS = sharedPath('corpus', 'torchtune-configs');
 
@@ -203,6 +203,28 @@ describe('finetune.configGlobs and file paths', () => {
       await client.change(cfgUri, inFolder);
       const files = await client.completion(cfgUri, { line: 2, character: inFolder.split('\n')[2].length });
       assert.ok(!files.some((i) => i.label.endsWith('.yaml')), files.map((i) => i.label).join(' '));
+    } finally {
+      await client.stop();
+    }
+  });
+});
+
+describe('finetune.backend', () => {
+  it('checks configs for the trainer Launch starts: the built-in one, torchtune, or (not told) warnings', async () => {
+    const { client } = await LspTestClient.start({ rootPath: CONFIGS });
+    try {
+      const uri = fileUri(join(CONFIGS, 'llama3_2', 'backend.yaml'));
+      const text = readFileSync(LORA, 'utf8').replace(/^device: .*$/m, 'device: webgpu');
+      const line = text.split('\n').findIndex((l) => l.startsWith('device:'));
+      const onDevice = (ds: Diag[]) => ds.filter((d) => d.range.start.line === line).map((d) => `${d.severity}:${String(d.code)}`);
+      await client.open(uri, text);
+      assert.deepEqual(onDevice(await client.waitDiagnostics(uri)), ['2:builtin-trainer-only']);
+      await client.conn.sendNotification('workspace/didChangeConfiguration', { settings: { finetune: { backend: 'torchtune' } } });
+      assert.deepEqual(onDevice(await client.waitDiagnostics(uri, (ds) => onDevice(ds).includes('1:bad-enum'))), ['1:bad-enum']);
+      await client.conn.sendNotification('workspace/didChangeConfiguration', { settings: { finetune: { backend: 'onnxruntime' } } });
+      // The built-in trainer runs webgpu, and refuses what Launch would refuse: the Hub dataset is an error.
+      const builtin = await client.waitDiagnostics(uri, (ds) => onDevice(ds).length === 0);
+      assert.ok(builtin.some((d) => d.severity === 1 && /Hugging Face Hub dataset/.test(d.message)), JSON.stringify(builtin));
     } finally {
       await client.stop();
     }

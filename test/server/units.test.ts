@@ -80,6 +80,10 @@ describe('settings', () => {
     assert.equal(s.defaultTokenizer, '');
     assert.equal(s.maxDiagnosticsPerFile, 1000);
     assert.deepEqual(readSettings(null).configGlobs, []);
+    // finetune.backend: one of the two trainers, kept across updates that do not name it.
+    assert.equal(readSettings({ backend: 'torchtune' }).backend, 'torchtune');
+    assert.equal(readSettings({ backend: 'pytorch' }).backend, undefined);
+    assert.equal(readSettings({ configGlobs: [] }, readSettings({ backend: 'onnxruntime' })).backend, 'onnxruntime');
   });
 });
 

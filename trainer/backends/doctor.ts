@@ -3,7 +3,7 @@
  * enough for CUDA 12, the CUDA 12 runtime libraries, cuDNN 9, onnxruntime-node's CUDA provider, the library path
  * the trainer runs with, a WebGPU adapter (Dawn over Vulkan) — found or missing, with the one command that fixes it.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { delimiter } from 'node:path';
 import { onnx } from 'onnx-proto';
 import { cudaProviderPath, detectNvidiaGpu, findCudaLibraries, hasCudaProvider, type CudaLibraryReport, type GpuInfo, type GpuProbe, type LibrarySearch } from './cuda';
@@ -102,20 +102,32 @@ function probeModel(): Uint8Array {
   return onnx.ModelProto.encode({ irVersion: 8, opsetImport: [{ domain: '', version: 18 }], graph: { name: 'probe', node: [{ opType: 'Relu', input: ['x'], output: ['y'] }], input: [{ name: 'x', type: f1 }], output: [{ name: 'y', type: f1 }] } }).finish();
 }
 
-/** Opens a webgpu session in a child process (Dawn may print to stderr or crash; the doctor must not). */
-export function probeWebGpu(ortRoot: string, env: NodeJS.ProcessEnv = process.env, timeoutMs = 60_000): Promise<WebGpuResult> {
-  const script = `const ort = require(process.argv[1]);
+const WEBGPU_PROBE = `const ort = require(process.argv[1]);
 ort.InferenceSession.create(Buffer.from(process.argv[2], 'base64'), { executionProviders: ['webgpu'] })
   .then(() => { console.log('ADAPTER'); process.exit(0); }, (e) => { console.log('NOADAPTER ' + String(e && e.message || e).split('\\n')[0]); process.exit(0); });`;
+
+const probeArgs = (ortRoot: string): string[] => ['-e', WEBGPU_PROBE, ortRoot, Buffer.from(probeModel()).toString('base64')];
+const probeEnv = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv => ({ ...env, ELECTRON_RUN_AS_NODE: '1' });
+
+function webgpuResultOf(stdout: string, stderr: string, err: Error | null | undefined): WebGpuResult {
+  if (/^ADAPTER/m.test(stdout)) return { adapter: true, message: 'a WebGPU adapter is available' };
+  const raw = /NOADAPTER (.*)/.exec(stdout)?.[1] ?? (err ? `the probe failed: ${err.message.split('\n')[0]}` : 'no answer');
+  const why = raw.replace(/^.*Failed to get a WebGPU adapter: /, 'no WebGPU adapter: ');
+  const vulkan = /Couldn't load Vulkan: ([^\n]+)/.exec(stderr)?.[1];
+  return { adapter: false, message: vulkan ? `${vulkan.trim()} (${why})` : why };
+}
+
+/** Opens a webgpu session in a child process (Dawn may print to stderr or crash; the doctor must not). */
+export function probeWebGpu(ortRoot: string, env: NodeJS.ProcessEnv = process.env, timeoutMs = 60_000): Promise<WebGpuResult> {
   return new Promise((done) => {
-    execFile(process.execPath, ['-e', script, ortRoot, Buffer.from(probeModel()).toString('base64')], { env: { ...env, ELECTRON_RUN_AS_NODE: '1' }, timeout: timeoutMs, encoding: 'utf8' }, (err, stdout, stderr) => {
-      if (/^ADAPTER/m.test(stdout)) return done({ adapter: true, message: 'a WebGPU adapter is available' });
-      const raw = /NOADAPTER (.*)/.exec(stdout)?.[1] ?? (err ? `the probe failed: ${err.message.split('\n')[0]}` : 'no answer');
-      const why = raw.replace(/^.*Failed to get a WebGPU adapter: /, 'no WebGPU adapter: ');
-      const vulkan = /Couldn't load Vulkan: ([^\n]+)/.exec(stderr)?.[1];
-      done({ adapter: false, message: vulkan ? `${vulkan.trim()} (${why})` : why });
-    });
+    execFile(process.execPath, probeArgs(ortRoot), { env: probeEnv(env), timeout: timeoutMs, encoding: 'utf8' }, (err, stdout, stderr) => done(webgpuResultOf(stdout, stderr, err)));
   });
+}
+
+/** The same probe, waited for (`ftune plan` and Launch resolve `device: auto` / `webgpu` synchronously). */
+export function probeWebGpuSync(ortRoot: string, env: NodeJS.ProcessEnv = process.env, timeoutMs = 30_000): WebGpuResult {
+  const r = spawnSync(process.execPath, probeArgs(ortRoot), { env: probeEnv(env), timeout: timeoutMs, encoding: 'utf8' });
+  return webgpuResultOf(r.stdout ?? '', r.stderr ?? '', r.error);
 }
 
 function webgpuRequirement(r: WebGpuResult, gpu: GpuInfo): Requirement {

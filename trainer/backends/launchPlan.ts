@@ -39,7 +39,9 @@ export type LaunchPlan =
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
 export function planLaunch(configPath: string, text: string, settings: LaunchSettings, host: LaunchHost): LaunchPlan {
-  const validation = validateConfig(text, { path: configPath });
+  const backend = chooseBackend(text, settings.backend);
+  // Validated for the engine that will run it: Launch refuses up front what that trainer would refuse.
+  const validation = validateConfig(text, { path: configPath, overrides: settings.overrides, engine: backend === 'onnxruntime' ? 'builtin' : 'torchtune' });
   const index = new LineIndex(text);
   const diagnostics = validation.diagnostics.map((d) => toPositioned(d, index));
   const errors = diagnostics.filter((d) => d.severity === 'error');
@@ -51,7 +53,6 @@ export function planLaunch(configPath: string, text: string, settings: LaunchSet
       diagnostics: errors,
     };
   }
-  const backend = chooseBackend(text, settings.backend);
   const env = { ...(host.env ?? process.env) };
   const cwd = dirname(configPath);
 

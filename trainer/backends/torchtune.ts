@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
+import { engineFromComment } from '../../core/config/rules/trainerSupport';
 
 export { TorchtuneOutputParser, parseMetricLine, parseTqdmSegment } from './torchtuneOutput';
 
@@ -13,9 +14,8 @@ export type BackendName = 'onnxruntime' | 'torchtune';
 
 /** `# backend: torchtune` in the config wins over the `finetune.backend` setting (the file knows best). */
 export function chooseBackend(configText: string, setting: string | undefined): BackendName {
-  const comment = /^[ \t]*#[ \t]*backend[ \t]*:[ \t]*([\w-]+)/im.exec(configText);
-  const name = (comment?.[1] ?? setting ?? 'onnxruntime').toLowerCase();
-  return name === 'torchtune' ? 'torchtune' : 'onnxruntime';
+  const engine = engineFromComment(configText) ?? ((setting ?? 'onnxruntime').toLowerCase() === 'torchtune' ? 'torchtune' : 'builtin');
+  return engine === 'torchtune' ? 'torchtune' : 'onnxruntime';
 }
 
 export interface Topology {

@@ -16,3 +16,8 @@ export function foldableNodes(g: Graph): Node[] {
   }
   return out;
 }
+
+/** Ids of the values ORT stores as initializers at load instead of computing them in each run. */
+export function foldedValues(g: Graph): Set<number> {
+  return new Set(foldableNodes(g).flatMap((n) => n.outputs.map((t) => t.id)));
+}

@@ -35,32 +35,71 @@ export function ortExecutionOrder(g: Graph): Node[] {
   return order;
 }
 
+/** Sizes of a graph's symbolic dims (`batch`, `seq`, `tokens`, `scored`, `chunk0`...). */
+export type DimSizes = Record<string, number>;
+
+/** A dim's size: a number, a named dim, or a sum of them (`chunk0+chunk1`, as Concat names its output dim). */
+export function dimSize(d: Dim, sizes: DimSizes): number {
+  if (typeof d === 'number') return d;
+  let total = 0;
+  for (const term of d.split('+')) {
+    const n = /^\d+$/.test(term) ? Number(term) : sizes[term];
+    if (n === undefined) throw new Error(`graph sizes: no size for the symbolic dim '${term}'`);
+    total += n;
+  }
+  return total;
+}
+
 /** Ops whose output ORT can give the input's buffer (no new memory). */
 const ALIASING = new Set(['Identity', 'Reshape', 'Squeeze', 'Unsqueeze']);
+
+export interface PeakOptions {
+  /** Node outputs that take no memory while the graph runs: values ORT folds into initializers at load. */
+  constant?: ReadonlySet<number>;
+  /** Tensors whose own peak is reported too (trackedPeakBytes), e.g. the vocabulary-wide logits. */
+  tracked?: (t: Tensor) => boolean;
+}
 
 export interface PeakEstimate {
   /** Largest sum of live tensor bytes along the execution order (graph inputs and initializers excluded). */
   peakBytes: number;
-  /** Where it happens: the node running at the peak. */
+  /** Of that peak, the graph outputs alive at that moment (gradients already computed). */
+  outputsAtPeakBytes: number;
+  /** Largest sum of live tracked tensors at one time (0 without `tracked`). */
+  trackedPeakBytes: number;
+  /** Where it happens: the node running at the peak, and its index in the execution order. */
   atNode: string;
+  atIndex: number;
 }
 
-/** Peak of the tensors the nodes produce, freed after their last reader, for concrete sizes of the symbolic dims. */
-export function peakLiveBytes(g: Graph, sizeOf: (d: Dim) => number): PeakEstimate {
+/**
+ * Peak of the tensors the nodes produce along ORT's execution order, each buffer freed after its last reader, for
+ * concrete sizes of the symbolic dims. Graph outputs stay alive to the end; a buffer nothing reads is freed at once.
+ * The one liveness model behind `ftune plan` (plan/graphMemory.ts) and the per-layer figures (models/activations.ts).
+ */
+export function peakLiveBytes(g: Graph, sizeOf: (d: Dim) => number, opts: PeakOptions = {}): PeakEstimate {
   const order = ortExecutionOrder(g);
   const position = new Map(order.map((n, i) => [n, i]));
   const outputs = new Set(g.outputs.map((t) => t.id));
+  const constant = opts.constant ?? new Set<number>();
   // Buffers: an aliasing op's output shares its input's buffer.
   const bufferOf = new Map<number, number>();
   const bytesOf = new Map<number, number>();
+  const outputBuffer = new Set<number>();
+  const trackedBuffer = new Set<number>();
   const lastUse = new Map<number, number>();
   const bytes = (t: Tensor): number => t.shape.reduce<number>((a, d) => a * sizeOf(d), 1) * bytesPerElement(t.dtype);
   for (const n of order) {
     for (const t of n.outputs) {
+      if (constant.has(t.id)) continue;
       const src = ALIASING.has(n.op) ? n.inputs[0] : null;
       const buf = src && bufferOf.has(src.id) ? bufferOf.get(src.id)! : t.id;
       bufferOf.set(t.id, buf);
-      if (buf === t.id) bytesOf.set(buf, bytes(t));
+      if (buf === t.id) {
+        bytesOf.set(buf, bytes(t));
+        if (opts.tracked?.(t)) trackedBuffer.add(buf);
+      }
+      if (outputs.has(t.id)) outputBuffer.add(buf);
     }
   }
   for (const n of order) {
@@ -70,20 +109,31 @@ export function peakLiveBytes(g: Graph, sizeOf: (d: Dim) => number): PeakEstimat
       if (buf !== undefined && buf !== null) lastUse.set(buf, Math.max(lastUse.get(buf) ?? 0, at));
     }
   }
-  for (const t of outputs) {
-    const buf = bufferOf.get(t);
-    if (buf !== undefined) lastUse.set(buf, order.length);
-  }
+  for (const buf of outputBuffer) lastUse.set(buf, order.length);
   const freeAt = new Map<number, number[]>();
   for (const [buf, at] of lastUse) freeAt.set(at, [...(freeAt.get(at) ?? []), buf]);
   let live = 0;
-  let peak = { peakBytes: 0, atNode: '' };
+  let liveOutputs = 0;
+  let liveTracked = 0;
+  const peak: PeakEstimate = { peakBytes: 0, outputsAtPeakBytes: 0, trackedPeakBytes: 0, atNode: '', atIndex: -1 };
+  const free = (buf: number): void => {
+    const b = bytesOf.get(buf) ?? 0;
+    live -= b;
+    if (trackedBuffer.has(buf)) liveTracked -= b;
+  };
   order.forEach((n, i) => {
-    for (const t of n.outputs) if (bufferOf.get(t.id) === t.id) live += bytesOf.get(t.id)!;
-    if (live > peak.peakBytes) peak = { peakBytes: live, atNode: `${n.op} ${n.outputs[0]?.name ?? ''}` };
-    for (const buf of freeAt.get(i) ?? []) live -= bytesOf.get(buf) ?? 0;
+    for (const t of n.outputs) {
+      if (bufferOf.get(t.id) !== t.id) continue;
+      const b = bytesOf.get(t.id)!;
+      live += b;
+      if (outputBuffer.has(t.id)) liveOutputs += b;
+      if (trackedBuffer.has(t.id)) liveTracked += b;
+    }
+    if (live > peak.peakBytes) Object.assign(peak, { peakBytes: live, outputsAtPeakBytes: liveOutputs, atNode: `${n.op} ${n.outputs[0]?.name ?? ''}`, atIndex: i });
+    peak.trackedPeakBytes = Math.max(peak.trackedPeakBytes, liveTracked);
+    for (const buf of freeAt.get(i) ?? []) free(buf);
     // A buffer nothing reads is freed right away.
-    for (const t of n.outputs) if (bufferOf.get(t.id) === t.id && !lastUse.has(t.id)) live -= bytesOf.get(t.id)!;
+    for (const t of n.outputs) if (bufferOf.get(t.id) === t.id && !lastUse.has(t.id)) free(t.id);
   });
   return peak;
 }

@@ -4,9 +4,10 @@
  * off the same graph the trainer runs, so `ftune plan` sizes activations with and without checkpointing from the
  * model spec alone (no checkpoint needed).
  */
-import { bytesPerElement, isFloat, type DType, type Dim, type Graph, type Tensor } from '../graph/ir';
+import { bytesPerElement, isFloat, type DType, type Graph, type Tensor } from '../graph/ir';
+import { foldedValues } from '../graph/constants';
 import { liveNodes } from '../graph/onnx';
-import { peakLiveBytes } from '../graph/schedule';
+import { dimSize, peakLiveBytes, type DimSizes } from '../graph/schedule';
 import { buildTrainingGraph, outputChunkSizes, OUTPUT_CHUNKS, type ComputeDType } from './decoder';
 import type { TrainingSpec } from './spec';
 
@@ -57,20 +58,14 @@ export interface KeptActivations {
   peakBytes: number;
 }
 
-/** Sizes of the graph's symbolic dims for a batch (chunk dims as outputChunkSizes gives them). */
-function dimSizes(s: ActivationSettings, chunks: number): Record<string, number> {
-  const tokens = s.batchSize * s.seqLen;
-  const scored = s.scoredTokens ?? tokens;
-  return { batch: s.batchSize, seq: s.seqLen, tokens, scored, '(rows)': tokens, none: 0, ...outputChunkSizes(scored, chunks) };
-}
-
-function resolve(d: Dim, sizes: Record<string, number>): number {
-  if (typeof d === 'number') return d;
-  const v = sizes[d];
-  if (v !== undefined) return v;
-  // Concatenated sizes are named 'a+b' (ops.concat).
-  if (d.includes('+')) return d.split('+').reduce((a, p) => a + resolve(/^\d+$/.test(p) ? Number(p) : p, sizes), 0);
-  throw new Error(`activation sizes: no size for the symbolic dim '${d}'`);
+/**
+ * Sizes of the training graph's symbolic dims for a padded batch: every position counted as scored unless told
+ * otherwise (the worst case), the loss's row blocks as outputChunkSizes splits them.
+ */
+export function batchDimSizes(batchSize: number, seqLen: number, scoredTokens?: number, chunks = OUTPUT_CHUNKS): DimSizes {
+  const tokens = batchSize * seqLen;
+  const scored = scoredTokens ?? tokens;
+  return { batch: batchSize, seq: seqLen, tokens, scored, '(rows)': tokens, none: 0, ...outputChunkSizes(scored, chunks) };
 }
 
 /** Tensor ids computed from the batch (tokens, targets), as opposed to from weights and constants alone. */
@@ -87,7 +82,7 @@ export function keptActivations(spec: TrainingSpec, s: ActivationSettings): Kept
   const chunks = s.outputChunks ?? OUTPUT_CHUNKS;
   const tg = buildTrainingGraph(spec, bind, { withGrads: true, computeDtype, checkpointLayers: s.checkpointing, outputChunks: chunks });
   const g = tg.graph;
-  const sizes = dimSizes(s, chunks);
+  const sizes = batchDimSizes(s.batchSize, s.seqLen, s.scoredTokens, chunks);
   const live = new Set(liveNodes(g));
   const dep = batchDependent(g);
   const index = new Map(g.nodes.map((n, i) => [n, i]));
@@ -107,7 +102,7 @@ export function keptActivations(spec: TrainingSpec, s: ActivationSettings): Kept
   const other = { bytes: 0, tensors: [] as KeptTensor[] };
   for (const t of kept.values()) {
     const p = producer.get(t.id)!;
-    const shape = t.shape.map((d) => resolve(d, sizes));
+    const shape = t.shape.map((d) => dimSize(d, sizes));
     const kt: KeptTensor = { name: t.name, op: p.op, dtype: t.dtype, shape, bytes: shape.reduce((a, b) => a * b, 1) * bytesPerElement(t.dtype) };
     const l = layerOf(p.at);
     const bucket = l === null ? other : perLayer[l]!;
@@ -116,6 +111,6 @@ export function keptActivations(spec: TrainingSpec, s: ActivationSettings): Kept
   }
   const totalBytes = other.bytes + perLayer.reduce((a, l) => a + l.bytes, 0);
   const recomputeBytes = s.checkpointing ? Math.max(0, ...keptActivations(spec, { ...s, checkpointing: false }).perLayer.map((l) => l.bytes)) : 0;
-  const peakBytes = peakLiveBytes(g, (d) => resolve(d, sizes)).peakBytes;
+  const peakBytes = peakLiveBytes(g, (d) => dimSize(d, sizes), { constant: foldedValues(g) }).peakBytes;
   return { perLayer, other, totalBytes, recomputeBytes, peakBytes };
 }

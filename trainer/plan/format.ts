@@ -83,7 +83,7 @@ export function planText(p: RunPlan): string {
  * fits of each), or null when it fits, or when there is no GPU whose memory is known to compare against.
  */
 export function launchRefusal(p: RunPlan): string | null {
-  if (p.device.sizedFor !== 'cuda' || p.device.fits !== false || p.device.capacityBytes === null) return null;
+  if (p.device.sizedFor === 'cpu' || p.device.fits !== false || p.device.capacityBytes === null) return null;
   const fitting = p.knobs.filter((k) => k.fits);
   const how =
     fitting.length > 0

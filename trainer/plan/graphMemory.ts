@@ -1,46 +1,32 @@
 /**
  * Memory of one run of an emitted graph, read off the graph itself: frozen weights as the session holds them, and
- * the peak of the tensors alive while the nodes run in graph order (each tensor lives from the node that produces
- * it to its last consumer; graph outputs to the end). Because it walks the graph the trainer actually emits, any
- * change there — recomputation for activation checkpointing, bf16 matmuls, chunked losses — shows up here without
- * a second model of the network to keep in sync.
+ * the peak of the tensors alive while the nodes run. Because it walks the graph the trainer actually emits — its
+ * compute dtype, its per-layer recomputation for activation checkpointing, its chunked loss — any change there
+ * shows up here without a second model of the network to keep in sync.
  *
- * The nodes run in ONNX Runtime's default execution order (ortExecutionOrder), and a tensor is freed after its last
- * use there (the CPU arena is off, see runtime/session.ts). The order matters: ORT's reverse depth-first order runs
- * every output's loss part before the gradients that reuse it, which keeps all chunks of the vocabulary logits alive
- * at once. ORT's fusions and in-place kernels only lower the peak. Checked against measured peaks in
- * test/trainer/plan.
+ * Two models of ORT are shared with the rest of the trainer, not restated here: which values ORT's constant folding
+ * computes at load (graph/constants.ts, also behind runtime/precision.ts's float32-copy check) and the execution
+ * order with each buffer's lifetime (graph/schedule.ts). Checked against measured peaks in test/trainer/plan.
  */
-import { bytesPerElement, type Dim, type DType, type Graph, type Node, type Tensor } from '../graph/ir';
+import { foldableNodes, foldedValues } from '../graph/constants';
+import { bytesPerElement, type Graph, type Node, type Tensor } from '../graph/ir';
 import { liveNodes } from '../graph/onnx';
+import { dimSize, peakLiveBytes, type DimSizes } from '../graph/schedule';
 
-/** Sizes of the graph's symbolic dims (`batch`, `seq`, `tokens`, `scored`, `chunk0`...). */
-export type DimSizes = Record<string, number>;
+export type { DimSizes };
 
-/** A dim's size: a number, a named dim, or a sum of them (`chunk0+chunk1`, as Concat names its output dim). */
-export function dimSize(d: Dim, sizes: DimSizes): number {
-  if (typeof d === 'number') return d;
-  let total = 0;
-  for (const term of d.split('+')) {
-    const n = /^\d+$/.test(term) ? Number(term) : sizes[term];
-    if (n === undefined) throw new Error(`graph memory: no size for symbolic dim '${term}'`);
-    total += n;
-  }
-  return total;
-}
-
-export function tensorBytes(t: { dtype: DType; shape: readonly Dim[] }, sizes: DimSizes): number {
+export function tensorBytes(t: Pick<Tensor, 'dtype' | 'shape'>, sizes: DimSizes): number {
   return t.shape.reduce<number>((a, d) => a * dimSize(d, sizes), 1) * bytesPerElement(t.dtype);
 }
 
 export interface GraphMemory {
-  /** Frozen initializers as the session keeps them (a weight only ever Cast is folded to the Cast's dtype). */
+  /** Frozen checkpoint weights as the session keeps them (after folding: a Cast weight is stored in the Cast's dtype). */
   weightsBytes: number;
   /** CPU only: MLAS's packed copies of the frozen weights that are a Gemm/MatMul's B operand (made at load). */
   prepackedBytes: number;
-  /** Frozen weights in the checkpoint's dtype while their folded copies are made, at session load. */
+  /** Frozen weights in the checkpoint's dtype while their folded replacements are made, at session load. */
   unfoldedBytes: number;
-  /** Small constants embedded in the model (RoPE tables, scalars). */
+  /** Small constants embedded in the model (RoPE tables, scalars), folded or not. */
   constantsBytes: number;
   /** Highest sum of live intermediate tensors and outputs while the graph runs. */
   peakBytes: number;
@@ -60,148 +46,86 @@ export interface GraphMemoryOptions {
   vocabSize?: number;
   /**
    * ORT's CPU Gemm/MatMul kernels pre-pack a constant B operand into MLAS's panel layout at session load and keep
-   * that copy beside the initializer (the CUDA provider does not).
+   * that copy beside the initializer (the CUDA and WebGPU providers do not).
    */
   prepacksWeights?: boolean;
-  /**
-   * ORT's ConstantFolding replaces Cast(initializer) by a converted initializer (default true). A session that
-   * disables it (to keep bf16 weights bf16 on the device) must say so here, or the copies are counted.
-   */
-  foldsCasts?: boolean;
-}
-
-/**
- * The order ORT's GraphViewer gives a session's sequential executor (onnxruntime/core/graph/graph_viewer.cc,
- * Graph::ReverseDFSFrom): a depth-first walk up from the leaf nodes (no consumers), with a stack seeded with the
- * leaves in node order and each node's producers pushed in ascending node order, emitting a node after all its
- * producers. Node order is the order of the emitted ONNX file.
- */
-export function ortExecutionOrder(nodes: Node[]): Node[] {
-  const index = new Map<Node, number>(nodes.map((n, i) => [n, i]));
-  const producer = new Map<number, Node>();
-  for (const n of nodes) for (const t of n.outputs) producer.set(t.id, n);
-  const consumed = new Set<Node>();
-  const producersOf = (n: Node): Node[] => {
-    const ps = new Set<Node>();
-    for (const t of n.inputs) {
-      const p = t ? producer.get(t.id) : undefined;
-      if (p) ps.add(p);
-    }
-    return [...ps].sort((a, b) => index.get(a)! - index.get(b)!);
-  };
-  for (const n of nodes) for (const p of producersOf(n)) consumed.add(p);
-  const stack: [Node, boolean][] = nodes.filter((n) => !consumed.has(n)).map((n) => [n, false]);
-  const visited = new Set<Node>();
-  const order: Node[] = [];
-  while (stack.length) {
-    const [n, leave] = stack.pop()!;
-    if (leave) {
-      order.push(n);
-      continue;
-    }
-    if (visited.has(n)) continue;
-    visited.add(n);
-    stack.push([n, true]);
-    for (const p of producersOf(n)) if (!visited.has(p)) stack.push([p, false]);
-  }
-  return order;
 }
 
 export function graphMemory(g: Graph, opts: GraphMemoryOptions): GraphMemory {
   const { sizes } = opts;
-  const nodes = ortExecutionOrder(liveNodes(g));
-  const initializer = new Map<number, { tensor: Tensor; external: boolean }>();
-  for (const i of g.initializers) initializer.set(i.tensor.id, { tensor: i.tensor, external: !(ArrayBuffer.isView(i.data)) });
-  const inputs = new Set(g.inputs.map((t) => t.id));
-  const outputs = new Set(g.outputs.map((t) => t.id));
+  const folded = foldableNodes(g);
+  const foldedNodes = new Set(folded);
+  // Constant values and whether they derive from a checkpoint weight (external data) rather than an embedded table.
+  const fromWeight = new Map<number, boolean>();
+  for (const i of g.initializers) fromWeight.set(i.tensor.id, 'file' in i.data);
+  for (const n of folded) {
+    const w = n.inputs.some((t) => t && fromWeight.get(t.id));
+    for (const t of n.outputs) fromWeight.set(t.id, w);
+  }
+  const graphOutputs = new Set(g.outputs.map((t) => t.id));
 
-  // Consumers per tensor: last use (for freeing) and, for initializers, whether every use is a Cast.
-  const lastUse = new Map<number, number>();
-  const castOnly = new Map<number, DType | null>();
-  nodes.forEach((n, idx) => {
-    for (const t of n.inputs) {
-      if (!t) continue;
-      lastUse.set(t.id, idx);
-      if (initializer.has(t.id) && opts.foldsCasts !== false) {
-        const prev = castOnly.get(t.id);
-        const asCast = n.op === 'Cast' ? n.outputs[0]!.dtype : null;
-        castOnly.set(t.id, prev === undefined ? asCast : prev === asCast ? prev : null);
-      }
-    }
-  });
+  // What the session keeps after folding: the constants a node that runs reads (or the graph returns).
+  const resident = new Map<number, Tensor>();
+  const byId = new Map<number, Tensor>([...g.initializers.map((i) => [i.tensor.id, i.tensor] as const), ...folded.flatMap((n) => n.outputs.map((t) => [t.id, t] as const))]);
+  const runs = liveNodes(g).filter((n) => !foldedNodes.has(n));
+  // ORT's CommonSubexpressionElimination runs before its ConstantFolding: identical folded nodes on the same
+  // inputs (e.g. a Transpose of one weight per loss chunk) become one initializer.
+  const same = sameValues(folded);
+  const canonical = (t: Tensor): Tensor => same.get(t.id) ?? t;
+  for (const n of runs) for (const t of n.inputs) if (t && fromWeight.has(t.id)) resident.set(canonical(t).id, canonical(t));
+  for (const id of graphOutputs) if (fromWeight.has(id)) resident.set(id, byId.get(id)!);
 
   let weightsBytes = 0;
   let constantsBytes = 0;
+  for (const [id, t] of resident) {
+    if (fromWeight.get(id)) weightsBytes += tensorBytes(t, sizes);
+    else constantsBytes += tensorBytes(t, sizes);
+  }
+  // A checkpoint weight only folding reads is replaced at load, but exists until its replacement is made.
   let unfoldedBytes = 0;
-  const residentBytes = new Map<number, number>();
-  for (const [id, { tensor, external }] of initializer) {
-    if (!lastUse.has(id)) continue; // not used by any live node
-    // ORT's constant folding replaces Cast(initializer) by a new initializer of the Cast's type.
-    const folded = castOnly.get(id);
-    const bytes = tensorBytes(folded ? { dtype: folded, shape: tensor.shape } : tensor, sizes);
-    residentBytes.set(id, bytes);
-    if (folded && folded !== tensor.dtype) unfoldedBytes += tensorBytes(tensor, sizes);
-    if (external) weightsBytes += bytes;
-    else constantsBytes += bytes;
-  }
-  // Folded casts produce no runtime tensor.
-  const foldedCast = (t: Tensor, producerInputs: (Tensor | null)[], op: string): boolean =>
-    op === 'Cast' && producerInputs.length === 1 && !!producerInputs[0] && initializer.has(producerInputs[0].id) && !!castOnly.get(producerInputs[0].id) && !outputs.has(t.id);
+  const readByFolding = new Set(folded.flatMap((n) => n.inputs.filter((t): t is Tensor => !!t).map((t) => t.id)));
+  for (const i of g.initializers) if ('file' in i.data && readByFolding.has(i.tensor.id) && !resident.has(i.tensor.id)) unfoldedBytes += tensorBytes(i.tensor, sizes);
 
-  // The weight behind a tensor: the initializer itself, or the initializer a folded Cast produced it from.
-  const producer = new Map<number, (typeof nodes)[number]>();
-  for (const n of nodes) for (const t of n.outputs) producer.set(t.id, n);
-  const weightOf = (t: Tensor | null): number | null => {
-    if (!t) return null;
-    if (initializer.get(t.id)?.external) return t.id;
-    const p = producer.get(t.id);
-    const src = p?.op === 'Cast' ? p.inputs[0] : null;
-    return src && initializer.get(src.id)?.external && castOnly.get(src.id) ? src.id : null;
-  };
-  const packed = new Set<number>();
+  let prepackedBytes = 0;
   if (opts.prepacksWeights) {
-    for (const n of nodes) {
-      if (n.op !== 'Gemm' && n.op !== 'MatMul') continue;
-      const w = weightOf(n.inputs[1] ?? null);
-      if (w !== null) packed.add(w);
+    const packed = new Set<number>();
+    for (const n of runs) {
+      const b = n.inputs[1];
+      if ((n.op === 'Gemm' || n.op === 'MatMul') && b && fromWeight.get(b.id) && !packed.has(canonical(b).id)) {
+        packed.add(canonical(b).id);
+        prepackedBytes += tensorBytes(b, sizes);
+      }
     }
   }
-  const prepackedBytes = [...packed].reduce((a, id) => a + (residentBytes.get(id) ?? 0), 0);
 
-  const isVocab = (t: Tensor): boolean => opts.vocabSize !== undefined && t.shape.some((d) => d === opts.vocabSize) && !initializer.has(t.id);
-  const live = new Map<number, { bytes: number; output: boolean; vocab: boolean }>();
-  let current = 0;
-  let currentOutputs = 0;
-  let currentVocab = 0;
-  let peakBytes = 0;
-  let outputsAtPeakBytes = 0;
-  let vocabPeakBytes = 0;
-  let peakAt = { index: -1, op: '' };
-  nodes.forEach((n, idx) => {
-    for (const t of n.outputs) {
-      if (foldedCast(t, n.inputs, n.op) || live.has(t.id)) continue;
-      const entry = { bytes: tensorBytes(t, sizes), output: outputs.has(t.id), vocab: isVocab(t) };
-      live.set(t.id, entry);
-      current += entry.bytes;
-      if (entry.output) currentOutputs += entry.bytes;
-      if (entry.vocab) currentVocab += entry.bytes;
-    }
-    if (current > peakBytes) {
-      peakBytes = current;
-      outputsAtPeakBytes = currentOutputs;
-      peakAt = { index: idx, op: n.op };
-    }
-    vocabPeakBytes = Math.max(vocabPeakBytes, currentVocab);
-    for (const t of [...n.inputs, ...n.outputs]) {
-      if (!t || outputs.has(t.id) || inputs.has(t.id) || lastUse.get(t.id)! > idx) continue;
-      const entry = live.get(t.id);
-      if (!entry) continue;
-      live.delete(t.id);
-      current -= entry.bytes;
-      if (entry.vocab) currentVocab -= entry.bytes;
-    }
+  const vocab = opts.vocabSize;
+  const peak = peakLiveBytes(g, (d) => dimSize(d, sizes), {
+    constant: foldedValues(g),
+    tracked: (t) => vocab !== undefined && t.shape.some((d) => d === vocab),
   });
-  // Outputs never consumed stay alive: dead-end intermediates (unused outputs of multi-output nodes) are freed.
   const outputsBytes = g.outputs.reduce((a, t) => a + tensorBytes(t, sizes), 0);
-  return { weightsBytes, prepackedBytes, unfoldedBytes, constantsBytes, peakBytes, outputsAtPeakBytes, outputsBytes, vocabPeakBytes, peakAt };
+  return {
+    weightsBytes,
+    prepackedBytes,
+    unfoldedBytes,
+    constantsBytes,
+    peakBytes: peak.peakBytes,
+    outputsAtPeakBytes: peak.outputsAtPeakBytes,
+    outputsBytes,
+    vocabPeakBytes: peak.trackedPeakBytes,
+    peakAt: { index: peak.atIndex, op: peak.atNode.split(' ')[0]! },
+  };
+}
+
+/** For each folded output that repeats an earlier folded node (same op, attributes and inputs), that node's output. */
+function sameValues(folded: Node[]): Map<number, Tensor> {
+  const same = new Map<number, Tensor>();
+  const seen = new Map<string, Node>();
+  for (const n of folded) {
+    const key = JSON.stringify([n.op, n.domain, n.attrs, n.inputs.map((t) => (t ? (same.get(t.id) ?? t).id : null))]);
+    const first = seen.get(key);
+    if (!first) seen.set(key, n);
+    else n.outputs.forEach((t, i) => same.set(t.id, first.outputs[i]!));
+  }
+  return same;
 }

@@ -8,19 +8,22 @@
  */
 import { realpathSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { bytesPerElement, type DType, type Graph } from '../graph/ir';
-import { buildTrainingGraph, outputChunkSizes } from '../models/decoder';
+import type { Graph } from '../graph/ir';
+import { batchDimSizes } from '../models/activations';
+import { buildTrainingGraph } from '../models/decoder';
 import type { DecoderSpec, LoraSpec, TrainingSpec } from '../models/spec';
+import type { Device } from '../runtime/devices';
+import { engineBuildOptions, precisionFor } from '../runtime/precision';
 import { makeWeightBinder, type WeightDType } from '../runtime/weights';
 import { countParameters, elements } from './parameters';
-import { graphMemory, type DimSizes } from './graphMemory';
+import { graphMemory } from './graphMemory';
 
-export type PlanDevice = 'cpu' | 'cuda';
+export type PlanDevice = Device;
 
 export interface MemoryInput {
   model: DecoderSpec;
   lora: LoraSpec | null;
-  /** The config's dtype; the engine computes in float32 on CPU whatever it says (fromConfig.ts). */
+  /** The config's dtype; the engine's compute dtype follows from it and the device (runtime/precision.ts). */
   dtype: 'fp32' | 'bf16';
   device: PlanDevice;
   batchSize: number;
@@ -74,64 +77,55 @@ export const ORT_SESSION_BYTES = 40 * 2 ** 20;
  * be replaced by what scripts/gpu measures on a real GPU.
  */
 export const CUDA_WORKSPACE_BYTES = 1024 * 2 ** 20;
-
-/** The dtype the engine builds the graph in for this device (mirrors trainer/recipe/fromConfig.ts). */
-export function engineSpec(input: Pick<MemoryInput, 'model' | 'lora' | 'dtype' | 'device'>): TrainingSpec {
-  return { model: input.model, lora: input.lora, dtype: input.device === 'cpu' ? 'fp32' : input.dtype };
-}
+/** Dawn's device, its staging buffers and ORT's WebGPU buffer cache: an allowance too (scripts/gpu measures it). */
+export const WEBGPU_WORKSPACE_BYTES = 512 * 2 ** 20;
 
 const BYTES: Record<WeightDType, number> = { F32: 4, BF16: 2, F16: 2 };
 
 /**
- * The training graph exactly as createStepper builds it, with the frozen weights bound through the trainer's own
- * binder to locations of the right size and dtype. The binder resolves each location's file but reads nothing, so
- * any existing file serves: the Node binary, which always exists.
+ * The training graph exactly as createStepper builds it on `device` (engineBuildOptions: compute dtype, spelling,
+ * recomputation), with the frozen weights bound through the trainer's own binder to locations of the right size
+ * and dtype. The binder resolves each location's file but reads nothing, so any existing file serves: the Node
+ * binary, which always exists.
  */
-export function planGraph(spec: TrainingSpec, checkpointDtype: WeightDType): Graph {
+export function planGraph(spec: TrainingSpec, checkpointDtype: WeightDType, device: Device, checkpointing: boolean): Graph {
   const file = realpathSync(process.execPath);
   let shape: number[] = [];
   const bind = makeWeightBinder(() => ({ file, offset: 0, length: elements(shape) * BYTES[checkpointDtype], dtype: checkpointDtype }), dirname(file));
   return buildTrainingGraph(spec, (g, name, s) => {
     shape = s;
     return bind(g, name, s);
-  }, { withGrads: true }).graph;
+  }, { withGrads: true, ...engineBuildOptions(spec.dtype, device, { activationCheckpointing: checkpointing }) }).graph;
 }
 
-/** Sizes of the graph's symbolic dims for a padded batch; every position counted as trained (the worst case). */
-export function batchSizes(batchSize: number, seqLen: number): DimSizes {
-  const tokens = batchSize * seqLen;
-  return { batch: batchSize, seq: seqLen, tokens, scored: tokens, '(rows)': tokens, ...outputChunkSizes(tokens) };
-}
-
-/** Graphs are the same for every batch shape: build each spec once per process. */
+/** Graphs are the same for every batch shape (symbolic dims): build each one once per process. */
 const graphCache = new Map<string, Graph>();
-function cachedGraph(spec: TrainingSpec, checkpointDtype: WeightDType): Graph {
-  const key = JSON.stringify([spec, checkpointDtype]);
+function cachedGraph(spec: TrainingSpec, checkpointDtype: WeightDType, device: Device, checkpointing: boolean): Graph {
+  const key = JSON.stringify([spec, checkpointDtype, device, checkpointing]);
   let g = graphCache.get(key);
   if (!g) {
     if (graphCache.size > 8) graphCache.clear();
-    graphCache.set(key, (g = planGraph(spec, checkpointDtype)));
+    graphCache.set(key, (g = planGraph(spec, checkpointDtype, device, checkpointing)));
   }
   return g;
 }
 
 export function estimateMemory(input: MemoryInput): MemoryEstimate {
-  const spec = engineSpec(input);
-  const sizes = batchSizes(input.batchSize, input.seqLen);
+  const spec: TrainingSpec = { model: input.model, lora: input.lora, dtype: input.dtype };
+  // Every position counted as trained: the worst case of a padded batch.
+  const sizes = batchDimSizes(input.batchSize, input.seqLen);
   const cpu = input.device === 'cpu';
-  const full = graphMemory(cachedGraph(spec, input.checkpointDtype), { sizes, vocabSize: input.model.vocabSize, prepacksWeights: cpu });
-  const activationBytesNoCheckpointing = Math.max(0, full.peakBytes - full.outputsAtPeakBytes);
-
-  // Activation checkpointing keeps each layer's input and recomputes the rest of the layer in the backward pass:
-  // at most one layer's activations (and the loss) are alive at a time, plus one residual-stream tensor per layer.
-  // The engine's graph does not recompute yet (trainer/models/decoder.ts); until it does, the checkpointed figure
-  // is derived from the emitted one-layer graph, which holds exactly one layer's activations and the loss.
-  const one = graphMemory(cachedGraph({ ...spec, model: { ...spec.model, numLayers: 1 } }, input.checkpointDtype), { sizes, vocabSize: input.model.vocabSize });
-  const stream = residualDtype(cachedGraph(spec, input.checkpointDtype), spec.model);
-  const residual = sizes.tokens! * spec.model.embedDim * bytesPerElement(stream);
-  const computeDtype = SHORT[stream] ?? 'fp32';
-  const activationBytesCheckpointing = Math.min(activationBytesNoCheckpointing, Math.max(0, one.peakBytes - one.outputsAtPeakBytes) + (spec.model.numLayers - 1) * residual);
+  // Both figures come from the graph the engine emits: without checkpointing, and with each layer recomputed in
+  // the backward pass (decoder.ts checkpointLayers), so the "with checkpointing" figure is the engine's own.
+  const measure = (checkpointing: boolean) =>
+    graphMemory(cachedGraph(spec, input.checkpointDtype, input.device, checkpointing), { sizes, vocabSize: input.model.vocabSize, prepacksWeights: cpu });
+  const plain = measure(false);
+  const recomputed = measure(true);
+  const full = input.checkpointing ? recomputed : plain;
+  const activationBytesNoCheckpointing = Math.max(0, plain.peakBytes - plain.outputsAtPeakBytes);
+  const activationBytesCheckpointing = Math.max(0, recomputed.peakBytes - recomputed.outputsAtPeakBytes);
   const activationBytes = input.checkpointing ? activationBytesCheckpointing : activationBytesNoCheckpointing;
+  const computeDtype = SHORT[precisionFor(input.dtype, input.device).computeDtype];
 
   const counts = countParameters(input.model, input.lora);
   const paramsBytes = counts.trainable * 4; // adapters (or all weights) are float32 on the host
@@ -151,7 +145,7 @@ export function estimateMemory(input: MemoryInput): MemoryEstimate {
   // On the GPU: the weights, this step's copy of the trainable values and its gradients, the activations.
   // The host keeps the trainable values, their gradients and the optimizer state, and the runtime; while the
   // session loads, it also holds the weights (ORT loads and folds initializers on the CPU, then copies them over).
-  const workspaceBytes = CUDA_WORKSPACE_BYTES;
+  const workspaceBytes = input.device === 'cuda' ? CUDA_WORKSPACE_BYTES : WEBGPU_WORKSPACE_BYTES;
   const totalBytes = weightsBytes + paramsBytes + gradsBytes + activationBytes + workspaceBytes;
   return {
     computeDtype,
@@ -172,10 +166,4 @@ export function estimateMemory(input: MemoryInput): MemoryEstimate {
   };
 }
 
-/** dtype of the residual stream: the embedding lookup's output ([tokens, embed]) in the emitted graph. */
-function residualDtype(g: Graph, model: DecoderSpec): DType {
-  const h = g.nodes.find((n) => n.op === 'Gather' && n.outputs[0]!.shape.length === 2 && n.outputs[0]!.shape[1] === model.embedDim);
-  return h?.outputs[0]!.dtype ?? 'float32';
-}
-
-const SHORT: Partial<Record<DType, ComputeDtype>> = { float32: 'fp32', bfloat16: 'bf16', float16: 'fp16' };
+const SHORT = { float32: 'fp32', bfloat16: 'bf16', float16: 'fp16' } as const;

@@ -10,6 +10,9 @@ import { dirname, join, resolve } from 'node:path';
 import { loadConfigFile } from '../../core/config';
 import { readSafetensorsHeader } from '../checkpoint/safetensors';
 import { detectNvidiaGpu, hasCudaProvider, type GpuInfo } from '../backends/cuda';
+import { probeWebGpuSync } from '../backends/doctor';
+import { deviceCandidates, deviceRequestOf, type DeviceRequest } from '../runtime/devices';
+import { precisionFor, type ConfigDtype } from '../runtime/precision';
 import { specFromModelComponent } from '../models/catalog';
 import type { DecoderSpec, LoraSpec } from '../models/spec';
 import type { WeightDType } from '../runtime/weights';
@@ -27,17 +30,31 @@ export interface DeviceProbe {
   gpu: GpuInfo;
   /** onnxruntime-node has its CUDA provider library. */
   cudaProvider: boolean;
+  /** A WebGPU adapter opens (Dawn over Vulkan); undefined when not probed (nothing asked for WebGPU). */
+  webgpuAdapter?: boolean;
   hostMemoryBytes: number;
 }
 
-export function probeDevices(): DeviceProbe {
-  let cudaProvider = false;
+/** What the trainer would see; the WebGPU adapter (a child process opening Dawn) only when `webgpu` is asked. */
+export function probeDevices(opts: { webgpu?: boolean } = {}): DeviceProbe {
+  let ortRoot: string | null = null;
   try {
-    cudaProvider = hasCudaProvider(dirname(require.resolve('onnxruntime-node/package.json')));
+    ortRoot = dirname(require.resolve('onnxruntime-node/package.json'));
   } catch {
     // onnxruntime-node not resolvable here: the trainer cannot use it either
   }
-  return { gpu: detectNvidiaGpu(), cudaProvider, hostMemoryBytes: totalmem() };
+  const probe: DeviceProbe = { gpu: detectNvidiaGpu(), cudaProvider: ortRoot !== null && hasCudaProvider(ortRoot), hostMemoryBytes: totalmem() };
+  if (opts.webgpu) probe.webgpuAdapter = ortRoot !== null && probeWebGpuSync(ortRoot).adapter;
+  return probe;
+}
+
+/**
+ * The device a request runs on, as the trainer's session picks it (runtime/session.ts openSessionFor): the first
+ * candidate whose provider is there, CPU last. A WebGPU adapter that was not probed counts as present.
+ */
+export function resolveDevice(request: DeviceRequest, probe: DeviceProbe): PlanDevice {
+  const usable = (d: PlanDevice): boolean => (d === 'cuda' ? probe.gpu.nvidia && probe.cudaProvider : d === 'webgpu' ? probe.webgpuAdapter !== false : true);
+  return deviceCandidates(request).find(usable) ?? 'cpu';
 }
 
 export interface Knob {
@@ -52,13 +69,13 @@ export interface RunPlan {
   config: string;
   builder: string;
   parameters: ParameterCounts;
-  shape: { batchSize: number; seqLen: number; seqLenSource: 'tokenizer.max_seq_len' | 'default'; checkpointing: boolean; dtype: 'fp32' | 'bf16'; computeDtype: MemoryEstimate['computeDtype']; checkpointDtype: WeightDType; checkpointDtypeSource: 'checkpoint' | 'config' };
+  shape: { batchSize: number; seqLen: number; seqLenSource: 'tokenizer.max_seq_len' | 'default'; checkpointing: boolean; dtype: ConfigDtype; computeDtype: MemoryEstimate['computeDtype']; checkpointDtype: WeightDType; checkpointDtypeSource: 'checkpoint' | 'config' };
   memory: MemoryEstimate;
   device: {
     requested: string;
-    /** Where the memory is counted: the GPU for `device: cuda`, else the host. */
+    /** Where the memory is counted: the requested GPU (CUDA or WebGPU), what `auto` resolves to, else the host. */
     sizedFor: PlanDevice;
-    /** Where the trainer would run today (CPU when the GPU or the CUDA provider is missing). */
+    /** Where the trainer would run (CPU when the GPU, the CUDA provider or a WebGPU adapter is missing). */
     runsOn: PlanDevice;
     name: string;
     /** Memory of that device (the first GPU's total, or the host's RAM); null when unknown. */
@@ -103,7 +120,7 @@ interface Sized {
   input: MemoryInput;
 }
 
-export function planFromConfig(configPath: string, overrides: string[] = [], probe: DeviceProbe = probeDevices()): RunPlan {
+export function planFromConfig(configPath: string, overrides: string[] = [], given?: DeviceProbe): RunPlan {
   const loaded = loadConfigFile(configPath, overrides);
   const fatal = loaded.diagnostics.find((d) => d.severity === 'error');
   if (fatal && Object.keys(loaded.value).length === 0) throw new PlanError(`${configPath}: ${fatal.message}`);
@@ -130,9 +147,13 @@ export function planFromConfig(configPath: string, overrides: string[] = [], pro
     seqLenSource = 'default';
     notes.push(`tokenizer.max_seq_len is not set: batches are as long as their longest sample; sized at ${seqLen} tokens (pass tokenizer.max_seq_len=N to size another length)`);
   }
-  const dtype = cfg.dtype === 'bf16' ? 'bf16' : 'fp32';
+  const dtype: ConfigDtype = cfg.dtype === 'bf16' ? 'bf16' : 'fp32';
   const requested = typeof cfg.device === 'string' ? cfg.device : 'cpu';
-  const sizedFor: PlanDevice = requested.startsWith('cuda') ? 'cuda' : 'cpu';
+  const request = deviceRequestOf(requested);
+  const probe = given ?? probeDevices({ webgpu: request === 'webgpu' || request === 'auto' });
+  const runsOn = resolveDevice(request, probe);
+  // Sized for the GPU asked for even when the trainer would fall back (the fit is what the user asks about).
+  const sizedFor: PlanDevice = request === 'auto' ? runsOn : request;
   const configDir = dirname(resolve(configPath));
   const fromFiles = checkpointDtypeOf(cfg, configDir);
   const checkpointDtype: WeightDType = fromFiles ?? (dtype === 'bf16' ? 'BF16' : 'F32');
@@ -151,16 +172,28 @@ export function planFromConfig(configPath: string, overrides: string[] = [], pro
     checkpointDtype,
   };
   const memory = estimateMemory(input);
-  if (checkpointDtype !== 'F32' && memory.weightsBytes >= 1.5 * memory.checkpointWeightsBytes) {
-    notes.push(`the engine holds the ${checkpointDtype} weights as float32 copies (ONNX Runtime folds their Casts): ${(memory.weightsBytes / 2 ** 30).toFixed(2)} GiB instead of ${(memory.checkpointWeightsBytes / 2 ** 30).toFixed(2)} GiB`);
+  const precisionNote = precisionFor(dtype, sizedFor).note;
+  if (precisionNote) notes.push(precisionNote);
+  const gib = (b: number): string => `${(b / 2 ** 30).toFixed(2)} GiB`;
+  if (memory.weightsBytes >= 1.5 * memory.checkpointWeightsBytes) {
+    notes.push(
+      memory.computeDtype === 'fp32' && checkpointDtype !== 'F32'
+        ? `the engine holds the ${checkpointDtype} weights as float32 copies (it computes in float32 here, and ONNX Runtime folds their Casts): ${gib(memory.weightsBytes)} instead of ${gib(memory.checkpointWeightsBytes)}`
+        : sizedFor === 'cpu'
+          ? `the session holds ${gib(memory.weightsBytes)} of frozen weights for ${gib(memory.checkpointWeightsBytes)} in the checkpoint (ONNX Runtime's CPU matmuls keep a pre-packed copy of each weight they multiply by)`
+          : `the ${sizedFor} graph holds ${gib(memory.weightsBytes)} of frozen weights for ${gib(memory.checkpointWeightsBytes)} in the checkpoint (ONNX Runtime folds casts and transposes of frozen weights into extra copies)`,
+    );
   }
 
   const gpu = probe.gpu;
-  const runsOn: PlanDevice = sizedFor === 'cuda' && gpu.nvidia && probe.cudaProvider ? 'cuda' : 'cpu';
-  if (sizedFor === 'cuda' && !gpu.nvidia) notes.push('device: cuda, but no NVIDIA GPU was detected: the trainer would run on the CPU (`ftune doctor` lists what is missing)');
-  else if (sizedFor === 'cuda' && !probe.cudaProvider) notes.push('device: cuda, but onnxruntime-node has no CUDA provider: the trainer would run on the CPU ("Fine-tune: Install CUDA Support", or `ftune doctor`)');
-  const capacityBytes = sizedFor === 'cuda' ? (gpu.memoryBytes?.[0] ?? null) : probe.hostMemoryBytes;
-  const name = sizedFor === 'cuda' ? (gpu.names[0] ?? 'no NVIDIA GPU detected') : 'CPU (host memory)';
+  if (request === 'cuda' && !gpu.nvidia) notes.push('device: cuda, but no NVIDIA GPU was detected: the trainer would run on the CPU (`ftune doctor` lists what is missing)');
+  else if (request === 'cuda' && !probe.cudaProvider) notes.push('device: cuda, but onnxruntime-node has no CUDA provider: the trainer would run on the CPU (`ftune install-cuda` or "Fine-tune: Install CUDA Support"; `ftune doctor` lists what else is missing)');
+  if (request === 'webgpu' && probe.webgpuAdapter === false) notes.push('device: webgpu, but no WebGPU adapter opens: the trainer would run on the CPU (`ftune doctor` names the missing Vulkan pieces)');
+  if (request === 'auto') notes.push(`device: auto resolves to ${runsOn === 'cpu' ? 'the CPU' : runsOn === 'cuda' ? 'CUDA' : 'WebGPU'} here (CUDA if its provider and a GPU are there, else WebGPU if an adapter opens, else the CPU)`);
+  // A WebGPU adapter does not report its memory; on an NVIDIA card it is that card's.
+  const gpuMemory = gpu.nvidia ? (gpu.memoryBytes?.[0] ?? null) : null;
+  const capacityBytes = sizedFor === 'cpu' ? probe.hostMemoryBytes : gpuMemory;
+  const name = sizedFor === 'cpu' ? 'CPU (host memory)' : (gpu.names[0] ?? (sizedFor === 'cuda' ? 'no NVIDIA GPU detected' : 'WebGPU adapter (memory unknown)'));
   const fits = capacityBytes === null ? null : memory.totalBytes <= capacityBytes;
   const knobs = fits === false && capacityBytes !== null ? findKnobs({ model: spec.model, lora: spec.lora, input }, capacityBytes) : [];
 

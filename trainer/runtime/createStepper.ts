@@ -10,7 +10,7 @@ import type { TrainingSpec } from '../models/spec';
 import { mulberry32 } from './prng';
 import type { Graph } from '../graph/ir';
 import { checkCudaKernels } from './cudaKernels';
-import { precisionFor } from './precision';
+import { engineBuildOptions, precisionFor } from './precision';
 import { summarizeProblems } from './kernelProblems';
 import { checkWebGpuKernels } from './webgpuKernels';
 import { createSessionOn, openSessionFor, type Device, type DeviceRequest } from './session';
@@ -108,13 +108,7 @@ export async function createStepper(opts: StepperOptions): Promise<OrtStepper> {
     return { name, shape, data: readWeightF32(name, shape, src) };
   });
 
-  const graphOptions = (device: Device): Omit<BuildOptions, 'withGrads'> => ({
-    seed,
-    computeDtype: opts.computeDtype ?? precisionFor(spec.dtype, device).computeDtype,
-    checkpointLayers: opts.activationCheckpointing ?? false,
-    webgpu: device === 'webgpu' || opts.webgpuGraph === true,
-    ...(opts.outputChunks ? { outputChunks: opts.outputChunks } : {}),
-  });
+  const graphOptions = (device: Device): Omit<BuildOptions, 'withGrads'> => engineBuildOptions(spec.dtype, device, { ...opts, seed });
   const opened = await openSessionFor(
     opts.device,
     (device) => {

@@ -7,8 +7,8 @@
  */
 import { foldableNodes } from '../graph/constants';
 import type { Graph } from '../graph/ir';
-import type { ComputeDType } from '../models/decoder';
-import type { Device } from './session';
+import type { BuildOptions, ComputeDType } from '../models/decoder';
+import type { Device } from './devices';
 
 export type ConfigDtype = 'fp32' | 'bf16';
 
@@ -35,6 +35,33 @@ export function precisionFor(dtype: ConfigDtype, device: Device): Precision {
         note: "dtype bf16 on CPU: ONNX Runtime's CPU provider has no bf16 kernels, so this run computes in float32 (weights are read from the bf16 checkpoint; losses match an fp32 run, not a bf16 one)",
       };
   }
+}
+
+export interface EngineGraphChoices {
+  /** torchtune's enable_activation_checkpointing. */
+  activationCheckpointing?: boolean;
+  /** Compute dtype instead of the device's choice for the config's dtype (e.g. the float16 graph checked on CPU). */
+  computeDtype?: ComputeDType;
+  /** The WebGPU spelling of the graph whatever the device (to check it on CPU). */
+  webgpuGraph?: boolean;
+  /** Row blocks of the output projection + loss (default OUTPUT_CHUNKS). */
+  outputChunks?: number;
+  seed?: number;
+}
+
+/**
+ * How the trainer builds its graphs for a config's dtype on a device: the compute dtype, the per-device spelling,
+ * per-layer recomputation. One function for the stepper (createStepper.ts) and for `ftune plan`, which sizes the
+ * very graph the stepper would run.
+ */
+export function engineBuildOptions(dtype: ConfigDtype, device: Device, c: EngineGraphChoices = {}): Omit<BuildOptions, 'withGrads'> {
+  return {
+    ...(c.seed !== undefined ? { seed: c.seed } : {}),
+    computeDtype: c.computeDtype ?? precisionFor(dtype, device).computeDtype,
+    checkpointLayers: c.activationCheckpointing ?? false,
+    webgpu: device === 'webgpu' || c.webgpuGraph === true,
+    ...(c.outputChunks ? { outputChunks: c.outputChunks } : {}),
+  };
 }
 
 export interface Float32Copy {

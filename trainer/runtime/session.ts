@@ -3,9 +3,9 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 
-export type Device = 'cpu' | 'cuda' | 'webgpu';
-/** What a config asks for; `auto` = CUDA if its provider loads, else WebGPU if an adapter opens, else CPU. */
-export type DeviceRequest = Device | 'auto';
+import { deviceCandidates, type Device, type DeviceRequest } from './devices';
+
+export { deviceCandidates, deviceRequestOf, type Device, type DeviceRequest } from './devices';
 
 export interface OpenedSession {
   session: ort.InferenceSession;
@@ -19,29 +19,6 @@ export interface SessionOptions {
   threads?: number;
   /** Where ORT writes the graph it actually runs, after its optimizations (for inspection and tests). */
   optimizedModelPath?: string;
-}
-
-/** torchtune's `device` value (cuda, cuda:0, cpu, ...) plus ours (webgpu, auto); unknown ones run on CPU. */
-export function deviceRequestOf(value: unknown): DeviceRequest {
-  if (typeof value !== 'string') return 'cpu';
-  const v = value.trim().toLowerCase();
-  if (v.startsWith('cuda')) return 'cuda';
-  if (v === 'webgpu' || v === 'auto') return v;
-  return 'cpu';
-}
-
-/** The devices to try, in order, for a request (CPU always comes last and always works). */
-export function deviceCandidates(req: DeviceRequest): Device[] {
-  switch (req) {
-    case 'auto':
-      return ['cuda', 'webgpu', 'cpu'];
-    case 'cuda':
-      return ['cuda', 'cpu'];
-    case 'webgpu':
-      return ['webgpu', 'cpu'];
-    case 'cpu':
-      return ['cpu'];
-  }
 }
 
 /** Why a device's provider cannot be tried at all (known before creating a session), or null. */
@@ -82,7 +59,7 @@ export function fallbackNote(device: Device, why: unknown, next: Device): string
   if (device === 'cuda') {
     return (
       `device 'cuda' requested but the ONNX Runtime CUDA execution provider is unavailable (${reason}); training on ${deviceLabel(next)} instead. ` +
-      'Reinstall onnxruntime-node with its CUDA provider (ONNXRUNTIME_NODE_INSTALL_CUDA=v12) and have CUDA 12 + cuDNN 9 libraries on the library path to use an NVIDIA GPU.'
+      'To train on the NVIDIA GPU: run `ftune install-cuda` (in VS Code: "Fine-tune: Install CUDA Support") for the provider, and `ftune doctor` ("Fine-tune: Check GPU Setup") to see which of the driver, CUDA 12 and cuDNN 9 libraries are missing and the command that installs each.'
     );
   }
   if (device === 'webgpu') {

@@ -8,6 +8,7 @@ import type { RecipeKeyInfo } from '../catalogTypes';
 import { placeholderFor, type RuleContext } from '../context';
 import { describeSchema, describeValue, pyTypeToSchema } from '../pyTypes';
 import { recipeKeySchema, recipeSchema } from '../schema';
+import { isBuiltinOnlyDevice } from './trainerSupport';
 
 const ajv = new Ajv({ allErrors: true, strict: false });
 const recipeValidators = new Map<string, ValidateFunction>();
@@ -113,6 +114,7 @@ export function checkRecipeSchema(ctx: RuleContext, recipe: string): void {
     const value = valueAt(ctx.value, path);
     const dotted = path.map(String).join('.');
     if (found.key === 'dtype' && value === 'fp16') continue; // reported by the fp16 rule with its own code
+    if (found.key === 'device' && isBuiltinOnlyDevice(value)) continue; // the built-in trainer's devices: checked per engine (trainerSupport)
     const schema = recipeKeySchema(getCatalog(), found.key, found.info);
     const typeOnly = pyTypeToSchema(found.info.type, getCatalog().enums);
     const isEnum = errors.some((e) => e.keyword === 'enum') && (Object.keys(typeOnly).length === 0 || schemaValidator(path.length > found.key.split('.').length ? (typeOnly.items as Record<string, unknown>) ?? {} : typeOnly)(value));

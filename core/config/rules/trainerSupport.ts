@@ -15,7 +15,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Diagnostic, Range } from '../../diagnostics';
 import { resolveDatasetSpec } from '../../data/spec';
 import { readCheckpointTensors, SafetensorsError, type TensorInfo } from '../../safetensors';
-import { getComponent } from '../catalog';
+import { getCatalog, getComponent } from '../catalog';
 import type { RuleContext } from '../context';
 import { builtinModelProblem, checkpointShapeMismatch, decoderDimsOf } from '../trainerModel';
 import { readCheckpointerSettings, readTrainerSettings, type TrainerProblem, type TrainerRecipe } from '../trainerSettings';
@@ -38,7 +38,34 @@ export function engineFromComment(text: string): TrainerEngine | undefined {
 
 const isMap = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
+/**
+ * `device` values only the built-in trainer knows (runtime/devices.ts): WebGPU, and `auto` (CUDA, else WebGPU,
+ * else CPU). The recipe schema holds torchtune's own values; these are checked here, per engine.
+ */
+export const BUILTIN_ONLY_DEVICES: readonly string[] = ['webgpu', 'auto'];
+
+export function isBuiltinOnlyDevice(v: unknown): boolean {
+  return typeof v === 'string' && BUILTIN_ONLY_DEVICES.includes(v);
+}
+
+/**
+ * torchtune hands `device` to torch.device (training.get_device), which knows no `webgpu` and no `auto`: an error
+ * for the torchtune engine, a warning when the engine is not known, fine for the built-in trainer.
+ */
+function checkDevice(ctx: RuleContext, engine: TrainerEngine | undefined): void {
+  const device = ctx.value.device;
+  if (engine === 'builtin' || !isBuiltinOnlyDevice(device) || !ctx.inText(['device'])) return;
+  const range = ctx.range(['device'], 'value');
+  if (engine === 'torchtune') {
+    const torchDevices = (ctx.recipe ? getCatalog().recipes[ctx.recipe]?.keys.device?.values : undefined) ?? ['cuda', 'cpu'];
+    ctx.report('error', 'bad-enum', `\`device\` is "${String(device)}": torchtune passes it to torch.device, which has no such device (allowed values: ${torchDevices.map((v) => JSON.stringify(v)).join(', ')}); ${String(device)} is the built-in trainer's device: run this config with the built-in trainer to use it`, range);
+  } else {
+    ctx.report('warning', 'builtin-trainer-only', `\`device: ${String(device)}\` is the built-in trainer's (Launch and \`ftune run\`); torchtune would refuse it (torch.device knows no ${String(device)})`, range);
+  }
+}
+
 export function checkTrainerSupport(ctx: RuleContext, engine: TrainerEngine | undefined): void {
+  checkDevice(ctx, engine);
   if (engine === 'torchtune' || ctx.recipe === null) return;
   const recipe = BUILTIN_RECIPES[ctx.recipe];
   if (!recipe) {

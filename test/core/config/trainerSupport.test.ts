@@ -112,3 +112,22 @@ test('packed: True and recipes the trainer does not run are named, with what to 
   const dist = byCode(CONFIG.replace('lora_finetune_single_device', 'lora_finetune_distributed'), 'builtin-trainer-unsupported', 'builtin');
   assert.deepEqual(dist.map((d) => d.message), ['recipe lora_finetune_distributed is not supported by the built-in trainer; supported: lora_finetune_single_device, full_finetune_single_device']);
 });
+
+test("device: webgpu and auto are the built-in trainer's: accepted for it, a warning when the engine is not known, an error for torchtune (torch.device has neither)", () => {
+  // The diagnostics on the `device:` line.
+  const devices = (text: string, engine?: 'builtin' | 'torchtune') =>
+    validateConfig(text, { engine }).diagnostics.filter((d) => d.range.start >= text.indexOf('\ndevice:') && d.range.start < text.indexOf('\n', text.indexOf('\ndevice:') + 1)).map((d) => ({ severity: d.severity, code: d.code, at: text.slice(d.range.start, d.range.end) }));
+  for (const device of ['webgpu', 'auto']) {
+    const text = CONFIG.replace('device: cuda', `device: ${device}`);
+    assert.deepEqual(devices(text, 'builtin'), []);
+    assert.deepEqual(devices(text), [{ severity: 'warning', code: 'builtin-trainer-only', at: device }]);
+    assert.deepEqual(devices(text, 'torchtune'), [{ severity: 'error', code: 'bad-enum', at: device }]);
+    const [e] = validateConfig(text, { engine: 'torchtune' }).diagnostics.filter((d) => d.code === 'bad-enum');
+    assert.match(e.message, new RegExp(`^\`device\` is "${device}": torchtune passes it to torch.device, which has no such device \\(allowed values: "cuda", "cpu"`));
+  }
+  // Other values are torchtune's enum for every engine: a typo is still an error.
+  for (const engine of [undefined, 'builtin', 'torchtune'] as const) {
+    const text = CONFIG.replace('device: cuda', 'device: webgpuu');
+    assert.deepEqual(validateConfig(text, { engine }).diagnostics.filter((d) => d.code === 'bad-enum').map((d) => text.slice(d.range.start, d.range.end)), ['webgpuu']);
+  }
+});

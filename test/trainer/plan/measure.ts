@@ -13,11 +13,11 @@ export interface StepPeak {
   peak: number;
 }
 
-export function measureStepPeak(model: DecoderSpec, lora: LoraSpec | null, batchSize: number, seqLen: number): StepPeak {
+export function measureStepPeak(model: DecoderSpec, lora: LoraSpec | null, batchSize: number, seqLen: number, activationCheckpointing = false): StepPeak {
   const dir = mkdtempSync(join(tmpdir(), 'ftune-plan-'));
   try {
     const ck = writeTinyCheckpoint(dir, model, 1, 'BF16');
-    const out = execFileSync(process.execPath, ['--import', 'tsx', resolve(__dirname, 'fixtures/stepPeak.ts'), JSON.stringify({ model, lora, checkpoint: ck.path, batchSize, seqLen })], {
+    const out = execFileSync(process.execPath, ['--import', 'tsx', resolve(__dirname, 'fixtures/stepPeak.ts'), JSON.stringify({ model, lora, checkpoint: ck.path, batchSize, seqLen, activationCheckpointing })], {
       encoding: 'utf8',
       // glibc raises its mmap threshold after large frees (up to 32 MB) and then keeps freed blocks in its heap, so
       // RSS would measure the allocator's cache, not what ORT holds; a fixed threshold returns each block on free.

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Graph } from '../../../trainer/graph/ir';
 import * as o from '../../../trainer/graph/ops';
-import { graphMemory, ortExecutionOrder } from '../../../trainer/plan/graphMemory';
+import { ortExecutionOrder } from '../../../trainer/graph/schedule';
+import { graphMemory } from '../../../trainer/plan/graphMemory';
 import { estimateMemory, NODE_RUNTIME_BYTES } from '../../../trainer/plan/memory';
 import { launchRefusal } from '../../../trainer/plan/format';
 import { planFromConfig, type DeviceProbe } from '../../../trainer/plan/plan';
-import { liveNodes } from '../../../trainer/graph/onnx';
 import { sharedPath } from '../../shared';
 import { fullLora, tinyModel } from '../runtime/tiny';
 import { measureStepPeak } from './measure';
@@ -15,6 +15,7 @@ const LLAMA32_1B = sharedPath('corpus/torchtune-configs/llama3_2/1B_lora_single_
 const LLAMA3_8B = sharedPath('corpus/torchtune-configs/llama3/8B_lora_single_device.yaml');
 const GiB = 2 ** 30;
 const noGpu: DeviceProbe = { gpu: { nvidia: false, names: [], source: 'none' }, cudaProvider: false, hostMemoryBytes: 64 * GiB };
+const gpu16: DeviceProbe = { gpu: { nvidia: true, names: ['NVIDIA GeForce RTX 4080'], driver: '550.54.15', memoryBytes: [16376 * 2 ** 20], source: 'nvidia-smi' }, cudaProvider: true, hostMemoryBytes: 64 * GiB };
 const gpu24: DeviceProbe = { gpu: { nvidia: true, names: ['NVIDIA GeForce RTX 4090'], driver: '550.54.15', memoryBytes: [24564 * 2 ** 20], source: 'nvidia-smi' }, cudaProvider: true, hostMemoryBytes: 64 * GiB };
 
 /** LoRA values of one layer: r·(in + out) per adapted linear, from the architecture (not from the code under test). */
@@ -98,11 +99,47 @@ describe('ftune plan: fitting the device', () => {
     assert.ok(why);
     assert.match(why, /^this run needs [\d.]+ GiB on the NVIDIA GeForce RTX 4090, which has 23\.99 GiB\. Change one of: /);
     assert.match(why, /enable_activation_checkpointing=True \([\d.]+ GiB\)/);
-    // The engine keeps float32 copies of the 8B's bf16 weights today (30 GiB): no single knob fits 24 GB.
-    const huge = launchRefusal(planFromConfig(LLAMA3_8B, ['tokenizer.max_seq_len=2048'], gpu24));
-    assert.match(huge ?? '', /No single change fits \(batch_size=1: [\d.]+ GiB, tokenizer\.max_seq_len=128: [\d.]+ GiB, model\.lora_rank=1: [\d.]+ GiB\); combine them/);
+    // 8B's bf16 weights alone (14.96 GiB) and the CUDA workspace leave a 16 GB card no room: no single knob fits.
+    const huge = launchRefusal(planFromConfig(LLAMA3_8B, ['tokenizer.max_seq_len=2048', 'enable_activation_checkpointing=False'], gpu16));
+    assert.match(huge ?? '', /^this run needs [\d.]+ GiB on the NVIDIA GeForce RTX 4080, which has 15\.99 GiB\. No single change fits \(enable_activation_checkpointing=True: [\d.]+ GiB, batch_size=1: [\d.]+ GiB, tokenizer\.max_seq_len=128: [\d.]+ GiB, model\.lora_rank=1: [\d.]+ GiB\); combine them/);
     assert.equal(launchRefusal(planFromConfig(LLAMA3_8B, ['enable_activation_checkpointing=False', 'tokenizer.max_seq_len=2048'], noGpu)), null);
     assert.equal(launchRefusal(planFromConfig(LLAMA32_1B, ['tokenizer.max_seq_len=256', 'batch_size=1'], gpu24)), null);
+  });
+
+  test("torchtune's tutorial: 8B LoRA in bf16 with activation checkpointing fits a 24 GB card; the frozen weights stay bf16 on the GPU", () => {
+    const p = planFromConfig(LLAMA3_8B, ['tokenizer.max_seq_len=2048'], gpu24);
+    assert.equal(p.shape.computeDtype, 'bf16');
+    // No float32 copy of a frozen weight: the bf16 graph reads them as they are (the checkpoint's 16,060,522,496
+    // bytes), plus the few embedded constants (RoPE tables, scalars).
+    assert.ok(p.memory.weightsBytes >= 16_060_522_496 && p.memory.weightsBytes < 16_060_522_496 + 2 ** 20, `${p.memory.weightsBytes}`);
+    assert.doesNotMatch(p.notes.join('\n'), /float32 copies/);
+    assert.equal(p.device.fits, true, `${(p.memory.totalBytes / GiB).toFixed(2)} GiB`);
+    assert.equal(launchRefusal(p), null);
+    // On the CPU the same config computes in float32, says so, and holds float32 weights (ORT folds the Casts).
+    const cpu = planFromConfig(LLAMA3_8B, ['tokenizer.max_seq_len=2048', 'device=cpu'], noGpu);
+    assert.equal(cpu.shape.computeDtype, 'fp32');
+    assert.ok(cpu.memory.weightsBytes >= 2 * 16_060_522_496);
+    assert.match(cpu.notes.join('\n'), /dtype bf16 on CPU: .* computes in float32/);
+  });
+
+  test('device: webgpu is sized in float16 on the GPU; device: auto resolves as the trainer does (CUDA, else WebGPU, else CPU)', () => {
+    const webgpu = planFromConfig(LLAMA32_1B, ['device=webgpu', 'tokenizer.max_seq_len=1024'], { ...gpu24, cudaProvider: false, webgpuAdapter: true });
+    assert.equal(webgpu.device.sizedFor, 'webgpu');
+    assert.equal(webgpu.device.runsOn, 'webgpu');
+    assert.equal(webgpu.shape.computeDtype, 'fp16');
+    // The bf16 checkpoint's weights are folded to float16, never float32: at most the weight and its transpose (the
+    // WebGPU spelling has no Gemm with transB, so the forward MatMul reads a folded transposed copy).
+    assert.ok(webgpu.memory.weightsBytes <= 2 * 2 * 1_235_814_400 + 2 ** 20, `${webgpu.memory.weightsBytes}`);
+    assert.doesNotMatch(webgpu.notes.join('\n'), /float32 copies/);
+    assert.match(webgpu.notes.join('\n'), /WebGPU provider has no bf16 kernels/);
+    assert.equal(webgpu.device.capacityBytes, 24564 * 2 ** 20, "the adapter is the NVIDIA card: that card's memory");
+    const noAdapter = planFromConfig(LLAMA32_1B, ['device=webgpu'], { ...noGpu, webgpuAdapter: false });
+    assert.equal(noAdapter.device.runsOn, 'cpu');
+    assert.match(noAdapter.notes.join('\n'), /no WebGPU adapter opens/);
+    const auto = (probe: DeviceProbe) => planFromConfig(LLAMA32_1B, ['device=auto'], probe).device;
+    assert.deepEqual([auto(gpu24).runsOn, auto(gpu24).sizedFor], ['cuda', 'cuda']);
+    assert.equal(auto({ ...gpu24, cudaProvider: false, webgpuAdapter: true }).runsOn, 'webgpu');
+    assert.deepEqual([auto({ ...noGpu, webgpuAdapter: false }).runsOn, auto({ ...noGpu, webgpuAdapter: false }).sizedFor], ['cpu', 'cpu']);
   });
 
   test('a run that fits says so and suggests nothing; without a GPU the device is named and the fit unknown', () => {
@@ -126,13 +163,14 @@ describe('graph memory', () => {
     const d = o.sqrt(x); // another branch from x
     g.markOutput(c, 'c');
     g.markOutput(o.reduceSum(d, [1], false), 'e');
-    const order = ortExecutionOrder(liveNodes(g)).map((n) => n.op);
-    // The leaf emitted last in node order (the `e` branch) is walked first.
-    assert.deepEqual(order, ['Sqrt', 'ReduceSum', 'Exp', 'Mul', 'ReduceSum']);
+    const order = ortExecutionOrder(g).map((n) => n.op);
+    // The file lists leaves in reverse creation order and ORT walks from the file's last leaf: `c`'s chain first.
+    assert.deepEqual(order, ['Exp', 'Mul', 'ReduceSum', 'Sqrt', 'ReduceSum']);
     const m = graphMemory(g, { sizes: { n: 10 } });
-    // Peak at Mul: a (160) + b (160) + the finished output e (40).
-    assert.equal(m.peakBytes, 360);
-    assert.equal(m.outputsAtPeakBytes, 40);
+    // Peak at Mul: a (160) + b (160), before any output exists; later c (40) + d (160) + e (40) = 240.
+    assert.equal(m.peakBytes, 320);
+    assert.equal(m.outputsAtPeakBytes, 0);
+    assert.equal(m.peakAt.op, 'Mul');
   });
 });
 
@@ -142,12 +180,16 @@ describe('ftune plan: the estimate against the peak of a real ONNX Runtime step 
     { name: 'full fine-tuning, tied embeddings', m: tinyModel({ vocabSize: 16384, numLayers: 2, numHeads: 4, numKvHeads: 2, embedDim: 512, intermediateDim: 1024, maxSeqLen: 1024, tieWordEmbeddings: true }), lora: null, b: 2, s: 256 },
     { name: 'LoRA, weights-heavy (32k vocabulary, 1 × 16)', m: tinyModel({ vocabSize: 32768, numLayers: 4, numHeads: 8, numKvHeads: 4, embedDim: 512, intermediateDim: 1408, maxSeqLen: 1024 }), lora: fullLora({ rank: 2, alpha: 4, applyToOutput: false }), b: 1, s: 16 },
     { name: 'LoRA, vocabulary logits dominate (tied, 4 × 512)', m: tinyModel({ vocabSize: 32768, numLayers: 2, numHeads: 8, numKvHeads: 4, embedDim: 256, intermediateDim: 512, maxSeqLen: 1024, tieWordEmbeddings: true }), lora: fullLora({ rank: 8, alpha: 16, applyToOutput: false }), b: 4, s: 512 },
+    // With checkpointing the engine emits each layer's recomputation in the backward pass: the plan sizes that graph.
+    { name: 'LoRA with activation checkpointing (6 layers + output adapter, 4 × 384)', m: tinyModel({ vocabSize: 4096, numLayers: 6, numHeads: 8, numKvHeads: 2, embedDim: 384, intermediateDim: 1024, maxSeqLen: 1024 }), lora: fullLora({ rank: 16, alpha: 32 }), b: 4, s: 384, checkpointing: true },
+    { name: 'LoRA with activation checkpointing, attention-heavy (4 layers, 4 × 256)', m: tinyModel({ vocabSize: 8192, numLayers: 4, numHeads: 8, numKvHeads: 4, embedDim: 256, intermediateDim: 704, maxSeqLen: 1024 }), lora: fullLora({ rank: 8, alpha: 16, applyToOutput: false }), b: 4, s: 256, checkpointing: true },
   ];
   for (const c of cases) {
     test(`${c.name}: within 20% of the measured peak`, () => {
-      const measured = measureStepPeak(c.m, c.lora, c.b, c.s);
+      const checkpointing = 'checkpointing' in c && c.checkpointing === true;
+      const measured = measureStepPeak(c.m, c.lora, c.b, c.s, checkpointing);
       // The step alone (no optimizer in this child): the estimate without optimizer state, above Node + ORT's baseline.
-      const e = estimateMemory({ model: c.m, lora: c.lora, dtype: 'fp32', device: 'cpu', batchSize: c.b, seqLen: c.s, checkpointing: false, optimizerStates: 0, checkpointDtype: 'BF16' });
+      const e = estimateMemory({ model: c.m, lora: c.lora, dtype: 'fp32', device: 'cpu', batchSize: c.b, seqLen: c.s, checkpointing, optimizerStates: 0, checkpointDtype: 'BF16' });
       const used = measured.peak - measured.baseline;
       const estimated = e.totalBytes - NODE_RUNTIME_BYTES;
       const ratio = estimated / used;

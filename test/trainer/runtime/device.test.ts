@@ -57,7 +57,12 @@ test("device 'webgpu' runs the training graph on WebGPU when an adapter opens, e
 test("device 'auto' tries CUDA, then WebGPU, then CPU, with one note per provider that did not start", async () => {
   const { stepper, batch } = await stepperOn('auto', 'bf16');
   const notes = stepper.notes.join('\n');
-  if (stepper.device !== 'cuda') assert.match(notes, /device 'cuda' requested but the ONNX Runtime CUDA execution provider is unavailable/);
+  if (stepper.device !== 'cuda') {
+    assert.match(notes, /device 'cuda' requested but the ONNX Runtime CUDA execution provider is unavailable/);
+    // What to do, in the commands this project ships (not onnxruntime-node's install-time variable).
+    assert.match(notes, /run `ftune install-cuda` \(in VS Code: "Fine-tune: Install CUDA Support"\).*`ftune doctor`/);
+    assert.doesNotMatch(notes, /ONNXRUNTIME_NODE_INSTALL_CUDA/);
+  }
   if (stepper.device === 'cpu') {
     assert.match(notes, /no WebGPU adapter could be opened/);
     assert.match(notes, /dtype bf16 on CPU/);
