@@ -1,5 +1,5 @@
 // `npm run bench [-- name ...]`: runs the benchmarks of bench/ one after another (each prints its own figures).
-// Names: tokenize, dataset, lsp, train-step, flops, plan-memory, authoring. They measure; they never fail on a target.
+// Every bench/*.ts is a benchmark (npm run bench lists them on a typo). They measure; they never fail on a target.
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 
