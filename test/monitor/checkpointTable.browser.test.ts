@@ -3,41 +3,30 @@
  * row naming both folders, folder paths as on disk, the columns aligned (every row's step cell at the same x).
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { build } from 'esbuild';
 import type { Browser } from 'playwright-core';
 import { renderMonitorHtml } from '../../media/monitor/page';
-import { makeNonce } from '../../media/nonce';
 import type { TrainingEvent } from '../../trainer/events';
-import { launchChromium, openWebview, sendToWebview } from './webviewPage';
+import { type WebviewServer, launchChromium, openWebview, sendToWebview, serveWebview } from './webviewPage';
 
 const repo = resolve(__dirname, '..', '..');
 const out = mkdtempSync(join(tmpdir(), 'ftune-ckpt-'));
-let server: Server;
+let server: WebviewServer | undefined;
 let origin = '';
 let browser: Browser;
 
 before(async () => {
   mkdirSync(join(repo, 'test-results', 'monitor'), { recursive: true });
   await build({ bundle: true, platform: 'browser', format: 'iife', target: 'es2022', logLevel: 'warning', entryPoints: { monitor: join(repo, 'media/monitor/main.ts') }, outdir: out });
-  server = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
-    if (path === '/') {
-      res.writeHead(200, { 'content-type': 'text/html' });
-      res.end(renderMonitorHtml({ cspSource: origin, nonce: makeNonce((n) => randomBytes(n)), scriptUri: `${origin}/monitor.js`, styleUri: `${origin}/monitor.css`, title: 'Training: stop.yaml' }));
-    } else if (path === '/monitor.js' || path === '/monitor.css') {
-      res.writeHead(200, { 'content-type': path.endsWith('.js') ? 'text/javascript' : 'text/css' });
-      res.end(readFileSync(join(out, path.slice(1))));
-    } else res.writeHead(404).end();
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const addr = server.address();
-  origin = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  server = await serveWebview(
+    (origin, nonce) => renderMonitorHtml({ cspSource: origin, nonce, scriptUri: `${origin}/monitor.js`, styleUri: `${origin}/monitor.css`, title: 'Training: stop.yaml' }),
+    { '/monitor.js': join(out, 'monitor.js'), '/monitor.css': join(out, 'monitor.css') },
+  );
+  origin = server.origin;
   browser = await launchChromium();
 });
 

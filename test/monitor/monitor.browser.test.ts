@@ -4,9 +4,7 @@
  * parser, with a stub `acquireVsCodeApi`. Screenshots go to test-results/monitor/.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -15,14 +13,13 @@ import type { Browser, Page } from 'playwright-core';
 import type { TrainingEvent } from '../../trainer/events';
 import { TorchtuneOutputParser } from '../../trainer/backends/torchtuneOutput';
 import { renderMonitorHtml } from '../../media/monitor/page';
-import { makeNonce } from '../../media/nonce';
-import { launchChromium } from '../chromium';
+import { type WebviewServer, launchChromium, openWebview, postedBy, serveWebview } from './webviewPage';
 import { sharedPath } from '../shared';
 
 const repo = resolve(__dirname, '..', '..');
 const shots = join(repo, 'test-results', 'monitor');
 const out = mkdtempSync(join(tmpdir(), 'ftune-monitor-'));
-let server: Server;
+let server: WebviewServer | undefined;
 let origin = '';
 let browser: Browser;
 
@@ -78,25 +75,11 @@ function spikyEvents(): TrainingEvent[] {
 before(async () => {
   mkdirSync(shots, { recursive: true });
   await build({ bundle: true, platform: 'browser', format: 'iife', target: 'es2022', logLevel: 'warning', entryPoints: { monitor: join(repo, 'media/monitor/main.ts') }, outdir: out });
-  server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    if (url.pathname === '/') {
-      const nonce = makeNonce((n) => randomBytes(n));
-      res.writeHead(200, { 'content-type': 'text/html' });
-      res.end(renderMonitorHtml({ cspSource: origin, nonce, scriptUri: `${origin}/monitor.js`, styleUri: `${origin}/monitor.css`, title: 'Training: llama3_2_1b_lora.yaml' }));
-      return;
-    }
-    const file = { '/monitor.js': 'monitor.js', '/monitor.css': 'monitor.css' }[url.pathname];
-    if (!file) {
-      res.writeHead(url.pathname === '/favicon.ico' ? 204 : 404).end();
-      return;
-    }
-    res.writeHead(200, { 'content-type': file.endsWith('.js') ? 'text/javascript' : 'text/css' });
-    res.end(readFileSync(join(out, file)));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const addr = server.address();
-  origin = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  server = await serveWebview(
+    (origin, nonce) => renderMonitorHtml({ cspSource: origin, nonce, scriptUri: `${origin}/monitor.js`, styleUri: `${origin}/monitor.css`, title: 'Training: llama3_2_1b_lora.yaml' }),
+    { '/monitor.js': join(out, 'monitor.js'), '/monitor.css': join(out, 'monitor.css') },
+  );
+  origin = server.origin;
   browser = await launchChromium();
 });
 
@@ -106,35 +89,8 @@ after(async () => {
   rmSync(out, { recursive: true, force: true });
 });
 
-interface Posted {
-  type: string;
-  [k: string]: unknown;
-}
-
 /** A page with the stub VS Code API: posted messages in `__posted`, state in sessionStorage (survives reload). */
-async function openMonitor(): Promise<{ page: Page; problems: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1200, height: 1400 } });
-  const problems: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') problems.push(m.text());
-  });
-  page.on('pageerror', (e) => problems.push(String(e)));
-  // A string, not a function: tsx's transpiled functions reference helpers the page does not have.
-  await page.addInitScript({
-    content: `
-      window.__posted = [];
-      document.addEventListener('securitypolicyviolation', (e) => console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));
-      window.acquireVsCodeApi = () => ({
-        postMessage: (m) => window.__posted.push(m),
-        getState: () => JSON.parse(sessionStorage.getItem('state') ?? 'null'),
-        setState: (s) => sessionStorage.setItem('state', JSON.stringify(s)),
-      });`,
-  });
-  await page.goto(`${origin}/`);
-  // Functions, not strings: the page's CSP (rightly) forbids eval.
-  await page.waitForFunction(() => (globalThis as unknown as { __posted: Posted[] }).__posted.some((m) => m.type === 'ready'));
-  return { page, problems };
-}
+const openMonitor = (): Promise<{ page: Page; problems: string[] }> => openWebview(browser, `${origin}/`, { width: 1200, height: 1400 });
 
 async function send(page: Page, messages: unknown[]): Promise<void> {
   await page.evaluate((ms) => {
@@ -154,7 +110,7 @@ async function inkedPixels(page: Page, selector: string): Promise<number> {
   });
 }
 
-const posted = (page: Page) => page.evaluate(() => (globalThis as unknown as { __posted: Posted[] }).__posted);
+const posted = postedBy;
 
 test('the recorded torchtune run: step count, last loss, progress, charts drawn, checkpoint, no CSP violation', async () => {
   const events = recordedEvents();

@@ -5,9 +5,7 @@
  * wraps many times, every token element lies on one line. Screenshots go to test-results/token-preview/.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -16,17 +14,16 @@ import type { Browser, Page } from 'playwright-core';
 import { readSample } from '../../core/data/analyze';
 import { parsePositioned } from '../../core/data/sampleMessages';
 import { createModelTokenizer } from '../../core/tokenizers';
-import { makeNonce } from '../../media/nonce';
 import { renderPreviewHtml } from '../../media/tokenPreview/page';
 import type { TokenPreviewResult } from '../../server/protocol';
 import { tokenInfos } from '../../server/tokenView';
 import { sharedPath } from '../shared';
-import { launchChromium, openWebview, postedBy, sendToWebview } from './webviewPage';
+import { type WebviewServer, launchChromium, openWebview, postedBy, sendToWebview, serveWebview } from './webviewPage';
 
 const repo = resolve(__dirname, '..', '..');
 const shots = join(repo, 'test-results', 'token-preview');
 const out = mkdtempSync(join(tmpdir(), 'ftune-preview-'));
-let server: Server;
+let server: WebviewServer | undefined;
 let origin = '';
 let browser: Browser;
 
@@ -75,28 +72,14 @@ function previewResult(): TokenPreviewResult {
 before(async () => {
   mkdirSync(shots, { recursive: true });
   await build({ bundle: true, platform: 'browser', format: 'iife', target: 'es2022', logLevel: 'warning', entryPoints: { tokenPreview: join(repo, 'media/tokenPreview/main.ts') }, outdir: out });
-  const files: Record<string, [string, string]> = {
-    '/tokenPreview.js': [join(out, 'tokenPreview.js'), 'text/javascript'],
-    '/style.css': [join(repo, 'media/tokenPreview/style.css'), 'text/css'],
-    // The styles before this change, to show the check catches a token split across lines.
-    '/old.css': [join(out, 'old.css'), 'text/css'],
-  };
   writeFileSync(join(out, 'old.css'), '.tok { display: inline; white-space: pre-wrap; word-break: break-all; }');
-  server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    if (url.pathname === '/') {
-      res.writeHead(200, { 'content-type': 'text/html' });
-      res.end(renderPreviewHtml({ cspSource: origin, nonce: makeNonce((n) => randomBytes(n)), scriptUri: `${origin}/tokenPreview.js`, styleUri: `${origin}/style.css` }));
-      return;
-    }
-    const f = files[url.pathname];
-    if (!f) return void res.writeHead(url.pathname === '/favicon.ico' ? 204 : 404).end();
-    res.writeHead(200, { 'content-type': f[1] });
-    res.end(readFileSync(f[0]));
+  server = await serveWebview((origin, nonce) => renderPreviewHtml({ cspSource: origin, nonce, scriptUri: `${origin}/tokenPreview.js`, styleUri: `${origin}/style.css` }), {
+    '/tokenPreview.js': join(out, 'tokenPreview.js'),
+    '/style.css': join(repo, 'media/tokenPreview/style.css'),
+    // The styles before this change, to show the check catches a token split across lines.
+    '/old.css': join(out, 'old.css'),
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const addr = server.address();
-  origin = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  origin = server.origin;
   browser = await launchChromium();
 });
 

@@ -3,7 +3,11 @@
  * system browser needed), a page with a stub `acquireVsCodeApi` (posted messages in `__posted`, state in sessionStorage
  * so it survives a reload), CSP violations and page errors collected.
  */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import type { Browser, Page } from 'playwright-core';
+import { makeNonce } from '../../media/nonce';
 import { launchChromium } from '../chromium';
 
 export { launchChromium };
@@ -43,3 +47,32 @@ export async function sendToWebview(page: Page, message: unknown): Promise<void>
 }
 
 export const postedBy = (page: Page): Promise<Posted[]> => page.evaluate(() => (globalThis as unknown as { __posted: Posted[] }).__posted);
+
+export interface WebviewServer {
+  origin: string;
+  close(): void;
+}
+
+/**
+ * Serves a webview on a loopback port as VS Code would load it: `/` is the page `html` renders for the server's
+ * origin (its CSP source), `files` maps URL paths to the files behind them (bundles, styles).
+ */
+export async function serveWebview(html: (origin: string, nonce: string) => string, files: Readonly<Record<string, string>>): Promise<WebviewServer> {
+  let origin = '';
+  const server: Server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    if (path === '/') {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(html(origin, makeNonce((n) => randomBytes(n))));
+      return;
+    }
+    const file = files[path];
+    if (!file) return void res.writeHead(path === '/favicon.ico' ? 204 : 404).end();
+    res.writeHead(200, { 'content-type': file.endsWith('.js') ? 'text/javascript' : 'text/css' });
+    res.end(readFileSync(file));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const addr = server.address();
+  origin = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  return { origin, close: () => server.close() };
+}
