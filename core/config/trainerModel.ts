@@ -7,7 +7,7 @@
  */
 import { getComponent } from './catalog';
 
-/** The dimensions that decide the checkpoint's tensor shapes. trainer/models' DecoderSpec has all of them. */
+/** The dimensions that decide the checkpoint's tensor shapes; trainer/models' DecoderSpec extends them. */
 export interface DecoderDims {
   vocabSize: number;
   numLayers: number;
@@ -16,6 +16,7 @@ export interface DecoderDims {
   embedDim: number;
   intermediateDim: number;
   tieWordEmbeddings: boolean;
+  /** Qwen2: bias on q/k/v projections. */
   qkvBias: boolean;
 }
 

@@ -3,6 +3,7 @@
  * the graph is built. Shared by trainer/models (builders → spec), trainer/graph (spec → ONNX) and
  * trainer/checkpoint (spec ↔ HF tensor names and shapes).
  */
+import type { DecoderDims } from '../../core/config/trainerModel';
 
 export type ModelFamily = 'llama2' | 'llama3' | 'llama3_1' | 'llama3_2' | 'mistral' | 'qwen2';
 
@@ -14,21 +15,13 @@ export interface RopeScaling {
   originalMaxPositionEmbeddings: number;
 }
 
-export interface DecoderSpec {
+/** The dimensions core reads from the config alone (vocabulary, layers, heads, tying, qkv bias), plus the rest. */
+export interface DecoderSpec extends DecoderDims {
   family: ModelFamily;
-  vocabSize: number;
-  numLayers: number;
-  numHeads: number;
-  numKvHeads: number;
-  embedDim: number;
-  intermediateDim: number;
   maxSeqLen: number;
   normEps: number;
   ropeBase: number;
   ropeScaling: RopeScaling | null;
-  tieWordEmbeddings: boolean;
-  /** Qwen2: bias on q/k/v projections. */
-  qkvBias: boolean;
 }
 
 export type LoraAttnModule = 'q_proj' | 'k_proj' | 'v_proj' | 'output_proj';
