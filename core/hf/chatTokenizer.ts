@@ -7,7 +7,7 @@
  */
 import type { Message, TokenSpan, TokenizedSample } from '../data/messages';
 import type { PyErrorType } from '../data/transforms';
-import type { EncodeOptions, ModelTokenizer } from '../tokenizers/types';
+import type { EncodeOptions, ModelTokenizer, TokenizeOptions } from '../tokenizers/types';
 import { TokenizeSampleError, TokenizerConfigError } from '../tokenizers/types';
 import { ChatTemplate, ChatTemplateError } from './chatTemplate';
 import { templateVariables, type HfModelFolder } from './folder';
@@ -59,7 +59,7 @@ export class HfChatTokenizer implements ModelTokenizer {
     return this.folder.tokenizer.tokenText(id);
   }
 
-  tokenizeMessages(messages: Message[]): HfTokenizedSample {
+  tokenizeMessages(messages: Message[], opts: TokenizeOptions = {}): HfTokenizedSample {
     const chat = messages.map((m) => ({ role: m.role === 'ipython' ? 'tool' : m.role, content: m.content.map((p) => p.text).join('') }));
     let r;
     try {
@@ -76,13 +76,17 @@ export class HfChatTokenizer implements ModelTokenizer {
     let mask = trained.map((t) => t === 0);
     let cut: (TokenSpan | null)[] = spans;
     let truncatedAt: number | null = null;
+    // The whole render is encoded anyway, so what truncation drops is measured from it at no extra cost.
+    const untruncated = opts.measure && this.maxSeqLen !== null && tokens.length > this.maxSeqLen
+      ? { length: tokens.length, trained: mask.filter((m) => !m).length, cut: spans.slice(this.maxSeqLen).find((s) => s !== null) ?? null }
+      : undefined;
     if (this.maxSeqLen !== null && tokens.length > this.maxSeqLen) {
       truncatedAt = this.maxSeqLen;
       tokens = tokens.slice(0, this.maxSeqLen);
       mask = mask.slice(0, this.maxSeqLen);
       cut = spans.slice(0, this.maxSeqLen);
     }
-    return { tokens, mask, spans: cut, truncatedAt, maskWay: r.way };
+    return { tokens, mask, spans: cut, truncatedAt, maskWay: r.way, ...(untruncated ? { untruncated } : {}) };
   }
 }
 

@@ -66,10 +66,19 @@ test('tokens point back into the message text they came from; template text poin
   assert.deepEqual(covered, ['Ça va ? 🙂', 'Oui.']);
 });
 
-test('max_seq_len truncates and says where', () => {
-  const out = hf('qwen3', { max_seq_len: 8 }).tokenizeMessages(msgs([{ role: 'user', content: 'one two three four five six seven' }, { role: 'assistant', content: 'ok' }]));
+test('max_seq_len truncates and says where; measured, it also says what the cut dropped', () => {
+  const conversation = msgs([{ role: 'user', content: 'one two three four five six seven' }, { role: 'assistant', content: 'ok' }]);
+  const full = hf('qwen3').tokenizeMessages(conversation);
+  const out = hf('qwen3', { max_seq_len: 8 }).tokenizeMessages(conversation, { measure: true });
   assert.equal(out.tokens.length, 8);
   assert.equal(out.truncatedAt, 8);
+  assert.deepEqual(out.tokens, full.tokens.slice(0, 8));
+  // The untruncated figures are those of the same conversation tokenized without max_seq_len.
+  assert.equal(out.untruncated?.length, full.tokens.length);
+  assert.equal(out.untruncated?.trained, full.mask.filter((m) => !m).length);
+  assert.ok(out.untruncated && out.untruncated.trained > 0, 'the assistant answer is trained before the cut');
+  assert.equal(out.untruncated?.cut?.message, 0, 'the first dropped token with source text is in the user turn');
+  assert.equal(hf('qwen3', { max_seq_len: 8 }).tokenizeMessages(conversation).untruncated, undefined, 'not measured unless asked');
 });
 
 test("a template's raise_exception is the sample's error, in transformers' words", () => {
