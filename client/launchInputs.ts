@@ -10,6 +10,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { resolveConfig, validateConfig } from '../core/config';
 import { type PositionedDiagnostic, toPositioned } from '../core/diagnostics';
 import { LineIndex } from '../core/text';
+import { tokenizerPathIsFolder } from '../core/hf/component';
 
 interface Needed {
   key: string;
@@ -34,9 +35,10 @@ function needed(value: Record<string, unknown>, configDir: string): Needed[] {
   const tok = value.tokenizer;
   // The files the tokenizer builders open (Qwen2's merges beside its vocab).
   if (isMap(tok)) {
+    const folder = tokenizerPathIsFolder(tok);
     for (const k of ['path', 'merges_file']) {
       const v = tok[k];
-      if (typeof v === 'string' && v !== '') out.push({ key: `tokenizer.${k}`, path: fullPath(v, configDir), kind: 'file' });
+      if (typeof v === 'string' && v !== '') out.push({ key: `tokenizer.${k}`, path: fullPath(v, configDir), kind: folder && k === 'path' ? 'dir' : 'file' });
     }
   }
   const ck = value.checkpointer;

@@ -13,6 +13,7 @@ import { SentencePieceProcessor } from './sentencepiece/processor';
 import { Phi3Tokenizer, SpmBase, SpmChatTokenizer } from './spmFamily';
 import { TiktokenBpe, parseTiktokenRanks } from './tiktoken';
 import { HfChatTokenizer } from '../hf/chatTokenizer';
+import { HF_TOKENIZER_COMPONENT } from '../hf/component';
 import { isHfModelFolder, loadHfModelFolder } from '../hf/folder';
 import type { ModelTokenizer } from './types';
 import { TokenizerConfigError } from './types';
@@ -36,8 +37,7 @@ const COMPONENTS: Record<string, Family> = {
   'torchtune.models.phi4.phi4_tokenizer': 'phi4',
 };
 
-/** A Hugging Face model folder (tokenizer.json + tokenizer_config.json + chat template), as transformers loads it. */
-export const HF_TOKENIZER_COMPONENT = 'transformers.AutoTokenizer.from_pretrained';
+export { HF_TOKENIZER_COMPONENT };
 
 export function supportedTokenizerComponents(): string[] {
   return [...Object.keys(COMPONENTS), HF_TOKENIZER_COMPONENT];

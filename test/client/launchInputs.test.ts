@@ -41,3 +41,12 @@ test('nothing to refuse when the files are there', () => {
   writeFileSync(join(dir, 'model', 'model.safetensors'), 'x');
   assert.equal(missingLaunchInputs(join(dir, 'c.yaml'), config('tokenizer.model', 'model')), undefined);
 });
+
+test('an HF model folder tokenizer (transformers.AutoTokenizer.from_pretrained) is a folder: present is fine, a file is refused', () => {
+  mkdirSync(join(dir, 'hf-model'), { recursive: true });
+  const hf = (path: string): string => config('x', 'model').replace('_component_: torchtune.models.llama3.llama3_tokenizer\n  path: x', `_component_: transformers.AutoTokenizer.from_pretrained\n  path: ${path}`);
+  assert.equal(missingLaunchInputs(join(dir, 'd.yaml'), hf('hf-model')), undefined);
+  const r = missingLaunchInputs(join(dir, 'e.yaml'), hf('tokenizer.model'));
+  assert.ok(r);
+  assert.deepEqual(r.diagnostics.map((d) => d.message.replace(dir, '<dir>')), ['tokenizer.path: folder not found: <dir>/tokenizer.model']);
+});

@@ -7,6 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { RuleContext } from '../context';
+import { tokenizerPathIsFolder } from '../../hf/component';
 
 const isMap = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 type Path = (string | number)[];
@@ -38,7 +39,10 @@ function check(ctx: RuleContext, path: Path, value: unknown, what: 'file' | 'dir
 export function checkFiles(ctx: RuleContext): void {
   const v = ctx.value;
   const tok = v.tokenizer;
-  if (isMap(tok)) for (const k of ['path', 'merges_file', 'special_tokens_path']) check(ctx, ['tokenizer', k], tok[k], 'file');
+  if (isMap(tok)) {
+    const folder = tokenizerPathIsFolder(tok);
+    for (const k of ['path', 'merges_file', 'special_tokens_path']) check(ctx, ['tokenizer', k], tok[k], folder && k === 'path' ? 'dir' : 'file');
+  }
 
   const ck = v.checkpointer;
   if (isMap(ck) && typeof ck.checkpoint_dir === 'string') {

@@ -198,6 +198,15 @@ test('missing files are warnings relative to the config file, and existing ones 
   assert.ok(missing.some((d) => text.slice(d.range.start, d.range.end) === '/tmp/Llama-3.2-1B-Instruct/'));
 });
 
+test('an HF model folder tokenizer takes a folder at path: an existing folder is found, a file is not one', () => {
+  const hf = (path: string): string =>
+    mutate(LORA.text, '_component_: torchtune.models.llama3.llama3_tokenizer\n  path: /tmp/Llama-3.2-1B-Instruct/original/tokenizer.model', `_component_: transformers.AutoTokenizer.from_pretrained\n  path: ${path}`);
+  const notFound = (text: string): string[] => check(text, LORA.path).diagnostics.filter((d) => d.code === 'file-not-found').map((d) => text.slice(d.range.start, d.range.end));
+  assert.ok(!notFound(hf('../llama3_2')).includes('../llama3_2'), 'an existing folder is found');
+  const asFile = hf('../llama3_2/1B_full.yaml');
+  assert.ok(notFound(asFile).includes('../llama3_2/1B_full.yaml'), 'a file is not a model folder');
+});
+
 test('a builder family without its suffix is a warning offering each real builder; another library is a warning', () => {
   const text = mutate(LORA.text, 'torchtune.models.llama3_2.lora_llama3_2_1b', 'torchtune.models.qwen2_5.lora_qwen2_5_7b');
   const d = only(check(text, LORA.path), 'unknown-component');
