@@ -170,7 +170,7 @@ function readSteps(log: string, checkpoints: readonly PastCheckpoint[]): Metrics
   const lines = torchtuneSteps(log);
   const last = lines.at(-1);
   // Spread the steps evenly over the epoch folders torchtune wrote.
-  const epochs = Math.max(0, ...checkpoints.filter((c) => c.kind === 'epoch').map((c) => c.number + 1));
+  const epochs = epochCount(checkpoints, []);
   if (last && epochs > 1) for (const l of lines) l.epoch = Math.min(epochs - 1, Math.floor(((l.step - 1) * epochs) / last.step));
   return lines;
 }
@@ -214,7 +214,7 @@ export function pastRunEvents(outputDir: string): TrainingEvent[] | undefined {
   const t0 = lines[0]?.time ?? 0;
   const end = lines.at(-1)?.time ?? t0;
   const lastStep = lines.at(-1)?.step ?? 0;
-  const epochs = Math.max(0, ...lines.map((l) => l.epoch + 1), ...checkpoints.filter((c) => c.kind === 'epoch').map((c) => c.number + 1));
+  const epochs = epochCount(checkpoints, lines);
   const backend = TORCHTUNE_LOG.test(basename(log)) ? 'torchtune' : 'onnxruntime';
   const saved = markStop(checkpointEvents(checkpoints, lines, end), lastStep);
   return [
@@ -253,4 +253,12 @@ export function withSavedStart(fromDisk: readonly TrainingEvent[], saved: readon
 export function outputDirOfEvents(events: readonly TrainingEvent[]): string | undefined {
   const start = events.find((e) => e.type === 'start');
   return start?.type === 'start' && typeof start.outputDir === 'string' && start.outputDir !== '' ? start.outputDir : undefined;
+}
+
+/** Epochs a run reached: the highest epoch of its steps or epoch checkpoints, plus one (a loop, not a spread: a long run has more steps than a call has arguments). */
+function epochCount(checkpoints: readonly { kind: string; number: number }[], lines: readonly { epoch: number }[]): number {
+  let epochs = 0;
+  for (const c of checkpoints) if (c.kind === 'epoch') epochs = Math.max(epochs, c.number + 1);
+  for (const l of lines) epochs = Math.max(epochs, l.epoch + 1);
+  return epochs;
 }

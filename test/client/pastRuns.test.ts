@@ -48,6 +48,19 @@ describe('past runs from output_dir', () => {
     assert.equal(pastRunEvents(join(root, 'cut'))!.filter((e) => e.type === 'step').length, 5);
   });
 
+  test('a long run (200,000 logged steps, more than a call has arguments) reopens with every step and its epochs', () => {
+    const out = join(root, 'long');
+    mkdirSync(join(out, 'logs'), { recursive: true });
+    const lines: string[] = [];
+    for (let s = 1; s <= 200_000; s++) lines.push(JSON.stringify({ step: s, epoch: Math.floor((s - 1) / 100_000), loss: 1, lr: 1e-3, time: 1_400_000_000 + s }));
+    appendFileSync(join(out, 'logs', 'metrics.jsonl'), lines.join('\n') + '\n');
+    mkdirSync(join(out, 'epoch_0'));
+    const events = pastRunEvents(out)!;
+    assert.equal(events.filter((e) => e.type === 'step').length, 200_000);
+    const start = events.find((e) => e.type === 'start');
+    assert.equal(start && 'epochs' in start ? start.epochs : undefined, 2);
+  });
+
   test('checkpoint folders in their on-disk numbering, numerically sorted', () => {
     assert.deepEqual(listCheckpoints(join(root, 'stopped')).map((c) => c.name), ['epoch_0', 'epoch_1', 'epoch_2', 'epoch_10', 'step_12']);
   });
