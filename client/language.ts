@@ -28,7 +28,10 @@ function initializationOptions(): Record<string, unknown> {
 function createClient(context: vscode.ExtensionContext): LanguageClient {
   // Datasets change on disk (large files are read from disk) and configs that reference them move.
   const watcher = vscode.workspace.createFileSystemWatcher('**/*.{yaml,yml,json,jsonl,ndjson}');
-  context.subscriptions.push(watcher);
+  // A config's "not found" for its tokenizer or weights must clear when they are downloaded: their creation and
+  // deletion re-check the configs (their content changing, e.g. a checkpoint being written, does not).
+  const modelFiles = vscode.workspace.createFileSystemWatcher('**/*.{model,safetensors,txt,jinja,tiktoken}', false, true, false);
+  context.subscriptions.push(watcher, modelFiles);
   const serverModule = context.asAbsolutePath('dist/server.js');
   const serverOptions: ServerOptions = {
     run: { module: serverModule, transport: TransportKind.ipc },
@@ -42,7 +45,7 @@ function createClient(context: vscode.ExtensionContext): LanguageClient {
     ],
     synchronize: {
       configurationSection: 'finetune',
-      fileEvents: watcher,
+      fileEvents: [watcher, modelFiles],
     },
     initializationOptions: initializationOptions(),
     outputChannel: output,
