@@ -119,6 +119,10 @@ def read_classes(repo, paths, enums, models):
                                     pass
                         if doc:
                             info["doc"] = one_line(doc)
+                        # pydantic: the YAML may spell the key by its alias (populate_by_name accepts both).
+                        for a in ("alias", "validation_alias"):
+                            if a in kw and isinstance(kw[a], ast.Constant) and isinstance(kw[a].value, str):
+                                info["alias"] = kw[a].value
                     else:
                         info["default"] = literal_default(call)
                 fields[name] = info
@@ -167,6 +171,8 @@ def all_fields(models, name, seen=None):
         merged = dict(out.get(k, {}))
         merged.update(v)
         out[k] = merged
+        if v.get("alias"):
+            out[v["alias"]] = {**merged, "doc": (merged.get("doc") or "") + f" (alias of `{k}`)".strip()}
     return out
 
 
@@ -314,7 +320,9 @@ def main():
 
     enums, models = {}, {}
     read_tsv(models, enums)
-    models["BaseTrainingArguments"] = models["Seq2SeqTrainingArguments"]
+    # LLaMA-Factory names its own class TrainingArguments; transformers' one is its base's base.
+    models["HFTrainingArguments"] = models.pop("TrainingArguments")
+    models["Seq2SeqTrainingArguments"].bases = ["HFTrainingArguments"]
     lf_files = [f"src/llamafactory/hparams/{n}.py" for n in ("model_args", "data_args", "training_args", "finetuning_args", "generating_args")]
     read_classes(lf, lf_files, enums, models)
     models["BaseTrainingArguments"] = models["Seq2SeqTrainingArguments"]
