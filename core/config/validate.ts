@@ -122,9 +122,10 @@ export function validateConfig(text: string, options: ValidateOptions = {}): Val
   const root = deref(document.root);
   const readable = !diagnostics.some((d) => UNREADABLE.has(d.code));
   // Not torchtune's: no recipe, no OmegaConf interpolation; its own framework's keys decide.
-  const framework = readable ? recognizeFramework(document) : undefined;
+  // (Recognized above a syntax error too, so that hover and completion keep working while the user types.)
+  const framework = recognizeFramework(document);
   if (framework) {
-    const found = validateFrameworkConfig(document, framework.framework, { path: options.path, checkFiles: options.checkFiles });
+    const found = readable ? validateFrameworkConfig(document, framework.framework, { path: options.path, checkFiles: options.checkFiles }) : [];
     return { diagnostics: dedupe([...document.diagnostics, ...found]), document, recipe: null, recipeSource: null, framework };
   }
   const detection = detectRecipe(document, value, options);
