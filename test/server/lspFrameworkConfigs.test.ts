@@ -111,4 +111,16 @@ describe('language server: Axolotl, TRL and LLaMA-Factory configs', () => {
     assert.deepEqual(offered, ['drop', 'truncate', 'raise']);
     await client.close(u);
   });
+
+  it('outline, inlay hints and semantic tokens answer on a framework config without failing', async () => {
+    const u = uri('ax-outline.yml');
+    await client.open(u, AXOLOTL);
+    await client.waitDiagnostics(u);
+    const symbols = await client.request<{ name: string }[]>('textDocument/documentSymbol', { textDocument: { uri: u } });
+    assert.ok(symbols.some((x) => x.name === 'datasets'), JSON.stringify(symbols).slice(0, 300));
+    const end = { line: AXOLOTL.split('\n').length, character: 0 };
+    await client.request('textDocument/inlayHint', { textDocument: { uri: u }, range: { start: { line: 0, character: 0 }, end } });
+    await client.request('textDocument/semanticTokens/full', { textDocument: { uri: u } });
+    await client.close(u);
+  });
 });
