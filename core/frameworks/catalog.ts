@@ -16,6 +16,8 @@ export interface FrameworkKey {
   defaultExpr?: string;
   /** The strings allowed where the key takes a string (Literal[...] or an Enum). */
   enum?: string[];
+  /** Further strings allowed beside `enum` (pydantic StringConstraints patterns, JavaScript-compatible). */
+  enumPatterns?: string[];
   doc?: string;
   /** The source file that declares it (`transformers:` for keys inherited from TrainingArguments). */
   source: string;

@@ -80,11 +80,14 @@ function checkValue(fw: FrameworkName, pair: PairNode, key: FrameworkKey, report
     report('error', 'framework-type', `\`${pair.key}\` expects ${want.join(' or ') || key.type} (\`${key.type}\`), found ${KIND_WORD[kind]}`, pair.value.range);
     return;
   }
-  if (kind === 'string' && key.enum?.length && !key.enum.includes(text)) {
+  const patterns = key.enumPatterns ?? [];
+  if (kind === 'string' && (key.enum?.length || patterns.length) && !key.enum?.includes(text) && !patterns.some((p) => new RegExp(p).test(text))) {
+    const names = key.enum ?? [];
     // Where the annotation also takes a bool or number, a string that reads as one is fine.
     if (key.kinds.includes('boolean') && BOOL_STRINGS.has(text.toLowerCase())) return;
-    const guess = didYouMean(text, key.enum);
-    const shown = key.enum.length > 12 ? `${key.enum.slice(0, 12).join(', ')}, … (${key.enum.length})` : key.enum.join(', ');
+    const guess = didYouMean(text, key.enum ?? []);
+    const listed = names.length > 12 ? [...names.slice(0, 12), `… (${names.length} names)`] : [...names];
+    const shown = [...listed, ...patterns.map((p) => `a name matching /${p}/`)].join(', ');
     report('error', 'framework-enum', `\`${pair.key}: ${text}\` is not one of ${shown}${guess ? `: did you mean \`${guess}\`?` : ''}`, pair.value.range, guess);
   }
 }

@@ -176,6 +176,9 @@ def all_fields(models, name, seen=None):
     return out
 
 
+# The string patterns met while reading one annotation (set by key_entry).
+PATTERNS = None
+
 SCALARS = {"str": "string", "int": "integer", "float": "number", "bool": "boolean", "None": "null", "Path": "string"}
 
 
@@ -209,6 +212,13 @@ def kinds(ann, models, enums):
                     k, e = merge(k, e, ka, ea)
             return k, e
         if base == "Annotated":
+            # Annotated[str, StringConstraints(pattern=...)]: only strings that match, recorded as a pattern.
+            for meta in args[1:]:
+                if isinstance(meta, ast.Call) and ast.unparse(meta.func).split(".")[-1] == "StringConstraints":
+                    pat = next((k.value.value for k in meta.keywords if k.arg == "pattern" and isinstance(k.value, ast.Constant)), None)
+                    if pat is not None and PATTERNS is not None:
+                        PATTERNS.append(pat)
+                        return {"string"}, []
             return kinds(args[0], models, enums)
         if base == "Literal":
             vals = [a.value for a in args if isinstance(a, ast.Constant)]
@@ -248,7 +258,10 @@ def merge(k1, e1, k2, e2):
 
 
 def key_entry(name, info, models, enums):
+    global PATTERNS
+    PATTERNS = []
     ks, enum = kinds(info["ann"], models, enums)
+    patterns, PATTERNS = PATTERNS, None
     if info.get("choices") and all(isinstance(c, str) for c in info["choices"]):
         enum = info["choices"]
     e = {"type": info["annotation"], "kinds": sorted(ks)}
@@ -259,6 +272,9 @@ def key_entry(name, info, models, enums):
             e["defaultExpr"] = d["expr"]
     if enum:
         e["enum"] = list(dict.fromkeys(enum))
+    if enum is not None and patterns:
+        e["enum"] = list(dict.fromkeys(enum))
+        e["enumPatterns"] = patterns
     if info.get("doc"):
         e["doc"] = info["doc"]
     e["source"] = info["source"]

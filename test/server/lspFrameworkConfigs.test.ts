@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { CodeAction, Diagnostic, MarkupContent } from 'vscode-languageserver-protocol';
-import { LspTestClient, applyEdits, fileUri, positionOf } from './lspClient';
+import { LspTestClient, applyEdits, fileUri, positionOf, type Diag } from './lspClient';
 
 const FIXTURES = resolve(__dirname, '..', 'fixtures', 'framework-configs');
 const AXOLOTL = readFileSync(join(FIXTURES, 'axolotl', 'instruct-lora-8b.yml'), 'utf8');
@@ -67,7 +67,7 @@ describe('language server: Axolotl, TRL and LLaMA-Factory configs', () => {
       .replace('  - path: fozziethebeat/alpaca_messages_2k_test\n    type: chat_template', '  - path: ./train.jsonl\n    type: chat_template\n    train_on_eos: every');
     await client.open(u, bad);
     const ds = await client.waitDiagnostics(u, (d) => d.length >= 4);
-    const by = (code: string): Diagnostic => {
+    const by = (code: string): Diag => {
       const d = ds.find((x) => x.code === code);
       assert.ok(d, `${code} in ${JSON.stringify(ds)}`);
       return d;

@@ -158,3 +158,14 @@ test('YAML 1.1 strings that the frameworks convert (5e-5, yes) are not type erro
   const r = validateConfig('# framework: llamafactory\nlearning_rate: 5e-5\nbf16: yes\nnum_train_epochs: 3\n');
   assert.deepEqual(r.diagnostics, []);
 });
+
+test('Axolotl chat_template: a named template or a tokenizer_default_fallback_* name, anything else is an error with a suggestion', () => {
+  const base = read('axolotl', 'instruct-lora-8b.yml');
+  const typo = replaceOnce(base, 'chat_template: llama3', 'chat_template: llama-3');
+  const d = only(validateConfig(typo).diagnostics, 'framework-enum');
+  assert.deepEqual(where(typo, d), { line: lineOf(typo, 'chat_template: llama-3'), text: 'llama-3' });
+  assert.match(d.message, /did you mean `llama3`/);
+  assert.match(d.message, /\/\^tokenizer_default_fallback_\//);
+  const fallback = replaceOnce(base, 'chat_template: llama3', 'chat_template: tokenizer_default_fallback_chatml');
+  assert.deepEqual(validateConfig(fallback).diagnostics.filter((x) => x.severity === 'error'), []);
+});
