@@ -10,6 +10,7 @@ import type { Diagnostic, Range, Severity } from '../diagnostics';
 import { deref } from '../config/paths';
 import { didYouMean } from '../config/suggest';
 import type { ConfigDocument, ConfigNode, MapNode, PairNode } from '../config/tree';
+import { checkLlamaFactoryDatasets } from './llamafactoryDatasets';
 import { FRAMEWORK_LABEL, frameworkCatalog, isDatasetList, type FrameworkKey, type FrameworkName, type ValueKind } from './catalog';
 
 export interface FrameworkValidateOptions {
@@ -188,5 +189,6 @@ export function validateFrameworkConfig(doc: ConfigDocument, fw: FrameworkName, 
       if (files) for (const k of ['path', 'data_files', 'chat_template_jinja']) checkFile(pairOf(entry, k), options.path, report);
     }
   }
+  if (fw === 'llamafactory' && files) out.push(...checkLlamaFactoryDatasets(root, options.path));
   return out.sort((a, b) => a.range.start - b.range.start);
 }

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { validateConfig } from '../../../core/config';
@@ -168,4 +168,18 @@ test('Axolotl chat_template: a named template or a tokenizer_default_fallback_* 
   assert.match(d.message, /\/\^tokenizer_default_fallback_\//);
   const fallback = replaceOnce(base, 'chat_template: llama3', 'chat_template: tokenizer_default_fallback_chatml');
   assert.deepEqual(validateConfig(fallback).diagnostics.filter((x) => x.severity === 'error'), []);
+});
+
+test("LLaMA-Factory: a dataset name missing from dataset_info.json is an error at that name, with the closest one", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ftune-lf-'));
+  mkdirSync(join(dir, 'data'));
+  writeFileSync(join(dir, 'data', 'dataset_info.json'), JSON.stringify({ identity: { file_name: 'identity.json' }, alpaca_en_demo: { file_name: 'alpaca_en_demo.json' } }));
+  const config = join(dir, 'sft.yaml');
+  const good = read('llamafactory', 'qwen3_lora_sft.yaml');
+  assert.deepEqual(validateConfig(good, { path: config }).diagnostics, []);
+  const text = replaceOnce(good, 'dataset: identity,alpaca_en_demo', 'dataset: identity,alpaca_en_dem');
+  const d = only(validateConfig(text, { path: config }).diagnostics, 'unknown-dataset');
+  assert.deepEqual(where(text, d), { line: lineOf(text, 'alpaca_en_dem'), text: 'alpaca_en_dem' });
+  assert.match(d.message, /did you mean `alpaca_en_demo`/);
+  assert.equal(d.fixes?.[0].edits[0].newText, 'alpaca_en_demo');
 });
