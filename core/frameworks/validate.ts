@@ -98,7 +98,14 @@ function defaultNote(key: FrameworkKey): string {
   return ` (${JSON.stringify(key.default)})`;
 }
 
-function checkKeys(fw: FrameworkName, map: MapNode, keys: Record<string, FrameworkKey>, where: string, report: Report): void {
+/** "Did you mean" costs an edit distance per known key: past this many unknown keys (a generated file), no guesses. */
+const MAX_SUGGESTIONS = 500;
+
+interface Budget {
+  suggestions: number;
+}
+
+function checkKeys(fw: FrameworkName, map: MapNode, keys: Record<string, FrameworkKey>, where: string, report: Report, budget: Budget): void {
   const names = Object.keys(keys);
   const cat = frameworkCatalog(fw);
   const label = FRAMEWORK_LABEL[fw];
@@ -107,7 +114,7 @@ function checkKeys(fw: FrameworkName, map: MapNode, keys: Record<string, Framewo
     const key = Object.prototype.hasOwnProperty.call(keys, pair.key) ? keys[pair.key] : undefined;
     if (!key) {
       if (fw === 'trl' && where === '' && pair.key === 'env') continue; // TrlParser sets these environment variables
-      const guess = didYouMean(pair.key, names);
+      const guess = budget.suggestions++ < MAX_SUGGESTIONS ? didYouMean(pair.key, names) : undefined;
       const effect = cat.unknownKeys === 'dropped' ? `${label} drops unknown keys silently: this line has no effect` : `${label} stops with "unknown arguments" on it`;
       const hint = guess ? `: did you mean \`${guess}\`?` : '';
       report(cat.unknownKeys === 'dropped' ? 'warning' : 'error', 'unknown-key', `Unknown ${label} key \`${pair.key}\`${where}${hint} (${effect})`, pair.keyRange, guess);
@@ -174,7 +181,8 @@ export function validateFrameworkConfig(doc: ConfigDocument, fw: FrameworkName, 
   const root = deref(doc.root);
   if (!root || root.kind !== 'map' || doc.partial) return out;
   const cat = frameworkCatalog(fw);
-  checkKeys(fw, root, cat.keys, '', report);
+  const budget: Budget = { suggestions: 0 };
+  checkKeys(fw, root, cat.keys, '', report, budget);
   checkConflicts(fw, root, report);
   const files = options.checkFiles !== false;
   for (const pair of root.pairs) {
@@ -185,7 +193,7 @@ export function validateFrameworkConfig(doc: ConfigDocument, fw: FrameworkName, 
     for (const item of list.items) {
       const entry = deref(item);
       if (entry?.kind !== 'map') continue;
-      checkKeys(fw, entry, cat.datasetKeys, ` in a \`${pair.key}\` entry`, report);
+      checkKeys(fw, entry, cat.datasetKeys, ` in a \`${pair.key}\` entry`, report, budget);
       if (files) for (const k of ['path', 'data_files', 'chat_template_jinja']) checkFile(pairOf(entry, k), options.path, report);
     }
   }
