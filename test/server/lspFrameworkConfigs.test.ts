@@ -123,4 +123,22 @@ describe('language server: Axolotl, TRL and LLaMA-Factory configs', () => {
     await client.request('textDocument/semanticTokens/full', { textDocument: { uri: u } });
     await client.close(u);
   });
+
+  it('inside a datasets entry, completion offers the dataset keys and their enum values, and hover documents them', async () => {
+    const u = uri('ax-dataset.yml');
+    const text = AXOLOTL.replace('    type: chat_template', '    type: chat_template\n    roles_to');
+    await client.open(u, text);
+    const keys = (await client.completion(u, positionOf(text, 'roles_to', 'roles_to'.length))).map((i) => i.label);
+    assert.ok(keys.includes('roles_to_train') && keys.includes('train_on_eos'), keys.slice(0, 20).join(', '));
+    assert.ok(!keys.includes('type') && !keys.includes('base_model'), 'present and top-level keys are not offered');
+    const values = AXOLOTL.replace('    type: chat_template', '    type: chat_template\n    train_on_eot: ');
+    await client.change(u, values);
+    const offered = (await client.completion(u, positionOf(values, 'train_on_eot: ', 'train_on_eot: '.length))).map((i) => i.label);
+    assert.deepEqual(offered, ['all', 'turn', 'last', 'none']);
+    await client.change(u, AXOLOTL);
+    await client.waitDiagnostics(u);
+    const h = await client.hover(u, positionOf(AXOLOTL, 'type: chat_template', 1));
+    assert.match((h?.contents as MarkupContent).value, /The type of prompt to use for training/);
+    await client.close(u);
+  });
 });
