@@ -4,6 +4,7 @@ import { LineIndex } from '../core/text';
 import { type ServerContext, kindOf, markInteractive, uriToPath } from './context';
 import { configAnalysis } from './configs';
 import { configCompletion } from './configCompletion';
+import { frameworkCompletion } from './frameworkConfigs';
 import { datasetCompletion } from './datasetCompletion';
 import { inForceCached, inForceRecent } from './datasetContextCache';
 import { getView, offsetInSample, sampleAt, sampleText } from './datasetView';
@@ -18,6 +19,7 @@ export function register(ctx: ServerContext): void {
       const a = configAnalysis(ctx, uri);
       const text = doc.getText();
       const lines = a?.document.text === text ? a.document.lines : new LineIndex(text);
+      if (a?.framework) return frameworkCompletion(a.framework.framework, text, lines.offset(params.position.line, params.position.character), lines);
       const path = uriToPath(uri);
       return configCompletion({ text, offset: lines.offset(params.position.line, params.position.character), lines, recipe: a?.recipe ?? null, roots: ctx.roots, ...(path ? { path } : {}) });
     }

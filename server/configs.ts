@@ -7,6 +7,7 @@ import type { Diagnostic } from '../core/diagnostics';
 import { readConfigText, resolveConfig, validateConfig } from '../core/config';
 import { engineFromComment, type TrainerEngine } from '../core/config/rules/trainerSupport';
 import type { ConfigDocument, ConfigPath } from '../core/config';
+import type { FrameworkDetection } from '../core/frameworks';
 import { type ServerContext, uriToPath } from './context';
 
 export interface ConfigAnalysis {
@@ -18,6 +19,8 @@ export interface ConfigAnalysis {
   recipe: string | null;
   /** How the recipe was found (registry file name, `# recipe:` comment, inferred). */
   recipeSource: string | null;
+  /** Set for an Axolotl, TRL or LLaMA-Factory config (hover and completion then come from server/frameworkConfigs.ts). */
+  framework?: FrameworkDetection;
   /** The config as the recipe sees it (interpolations resolved), computed on first use. */
   resolved?: Record<string, unknown>;
 }
@@ -40,7 +43,7 @@ function engineFor(ctx: ServerContext, text: string): TrainerEngine | undefined 
 function analyze(ctx: ServerContext, text: string, path: string | undefined, version: string): ConfigAnalysis {
   const engine = engineFor(ctx, text);
   const r = validateConfig(text, { ...(path ? { path } : {}), ...(engine ? { engine } : {}) });
-  return { version, document: r.document, diagnostics: r.diagnostics, recipe: r.recipe, recipeSource: r.recipeSource };
+  return { version, document: r.document, diagnostics: r.diagnostics, recipe: r.recipe, recipeSource: r.recipeSource, ...(r.framework ? { framework: r.framework } : {}) };
 }
 
 /** The open document's analysis (undefined when it is not open). */

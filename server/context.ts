@@ -2,6 +2,7 @@
  * What every handler shares: the connection, the open documents, the settings, and which kind of file a URI is.
  * Handlers are thin: they convert positions and call core.
  */
+import { looksLikeFrameworkConfig } from '../core/frameworks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Connection, TextDocuments } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
@@ -63,6 +64,7 @@ export function kindOf(ctx: ServerContext, uri: string, text: string | undefined
   const name = uriName(uri);
   if (/\.ya?ml$/i.test(name)) {
     if (text !== undefined && text.includes('_component_')) return 'config';
+    if (text !== undefined && looksLikeFrameworkConfig(text)) return 'config'; // Axolotl, TRL, LLaMA-Factory
     if (ctx.settings.configGlobs.length > 0 && matchesAnyGlob(name, ctx.settings.configGlobs, ctx.roots)) return 'config';
     return 'other';
   }

@@ -8,6 +8,7 @@ import type { ServerContext } from './context';
 import { kindOf, markInteractive } from './context';
 import { configAnalysis } from './configs';
 import { configHover } from './configHover';
+import { frameworkHover } from './frameworkConfigs';
 import { mdText } from './markdown';
 import { samplePreview } from './datasetAnalysis';
 import { inForceCached } from './datasetContextCache';
@@ -71,6 +72,7 @@ export function register(ctx: ServerContext): void {
     const { line, character } = params.position;
     if (kind === 'config') {
       const a = configAnalysis(ctx, uri);
+      if (a?.framework) return frameworkHover(a, line, character);
       return a ? configHover(a, line, character) : null;
     }
     if (kind === 'dataset') {

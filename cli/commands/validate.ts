@@ -12,6 +12,7 @@ import type { TrainerEngine } from '../../core/config/rules/trainerSupport';
 import { DatasetConfigError, loadDatasetConfig } from '../../core/data/configSetup';
 import { toPositioned, type PositionedDiagnostic } from '../../core/diagnostics';
 import { validateDatasetFile } from '../../core/data/validateFile';
+import { FRAMEWORK_LABEL, type FrameworkName } from '../../core/frameworks';
 import { LineIndex, plural } from '../../core/text';
 import { type Painter, finding, painter } from '../style';
 
@@ -22,6 +23,8 @@ export interface FileReport {
   datasetFiles?: string[];
   /** Extra one-line facts for the text format's summary (detected recipe, dataset style). */
   notes?: string[];
+  /** Set for an Axolotl, TRL or LLaMA-Factory config (its datasets are not read as torchtune's). */
+  framework?: FrameworkName;
   /** Things the user must know that have no position (tokenizer/config errors, detection notes, diagnostics beyond the cap). */
   messages?: string[];
 }
@@ -46,8 +49,9 @@ export function validateConfigFile(file: string, recipe?: string, engine?: Train
   if (error) return fileError(file, error.code, error.message);
   const result = validateConfig(text, { path: file, recipe, engine });
   const index = new LineIndex(text);
-  const notes = [result.recipe ? `recipe ${result.recipe} (${result.recipeSource})` : 'recipe unknown: only components are checked'];
-  return { file, diagnostics: result.diagnostics.map((d) => toPositioned(d, index)), notes };
+  const fw = result.framework;
+  const notes = [fw ? `${FRAMEWORK_LABEL[fw.framework]} config (${fw.source === 'comment' ? '# framework: comment' : 'recognized by its keys'})` : result.recipe ? `recipe ${result.recipe} (${result.recipeSource})` : 'recipe unknown: only components are checked'];
+  return { file, diagnostics: result.diagnostics.map((d) => toPositioned(d, index)), notes, ...(fw ? { framework: fw.framework } : {}) };
 }
 
 /**
@@ -120,6 +124,7 @@ export async function validateFiles(files: readonly string[], options: Omit<Vali
     if (CONFIG_EXT.has(ext)) {
       const report = validateConfigFile(file, options.recipe, options.engine);
       reports.push(report);
+      if (report.framework) continue;
       report.datasetFiles = await configDatasets(file, report, options.engine);
       for (const data of report.datasetFiles) await dataset(data, file);
     } else if (DATASET_EXT.has(ext)) await dataset(file, options.config);

@@ -16,6 +16,7 @@ import { checkRecipeRules } from './rules/recipeRules';
 import { checkRecipeSchema } from './rules/schemaCheck';
 import { checkTrainerSupport, engineFromComment, type TrainerEngine } from './rules/trainerSupport';
 import type { ConfigDocument } from './tree';
+import { recognizeFramework, validateFrameworkConfig, type FrameworkDetection } from '../frameworks';
 
 export interface ValidateOptions {
   /** The config file's path: selects the recipe from torchtune's registry and anchors relative paths. */
@@ -41,6 +42,8 @@ export interface ValidateResult {
   recipe: string | null;
   recipeSource: RecipeSource | null;
   document: ConfigDocument;
+  /** Set when the file is an Axolotl, TRL or LLaMA-Factory config (checked against core/frameworks' catalog instead). */
+  framework?: FrameworkDetection;
 }
 
 export interface ResolvedConfig {
@@ -118,6 +121,13 @@ export function validateConfig(text: string, options: ValidateOptions = {}): Val
   const diagnostics = [...resolved.diagnostics];
   const root = deref(document.root);
   const readable = !diagnostics.some((d) => UNREADABLE.has(d.code));
+  // Not torchtune's: no recipe, no OmegaConf interpolation; its own framework's keys decide.
+  // (Recognized above a syntax error too, so that hover and completion keep working while the user types.)
+  const framework = recognizeFramework(document);
+  if (framework) {
+    const found = readable ? validateFrameworkConfig(document, framework.framework, { path: options.path, checkFiles: options.checkFiles }) : [];
+    return { diagnostics: dedupe([...document.diagnostics, ...found]), document, recipe: null, recipeSource: null, framework };
+  }
   const detection = detectRecipe(document, value, options);
 
   if (readable && !root && !options.overrides?.length) {
