@@ -16,7 +16,7 @@ describe('ftune plan', () => {
     const r = ftune(['plan', LLAMA32_1B, '--format', 'json']);
     assert.equal(r.code, 0, r.stderr);
     const j = JSON.parse(r.stdout);
-    assert.deepEqual(j.parameters, { total: 1_235_814_400, trainable: 42_467_328, frozen: 1_235_814_400 });
+    assert.deepEqual(j.parameters, { total: 1_278_281_728, base: 1_235_814_400, trainable: 42_467_328, frozen: 1_235_814_400 });
     for (const k of ['weights_bytes', 'checkpoint_weights_bytes', 'trainable_bytes', 'activation_bytes', 'activation_bytes_no_checkpointing', 'activation_bytes_checkpointing', 'loss_chunk_bytes', 'workspace_bytes', 'total_bytes']) {
       assert.equal(typeof j.memory[k], 'number', k);
     }
@@ -32,7 +32,7 @@ describe('ftune plan', () => {
   test('text: the counts, each part and the device', () => {
     const r = ftune(['plan', LLAMA3_8B]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /parameters: 8,030,261,248 total, 19,660,800 trainable/);
+    assert.match(r.stdout, /parameters: 8,049,922,048 total \(base 8,030,261,248 \+ adapters 19,660,800\), 19,660,800 trainable \(0\.24%\)/);
     assert.match(r.stdout, /frozen weights .* GiB .*in the checkpoint, BF16: 14\.96 GiB/);
     assert.match(r.stdout, /activations .*checkpointing off .* on /);
     assert.match(r.stdout, /device: cuda → no NVIDIA GPU detected/);

@@ -10,7 +10,7 @@ export function planJson(p: RunPlan): unknown {
   return {
     config: p.config,
     model: p.builder,
-    parameters: { total: p.parameters.total, trainable: p.parameters.trainable, frozen: p.parameters.frozen },
+    parameters: { total: p.parameters.total, base: p.parameters.base, trainable: p.parameters.trainable, frozen: p.parameters.frozen },
     shape: {
       batch_size: p.shape.batchSize,
       seq_len: p.shape.seqLen,
@@ -58,7 +58,7 @@ export function planText(p: RunPlan): string {
   const lines = [
     `config: ${p.config}`,
     `model: ${p.builder}`,
-    `parameters: ${int(p.parameters.total)} total, ${int(p.parameters.trainable)} trainable (${pct}%)`,
+    `parameters: ${int(p.parameters.total)} total${p.parameters.total !== p.parameters.base ? ` (base ${int(p.parameters.base)} + adapters ${int(p.parameters.trainable)})` : ''}, ${int(p.parameters.trainable)} trainable (${pct}%)`,
     `batch: ${s.batchSize} × ${s.seqLen} tokens${s.seqLenSource === 'default' ? ' (default length)' : ''}, activation checkpointing ${s.checkpointing ? 'on' : 'off'}, dtype ${s.dtype} (computed in ${s.computeDtype}), checkpoint ${s.checkpointDtype}`,
     `memory of one step on ${onGpu ? 'the GPU' : 'the CPU'}:`,
     `  frozen weights      ${gib(m.weightsBytes).padStart(11)}   (in the checkpoint, ${s.checkpointDtype}: ${gib(m.checkpointWeightsBytes)})`,

@@ -132,7 +132,7 @@ export function estimateMemory(input: MemoryInput): MemoryEstimate {
   const gradsBytes = paramsBytes;
   const optimizerBytes = input.optimizerStates * paramsBytes;
   const trainableBytes = paramsBytes + gradsBytes + optimizerBytes;
-  const checkpointWeightsBytes = counts.total * BYTES[input.checkpointDtype];
+  const checkpointWeightsBytes = counts.base * BYTES[input.checkpointDtype];
   const weightsBytes = full.weightsBytes + full.constantsBytes + full.prepackedBytes;
   // While the session loads, a folded weight exists in both dtypes; the step's activations come after that.
   const transient = Math.max(activationBytes, full.unfoldedBytes);

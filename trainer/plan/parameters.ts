@@ -6,8 +6,10 @@ export const elements = (shape: readonly number[]): number => shape.reduce((a, b
 const sum = (ts: NamedShape[]): number => ts.reduce((a, t) => a + elements(t.shape), 0);
 
 export interface ParameterCounts {
-  /** The base model (what the checkpoint holds; Llama 3.2 1B = 1,235,814,400). */
+  /** Every parameter of the trained model: base + adapters, PEFT's "all params" (base alone for full fine-tuning). */
   total: number;
+  /** The base model (what the checkpoint holds; Llama 3.2 1B = 1,235,814,400). */
+  base: number;
   /** LoRA adapters, or every base weight for full fine-tuning. */
   trainable: number;
   /** Base weights that get no gradient. */
@@ -15,7 +17,8 @@ export interface ParameterCounts {
 }
 
 export function countParameters(model: DecoderSpec, lora: LoraSpec | null): ParameterCounts {
-  const total = sum(baseWeights(model));
-  if (!lora) return { total, trainable: total, frozen: 0 };
-  return { total, trainable: sum(loraParams(model, lora)), frozen: total };
+  const base = sum(baseWeights(model));
+  if (!lora) return { total: base, base, trainable: base, frozen: 0 };
+  const adapters = sum(loraParams(model, lora));
+  return { total: base + adapters, base, trainable: adapters, frozen: base };
 }

@@ -18,6 +18,7 @@ import type { DecoderSpec, LoraSpec } from '../models/spec';
 import type { WeightDType } from '../runtime/weights';
 import { estimateMemory, type MemoryEstimate, type MemoryInput, type PlanDevice } from './memory';
 import { countParameters, type ParameterCounts } from './parameters';
+import { readTrainerSettings } from '../../core/config/trainerSettings';
 
 export class PlanError extends Error {
   override name = 'PlanError';
@@ -112,8 +113,6 @@ function checkpointDtypeOf(cfg: Obj, configDir: string): WeightDType | null {
   }
 }
 
-const truthy = (v: unknown): boolean => v === true || v === 'True' || v === 'true';
-
 interface Sized {
   model: DecoderSpec;
   lora: LoraSpec | null;
@@ -134,8 +133,12 @@ export function planFromConfig(configPath: string, overrides: string[] = [], giv
     throw new PlanError(`${configPath}: ${e instanceof Error ? e.message : String(e)}`);
   }
   const notes: string[] = [];
-  const batchSize = cfg.batch_size;
-  if (typeof batchSize !== 'number' || !Number.isInteger(batchSize) || batchSize < 1) throw new PlanError(`${configPath}: batch_size must be a positive integer (got ${JSON.stringify(batchSize)})`);
+  // The trainer's own reader of batch_size, dtype and device, so the plan sizes what `ftune run` would run.
+  const read = readTrainerSettings(cfg, spec.lora ? 'lora' : 'full');
+  const invalid = read.problems.filter((p) => p.kind === 'invalid' && ['batch_size', 'dtype', 'device'].includes(String(p.path[0])));
+  if (invalid.length > 0) throw new PlanError(`${configPath}: ${invalid.map((p) => p.message).join('; ')}`);
+  for (const p of read.problems) if (!invalid.includes(p)) notes.push(`the trainer would refuse this config: ${p.message}`);
+  const batchSize = read.settings.batchSize;
   const maxSeq = section(cfg.tokenizer)?.max_seq_len;
   let seqLen: number;
   let seqLenSource: RunPlan['shape']['seqLenSource'];
@@ -147,8 +150,8 @@ export function planFromConfig(configPath: string, overrides: string[] = [], giv
     seqLenSource = 'default';
     notes.push(`tokenizer.max_seq_len is not set: batches are as long as their longest sample; sized at ${seqLen} tokens (pass tokenizer.max_seq_len=N to size another length)`);
   }
-  const dtype: ConfigDtype = cfg.dtype === 'bf16' ? 'bf16' : 'fp32';
-  const requested = typeof cfg.device === 'string' ? cfg.device : 'cpu';
+  const dtype: ConfigDtype = read.settings.dtype;
+  const requested = read.settings.device;
   const request = deviceRequestOf(requested);
   const probe = given ?? probeDevices({ webgpu: request === 'webgpu' || request === 'auto' });
   const runsOn = resolveDevice(request, probe);
@@ -158,7 +161,8 @@ export function planFromConfig(configPath: string, overrides: string[] = [], giv
   const fromFiles = checkpointDtypeOf(cfg, configDir);
   const checkpointDtype: WeightDType = fromFiles ?? (dtype === 'bf16' ? 'BF16' : 'F32');
   if (!fromFiles) notes.push(`checkpoint files not found: their dtype is taken from the config's dtype (${checkpointDtype})`);
-  const checkpointing = truthy(cfg.enable_activation_checkpointing);
+  // As trainer/recipe/fromConfig.ts reads it (validate rejects a quoted "True").
+  const checkpointing = cfg.enable_activation_checkpointing === true;
 
   const input: MemoryInput = {
     model: spec.model,

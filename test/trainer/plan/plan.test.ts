@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { Graph } from '../../../trainer/graph/ir';
 import * as o from '../../../trainer/graph/ops';
@@ -30,7 +33,8 @@ describe('ftune plan: parameter counts from the builder alone', () => {
     const E = 2048, q = 2048, kv = 512, I = 8192, V = 128256, L = 16;
     const perLayer = q * E + 2 * kv * E + E * q + 3 * I * E + 2 * E;
     assert.equal(V * E + L * perLayer + E, 1_235_814_400);
-    assert.equal(p.parameters.total, 1_235_814_400);
+    assert.equal(p.parameters.base, 1_235_814_400);
+    assert.equal(p.parameters.total, 1_235_814_400 + 42_467_328, 'PEFT\'s all params: base + adapters');
     // The config: rank 64 on q, v, output_proj and the MLP.
     assert.equal(p.parameters.trainable, L * loraPerLayer(64, E, q, kv, I, { q: true, v: true, o: true, mlp: true }));
     assert.equal(p.parameters.trainable, 42_467_328);
@@ -45,14 +49,15 @@ describe('ftune plan: parameter counts from the builder alone', () => {
     // "trainable params: 11,272,192 || all params: 1,247,086,592" (all params = base + adapters).
     const p = planFromConfig(LLAMA32_1B, ['model.lora_attn_modules=[q_proj,k_proj,v_proj,output_proj]', 'model.lora_rank=16'], noGpu);
     assert.equal(p.parameters.trainable, 11_272_192);
-    assert.equal(p.parameters.total + p.parameters.trainable, 1_247_086_592);
+    assert.equal(p.parameters.total, 1_247_086_592);
   });
 
   test("torchtune's llama3/8B_lora_single_device.yaml: 8,030,261,248 parameters (Meta's count), 16,060,522,496 bf16 bytes", () => {
     const p = planFromConfig(LLAMA3_8B, [], noGpu);
     const E = 4096, q = 4096, kv = 1024, I = 14336, V = 128256, L = 32;
     assert.equal(2 * V * E + L * (q * E + 2 * kv * E + E * q + 3 * I * E + 2 * E) + E, 8_030_261_248);
-    assert.equal(p.parameters.total, 8_030_261_248);
+    assert.equal(p.parameters.base, 8_030_261_248);
+    assert.equal(p.parameters.total, 8_030_261_248 + 19_660_800);
     assert.equal(p.parameters.trainable, L * loraPerLayer(8, E, q, kv, I, { q: true, v: true, o: true, mlp: true }));
     assert.equal(p.parameters.trainable, 19_660_800);
     // Meta-Llama-3-8B's model.safetensors.index.json: "total_size": 16060522496.
@@ -61,7 +66,7 @@ describe('ftune plan: parameter counts from the builder alone', () => {
     // PEFT on Llama-3-8B, r=8 on all seven linears: "trainable params: 20,971,520 || all params: 8,051,232,768".
     const peft = planFromConfig(LLAMA3_8B, ['model.lora_attn_modules=[q_proj,k_proj,v_proj,output_proj]'], noGpu);
     assert.equal(peft.parameters.trainable, 20_971_520);
-    assert.equal(peft.parameters.total + peft.parameters.trainable, 8_051_232_768);
+    assert.equal(peft.parameters.total, 8_051_232_768);
   });
 
   test('overrides reach the sizing: batch size, sequence length and checkpointing change the activations, not the weights', () => {
@@ -196,4 +201,37 @@ describe('ftune plan: the estimate against the peak of a real ONNX Runtime step 
       assert.ok(ratio > 0.8 && ratio < 1.2, `estimated ${(estimated / 2 ** 20).toFixed(1)} MiB vs measured ${(used / 2 ** 20).toFixed(1)} MiB (ratio ${ratio.toFixed(3)})`);
     });
   }
+});
+
+describe('ftune plan reads the config as the trainer does', () => {
+  const withLines = (replace: [string, string][]): string => {
+    let text = readFileSync(LLAMA32_1B, 'utf8');
+    for (const [from, to] of replace) {
+      assert.ok(text.includes(from), from);
+      text = text.replace(from, to);
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'ftune-plan-'));
+    const path = join(dir, 'cfg.yaml');
+    writeFileSync(path, text);
+    return path;
+  };
+
+  test('a quoted "True" is not checkpointing (the trainer reads only a boolean; validate flags the string)', () => {
+    const path = withLines([['enable_activation_checkpointing: False', 'enable_activation_checkpointing: "True"']]);
+    try {
+      assert.equal(planFromConfig(path, [], noGpu).shape.checkpointing, false);
+    } finally {
+      rmSync(join(path, '..'), { recursive: true, force: true });
+    }
+  });
+
+  test('a batch_size or dtype the trainer refuses is a plan error naming it, not a sized run', () => {
+    const path = withLines([['batch_size: 4', 'batch_size: four']]);
+    try {
+      assert.throws(() => planFromConfig(path, [], noGpu), /batch_size/);
+      assert.throws(() => planFromConfig(path, ['batch_size=2', 'dtype=fp16'], noGpu), /fp16 precision is not supported/);
+    } finally {
+      rmSync(join(path, '..'), { recursive: true, force: true });
+    }
+  });
 });
