@@ -13,7 +13,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 B="$HERE/bundle"
 OUT=${OUT:-$HERE/out}
 SHAPE=${SHAPE:-1b} BATCH=${BATCH:-4} SEQ=${SEQ:-2048} STEPS=${STEPS:-4}
-FTUNE_TIMEOUT=${FTUNE_TIMEOUT:-300} PEFT_TIMEOUT=${PEFT_TIMEOUT:-150}
+# Budgets that leave the summary room inside the device tool's 560 s: 240 + 2 × 120 s plus checkpoint making.
+FTUNE_TIMEOUT=${FTUNE_TIMEOUT:-240} PEFT_TIMEOUT=${PEFT_TIMEOUT:-120}
 W=$(mktemp -d /tmp/ftune-gpu.XXXXXX)
 mkdir -p "$OUT"
 exec > >(tee "$OUT/run.log") 2>&1

@@ -69,9 +69,12 @@ describe('ftune doctor', () => {
   test('each missing piece is named with its one fix: old driver, CUDA/cuDNN wheels, the provider, Vulkan', async () => {
     const m = machine('bare', false);
     rmSync(join(m.root, 'venv'), { recursive: true });
+    // An interpreter that runs (the pip fixes go through it), without depending on this machine's python3.
+    const python = fakeSmi('python', '');
     const r = await checkGpuSetup({
       ortRoot: m.ort,
       env: {},
+      python,
       gpuProbe: { nvidiaSmi: fakeSmi('smi-old', 'Tesla T4, 470.82.01, 15360') },
       libraries: { root: m.root, systemDirs: [] },
       webgpu: async () => ({ adapter: false, message: 'libvulkan.so.1: cannot open shared object file: No such file or directory (No supported adapters)' }),
@@ -80,14 +83,17 @@ describe('ftune doctor', () => {
       r.requirements.filter((q) => !q.found).map((q) => [q.id, q.fix]),
       [
         ['gpu', 'upgrade the NVIDIA driver: sudo ubuntu-drivers install'],
-        ['cuda', 'python3 -m pip install nvidia-cuda-runtime-cu12 nvidia-cublas-cu12 nvidia-curand-cu12 nvidia-cufft-cu12'],
-        ['cudnn', 'python3 -m pip install nvidia-cudnn-cu12'],
+        ['cuda', `${python} -m pip install nvidia-cuda-runtime-cu12 nvidia-cublas-cu12 nvidia-curand-cu12 nvidia-cufft-cu12`],
+        ['cudnn', `${python} -m pip install nvidia-cudnn-cu12`],
         ['provider', 'ftune install-cuda'],
         ['webgpu', 'sudo apt-get install libvulkan1'],
       ],
     );
     assert.match(byId(r.requirements, 'gpu').detail, /CUDA 12 needs driver 525\.60\.13 or newer/);
     assert.equal(byId((await checkGpuSetup({ ortRoot: m.ort, env: {}, libraries: { root: m.root, systemDirs: [] }, audience: 'vscode', webgpu: adapter })).requirements, 'provider').fix, 'run "Fine-tune: Install CUDA Support"');
+    // An interpreter that does not run is named, instead of a pip command that would fail the same way.
+    const noPython = await checkGpuSetup({ ortRoot: m.ort, env: {}, python: join(tmp, 'no-such-python'), libraries: { root: m.root, systemDirs: [] }, webgpu: adapter });
+    assert.match(byId(noPython.requirements, 'cudnn').fix ?? '', /no-such-python does not run: pass the interpreter of your PyTorch environment \(--python, or finetune\.pythonPath\)/);
     const text = formatDoctor(r);
     assert.match(text, /^MISSING {2}NVIDIA GPU and driver: Tesla T4 \(driver 470\.82\.01\): CUDA 12 needs driver 525\.60\.13 or newer\n {9}fix: upgrade/m);
   });

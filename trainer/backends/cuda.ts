@@ -185,7 +185,8 @@ export async function installCudaProvider(opts: InstallOptions): Promise<Install
   const platform = `${process.platform}/${process.arch}`;
   const pkg = PROVIDER_FILES[platform];
   if (!pkg) return { ok: false, message: explainInstallFailure(`no CUDA provider package for ${platform}`), output: '' };
-  const source = opts.source ?? (opts.env ?? process.env).FTUNE_CUDA_PROVIDER ?? defaultProviderSource(opts.ortRoot, platform)!;
+  // An empty FTUNE_CUDA_PROVIDER (as `FTUNE_CUDA_PROVIDER= cmd` sets it) means unset, not the current folder.
+  const source = opts.source || (opts.env ?? process.env).FTUNE_CUDA_PROVIDER || defaultProviderSource(opts.ortRoot, platform)!;
   const bin = ortBinFolder(opts.ortRoot);
   if (!existsSync(bin)) return { ok: false, message: `onnxruntime-node's binaries are missing (${bin}): reinstall the extension`, output: '' };
   const work = mkdtempSync(join(tmpdir(), 'ftune-cuda-provider-'));

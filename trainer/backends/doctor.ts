@@ -84,7 +84,21 @@ function libraryRequirement(report: CudaLibraryReport, which: 'cuda' | 'cudnn', 
   const wheels = [...new Set(missing.map((l) => l.wheel))];
   const others = report.otherVersions.filter((f) => (which === 'cuda' ? /libcudart/.test(f) : /libcudnn/.test(f)));
   const detail = `missing ${missing.map((l) => l.soname).join(', ')}${others.length ? ` (found ${others.join(', ')}: another major version, which onnxruntime 1.30's CUDA provider cannot use)` : ''}`;
-  return { id: which, name, found: false, detail, fix: `${python} -m pip install ${wheels.join(' ')}` };
+  // A pip fix through an interpreter that does not run would only fail again: say which interpreter is wrong.
+  const fix = pythonRuns(python)
+    ? `${python} -m pip install ${wheels.join(' ')}`
+    : `${python} does not run: pass the interpreter of your PyTorch environment (--python, or finetune.pythonPath), then \`<that python> -m pip install ${wheels.join(' ')}\``;
+  return { id: which, name, found: false, detail, fix };
+}
+
+const pythonChecked = new Map<string, boolean>();
+function pythonRuns(python: string): boolean {
+  let ok = pythonChecked.get(python);
+  if (ok === undefined) {
+    ok = spawnSync(python, ['-c', ''], { stdio: 'ignore', timeout: 10_000 }).status === 0;
+    pythonChecked.set(python, ok);
+  }
+  return ok;
 }
 
 function libraryPathRequirement(report: CudaLibraryReport, env: NodeJS.ProcessEnv, audience: 'cli' | 'vscode'): Requirement {
