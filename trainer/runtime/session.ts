@@ -54,6 +54,18 @@ export async function createSessionOn(model: Uint8Array, device: Device, opts: S
 const firstLine = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
 
 /** The user-facing note when `device` was requested (or tried by `auto`) and could not be used. */
+/** ORT's words for an allocation that failed (BFCArena, CUDA's cudaErrorMemoryAllocation, WebGPU buffers). */
+export function isOutOfMemory(e: unknown): boolean {
+  return /Failed to allocate memory|out of memory|cudaErrorMemoryAllocation|CUDA failure 2\b|OrtMemoryAllocation/i.test(e instanceof Error ? e.message : String(e));
+}
+
+export function outOfMemoryMessage(device: Device, e: unknown): string {
+  return (
+    `${deviceLabel(device)} ran out of memory loading the model (${firstLine(e)}): lower batch_size or tokenizer.max_seq_len, ` +
+    'set enable_activation_checkpointing: True, or lower the LoRA rank; `ftune plan` sizes the run and names what fits.'
+  );
+}
+
 export function fallbackNote(device: Device, why: unknown, next: Device): string {
   const reason = typeof why === 'string' ? why : firstLine(why);
   if (device === 'cuda') {
@@ -99,6 +111,8 @@ export async function openSessionFor<T>(
     try {
       return { session: await createSessionOn(model, device, opts), device, notes, model, built };
     } catch (e) {
+      // A GPU that is there but too small is not a missing provider: falling back to the CPU would hide it.
+      if (device !== 'cpu' && isOutOfMemory(e)) throw new Error(outOfMemoryMessage(device, e));
       if (!next) throw e;
       notes.push(fallbackNote(device, e, next));
     }

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { createStepper } from '../../../trainer/runtime/createStepper';
-import { deviceCandidates, deviceRequestOf } from '../../../trainer/runtime/session';
+import { deviceCandidates, deviceRequestOf, isOutOfMemory, outOfMemoryMessage } from '../../../trainer/runtime/session';
 import { fullLora, randomAdapter, randomBatch, spec, tinyModel, writeTinyCheckpoint } from './tiny';
 
 const dirs: string[] = [];
@@ -25,6 +25,14 @@ test("config device values map to requests: cuda[:N], webgpu, auto; anything els
   assert.equal(deviceRequestOf(undefined), 'cpu');
   assert.deepEqual(deviceCandidates('auto'), ['cuda', 'webgpu', 'cpu']);
   assert.deepEqual(deviceCandidates('webgpu'), ['webgpu', 'cpu']);
+});
+
+test('a GPU out of memory is an error naming the knobs, not a fall-back to the CPU; a missing provider still falls back', () => {
+  // ORT's own wording: BFCArena (core/framework/bfc_arena.cc) and CUDA_CALL (core/providers/cuda/cuda_call.cc).
+  assert.ok(isOutOfMemory(new Error('[ONNXRuntimeError] : 6 : RUNTIME_EXCEPTION : Failed to allocate memory for requested buffer of size 4294967296')));
+  assert.ok(isOutOfMemory(new Error('CUDA failure 2: out of memory ; GPU=0 ; hostname=x ; file=cuda_allocator.cc')));
+  assert.ok(!isOutOfMemory(new Error('Failed to load library libonnxruntime_providers_cuda.so with error: libcublasLt.so.12: cannot open shared object file: No such file or directory')));
+  assert.match(outOfMemoryMessage('cuda', new Error('CUDA failure 2: out of memory')), /^CUDA ran out of memory loading the model .*batch_size.*enable_activation_checkpointing: True.*ftune plan/);
 });
 
 async function stepperOn(device: 'webgpu' | 'auto', dtype: 'fp32' | 'bf16' = 'fp32') {
