@@ -13,8 +13,8 @@ import { dedupeRecords } from '../core/authoring/dedupe';
 import { filterRecords } from '../core/authoring/filter';
 import { detectLayout } from '../core/authoring/layout';
 import { layoutOfReader, measurer } from '../core/authoring/measure';
-import { type DatasetRecords, datasetText, freeDerivedPath, recordsOfText, writeNewDataset } from '../core/authoring/records';
-import { splitSamples } from '../core/authoring/split';
+import { type DatasetRecords, type UnreadableSample, datasetText, freeDerivedPath, recordsOfText, unreadableMessage, writeNewDataset } from '../core/authoring/records';
+import { splitRecords } from '../core/authoring/split';
 import { readerForFile } from '../core/data/setup';
 import { DatasetText } from '../core/data/source';
 import { plural } from '../core/text';
@@ -44,6 +44,12 @@ function report(out: vscode.OutputChannel, file: string, lines: readonly { line:
   for (const l of lines) out.appendLine(`  line ${l.line}: ${l.message}`);
 }
 
+/** Unreadable samples, left out by every operation, listed in Output; the sentence that says so, or ''. */
+function reportUnreadable(out: vscode.OutputChannel, file: string, left: readonly UnreadableSample[]): string {
+  report(out, file, left.map((u) => ({ line: u.line, message: unreadableMessage(u) })));
+  return left.length > 0 ? ` ${plural(left.length, 'unreadable sample')} left out (see Output).` : '';
+}
+
 async function convert(arg: unknown, out: vscode.OutputChannel): Promise<void> {
   const { doc, input } = await target(arg);
   const detected = detectLayout(input.records);
@@ -67,14 +73,14 @@ async function convert(arg: unknown, out: vscode.OutputChannel): Promise<void> {
   if (choice === 'Write') await writeAndOpen(path, datasetText(input.format, r.samples));
 }
 
-async function split(arg: unknown): Promise<void> {
+async function split(arg: unknown, out: vscode.OutputChannel): Promise<void> {
   const { doc, input } = await target(arg);
   const size = await vscode.window.showInputBox({
-    prompt: `Validation part of ${plural(input.records.length, 'sample')}: a share (0.1 = 10%) or a count`,
+    prompt: `Validation part of ${plural(input.records.filter((r) => r.problem === undefined).length, 'readable sample')}: a share (0.1 = 10%) or a count`,
     value: '0.1',
     validateInput: (v) => {
       try {
-        splitSamples(input.records, { validation: Number(v), seed: 0 });
+        splitRecords(input.records, { validation: Number(v), seed: 0 });
         return undefined;
       } catch (e) {
         return (e as Error).message;
@@ -82,12 +88,13 @@ async function split(arg: unknown): Promise<void> {
     },
   });
   if (size === undefined) return;
-  const parts = splitSamples(input.records, { validation: Number(size), seed: 0 });
+  const parts = splitRecords(input.records, { validation: Number(size), seed: 0 });
+  const left = reportUnreadable(out, doc.fileName, parts.unreadable);
   const train = freeDerivedPath(doc.fileName, 'train');
   const validation = freeDerivedPath(doc.fileName, 'validation');
   writeNewDataset(validation, datasetText(input.format, parts.validation.map((r) => r.raw)));
   await writeAndOpen(train, datasetText(input.format, parts.train.map((r) => r.raw)));
-  void vscode.window.showInformationMessage(`${basename(train)}: ${plural(parts.train.length, 'sample')}; ${basename(validation)}: ${plural(parts.validation.length, 'sample')} (seed 0).`);
+  void vscode.window.showInformationMessage(`${basename(train)}: ${plural(parts.train.length, 'sample')}; ${basename(validation)}: ${plural(parts.validation.length, 'sample')} (seed 0).${left}`);
 }
 
 async function dedupe(arg: unknown, out: vscode.OutputChannel): Promise<void> {
@@ -95,14 +102,15 @@ async function dedupe(arg: unknown, out: vscode.OutputChannel): Promise<void> {
   const layout = detectLayout(input.records);
   if (!layout.ok) throw new Refusal(`${basename(doc.fileName)}: ${layout.problem}.`);
   const r = dedupeRecords(input.records, layout.layout);
+  const left = reportUnreadable(out, doc.fileName, r.unreadable);
   if (r.removed.length === 0) {
-    void vscode.window.showInformationMessage(`${basename(doc.fileName)} has no duplicate conversations.`);
+    void vscode.window.showInformationMessage(`${basename(doc.fileName)} has no duplicate conversations.${left}`);
     return;
   }
   report(out, doc.fileName, r.removed.map((d) => ({ line: d.line, message: `sample ${d.index + 1} removed: the same conversation as line ${d.firstLine}` })));
   const path = freeDerivedPath(doc.fileName, 'dedup');
   await writeAndOpen(path, datasetText(input.format, r.kept.map((k) => k.raw)));
-  void vscode.window.showInformationMessage(`${basename(path)}: ${plural(r.kept.length, 'sample')}, ${plural(r.removed.length, 'duplicate')} removed (listed in Output).`);
+  void vscode.window.showInformationMessage(`${basename(path)}: ${plural(r.kept.length, 'sample')}, ${plural(r.removed.length, 'duplicate')} removed (listed in Output).${left}`);
 }
 
 /** The config that reads this dataset: the one whose data_files name it, else the user's pick among configs. */
@@ -174,7 +182,7 @@ export function register(context: vscode.ExtensionContext): void {
   context.subscriptions.push(
     out,
     vscode.commands.registerCommand('finetune.convertDataset', guarded((a) => convert(a, out))),
-    vscode.commands.registerCommand('finetune.splitDataset', guarded(split)),
+    vscode.commands.registerCommand('finetune.splitDataset', guarded((a) => split(a, out))),
     vscode.commands.registerCommand('finetune.dedupeDataset', guarded((a) => dedupe(a, out))),
     vscode.commands.registerCommand('finetune.filterDataset', guarded((a) => filter(a, out))),
     vscode.commands.registerCommand('finetune.addConversation', guarded(addConversation)),

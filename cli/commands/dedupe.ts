@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { DuplicateFinder } from '../../core/authoring/dedupe';
 import { detectLayout } from '../../core/authoring/layout';
-import { type DatasetReader, derivedPath } from '../../core/authoring/records';
+import { type DatasetReader, derivedPath, unreadable, unreadableMessage } from '../../core/authoring/records';
 import { AuthoringError, SampleReport, createOutput, done, plural, withInput, writeAll } from './authoringOutput';
 
 export function registerDedupe(program: Command): void {
@@ -19,14 +19,23 @@ function dedupe(file: string, input: DatasetReader, outputPath: string): void {
   if (!layout.ok) throw new AuthoringError(`${file}: ${layout.problem}`);
   const finder = new DuplicateFinder(layout.layout);
   const report = new SampleReport(file);
+  let unreadableCount = 0;
   const output = createOutput(file, outputPath, input.format);
   writeAll([output], () => {
     for (const r of input.records()) {
+      const u = unreadable(r);
+      if (u) {
+        unreadableCount++;
+        report.add({ line: u.line, severity: 'warning', message: unreadableMessage(u) });
+        continue;
+      }
       const d = finder.check(r);
       if (d) report.add({ line: d.line, severity: 'note', message: `sample ${d.index + 1} removed: the same conversation as line ${d.firstLine}` });
       else output.add(r.raw);
     }
   });
   report.print();
-  done(`${output.path}: ${plural(output.samples, 'sample')}, ${plural(report.count, 'duplicate')} removed`);
+  const duplicates = report.count - unreadableCount;
+  done(`${output.path}: ${plural(output.samples, 'sample')}, ${plural(duplicates, 'duplicate')} removed${unreadableCount ? `, ${unreadableCount} unreadable left out (above)` : ''}`);
+  if (unreadableCount > 0) process.exitCode = 1;
 }

@@ -1,9 +1,9 @@
 /** `ftune split <file> --validation 0.1`: train and validation files from one dataset (core/authoring/split). */
 import { type Command, InvalidArgumentError } from 'commander';
 import { resolve } from 'node:path';
-import { type DatasetReader, type NewDatasetFile, derivedPath } from '../../core/authoring/records';
-import { validationIndices } from '../../core/authoring/split';
-import { AuthoringError, createOutput, done, plural, withInput, writeAll } from './authoringOutput';
+import { type DatasetReader, type NewDatasetFile, derivedPath, unreadable, unreadableMessage } from '../../core/authoring/records';
+import { validationRecordIndices } from '../../core/authoring/split';
+import { AuthoringError, SampleReport, createOutput, done, plural, withInput, writeAll } from './authoringOutput';
 
 interface SplitOptions {
   validation: number;
@@ -31,10 +31,19 @@ export function registerSplit(program: Command): void {
 }
 
 function split(file: string, input: DatasetReader, opts: SplitOptions): void {
+  // A first pass finds the samples that can be read: the others are left out of both parts, and reported.
+  const report = new SampleReport(file);
+  const readable: number[] = [];
+  for (const r of input.records()) {
+    const u = unreadable(r);
+    if (u) report.add({ line: u.line, severity: 'warning', message: unreadableMessage(u) });
+    else readable.push(r.index);
+  }
   let chosen: Set<number>;
   try {
-    chosen = validationIndices(input.count, { validation: opts.validation, seed: opts.seed });
+    chosen = validationRecordIndices(readable, { validation: opts.validation, seed: opts.seed });
   } catch (e) {
+    report.print();
     throw new AuthoringError(`${file}: ${(e as Error).message}`);
   }
   const trainPath = opts.trainOutput ?? derivedPath(file, 'train');
@@ -49,8 +58,10 @@ function split(file: string, input: DatasetReader, opts: SplitOptions): void {
     throw e;
   }
   writeAll([train, validation], () => {
-    for (const r of input.records()) (chosen.has(r.index) ? validation : train).add(r.raw);
+    for (const r of input.records()) if (r.problem === undefined) (chosen.has(r.index) ? validation : train).add(r.raw);
   });
+  report.print();
   done(`${train.path}: ${plural(train.samples, 'sample')}`);
-  done(`${validation.path}: ${plural(validation.samples, 'sample')}`);
+  done(`${validation.path}: ${plural(validation.samples, 'sample')}${report.count ? `; ${report.count} unreadable left out (above)` : ''}`);
+  if (report.count > 0) process.exitCode = 1;
 }

@@ -32,6 +32,7 @@ export function conversationInsertion(text: string, format: DatasetFormat, layou
   const close = text.lastIndexOf(']');
   if (close < 0) return { offset: text.length, snippet: `[\n  ${sampleSnippet(layout, format, '  ')}\n]\n` };
   const before = text.slice(0, close).trimEnd();
-  const empty = before.endsWith('[');
-  return { offset: before.length, snippet: `${empty ? '' : ','}\n  ${sampleSnippet(layout, format, '  ')}\n` };
+  // No comma after `[` (an empty array) nor after the trailing comma some editors leave (`{…},\n]`).
+  const needsComma = !before.endsWith('[') && !before.endsWith(',');
+  return { offset: before.length, snippet: `${needsComma ? ',' : ''}\n  ${sampleSnippet(layout, format, '  ')}\n` };
 }

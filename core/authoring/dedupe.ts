@@ -1,11 +1,14 @@
 /**
- * Remove duplicate samples: two samples are the same when their conversations are (roles and texts, each text
- * stripped as torchtune strips message content), whatever their other keys; the first one is kept. Samples that
- * cannot be read as conversations are compared by their exact text.
+ * Remove duplicate samples: two samples are the same when their conversations are (core/data/conversationKey:
+ * roles and texts, each text stripped as torchtune strips message content — the same test `ftune stats` counts
+ * duplicates with), whatever their other keys; the first one is kept. JSON samples that are not conversations are
+ * compared by their exact text. Samples that cannot be read at all (not UTF-8, not JSON) are left out and reported
+ * (`unreadable`), as every authoring operation does, never compared or written.
  */
 import { createHash } from 'node:crypto';
+import { conversationKey } from '../data/conversationKey';
 import { type StyleLayout, readConversation } from './conversation';
-import type { DatasetRecord } from './records';
+import { type DatasetRecord, type UnreadableSample, unreadable } from './records';
 
 export interface Duplicate {
   index: number;
@@ -17,15 +20,14 @@ export interface Duplicate {
 export interface DedupeResult {
   kept: DatasetRecord[];
   removed: Duplicate[];
+  unreadable: UnreadableSample[];
 }
 
 function keyOf(r: DatasetRecord, layout: StyleLayout): string {
-  const h = createHash('sha256');
-  const read = r.problem === undefined ? readConversation(r.value, layout) : undefined;
-  if (read?.ok) {
-    for (const t of read.conversation.turns) h.update(t.role).update('\u0000').update(t.text.trim()).update('\u0001');
-  } else h.update('raw\u0000').update(r.raw);
-  return h.digest('base64');
+  if (r.problem !== undefined) throw new Error(`sample ${r.index + 1} cannot be read: leave it out before looking for duplicates`);
+  const read = readConversation(r.value, layout);
+  if (read.ok) return 'c' + conversationKey(read.conversation.turns.map((t) => ({ role: t.role, parts: [t.text] })));
+  return 'r' + createHash('sha256').update(r.raw).digest('base64');
 }
 
 /** Sample by sample: remembers a hash per distinct conversation (bounded memory for files of any size). */
@@ -34,7 +36,7 @@ export class DuplicateFinder {
 
   constructor(private readonly layout: StyleLayout) {}
 
-  /** The duplicate it is, or undefined for a sample seen for the first time. */
+  /** The duplicate it is, or undefined for a sample seen for the first time (`r` must be readable). */
   check(r: DatasetRecord): Duplicate | undefined {
     const key = keyOf(r, this.layout);
     const firstLine = this.first.get(key);
@@ -48,10 +50,16 @@ export function dedupeRecords(records: Iterable<DatasetRecord>, layout: StyleLay
   const finder = new DuplicateFinder(layout);
   const kept: DatasetRecord[] = [];
   const removed: Duplicate[] = [];
+  const left: UnreadableSample[] = [];
   for (const r of records) {
+    const u = unreadable(r);
+    if (u) {
+      left.push(u);
+      continue;
+    }
     const d = finder.check(r);
     if (d) removed.push(d);
     else kept.push(r);
   }
-  return { kept, removed };
+  return { kept, removed, unreadable: left };
 }

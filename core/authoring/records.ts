@@ -15,11 +15,29 @@ export interface DatasetRecord {
   index: number;
   /** 1-based line where the sample starts (what an editor shows). */
   line: number;
+  /** The sample's text; '' when it is not UTF-8 (`problem` set): such a sample is never written. */
   raw: string;
   /** The parsed sample; undefined when `problem` is set. */
   value?: unknown;
   /** Why the sample could not be read (not UTF-8, not JSON). */
   problem?: string;
+}
+
+/** A sample no operation can use (not UTF-8, not JSON): every one leaves it out and reports it by line. */
+export interface UnreadableSample {
+  index: number;
+  line: number;
+  problem: string;
+}
+
+/** The sample as left out for being unreadable, or undefined when it can be read. */
+export function unreadable(r: DatasetRecord): UnreadableSample | undefined {
+  return r.problem === undefined ? undefined : { index: r.index, line: r.line, problem: r.problem };
+}
+
+/** How a left-out unreadable sample is reported (CLI and editor alike). */
+export function unreadableMessage(u: UnreadableSample): string {
+  return `sample ${u.index + 1} left out: ${u.problem}`;
 }
 
 export interface DatasetRecords {

@@ -1,8 +1,10 @@
 /**
  * Split a dataset into train and validation parts: a seeded random choice of validation samples (the same seed
- * gives the same split), each part in the file's original order, every sample's text kept as it was.
+ * gives the same split), each part in the file's original order, every sample's text kept as it was. Samples that
+ * cannot be read are left out of both parts (and reported by the caller); the split is over the readable ones.
  */
 import { mulberry32 } from '../random';
+import { type DatasetRecord, type UnreadableSample, unreadable } from './records';
 
 export interface SplitOptions {
   /** A fraction in (0, 1) of the samples, or a whole count ≥ 1. */
@@ -43,4 +45,22 @@ export function splitSamples<T>(items: readonly T[], options: SplitOptions): Spl
   const validation: T[] = [];
   items.forEach((item, i) => (chosen.has(i) ? validation : train).push(item));
   return { train, validation };
+}
+
+/** Which record indices go to validation, given the indices of the readable records (the others go nowhere). */
+export function validationRecordIndices(readable: readonly number[], options: SplitOptions): Set<number> {
+  const chosen = validationIndices(readable.length, options);
+  return new Set([...chosen].map((k) => readable[k]));
+}
+
+/** The split of a file's records in memory: unreadable ones left out of both parts and returned. */
+export function splitRecords(records: readonly DatasetRecord[], options: SplitOptions): SplitResult<DatasetRecord> & { unreadable: UnreadableSample[] } {
+  const left: UnreadableSample[] = [];
+  const readable: DatasetRecord[] = [];
+  for (const r of records) {
+    const u = unreadable(r);
+    if (u) left.push(u);
+    else readable.push(r);
+  }
+  return { ...splitSamples(readable, options), unreadable: left };
 }

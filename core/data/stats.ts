@@ -2,8 +2,8 @@
  * Dataset statistics over tokenized samples: errors by kind, token lengths (percentiles, histogram), how much is
  * trained, what truncation costs, samples with nothing trained, duplicate conversations.
  */
-import { createHash } from 'node:crypto';
 import { trainedCount } from './checks';
+import { conversationKey } from './conversationKey';
 import type { SampleOutcome } from './analyze';
 
 export interface DatasetStats {
@@ -23,7 +23,7 @@ export interface DatasetStats {
   /** Trained tokens that truncation drops, over all samples. */
   droppedTrainedTokens: number;
   nothingTrained: number;
-  /** Samples whose messages (roles + texts + masks) equal an earlier sample's. */
+  /** Samples whose conversation (roles + stripped texts, core/data/conversationKey) equals an earlier sample's: what `ftune dedupe` removes. */
   duplicates: number;
   /** Warnings by code (empty turns, special-token text...). */
   warnings: { code: string; count: number }[];
@@ -76,13 +76,7 @@ export class StatsCollector {
       return;
     }
     if (o.messages) {
-      const h = createHash('sha1');
-      for (const m of o.messages) {
-        h.update(`${m.role}\u0000${m.masked ? 1 : 0}\u0000`);
-        for (const p of m.content) h.update(p.text).update('\u0001');
-        h.update('\u0002');
-      }
-      const key = h.digest('base64');
+      const key = conversationKey(o.messages.map((m) => ({ role: m.role, parts: m.content.map((p) => p.text) })));
       if (this.seen.has(key)) this.duplicates++;
       else this.seen.add(key);
     }

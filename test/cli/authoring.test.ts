@@ -7,7 +7,6 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { splitSamples } from '../../core/authoring/split';
 import { fixture } from '../core/authoring/helpers';
 import { ftune, writeLlama3ChatConfig } from './tokenizeHelpers';
 
@@ -46,13 +45,70 @@ describe('ftune convert / split / dedupe / filter', () => {
     assert.equal(readFileSync(join(dir, 'chat.sharegpt.dedup.jsonl'), 'utf8'), readFileSync(fixture('chat.sharegpt.dedup.jsonl'), 'utf8'));
   });
 
-  test('split writes train and validation files with the samples the seeded split chooses, lines unchanged', () => {
+  test('split writes train and validation files: every sample once, file order kept, the seed decides', () => {
+    const lines = original.trimEnd().split('\n');
+    assert.equal(lines.length, 5);
     const r = ftune(['split', input, '--validation', '2', '--seed', '5']);
     assert.equal(r.code, 0, r.stderr);
-    const lines = original.trimEnd().split('\n');
-    const expected = splitSamples(lines, { validation: 2, seed: 5 });
-    assert.equal(readFileSync(join(dir, 'chat.sharegpt.train.jsonl'), 'utf8'), expected.train.map((l) => l + '\n').join(''));
-    assert.equal(readFileSync(join(dir, 'chat.sharegpt.validation.jsonl'), 'utf8'), expected.validation.map((l) => l + '\n').join(''));
+    const read = (p: string) => readFileSync(p, 'utf8').trimEnd().split('\n');
+    const train = read(join(dir, 'chat.sharegpt.train.jsonl'));
+    const validation = read(join(dir, 'chat.sharegpt.validation.jsonl'));
+    assert.equal(validation.length, 2);
+    assert.equal(train.length, 3);
+    // Each output line is an input line unchanged; together they are every input line exactly once, in file order.
+    const at = (l: string) => lines.indexOf(l);
+    const trainAt = train.map(at);
+    const validationAt = validation.map(at);
+    assert.deepEqual([...trainAt, ...validationAt].sort(), [0, 1, 2, 3, 4]);
+    assert.deepEqual(trainAt, [...trainAt].sort());
+    assert.deepEqual(validationAt, [...validationAt].sort());
+    // Seed 5, worked out from mulberry32 (core/random.ts) by hand: its first draws are 0.6898, 0.7727, 0.2198, 0.6232;
+    // Fisher–Yates over [0..4] swaps i=4↔⌊0.6898·5⌋=3, 3↔⌊0.7727·4⌋=3, 2↔⌊0.2198·3⌋=0, 1↔⌊0.6232·2⌋=1, giving
+    // [2, 1, 0, 4, 3]: its first two, samples 2 and 3 of the file (0-based 1, 2), are the validation part.
+    assert.deepEqual(validationAt, [1, 2]);
+    assert.deepEqual(trainAt, [0, 3, 4]);
+    // Another seed chooses differently (seed 6 by the same steps: [4, 3, 1, 0, 2] → 0-based 3, 4).
+    const other = ftune(['split', input, '--validation', '2', '--seed', '6', '--train-output', join(dir, 's6.train.jsonl'), '--validation-output', join(dir, 's6.validation.jsonl')]);
+    assert.equal(other.code, 0, other.stderr);
+    assert.deepEqual(read(join(dir, 's6.validation.jsonl')).map(at), [3, 4]);
+  });
+
+  test('split and dedupe leave out a sample they cannot read, name its line, and write only valid samples', () => {
+    const good = (q: string) => JSON.stringify({ messages: [{ role: 'user', content: q }, { role: 'assistant', content: 'b' }] });
+    const jsonl = join(dir, 'unreadable.jsonl');
+    writeFileSync(jsonl, Buffer.concat([Buffer.from(`${good('a')}\n{"messages":"`), Buffer.from([0xff]), Buffer.from(`"}\n${good('c')}\n`)]));
+    const s = ftune(['split', jsonl, '--validation', '1']);
+    assert.equal(s.code, 1, 'a sample was left out');
+    assert.match(s.stderr, new RegExp(`^${jsonl.replace(/[.]/g, '\\.')}:2: warning: sample 2 left out: Byte 0xff is not valid UTF-8`));
+    const written = ['unreadable.train.jsonl', 'unreadable.validation.jsonl'].flatMap((n) => readFileSync(join(dir, n), 'utf8').split('\n').slice(0, -1));
+    assert.deepEqual(written.sort(), [good('a'), good('c')]);
+
+    // Two different unreadable elements of a JSON array: neither is "a duplicate" of the other, the output parses.
+    const json = join(dir, 'unreadable.json');
+    const bytes = (b: number) => Buffer.concat([Buffer.from('  {"messages":"'), Buffer.from([b]), Buffer.from('"},\n')]);
+    writeFileSync(json, Buffer.concat([Buffer.from(`[\n  ${good('a')},\n`), bytes(0xff), bytes(0xfe), Buffer.from(`  ${good('c')}\n]\n`)]));
+    const d = ftune(['dedupe', json]);
+    assert.equal(d.code, 1);
+    assert.doesNotMatch(d.stderr, /removed/);
+    assert.match(d.stderr, /unreadable\.json:3: warning: sample 2 left out: Byte 0xff/);
+    assert.match(d.stderr, /unreadable\.json:4: warning: sample 3 left out: Byte 0xfe/);
+    assert.match(d.stdout, /2 samples, 0 duplicates removed, 2 unreadable left out/);
+    assert.deepEqual(JSON.parse(readFileSync(join(dir, 'unreadable.dedup.json'), 'utf8')), [JSON.parse(good('a')), JSON.parse(good('c'))]);
+  });
+
+  test('stats counts as duplicates exactly the samples dedupe removes (texts compared stripped, as torchtune encodes them)', () => {
+    const conv = (q: string, a: string, extra: Record<string, unknown> = {}) => JSON.stringify({ ...extra, conversations: [{ from: 'human', value: q }, { from: 'gpt', value: a }] });
+    const file = join(dir, 'spaces.jsonl');
+    const samples = [conv('hi', 'hello'), conv(' hi\n', 'hello  ', { id: 2 }), conv('hi', 'hello!'), conv('hi there', 'hello'), conv('\thi there', 'hello\n')];
+    writeFileSync(file, samples.map((l) => l + '\n').join(''));
+    const cfg = writeLlama3ChatConfig(dir, 'spaces.yaml', file, 'conversations');
+    const st = ftune(['stats', cfg, '--format', 'json']);
+    assert.equal(st.code, 0, st.stderr);
+    const d = ftune(['dedupe', file]);
+    assert.equal(d.code, 0, d.stderr);
+    const removed = d.stderr.trimEnd().split('\n');
+    assert.deepEqual(removed.map((l) => /:(\d+): note:/.exec(l)?.[1]), ['2', '5']);
+    assert.equal((JSON.parse(st.stdout) as { duplicates: number }).duplicates, removed.length);
   });
 
   test('filter --fix with a config: too-long samples shortened, failing ones left out, each reported', () => {

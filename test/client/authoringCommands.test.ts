@@ -3,7 +3,7 @@
  * fake `vscode` answers the pickers), they write the same expected files, never the original, never over a file.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -48,6 +48,23 @@ describe('dataset commands in the editor', () => {
     const lines = (f: string) => readFileSync(join(dir, f), 'utf8').trimEnd().split('\n');
     assert.equal(lines('chat.sharegpt.validation.jsonl').length, 2);
     assert.deepEqual([...lines('chat.sharegpt.train.jsonl'), ...lines('chat.sharegpt.validation.jsonl')].sort(), original.trimEnd().split('\n').sort());
+  });
+
+  test('Split and Remove Duplicates leave out samples that cannot be read and say so; only valid lines are written', async () => {
+    const good = (q: string) => JSON.stringify({ conversations: [{ from: 'human', value: q }, { from: 'gpt', value: 'b' }] });
+    const file = join(dir, 'unreadable.jsonl');
+    writeFileSync(file, [good('a'), '{"conversations": tru}', good('c'), '{"conversations": tru}', good('a')].map((l) => l + '\n').join(''));
+    fake.activeEditor = undefined;
+    fake.messages.length = 0;
+    fake.answers = { input: '1' };
+    await run('finetune.splitDataset', Uri.file(file));
+    const lines = (f: string) => readFileSync(join(dir, f), 'utf8').trimEnd().split('\n');
+    assert.deepEqual([...lines('unreadable.train.jsonl'), ...lines('unreadable.validation.jsonl')].sort(), [good('a'), good('a'), good('c')]);
+    assert.match(fake.messages.at(-1) ?? '', /2 unreadable samples left out \(see Output\)/);
+    await run('finetune.dedupeDataset', Uri.file(file));
+    // The two unreadable lines are the same text, yet neither is "a duplicate": both are left out; line 5 repeats line 1.
+    assert.deepEqual(lines('unreadable.dedup.jsonl'), [good('a'), good('c')]);
+    assert.match(fake.messages.at(-1) ?? '', /2 samples, 1 duplicate removed \(listed in Output\)\. 2 unreadable samples left out/);
   });
 
   test('Add Conversation: a ShareGPT snippet at the end of the file', async () => {

@@ -25,6 +25,28 @@ describe('add a conversation', () => {
     assert.deepEqual(JSON.parse(apply('[]', conversationInsertion('[]', 'json', openai))), [{ messages: [{ role: 'user', content: 'Q?' }, { role: 'assistant', content: 'A.' }] }]);
   });
 
+  test('every array shape stays valid JSON: a trailing comma, an empty array with whitespace, newlines after ]', () => {
+    const openai = { style: 'openai' as const, column: 'messages' };
+    const added = { messages: [{ role: 'user', content: 'Q?' }, { role: 'assistant', content: 'A.' }] };
+    const first = { messages: [{ role: 'user', content: 'a' }, { role: 'assistant', content: 'b' }] };
+    const cases: [string, unknown[]][] = [
+      [`[\n  ${JSON.stringify(first)},\n]\n`, [first, added]],
+      [`[${JSON.stringify(first)} , ]`, [first, added]],
+      ['[ \n\n  ]', [added]],
+      [`[\n${JSON.stringify(first)}\n]\n\n\n`, [first, added]],
+    ];
+    for (const [text, expected] of cases) assert.deepEqual(JSON.parse(apply(text, conversationInsertion(text, 'json', openai))), expected, JSON.stringify(text));
+  });
+
+  test('JSON Lines without a final newline, or empty: the new sample goes on a line of its own', () => {
+    const sharegpt = { style: 'sharegpt' as const, column: 'conversations' };
+    const first = '{"conversations": [{"from": "human", "value": "hi"}, {"from": "gpt", "value": "hello"}]}';
+    const added = { conversations: [{ from: 'human', value: 'Q?' }, { from: 'gpt', value: 'A.' }] };
+    const out = apply(first, conversationInsertion(first, 'jsonl', sharegpt));
+    assert.deepEqual(out.split('\n'), [first, JSON.stringify(added), '']);
+    assert.equal(apply('', conversationInsertion('', 'jsonl', sharegpt)), JSON.stringify(added) + '\n');
+  });
+
   test('Alpaca: instruction and output are the stops, input stays empty', () => {
     const ins = conversationInsertion('', 'jsonl', { style: 'alpaca' });
     assert.deepEqual(JSON.parse(fill(ins.snippet, 'Do X', 'Done')), { instruction: 'Do X', input: '', output: 'Done' });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { splitSamples, validationCount } from '../../../core/authoring/split';
+import { splitRecords, splitSamples, validationCount } from '../../../core/authoring/split';
 
 const items = Array.from({ length: 100 }, (_, i) => i);
 
@@ -30,5 +30,15 @@ describe('split', () => {
     assert.throws(() => validationCount(5, 1.5), /must be whole/);
     assert.throws(() => validationCount(5, 0), /above 0/);
     assert.equal(validationCount(5, 1), 1);
+  });
+
+  test('unreadable records go to neither part and are returned; the size counts readable samples only', () => {
+    const ok = (index: number) => ({ index, line: index + 1, raw: `{"n":${index}}`, value: { n: index } });
+    const bad = { index: 1, line: 2, raw: '', problem: 'not UTF-8' };
+    const r = splitRecords([ok(0), bad, ok(2), ok(3)], { validation: 1, seed: 0 });
+    assert.deepEqual(r.unreadable, [{ index: 1, line: 2, problem: 'not UTF-8' }]);
+    assert.equal(r.validation.length, 1);
+    assert.deepEqual([...r.train, ...r.validation].map((x) => x.index).sort(), [0, 2, 3]);
+    assert.throws(() => splitRecords([ok(0), bad], { validation: 1, seed: 0 }), /1 samples cannot give 1 validation/);
   });
 });
