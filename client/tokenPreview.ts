@@ -39,6 +39,8 @@ class TokenPreviewPanel {
   private options: PreviewOverrides = {};
   private target: { uri: vscode.Uri; position: vscode.Position } | undefined;
   private shown: TokenPreviewResult | null = null;
+  /** Requests sent so far: only the newest one's answer is shown. */
+  private requests = 0;
 
   constructor(
     readonly panel: vscode.WebviewPanel,
@@ -69,12 +71,15 @@ class TokenPreviewPanel {
     const client = this.getClient();
     if (!client || !this.target) return;
     const { uri, position } = this.target;
+    // Cursor moves, edits and option changes overlap: a slow answer (a huge sample) must not replace a newer one.
+    const request = ++this.requests;
     try {
       const result = await client.sendRequest<TokenPreviewResult | null>('finetune/tokenPreview', {
         uri: uri.toString(),
         position: { line: position.line, character: position.character },
         ...this.options,
       });
+      if (request !== this.requests) return;
       this.shown = result;
       if (result) {
         await this.panel.webview.postMessage({ type: 'preview', result });
@@ -84,6 +89,7 @@ class TokenPreviewPanel {
       const why = noPreviewReason(problemsOf(uri), position.line);
       await this.panel.webview.postMessage({ type: why.isError ? 'error' : 'notice', message: why.message });
     } catch (e) {
+      if (request !== this.requests) return;
       await this.panel.webview.postMessage({ type: 'error', message: e instanceof Error ? e.message : String(e) });
     }
   }
