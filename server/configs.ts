@@ -2,13 +2,13 @@
  * Recipe config analysis (core's validateConfig): of the open document, cached per version, or of the file on
  * disk for configs no editor has open (workspace diagnostics), cached per mtime and size.
  */
-import { statSync } from 'node:fs';
 import type { Diagnostic } from '../core/diagnostics';
 import { readConfigText, resolveConfig, validateConfig } from '../core/config';
 import { engineFromComment, type TrainerEngine } from '../core/config/rules/trainerSupport';
 import type { ConfigDocument, ConfigPath } from '../core/config';
 import type { FrameworkDetection } from '../core/frameworks';
 import { type ServerContext, uriToPath } from './context';
+import { diskVersion } from './datasetView';
 
 export interface ConfigAnalysis {
   /** `v<document version>` for an open document, `m<mtime>:<size>` for a file on disk. */
@@ -60,12 +60,7 @@ export function configAnalysis(ctx: ServerContext, uri: string): ConfigAnalysis 
 
 /** The version a config on disk would be analyzed at, without reading it (undefined: missing or too big). */
 export function diskConfigVersion(path: string): string | undefined {
-  try {
-    const st = statSync(path);
-    return st.isFile() && st.size <= MAX_DISK_CONFIG_BYTES ? `m${st.mtimeMs}:${st.size}` : undefined;
-  } catch {
-    return undefined;
-  }
+  return diskVersion(path, MAX_DISK_CONFIG_BYTES);
 }
 
 /** The open document's analysis, else the file on disk's. */

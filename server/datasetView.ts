@@ -30,10 +30,11 @@ function looksLikeDataset(view: DatasetSource, path: string): boolean {
 }
 
 /** A file's version on disk (mtime and size), without reading it; undefined when it is not a readable file. */
-export function diskVersion(path: string): string | undefined {
+/** A file's version on disk (mtime and size), without reading it; undefined when missing or over maxBytes. */
+export function diskVersion(path: string, maxBytes = Infinity): string | undefined {
   try {
     const st = statSync(path);
-    return st.isFile() ? `m${st.mtimeMs}:${st.size}` : undefined;
+    return st.isFile() && st.size <= maxBytes ? `m${st.mtimeMs}:${st.size}` : undefined;
   } catch {
     return undefined;
   }
