@@ -67,7 +67,8 @@ test('a NaN loss stops the run naming the step and the batch sample indices', as
   // unshuffled, batch 2: sample 5 is in micro-batch 2 (samples 4, 5), the first of step 2's window
   assert.equal(err.step, 2);
   assert.deepEqual(err.sampleIndices, [4, 5]);
-  assert.match(err.message, /loss is NaN at step 2 .*batch samples 4, 5/);
+  // The message counts as a person does, from 1 (epoch 1, the 5th and 6th samples); the event keeps the indices.
+  assert.match(err.message, /loss is NaN at step 2 \(epoch 1, batch samples 5, 6\)/);
   assert.deepEqual(events.at(-1), { ...events.at(-1), type: 'end', status: 'failed' });
 });
 
