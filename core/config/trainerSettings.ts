@@ -206,6 +206,16 @@ function readDtype(r: Reader): 'fp32' | 'bf16' {
   return dtype === 'bf16' ? 'bf16' : 'fp32';
 }
 
+/**
+ * Why a dataset of `samples` samples gives no optimizer step per epoch (torchtune's dataloader drops the last
+ * partial batch, then `len(dataloader) // gradient_accumulation_steps`), or null when it gives one. torchtune then
+ * trains nothing; the built-in trainer refuses, before the model is built, and `validate` says the same.
+ */
+export function noStepPerEpochProblem(samples: number, batchSize: number, gradientAccumulationSteps: number): string | null {
+  if (Math.floor(Math.floor(samples / batchSize) / gradientAccumulationSteps) > 0) return null;
+  return `the dataset has ${samples} samples: fewer than one optimizer step (batch_size ${batchSize} × gradient_accumulation_steps ${gradientAccumulationSteps}); add samples or lower them`;
+}
+
 /** Everything the training loop reads, with torchtune's defaults and the recipe's required keys. */
 export function readTrainerSettings(cfg: Obj, recipe: TrainerRecipe): { settings: TrainerSettings; problems: TrainerProblem[] } {
   const r = new Reader(cfg);

@@ -20,6 +20,7 @@
 import type { StoredState } from '../checkpoint/recipeState';
 
 export { stepsPerEpochOf } from './progress';
+import { noStepPerEpochProblem } from '../../core/config/trainerSettings';
 import type { TrainingEvent } from '../events';
 import type { Stepper } from '../runtime/stepper';
 import { clipGradNorm, gradTotalNorm, scaleGrads } from './clip';
@@ -134,11 +135,7 @@ export async function runLoop(o: LoopOptions): Promise<LoopResult> {
   const wall = () => Date.now() / 1000;
   const n = o.dataset.count;
   const spe = stepsPerEpochOf(n, c);
-  if (spe === 0) {
-    throw new Error(
-      `the dataset has ${n} samples: fewer than one optimizer step (batch_size ${c.batchSize} × gradient_accumulation_steps ${c.gradientAccumulationSteps}); add samples or lower them`,
-    );
-  }
+  if (spe === 0) throw new Error(noStepPerEpochProblem(n, c.batchSize, c.gradientAccumulationSteps) ?? 'no optimizer step per epoch');
   const totalSteps = c.epochs * spe;
   const optimizer = c.optimizer.make();
   const lambda = c.scheduler.lambda(totalSteps);

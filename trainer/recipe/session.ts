@@ -9,6 +9,7 @@ import { join, relative, resolve } from 'node:path';
 import { checkpointerOptionsFrom, FullModelHFCheckpointer, type BaseCheckpoint } from '../checkpoint/checkpointer';
 import { CheckpointError } from '../checkpoint/errors';
 import { checkpointFolders, ensureRealDir, refuseLink, refuseLinksInOutputDir, removeStaleTempFiles } from '../checkpoint/outputDir';
+import { noStepPerEpochProblem } from '../../core/config/trainerSettings';
 import { RECIPE_STATE_FILE, type StoredState } from '../checkpoint/recipeState';
 import type { TrainingEvent } from '../events';
 import type { DecoderSpec, LoraSpec } from '../models/spec';
@@ -103,6 +104,9 @@ export async function runSession(inp: SessionInputs): Promise<LoopResult> {
   const time = () => Date.now() / 1000;
   const log: Log = (level, message) => inp.emit({ type: 'log', time: time(), level, message });
   const tc = trainConfigFrom(inp.config, inp.recipe, inp.configDir);
+  // Known from the sample count alone: said before the checkpoint is read and the model is built.
+  const noStep = noStepPerEpochProblem(inp.dataset.count, tc.batchSize, tc.gradientAccumulationSteps);
+  if (noStep) throw new ConfigError(noStep);
   const ckptSection = { ...section(inp.config, 'checkpointer') };
   if (ckptSection.output_dir === undefined) ckptSection.output_dir = tc.outputDir;
   const opts = checkpointerOptionsFrom(ckptSection, inp.configDir);
