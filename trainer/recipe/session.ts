@@ -70,7 +70,7 @@ function warnAboutEarlierRun(outputDir: string, keepLast: number | null, metrics
   const metrics = join(metricsDir, 'metrics.jsonl');
   log(
     'warning',
-    `output_dir ${outputDir} already holds checkpoints of an earlier run (${shown.join(', ')}): this run replaces folders of the same name` +
+    `output_dir ${outputDir} already holds checkpoints of an earlier run (${shown.join(', ')}): this run replaces folders of the same name whole` +
       (keepLast !== null ? `, and keep_last_n_checkpoints: ${keepLast} deletes the earlier run's folders before any of this run's` : '') +
       (existsSync(metrics) ? `; ${metrics} starts over` : '') +
       '. To continue that run set resume_from_checkpoint: True; to keep it untouched choose another output_dir.',
@@ -94,6 +94,7 @@ function prepareOutputDir(ckpt: FullModelHFCheckpointer, metricsDir: string, log
   refuseLinksInOutputDir(outputDir);
   const removed = removeStaleTempFiles(outputDir);
   if (removed.length) log('info', `removed ${removed.length} temp file${removed.length === 1 ? '' : 's'} of interrupted writes under ${outputDir}`);
+  for (const w of ckpt.filesToCopy().warnings) log('warning', w);
   const resumed = resumeFromCheckpoint ? loadResumeState(ckpt, log) : null;
   if (!resumed) warnAboutEarlierRun(outputDir, keepLastNCheckpoints, metricsDir, log);
   guardMetricsDir(outputDir, metricsDir);
