@@ -88,6 +88,7 @@ export function configLspDiagnostics(a: ConfigAnalysis): LspDiagnostic[] {
 export function fixesFor(a: ConfigAnalysis, d: Diagnostic): Fix[] {
   if (d.fixes?.length) return d.fixes;
   if (d.code === 'bad-enum') return enumFixes(a, d);
-  if (d.code === 'wrong-type') return unquoteFixes(a, d);
+  // trainer-invalid-value: a quoted number the built-in trainer's reader refuses (optimizer.lr: "1e-2").
+  if (d.code === 'wrong-type' || d.code === 'trainer-invalid-value') return unquoteFixes(a, d);
   return [];
 }

@@ -7,7 +7,8 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { rangeFor, readConfigText, validateConfig } from '../../core/config';
+import { rangeFor, readConfigText, resolveConfig, validateConfig } from '../../core/config';
+import { noStepPerEpochProblem } from '../../core/config/trainerSettings';
 import type { TrainerEngine } from '../../core/config/rules/trainerSupport';
 import { DatasetConfigError, loadDatasetConfig } from '../../core/data/configSetup';
 import { toPositioned, type PositionedDiagnostic } from '../../core/diagnostics';
@@ -25,6 +26,8 @@ export interface FileReport {
   notes?: string[];
   /** Set for an Axolotl, TRL or LLaMA-Factory config (its datasets are not read as torchtune's). */
   framework?: FrameworkName;
+  /** For a dataset: how many samples it holds. */
+  samples?: number;
   /** Things the user must know that have no position (tokenizer/config errors, detection notes, diagnostics beyond the cap). */
   messages?: string[];
 }
@@ -58,12 +61,12 @@ export function validateConfigFile(file: string, recipe?: string, engine?: Train
  * The config's local dataset files, read as the config reads them, and why its tokenizer cannot be built (a
  * diagnostic on the config: `ftune run` needs it; a missing tokenizer file is the files rule's).
  */
-async function configDatasets(file: string, report: FileReport, engine: TrainerEngine | undefined): Promise<string[]> {
+async function configDatasets(file: string, report: FileReport, engine: TrainerEngine | undefined): Promise<{ files: string[]; entryFiles: string[] }> {
   let cfg;
   try {
     cfg = await loadDatasetConfig(file);
   } catch (e) {
-    if (e instanceof DatasetConfigError) return []; // the config's own diagnostics say why it cannot be read
+    if (e instanceof DatasetConfigError) return { files: [], entryFiles: [] }; // the config's own diagnostics say why it cannot be read
     throw e;
   }
   const tokPath = cfg.resolved.tokenizer?.path;
@@ -74,7 +77,31 @@ async function configDatasets(file: string, report: FileReport, engine: TrainerE
     const at = toPositioned({ severity: 'error', code: 'tokenizer-unusable', message: '', range: rangeFor(document, ['tokenizer', '_component_'], 'value') }, new LineIndex(text ?? ''));
     report.diagnostics.push({ ...at, severity: engine === 'builtin' ? 'error' : 'warning', message: `${cfg.tokenizerError.replace(`${file}: `, '')} (ftune run cannot tokenize the datasets)` });
   }
-  return [...new Set(cfg.resolved.datasets.flatMap((d) => d.dataFiles))].filter((f) => existsSync(f) && statSync(f).isFile());
+  // entryFiles: every entry's files, repeats kept (an entry listed twice is trained on twice).
+  const entryFiles = cfg.resolved.datasets.flatMap((d) => d.dataFiles);
+  return { files: [...new Set(entryFiles)].filter((f) => existsSync(f) && statSync(f).isFile()), entryFiles };
+}
+
+/**
+ * A dataset smaller than one optimizer step (batch_size × gradient_accumulation_steps): `ftune run` refuses it
+ * (noStepPerEpochProblem, the same words), torchtune trains no step. Reported at the config's batch_size.
+ */
+function checkStepsPerEpoch(file: string, report: FileReport, samplesOf: (data: string) => number | undefined, entryFiles: readonly string[], engine: TrainerEngine | undefined): void {
+  if (entryFiles.length === 0) return;
+  const counts = entryFiles.map(samplesOf);
+  if (counts.some((n) => n === undefined)) return; // a file that cannot be read has its own report
+  const { text } = readConfigText(file);
+  const { value } = resolveConfig(text ?? '');
+  const positive = (v: unknown, dflt: number): number | null => (v === undefined ? dflt : typeof v === 'number' && Number.isInteger(v) && v >= 1 ? v : null);
+  const batchSize = positive(value.batch_size, NaN);
+  const gas = positive(value.gradient_accumulation_steps, 1);
+  if (batchSize === null || gas === null || Number.isNaN(batchSize)) return; // the config's own diagnostics say why
+  const problem = noStepPerEpochProblem(counts.reduce<number>((a, n) => a + (n ?? 0), 0), batchSize, gas);
+  if (!problem) return;
+  const { document } = validateConfig(text ?? '', { path: file, checkFiles: false });
+  const at = toPositioned({ severity: 'error', code: 'dataset-too-small', message: '', range: rangeFor(document, ['batch_size'], 'value') }, new LineIndex(text ?? ''));
+  const torchtune = engine === 'builtin' ? '' : ' — torchtune would train no step; `ftune run` and Launch refuse it';
+  report.diagnostics.push({ ...at, severity: engine === 'builtin' ? 'error' : 'warning', message: `${problem}${torchtune}` });
 }
 
 async function validateDataset(file: string, configPath?: string): Promise<FileReport> {
@@ -82,7 +109,7 @@ async function validateDataset(file: string, configPath?: string): Promise<FileR
   if (statSync(file).isDirectory()) return fileError(file, 'file-unreadable', `Cannot read ${file}: it is a folder`);
   try {
     const r = await validateDatasetFile(file, { configPath });
-    const report: FileReport = { file, diagnostics: r.diagnostics.map((d) => ({ ...d })), notes: [`${r.samples} samples, ${r.style}`] };
+    const report: FileReport = { file, diagnostics: r.diagnostics.map((d) => ({ ...d })), notes: [`${r.samples} samples, ${r.style}`], samples: r.samples };
     if (r.notes.length > 0) report.messages = [...r.notes];
     return report;
   } catch (e) {
@@ -112,12 +139,14 @@ function expandFolders(files: readonly string[]): string[] {
 
 export async function validateFiles(files: readonly string[], options: Omit<ValidateCliOptions, 'format'> = {}): Promise<FileReport[]> {
   const reports: FileReport[] = [];
-  const seen = new Set<string>();
+  const seen = new Map<string, FileReport>();
+  const keyOf = (file: string, configPath?: string): string => `${resolve(file)}\0${configPath ? resolve(configPath) : ''}`;
   const dataset = async (file: string, configPath?: string): Promise<void> => {
-    const key = `${resolve(file)}\0${configPath ? resolve(configPath) : ''}`;
+    const key = keyOf(file, configPath);
     if (seen.has(key)) return;
-    seen.add(key);
-    reports.push(await validateDataset(file, configPath));
+    const report = await validateDataset(file, configPath);
+    seen.set(key, report);
+    reports.push(report);
   };
   for (const file of expandFolders(files)) {
     const ext = extname(file).toLowerCase();
@@ -125,8 +154,10 @@ export async function validateFiles(files: readonly string[], options: Omit<Vali
       const report = validateConfigFile(file, options.recipe, options.engine);
       reports.push(report);
       if (report.framework) continue;
-      report.datasetFiles = await configDatasets(file, report, options.engine);
-      for (const data of report.datasetFiles) await dataset(data, file);
+      const { files: datasetFiles, entryFiles } = await configDatasets(file, report, options.engine);
+      report.datasetFiles = datasetFiles;
+      for (const data of datasetFiles) await dataset(data, file);
+      if (options.engine !== 'torchtune') checkStepsPerEpoch(file, report, (data) => seen.get(keyOf(data, file))?.samples, entryFiles, options.engine);
     } else if (DATASET_EXT.has(ext)) await dataset(file, options.config);
     else reports.push(fileError(file, 'unsupported-file', `Cannot validate ${file}: expected a .yaml/.yml recipe config or a .json/.jsonl dataset`));
   }

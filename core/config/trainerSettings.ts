@@ -79,7 +79,11 @@ export interface CheckpointerSettings {
 
 type Obj = Record<string, unknown>;
 const isMap = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
-const show = (v: unknown): string => JSON.stringify(v) ?? String(v);
+/** A value as the config has it: YAML's `.nan`/`.inf` for the floats JSON cannot write (it would print null). */
+const show = (v: unknown): string => {
+  if (typeof v === 'number' && !Number.isFinite(v)) return Number.isNaN(v) ? '.nan' : v > 0 ? '.inf' : '-.inf';
+  return JSON.stringify(v) ?? String(v);
+};
 
 /** Collects problems while reading; each reader returns a usable fallback so that reading goes on. */
 class Reader {
@@ -109,9 +113,11 @@ class Reader {
       }
       return dflt;
     }
-    // OmegaConf reads `3e-4` as a float, PyYAML as a string: accept numeric strings as the recipes do.
-    const n = typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v)) ? Number(v) : v;
     const fallback = dflt ?? 1;
+    // A plain `3e-4` is a float here (as OmegaConf reads it); a quoted "3e-4" is a string, which torch refuses
+    // (AdamW: TypeError on a string lr), as the recipe schema refuses it for the other keys.
+    if (typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v))) return this.fail(path, `${key} must be a number, but is ${show(v)} (a string): remove the quotes`, fallback);
+    const n = v;
     if (typeof n !== 'number' || !Number.isFinite(n)) return this.fail(path, `${key} must be a number (got ${show(v)})`, fallback);
     if (opts.int && !Number.isInteger(n)) return this.fail(path, `${key} must be an integer (got ${n})`, fallback);
     if (opts.min !== undefined && n < opts.min) return this.fail(path, `${key} must be ≥ ${opts.min} (got ${n})`, fallback);
@@ -200,6 +206,16 @@ function readDtype(r: Reader): 'fp32' | 'bf16' {
   return dtype === 'bf16' ? 'bf16' : 'fp32';
 }
 
+/**
+ * Why a dataset of `samples` samples gives no optimizer step per epoch (torchtune's dataloader drops the last
+ * partial batch, then `len(dataloader) // gradient_accumulation_steps`), or null when it gives one. torchtune then
+ * trains nothing; the built-in trainer refuses, before the model is built, and `validate` says the same.
+ */
+export function noStepPerEpochProblem(samples: number, batchSize: number, gradientAccumulationSteps: number): string | null {
+  if (Math.floor(Math.floor(samples / batchSize) / gradientAccumulationSteps) > 0) return null;
+  return `the dataset has ${samples} samples: fewer than one optimizer step (batch_size ${batchSize} × gradient_accumulation_steps ${gradientAccumulationSteps}); add samples or lower them`;
+}
+
 /** Everything the training loop reads, with torchtune's defaults and the recipe's required keys. */
 export function readTrainerSettings(cfg: Obj, recipe: TrainerRecipe): { settings: TrainerSettings; problems: TrainerProblem[] } {
   const r = new Reader(cfg);
@@ -226,7 +242,8 @@ export function readTrainerSettings(cfg: Obj, recipe: TrainerRecipe): { settings
     clipGradNorm: clip,
     optimizer: readOptimizer(r),
     scheduler: readScheduler(r, recipe === 'lora'),
-    logEveryNSteps: cfg.log_every_n_steps ? r.num(['log_every_n_steps'], 1, { int: true, min: 1 }) : 1,
+    // torchtune: `global_step % log_every_n_steps`, which fails on 0 and on null.
+    logEveryNSteps: r.num(['log_every_n_steps'], 1, { int: true, min: 1 }),
     saveEveryNSteps: r.num(['save_every_n_steps'], null, { int: true, min: 1, nullable: true }),
     saveAdapterWeightsOnly: r.bool(['save_adapter_weights_only'], false),
     resumeFromCheckpoint: r.bool(['resume_from_checkpoint'], false),

@@ -77,6 +77,9 @@ const CASES: Case[] = [
     config: swap(`checkpoint_dir: ${MODEL}`, 'checkpoint_dir: ./out/epoch_0'),
     why: /checkpoint_dir .*out\/epoch_0 lies in .*out\/epoch_0, a checkpoint folder this run may overwrite or prune/,
   },
+  { name: 'a dataset smaller than one step', data: GOOD_DATA.split('\n')[0] + '\n', why: /the dataset has 1 samples: fewer than one optimizer step \(batch_size 2 × gradient_accumulation_steps 1\)/, builtinOnly: true },
+  { name: 'a quoted lr', config: swap('lr: 1e-2', 'lr: "1e-2"'), why: /optimizer\.lr must be a number, but is "1e-2" \(a string\)/ },
+  { name: 'log_every_n_steps: 0', config: swap('epochs: 1', 'epochs: 1\nlog_every_n_steps: 0'), why: /log_every_n_steps must be ≥ 1 \(got 0\)/ },
   { name: 'a checkpoint folder that is not there', config: swap(`checkpoint_dir: ${MODEL}`, `checkpoint_dir: ${MODEL}-absent`), why: /-absent/, builtinOnly: true },
 ];
 

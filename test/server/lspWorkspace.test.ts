@@ -206,6 +206,19 @@ describe('language server: workspace (pull) diagnostics', () => {
     await client.close(uri);
   });
 
+  it("fixes a quoted lr, which the built-in trainer's reader refuses", async () => {
+    const uri = fileUri(join(ws, 'lr.yaml'));
+    const text = `# recipe: lora_finetune_single_device\n${config('sharegpt')}optimizer:\n  _component_: torch.optim.AdamW\n  lr: "1e-2"\n`;
+    await client.open(uri, text);
+    const r = await documentPull(uri);
+    const d = (r.kind === 'full' ? r.items : []).find((x) => x.code === 'trainer-invalid-value' && /optimizer\.lr/.test(message(x)));
+    assert.ok(d, JSON.stringify(r));
+    const [fix] = await actionsFor(uri, d);
+    assert.equal(fix.title, 'Write 1e-2 as a number (without quotes)');
+    assert.match(applyEdits(text, fix.edit!.changes![uri]), /\n  lr: 1e-2\n$/);
+    await client.close(uri);
+  });
+
   it('fixes a misspelled role, and all roles of a dataset at once', async () => {
     const uri = fileUri(dataPath);
     const second = SAMPLE_OK.replace('"gpt"', '"gtp"');

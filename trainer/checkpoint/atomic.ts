@@ -9,7 +9,8 @@ import { closeSync, constants, fsyncSync, mkdirSync, openSync, renameSync, rmSyn
 import { basename, dirname, join } from 'node:path';
 import { CheckpointError } from './errors';
 
-function tempPathFor(path: string): string {
+/** `.<name>.tmp-<pid>-<random>` next to `path` (outputDir.ts's TEMP_FILE): a killed write's leftover is known as ours. */
+export function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`);
 }
 

@@ -12,7 +12,7 @@
  *
  * torchtune also writes `adapter_model.pt` (a torch pickle of the adapter in its own key names); we do not.
  */
-import { constants, copyFileSync, existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { constants, copyFileSync, existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { DecoderSpec, LoraSpec } from '../models/spec';
 import { writeFileAtomic } from './atomic';
@@ -22,7 +22,7 @@ import { expandIndexFiles, readCheckpointTensors, SafetensorsError } from '../..
 import { CheckpointError } from './errors';
 import { checkCheckpointShapes } from './hfLayout';
 import { adapterConfigFor, loraPairs, mergeLoraInto, pythonJson } from './peft';
-import { checkpointFolders, ensureRealDir, refuseLink } from './outputDir';
+import { checkpointFolders, ensureRealDir, newCheckpointFolder, refuseLink, replaceCheckpointFolder } from './outputDir';
 import { readRecipeState, RECIPE_STATE_FILE, resumableCheckpoints, writeRecipeState, type ResumeCandidate, type StoredState } from './recipeState';
 import { readSafetensorsF32, readSafetensorsHeader, readTensorBytes, writeSafetensors, type TensorInfo, type TensorToWrite } from './safetensors';
 
@@ -82,6 +82,7 @@ export class FullModelHFCheckpointer {
   private base: BaseCheckpoint | null = null;
   /** Checkpoint folders this run wrote, oldest first: keep_last_n_checkpoints never prunes the newest of them. */
   private readonly savedThisRun: string[] = [];
+  private copyList: { files: CopyEntry[]; warnings: string[] } | null = null;
 
   constructor(options: CheckpointerOptions) {
     this.options = options;
@@ -159,11 +160,41 @@ export class FullModelHFCheckpointer {
     return out;
   }
 
-  /** Writes one checkpoint; returns its folder. Nothing is written through a symbolic link (outputDir.ts). */
+  /**
+   * What each checkpoint copies from checkpoint_dir (tokenizer, config, …), listed once before training so that a
+   * problem shows before the first step; `warnings` names the links it skips.
+   */
+  filesToCopy(): { files: CopyEntry[]; warnings: string[] } {
+    this.copyList ??= copyList(this.loadBase().dir);
+    return this.copyList;
+  }
+
+  /**
+   * Writes one checkpoint; returns its folder. It is built in a new folder and then replaces any folder of the same
+   * name whole (an earlier run's files never mix with this run's); nothing is written through a symbolic link
+   * (outputDir.ts).
+   */
   save(req: SaveRequest): string {
     const base = this.loadBase();
     const root = this.options.outputDir;
-    const dir = ensureRealDir(root, join(root, req.dirName));
+    const copies = this.filesToCopy().files;
+    const built = newCheckpointFolder(root, req.dirName);
+    try {
+      this.writeCheckpoint(built, base, req, copies);
+    } catch (e) {
+      rmSync(built, { recursive: true, force: true });
+      throw e;
+    }
+    const dir = replaceCheckpointFolder(root, req.dirName, built);
+    const i = this.savedThisRun.indexOf(req.dirName);
+    if (i >= 0) this.savedThisRun.splice(i, 1);
+    this.savedThisRun.push(req.dirName);
+    if (this.options.keepLastNCheckpoints !== null) pruneCheckpoints(root, req.dirName, this.options.keepLastNCheckpoints, this.savedThisRun);
+    return dir;
+  }
+
+  private writeCheckpoint(dir: string, base: BaseCheckpoint, req: SaveRequest, copies: readonly CopyEntry[]): void {
+    const root = this.options.outputDir;
     if (req.lora) {
       const names = [...req.params.keys()].sort();
       writeSafetensors(
@@ -175,16 +206,11 @@ export class FullModelHFCheckpointer {
       writeFileAtomic(this.fileIn(dir, 'adapter_config.json'), pythonJson(adapterConfigFor(req.lora, repoId)));
     }
     if (!req.adapterOnly) this.writeFullWeights(dir, req);
-    copyFiles(base.dir, dir, root);
+    copyFiles(base.dir, copies, dir, root);
     if (req.state) {
       this.fileIn(dir, RECIPE_STATE_FILE);
       writeRecipeState(dir, req.state);
     }
-    const i = this.savedThisRun.indexOf(req.dirName);
-    if (i >= 0) this.savedThisRun.splice(i, 1);
-    this.savedThisRun.push(req.dirName);
-    if (this.options.keepLastNCheckpoints !== null) pruneCheckpoints(root, req.dirName, this.options.keepLastNCheckpoints, this.savedThisRun);
-    return dir;
   }
 
   /** `dir/name`, refused when a symbolic link sits there. */
@@ -304,21 +330,59 @@ function readRepoId(dir: string): string | null {
   }
 }
 
-/** torchtune's copy_files: everything but weights, adapters, dotfiles and files over 100 MiB; existing files kept. */
-function copyFiles(src: string, dest: string, outputDir: string): void {
-  for (const name of readdirSync(src)) {
-    if (name.startsWith('.')) continue;
-    const from = join(src, name);
-    const to = join(dest, name);
-    const st = statSync(from);
-    if (st.isDirectory()) {
-      copyFiles(from, ensureRealDir(outputDir, to), outputDir);
+/** An entry of checkpoint_dir copied into each checkpoint: a folder to create, or a file; `rel` is below checkpoint_dir. */
+export interface CopyEntry {
+  rel: string;
+  folder: boolean;
+}
+
+/**
+ * torchtune's copy_files (os.walk, which does not enter linked folders): everything but weights, adapters,
+ * dotfiles and files over 100 MiB. A link to a file is copied as its content (shutil.copy2 follows it); a linked
+ * folder is not entered (a `loop -> .` would nest folders until ELOOP); a dangling link is skipped with a warning.
+ */
+function copyList(src: string): { files: CopyEntry[]; warnings: string[] } {
+  const files: CopyEntry[] = [];
+  const warnings: string[] = [];
+  const visit = (rel: string): void => {
+    for (const name of readdirSync(join(src, rel)).sort()) {
+      if (name.startsWith('.')) continue;
+      const r = rel ? join(rel, name) : name;
+      const from = join(src, r);
+      let st = lstatSync(from);
+      if (st.isSymbolicLink()) {
+        const target = statSync(from, { throwIfNoEntry: false });
+        if (!target) {
+          warnings.push(`${from} is a link to nothing (${readlinkSync(from)}): not copied into the checkpoints`);
+          continue;
+        }
+        if (target.isDirectory()) continue;
+        st = target;
+      }
+      if (st.isDirectory()) {
+        files.push({ rel: r, folder: true });
+        visit(r);
+        continue;
+      }
+      if (!st.isFile() || SUFFIXES_TO_NOT_COPY.some((s) => name.endsWith(s)) || st.size > MAX_COPY_BYTES) continue;
+      files.push({ rel: r, folder: false });
+    }
+  };
+  visit('');
+  return { files, warnings };
+}
+
+/** Copies the listed entries of `src` into `dest`; a file already written there (the weights' own) is kept. */
+function copyFiles(src: string, entries: readonly CopyEntry[], dest: string, outputDir: string): void {
+  for (const e of entries) {
+    const to = join(dest, e.rel);
+    if (e.folder) {
+      ensureRealDir(outputDir, to);
       continue;
     }
-    if (SUFFIXES_TO_NOT_COPY.some((s) => name.endsWith(s)) || st.size > MAX_COPY_BYTES) continue;
     refuseLink(to, outputDir);
     if (existsSync(to)) continue;
     // COPYFILE_EXCL: never through anything that appeared at `to` in the meantime.
-    copyFileSync(from, to, constants.COPYFILE_EXCL);
+    copyFileSync(join(src, e.rel), to, constants.COPYFILE_EXCL);
   }
 }

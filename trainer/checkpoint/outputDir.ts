@@ -4,8 +4,9 @@
  * component by component with lstat, and a link anywhere on the way is refused with a message saying what to
  * remove. output_dir itself may be a link (a user's `out -> /mnt/big`): that is the user's own choice.
  */
-import { lstatSync, mkdirSync, readdirSync, rmSync, type Stats } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, renameSync, rmSync, type Stats } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
+import { tempPathFor } from './atomic';
 import { CheckpointError } from './errors';
 
 function lstatOrNull(path: string): Stats | null {
@@ -74,13 +75,61 @@ function walkNoFollow(root: string, maxDepth: number, keepTop: (name: string) =>
   visit(resolve(root), 0);
 }
 
+/** The entries of output_dir the trainer writes: checkpoint folders and logs/ (output_dir may hold anything else). */
+const OUR_ENTRY = /^((epoch|step)_\d+|logs)$/;
+const isOurs = (name: string): boolean => OUR_ENTRY.test(name);
+
+/**
+ * A checkpoint folder being built (`.epoch_0.tmp-<pid>-<rand>`) or the folder it replaces, for the instant between
+ * two renames (`.epoch_0.old-<pid>-<rand>`): directly in output_dir, so that the rename stays on one filesystem.
+ */
+const CHECKPOINT_TEMP = /^\.((?:epoch|step)_\d+)\.(tmp|old)-(\d+)-[a-z0-9]+$/;
+
+/**
+ * A new, empty folder in output_dir to build checkpoint `name` in (replaceCheckpointFolder then puts it in place).
+ * Refused up front when a link or a file sits at `name`: nothing is written through a link.
+ */
+export function newCheckpointFolder(root: string, name: string): string {
+  const final = join(resolve(root), name);
+  componentsBelow(root, final);
+  const st = lstatOrNull(final);
+  if (st?.isSymbolicLink()) throw linkError(final, root);
+  if (st && !st.isDirectory()) throw new CheckpointError(`${final} is in the way: it is a file where the trainer writes a checkpoint folder; move it or choose another output_dir`);
+  ensureRealDir(root, root);
+  const tmp = tempPathFor(final);
+  mkdirSync(tmp); // fails if anything appeared under the random name: never reuses it
+  return tmp;
+}
+
+/**
+ * Puts the folder built in `built` at `root/name`, replacing whatever folder was there whole: no file of an earlier
+ * run's folder (a shard, an index, a recipe state) survives next to this run's. Rename cannot replace a non-empty
+ * folder, so the old one is first renamed aside; a kill between the two renames leaves `.name.old-*`, which
+ * removeStaleTempFiles puts back: the folder is the old one or the new one, never a mix.
+ */
+export function replaceCheckpointFolder(root: string, name: string, built: string): string {
+  const final = join(resolve(root), name);
+  const st = lstatOrNull(final);
+  if (st === null) {
+    renameSync(built, final);
+    return final;
+  }
+  if (st.isSymbolicLink()) throw linkError(final, root);
+  if (!st.isDirectory()) throw new CheckpointError(`${final} is in the way: it is a file where the trainer writes a checkpoint folder; move it or choose another output_dir`);
+  const old = tempPathFor(final).replace(/\.tmp-(?=\d+-[a-z0-9]+$)/, '.old-');
+  renameSync(final, old);
+  renameSync(built, final);
+  rmSync(old, { recursive: true, force: true }); // rm does not follow links: it removes the link itself
+  return final;
+}
+
 /**
  * Symbolic links where the trainer writes: checkpoint folders (epoch_N, step_N) and logs/ in output_dir, and
  * anything inside them. Checked before training, so that a planted link costs no compute (writes check again).
  */
 export function linksInOutputDir(root: string): string[] {
   const found: string[] = [];
-  walkNoFollow(root, 3, (name) => /^((epoch|step)_\d+|logs)$/.test(name), (p, _name, st) => {
+  walkNoFollow(root, 3, isOurs, (p, _name, st) => {
     if (st.isSymbolicLink()) found.push(p);
   });
   return found;
@@ -131,13 +180,32 @@ function isRunning(pid: number): boolean {
 }
 
 /**
- * Removes the temp files of writes that were killed, everywhere under output_dir (checkpoint folders, logs, the
- * tokenizer files copied into them), without following links; a file whose writer is still running is left alone.
- * Returns the removed paths.
+ * Removes the temp files of writes that were killed, in the folders the trainer writes (checkpoint folders, logs/,
+ * the tokenizer files copied into them; never the rest of output_dir, which may be `.` or a home folder), without
+ * following links; a checkpoint folder left half-built is removed, one renamed aside is put back when its
+ * replacement never arrived. Whatever belongs to a writer still running is left alone. Returns the removed paths.
  */
 export function removeStaleTempFiles(root: string): string[] {
   const removed: string[] = [];
-  walkNoFollow(root, 8, () => true, (p, name, st) => {
+  let names: string[] = [];
+  try {
+    names = readdirSync(root);
+  } catch {
+    // no output_dir yet: nothing to clean
+  }
+  for (const name of names) {
+    const m = CHECKPOINT_TEMP.exec(name);
+    const p = join(root, name);
+    if (!m || isRunning(Number(m[3])) || !lstatOrNull(p)?.isDirectory()) continue;
+    const final = join(root, m[1]);
+    if (m[2] === 'old' && lstatOrNull(final) === null) {
+      renameSync(p, final);
+      continue;
+    }
+    rmSync(p, { recursive: true, force: true });
+    removed.push(p);
+  }
+  walkNoFollow(root, 8, isOurs, (p, name, st) => {
     const m = st.isFile() ? TEMP_FILE.exec(name) : null;
     if (m && !isRunning(Number(m[1]))) {
       rmSync(p, { force: true });

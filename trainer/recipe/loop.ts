@@ -20,6 +20,7 @@
 import type { StoredState } from '../checkpoint/recipeState';
 
 export { stepsPerEpochOf } from './progress';
+import { noStepPerEpochProblem } from '../../core/config/trainerSettings';
 import type { TrainingEvent } from '../events';
 import type { Stepper } from '../runtime/stepper';
 import { clipGradNorm, gradTotalNorm, scaleGrads } from './clip';
@@ -93,6 +94,14 @@ function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/**
+ * Sample numbers as a person counts them (from 1, as the monitor shows them); events keep the 0-based indices.
+ * Epochs in messages count from 1 too (failureAt).
+ */
+function sampleNumbers(indices: readonly number[]): string {
+  return indices.map((i) => i + 1).join(', ');
+}
+
 /** An exception thrown while computing step `done + 1` (ONNX Runtime, a write, a sample), named with its step. */
 function failureAt(e: unknown, done: number, epoch: number): StepError {
   if (e instanceof StepError) return e;
@@ -126,11 +135,7 @@ export async function runLoop(o: LoopOptions): Promise<LoopResult> {
   const wall = () => Date.now() / 1000;
   const n = o.dataset.count;
   const spe = stepsPerEpochOf(n, c);
-  if (spe === 0) {
-    throw new Error(
-      `the dataset has ${n} samples: fewer than one optimizer step (batch_size ${c.batchSize} × gradient_accumulation_steps ${c.gradientAccumulationSteps}); add samples or lower them`,
-    );
-  }
+  if (spe === 0) throw new Error(noStepPerEpochProblem(n, c.batchSize, c.gradientAccumulationSteps) ?? 'no optimizer step per epoch');
   const totalSteps = c.epochs * spe;
   const optimizer = c.optimizer.make();
   const lambda = c.scheduler.lambda(totalSteps);
@@ -195,7 +200,7 @@ export async function runLoop(o: LoopOptions): Promise<LoopResult> {
         const r = await o.stepper.step(batch);
         windowSamples.push(...indices);
         if (!Number.isFinite(r.lossSum)) {
-          const message = `loss is ${r.lossSum} at step ${globalStep + 1} (epoch ${epoch}, batch samples ${indices.join(', ')}): lower the learning rate or check these samples`;
+          const message = `loss is ${r.lossSum} at step ${globalStep + 1} (epoch ${epoch + 1}, batch samples ${sampleNumbers(indices)}): lower the learning rate or check these samples`;
           o.emit({ type: 'error', time: wall(), message, step: globalStep + 1, sampleIndices: indices });
           return { status: 'failed', step: globalStep, message };
         }
@@ -215,7 +220,7 @@ export async function runLoop(o: LoopOptions): Promise<LoopResult> {
         if ((idx + 1) % c.gradientAccumulationSteps === 0) {
           const grads = acc!;
           if (tokens === 0) {
-            const message = `step ${globalStep + 1} has no trained tokens (every label is masked in samples ${windowSamples.join(', ')}): the loss would be NaN`;
+            const message = `step ${globalStep + 1} has no trained tokens (every label is masked in samples ${sampleNumbers(windowSamples)}): the loss would be NaN`;
             o.emit({ type: 'error', time: wall(), message, step: globalStep + 1, sampleIndices: windowSamples });
             return { status: 'failed', step: globalStep, message };
           }
@@ -224,7 +229,7 @@ export async function runLoop(o: LoopOptions): Promise<LoopResult> {
           // torchtune: clip_grad_norm_(params, max_norm=float(clip_grad_norm)), the 2-norm; 'inf' only logs the norm.
           if (c.clipGradNorm !== null) gradNorm = clipGradNorm(grads, c.clipGradNorm);
           if (!(gradNorm === undefined ? isFiniteAll(grads) : Number.isFinite(gradNorm))) {
-            const message = `gradients are not finite at step ${globalStep + 1} (epoch ${epoch}, batch samples ${windowSamples.join(', ')}): lower the learning rate or check these samples`;
+            const message = `gradients are not finite at step ${globalStep + 1} (epoch ${epoch + 1}, batch samples ${sampleNumbers(windowSamples)}): lower the learning rate or check these samples`;
             o.emit({ type: 'error', time: wall(), message, step: globalStep + 1, sampleIndices: windowSamples });
             return { status: 'failed', step: globalStep, message };
           }

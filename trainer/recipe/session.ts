@@ -9,6 +9,7 @@ import { join, relative, resolve } from 'node:path';
 import { checkpointerOptionsFrom, FullModelHFCheckpointer, type BaseCheckpoint } from '../checkpoint/checkpointer';
 import { CheckpointError } from '../checkpoint/errors';
 import { checkpointFolders, ensureRealDir, refuseLink, refuseLinksInOutputDir, removeStaleTempFiles } from '../checkpoint/outputDir';
+import { noStepPerEpochProblem } from '../../core/config/trainerSettings';
 import { RECIPE_STATE_FILE, type StoredState } from '../checkpoint/recipeState';
 import type { TrainingEvent } from '../events';
 import type { DecoderSpec, LoraSpec } from '../models/spec';
@@ -69,7 +70,7 @@ function warnAboutEarlierRun(outputDir: string, keepLast: number | null, metrics
   const metrics = join(metricsDir, 'metrics.jsonl');
   log(
     'warning',
-    `output_dir ${outputDir} already holds checkpoints of an earlier run (${shown.join(', ')}): this run replaces folders of the same name` +
+    `output_dir ${outputDir} already holds checkpoints of an earlier run (${shown.join(', ')}): this run replaces folders of the same name whole` +
       (keepLast !== null ? `, and keep_last_n_checkpoints: ${keepLast} deletes the earlier run's folders before any of this run's` : '') +
       (existsSync(metrics) ? `; ${metrics} starts over` : '') +
       '. To continue that run set resume_from_checkpoint: True; to keep it untouched choose another output_dir.',
@@ -93,6 +94,7 @@ function prepareOutputDir(ckpt: FullModelHFCheckpointer, metricsDir: string, log
   refuseLinksInOutputDir(outputDir);
   const removed = removeStaleTempFiles(outputDir);
   if (removed.length) log('info', `removed ${removed.length} temp file${removed.length === 1 ? '' : 's'} of interrupted writes under ${outputDir}`);
+  for (const w of ckpt.filesToCopy().warnings) log('warning', w);
   const resumed = resumeFromCheckpoint ? loadResumeState(ckpt, log) : null;
   if (!resumed) warnAboutEarlierRun(outputDir, keepLastNCheckpoints, metricsDir, log);
   guardMetricsDir(outputDir, metricsDir);
@@ -103,6 +105,9 @@ export async function runSession(inp: SessionInputs): Promise<LoopResult> {
   const time = () => Date.now() / 1000;
   const log: Log = (level, message) => inp.emit({ type: 'log', time: time(), level, message });
   const tc = trainConfigFrom(inp.config, inp.recipe, inp.configDir);
+  // Known from the sample count alone: said before the checkpoint is read and the model is built.
+  const noStep = noStepPerEpochProblem(inp.dataset.count, tc.batchSize, tc.gradientAccumulationSteps);
+  if (noStep) throw new ConfigError(noStep);
   const ckptSection = { ...section(inp.config, 'checkpointer') };
   if (ckptSection.output_dir === undefined) ckptSection.output_dir = tc.outputDir;
   const opts = checkpointerOptionsFrom(ckptSection, inp.configDir);

@@ -96,6 +96,17 @@ test('values the trainer reads are checked as it reads them, at the value, whate
     assert.equal(d.message, 'optimizer.lr must be a number (got "abc")');
     assert.equal(text.slice(d.range.start, d.range.end), 'abc');
   }
+  // A quoted number is a string, which torch refuses for lr as the recipe schema refuses it for weight_decay.
+  const quoted = CONFIG.replace('lr: 3e-4', 'lr: "1e-2"');
+  const [q] = byCode(quoted, 'trainer-invalid-value', 'builtin');
+  assert.equal(q?.message, 'optimizer.lr must be a number, but is "1e-2" (a string): remove the quotes');
+  assert.equal(quoted.slice(q.range.start, q.range.end), '"1e-2"');
+  // torchtune computes `global_step % log_every_n_steps`: 0 fails there, so it is not read as 1.
+  const [l] = byCode(`${CONFIG}log_every_n_steps: 0\n`, 'trainer-invalid-value', 'builtin');
+  assert.equal(l?.message, 'log_every_n_steps must be ≥ 1 (got 0)');
+  // NaN and infinity are shown as the YAML writes them, not as JSON's null.
+  assert.deepEqual(byCode(CONFIG.replace('lr: 3e-4', 'lr: .nan'), 'trainer-invalid-value').map((d) => d.message), ['optimizer.lr must be a number (got .nan)']);
+  assert.deepEqual(byCode(CONFIG.replace('lr: 3e-4', 'lr: -.inf'), 'trainer-invalid-value').map((d) => d.message), ['optimizer.lr must be a number (got -.inf)']);
   // Where the recipe schema already says it (a wrong type, a missing key), there is one diagnostic, not two.
   const errors = (text: string) => validateConfig(text).diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code}: ${d.message}`);
   const before = new Set(errors(CONFIG));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { existsSync, readFileSync, readdirSync, utimesSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkpointerOptionsFrom, FullModelHFCheckpointer, shardTensors } from '../../../trainer/checkpoint/checkpointer';
 import { resumableCheckpoints } from '../../../trainer/checkpoint/recipeState';
@@ -136,4 +136,37 @@ test('a base checkpoint kept in one of output_dir\'s checkpoint folders is refus
   // Elsewhere in output_dir it is fine: never a checkpoint folder's name.
   writeTinyCheckpoint(join(root, 'out', 'base'));
   assert.doesNotThrow(() => new FullModelHFCheckpointer(opts(join(root, 'out', 'base'))));
+});
+
+test("a checkpoint folder of an earlier run is replaced whole: none of its weights, shards or state stays next to this run's adapter", () => {
+  const root = tmp();
+  writeTinyCheckpoint(join(root, 'base'));
+  const state = { meta: { globalStep: 2 }, tensors: new Map([['param/x', { shape: [1], data: Float32Array.from([1]) }]]) };
+  // Run A: merged weights and a recipe state, plus a shard an even earlier layout left there.
+  checkpointer(root).save({ dirName: 'epoch_0', params: adapterParams(), lora: LORA, adapterOnly: false, state, adapterDtype: 'F32' });
+  writeFileSync(join(root, 'out', 'epoch_0', 'model-00001-of-00002.safetensors'), 'stale');
+  // Run B, in the same output_dir: adapter only, final (no state).
+  const dir = checkpointer(root).save({ dirName: 'epoch_0', params: adapterParams(), lora: LORA, adapterOnly: true, state: null, adapterDtype: 'F32' });
+  assert.deepEqual(readdirSync(dir).sort(), ['adapter_config.json', 'adapter_model.safetensors', 'config.json', 'generation_config.json', 'original']);
+  assert.deepEqual(readdirSync(join(dir, 'original')), ['tokenizer.model']);
+  assert.deepEqual(readdirSync(join(root, 'out')), ['epoch_0'], 'no temp folder is left behind');
+});
+
+test('checkpoint_dir links are handled as torchtune copies (os.walk): linked folders not entered, dangling links skipped with a warning, known before training', () => {
+  const root = tmp();
+  writeTinyCheckpoint(join(root, 'base'));
+  writeFileSync(join(root, 'extra.txt'), 'linked file');
+  symlinkSync('.', join(root, 'base', 'loop'));
+  symlinkSync(join(root, 'absent.json'), join(root, 'base', 'dangling.json'));
+  symlinkSync(join(root, 'extra.txt'), join(root, 'base', 'extra.txt'));
+  const ck = checkpointer(root);
+  const { files, warnings } = ck.filesToCopy();
+  assert.deepEqual(files.map((f) => f.rel).filter((r) => /loop|dangling|extra/.test(r)), ['extra.txt']);
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0], /base\/dangling\.json is a link to nothing .*absent\.json.*: not copied into the checkpoints/);
+  const dir = ck.save({ dirName: 'epoch_0', params: adapterParams(), lora: LORA, adapterOnly: true, state: null, adapterDtype: 'F32' });
+  assert.equal(existsSync(join(dir, 'loop')), false);
+  assert.equal(existsSync(join(dir, 'dangling.json')), false);
+  assert.equal(readFileSync(join(dir, 'extra.txt'), 'utf8'), 'linked file', 'a link to a file is copied as its content (shutil.copy2)');
+  assert.equal(lstatSync(join(dir, 'extra.txt')).isSymbolicLink(), false);
 });
