@@ -75,8 +75,10 @@ async function convert(arg: unknown, out: vscode.OutputChannel): Promise<void> {
 
 async function split(arg: unknown, out: vscode.OutputChannel): Promise<void> {
   const { doc, input } = await target(arg);
+  const readable = input.records.filter((r) => r.problem === undefined).length;
+  const unreadable = input.records.length - readable;
   const size = await vscode.window.showInputBox({
-    prompt: `Validation part of ${plural(input.records.filter((r) => r.problem === undefined).length, 'readable sample')}: a share (0.1 = 10%) or a count`,
+    prompt: `Validation part of ${plural(readable, 'sample')}${unreadable ? ` (${unreadable} unreadable left out)` : ''}: a share (0.1 = 10%) or a count`,
     value: '0.1',
     validateInput: (v) => {
       try {

@@ -5,7 +5,7 @@
  * `writeNewDataset`): an existing path is refused, so an operation never overwrites the original or an earlier
  * result, and a file left half-written by a failure is removed.
  */
-import { closeSync, existsSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { DatasetFile, DatasetText, type DatasetSource } from '../data/source';
 import type { DatasetFormat } from '../data/sampleIndex';
@@ -147,13 +147,35 @@ function createExclusive(path: string): number {
   }
 }
 
-/** Writes `text` to a path that must not exist yet (exclusive create): never replaces a file. */
+/**
+ * Writes `text` to a path that must not exist yet: never replaces a file, and the file appears whole (written under
+ * a temp name beside it, then hard-linked into place, which fails if the name was taken meanwhile), so an editor or
+ * watcher that sees it never reads half of it.
+ */
 export function writeNewDataset(path: string, text: string): void {
-  const fd = createExclusive(path);
+  if (existsSync(path)) throw new OutputExistsError(`${path} already exists: choose another output name (nothing was written)`);
+  const temp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Date.now().toString(36)}`);
+  const fd = createExclusive(temp);
   try {
     writeSync(fd, text);
   } finally {
     closeSync(fd);
+  }
+  try {
+    linkSync(temp, path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') throw new OutputExistsError(`${path} already exists: choose another output name (nothing was written)`);
+    // A file system without hard links (FAT, some network mounts): an exclusive create, written in one call.
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw new Error(`${path}: cannot create (${code ?? String(e)})`);
+    const out = createExclusive(path);
+    try {
+      writeSync(out, text);
+    } finally {
+      closeSync(out);
+    }
+  } finally {
+    unlinkSync(temp);
   }
 }
 
