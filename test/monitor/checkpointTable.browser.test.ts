@@ -7,11 +7,9 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
-import { build } from 'esbuild';
 import type { Browser } from 'playwright-core';
-import { renderMonitorHtml } from '../../media/monitor/page';
 import type { TrainingEvent } from '../../trainer/events';
-import { type WebviewServer, launchChromium, openWebview, sendToWebview, serveWebview } from './webviewPage';
+import { type WebviewServer, launchChromium, openWebview, sendToWebview, serveMonitor } from './webviewPage';
 
 const repo = resolve(__dirname, '..', '..');
 const out = mkdtempSync(join(tmpdir(), 'ftune-ckpt-'));
@@ -21,11 +19,7 @@ let browser: Browser;
 
 before(async () => {
   mkdirSync(join(repo, 'test-results', 'monitor'), { recursive: true });
-  await build({ bundle: true, platform: 'browser', format: 'iife', target: 'es2022', logLevel: 'warning', entryPoints: { monitor: join(repo, 'media/monitor/main.ts') }, outdir: out });
-  server = await serveWebview(
-    (origin, nonce) => renderMonitorHtml({ cspSource: origin, nonce, scriptUri: `${origin}/monitor.js`, styleUri: `${origin}/monitor.css`, title: 'Training: stop.yaml' }),
-    { '/monitor.js': join(out, 'monitor.js'), '/monitor.css': join(out, 'monitor.css') },
-  );
+  server = await serveMonitor(out, 'Training: stop.yaml');
   origin = server.origin;
   browser = await launchChromium();
 });

@@ -8,12 +8,10 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
-import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
 import type { TrainingEvent } from '../../trainer/events';
 import { TorchtuneOutputParser } from '../../trainer/backends/torchtuneOutput';
-import { renderMonitorHtml } from '../../media/monitor/page';
-import { type WebviewServer, launchChromium, openWebview, postedBy, serveWebview } from './webviewPage';
+import { type WebviewServer, launchChromium, openWebview, postedBy, serveMonitor } from './webviewPage';
 import { sharedPath } from '../shared';
 
 const repo = resolve(__dirname, '..', '..');
@@ -74,11 +72,7 @@ function spikyEvents(): TrainingEvent[] {
 
 before(async () => {
   mkdirSync(shots, { recursive: true });
-  await build({ bundle: true, platform: 'browser', format: 'iife', target: 'es2022', logLevel: 'warning', entryPoints: { monitor: join(repo, 'media/monitor/main.ts') }, outdir: out });
-  server = await serveWebview(
-    (origin, nonce) => renderMonitorHtml({ cspSource: origin, nonce, scriptUri: `${origin}/monitor.js`, styleUri: `${origin}/monitor.css`, title: 'Training: llama3_2_1b_lora.yaml' }),
-    { '/monitor.js': join(out, 'monitor.js'), '/monitor.css': join(out, 'monitor.css') },
-  );
+  server = await serveMonitor(out, 'Training: llama3_2_1b_lora.yaml');
   origin = server.origin;
   browser = await launchChromium();
 });

@@ -6,7 +6,10 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { join, resolve } from 'node:path';
+import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
+import { renderMonitorHtml } from '../../media/monitor/page';
 import { makeNonce } from '../../media/nonce';
 import { launchChromium } from '../chromium';
 
@@ -75,4 +78,14 @@ export async function serveWebview(html: (origin: string, nonce: string) => stri
   const addr = server.address();
   origin = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
   return { origin, close: () => server.close() };
+}
+
+/** The training monitor's front end, bundled as the extension bundles it (into `outDir`) and served under `title`. */
+export async function serveMonitor(outDir: string, title: string): Promise<WebviewServer> {
+  const entry = resolve(__dirname, '..', '..', 'media', 'monitor', 'main.ts');
+  await build({ bundle: true, platform: 'browser', format: 'iife', target: 'es2022', logLevel: 'warning', entryPoints: { monitor: entry }, outdir: outDir });
+  return serveWebview(
+    (origin, nonce) => renderMonitorHtml({ cspSource: origin, nonce, scriptUri: `${origin}/monitor.js`, styleUri: `${origin}/monitor.css`, title }),
+    { '/monitor.js': join(outDir, 'monitor.js'), '/monitor.css': join(outDir, 'monitor.css') },
+  );
 }
