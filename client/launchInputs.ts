@@ -11,6 +11,7 @@ import { resolveConfig, validateConfig } from '../core/config';
 import { type PositionedDiagnostic, toPositioned } from '../core/diagnostics';
 import { LineIndex } from '../core/text';
 import { tokenizerPathIsFolder } from '../core/hf/component';
+import { isMap } from '../core/config/values';
 
 interface Needed {
   key: string;
@@ -18,7 +19,6 @@ interface Needed {
   kind: 'file' | 'dir';
 }
 
-const isMap = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
 function fullPath(p: string, configDir: string): string {
   if (p.startsWith('~/')) return join(homedir(), p.slice(2));

@@ -5,6 +5,7 @@
 import { load } from 'js-yaml';
 import { MAX_NESTING_DEPTH } from './limits';
 import { resolvePlainScalar } from './scalars';
+import { isMap } from './values';
 
 export interface OverrideProblem {
   override: string;
@@ -28,7 +29,6 @@ function splitKey(key: string): string[] {
   return key.split('.').filter((k) => k !== '');
 }
 
-const isMap = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
 /** Applies overrides to a plain config (mutating a copy); returns the new value and what could not be applied. */
 export function applyOverrides(value: Record<string, unknown>, overrides: readonly string[]): { value: Record<string, unknown>; problems: OverrideProblem[] } {

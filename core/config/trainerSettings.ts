@@ -9,6 +9,7 @@
  * checkpointer it does not implement): the second kind is an error only for runs on the built-in trainer.
  */
 import { join, relative, resolve, sep } from 'node:path';
+import { isMap } from './values';
 
 export type ValuePath = (string | number)[];
 
@@ -78,7 +79,6 @@ export interface CheckpointerSettings {
 }
 
 type Obj = Record<string, unknown>;
-const isMap = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
 /** A value as the config has it: YAML's `.nan`/`.inf` for the floats JSON cannot write (it would print null). */
 const show = (v: unknown): string => {
   if (typeof v === 'number' && !Number.isFinite(v)) return Number.isNaN(v) ? '.nan' : v > 0 ? '.inf' : '-.inf';

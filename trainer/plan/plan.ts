@@ -19,6 +19,7 @@ import type { WeightDType } from '../runtime/weights';
 import { estimateMemory, type MemoryEstimate, type MemoryInput, type PlanDevice } from './memory';
 import { countParameters, type ParameterCounts } from './parameters';
 import { readTrainerSettings } from '../../core/config/trainerSettings';
+import { isMap } from '../../core/config/values';
 
 export class PlanError extends Error {
   override name = 'PlanError';
@@ -89,7 +90,7 @@ export interface RunPlan {
 }
 
 type Obj = Record<string, unknown>;
-const section = (v: unknown): Obj | undefined => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : undefined);
+const section = (v: unknown): Obj | undefined => (isMap(v) ? v : undefined);
 
 function optimizerStates(opt: Obj | undefined, notes: string[]): number {
   const c = String(opt?._component_ ?? 'torch.optim.AdamW');

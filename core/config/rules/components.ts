@@ -7,10 +7,10 @@ import type { ComponentInfo, RecipeKeyInfo } from '../catalogTypes';
 import { placeholderFor, type RuleContext } from '../context';
 import { describeSchema, describeValue, pyTypeToSchema } from '../pyTypes';
 import { schemaValidator } from './schemaCheck';
+import { isMap } from '../values';
 
 type Path = (string | number)[];
 
-const isMap = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
 /** Component kinds a recipe key accepts (a `model` may be a LoRA builder; a `tokenizer` may be a model transform). */
 const KIND_ALIASES: Record<string, string[]> = {

@@ -8,8 +8,8 @@ import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { RuleContext } from '../context';
 import { tokenizerPathIsFolder } from '../../hf/component';
+import { isMap } from '../values';
 
-const isMap = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 type Path = (string | number)[];
 
 function resolvePath(ctx: RuleContext, p: string): string | null {

@@ -5,8 +5,8 @@
  */
 import { didYouMean, getRecipe } from '../catalog';
 import type { RuleContext } from '../context';
+import { isMap } from '../values';
 
-const isMap = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
 /** Recipes that do not train (no dtype/optimizer rules). */
 const NON_TRAINING = /^(generate|dev\/generate_v2|dev\/generate_v2_distributed|eleuther_eval|quantize)$/;

@@ -19,6 +19,7 @@ import { getCatalog, getComponent } from '../catalog';
 import type { RuleContext } from '../context';
 import { builtinModelProblem, checkpointShapeMismatch, decoderDimsOf } from '../trainerModel';
 import { readCheckpointerSettings, readTrainerSettings, type TrainerProblem, type TrainerRecipe } from '../trainerSettings';
+import { isMap } from '../values';
 
 /** Which trainer will run the config: ours, torchtune, or not known (the editor before Launch). */
 export type TrainerEngine = 'builtin' | 'torchtune';
@@ -36,7 +37,6 @@ export function engineFromComment(text: string): TrainerEngine | undefined {
   return m[1].toLowerCase() === 'torchtune' ? 'torchtune' : 'builtin';
 }
 
-const isMap = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
 /**
  * `device` values only the built-in trainer knows (runtime/devices.ts): WebGPU, and `auto` (CUDA, else WebGPU,
