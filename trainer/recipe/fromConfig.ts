@@ -35,7 +35,7 @@ export function padIdOf(tok: ModelTokenizer): number {
 }
 
 /** Validates the config; returns the recipe kind or throws RunError listing the errors as file:line:col lines. */
-export function checkConfig(configPath: string, overrides: string[], recipeOption?: string): { recipe: RecipeKind; warnings: string[] } {
+export function checkConfig(configPath: string, overrides: string[], recipeOption?: string): { recipe: RecipeKind; warnings: string[]; config: Record<string, unknown> } {
   const loaded = loadConfigFile(configPath, overrides);
   // engine 'builtin': what this trainer cannot run, and missing files, are errors here (warnings in a plain validate).
   const result = validateConfig(loaded.text, { path: configPath, overrides, recipe: recipeOption, engine: 'builtin' });
@@ -53,7 +53,7 @@ export function checkConfig(configPath: string, overrides: string[], recipeOptio
       `${configPath}: ${recipe ? `recipe ${recipe} is not supported by the built-in trainer` : 'the recipe could not be determined (add a `# recipe: lora_finetune_single_device` comment or pass --recipe)'}; supported: ${Object.keys(SUPPORTED_RECIPES).join(', ')} (run other recipes with torchtune itself)`,
     );
   }
-  return { recipe: kind, warnings: result.diagnostics.filter((d) => d.severity === 'warning').map(fmt) };
+  return { recipe: kind, warnings: result.diagnostics.filter((d) => d.severity === 'warning').map(fmt), config: loaded.value };
 }
 
 /** Tokenizes every sample up front; any sample torchtune would fail on stops the run here, named. */
@@ -101,9 +101,9 @@ export interface TrainOptions {
 export async function trainFromConfigFile(configPath: string, opts: TrainOptions): Promise<LoopResult> {
   const overrides = opts.overrides ?? [];
   const time = () => Date.now() / 1000;
-  const { recipe, warnings } = checkConfig(configPath, overrides, opts.recipe);
+  // The config as checked (loaded once, with its overrides) is the config trained.
+  const { recipe, warnings, config } = checkConfig(configPath, overrides, opts.recipe);
   for (const w of warnings) opts.emit({ type: 'log', time: time(), level: 'warning', message: w });
-  const config = loadConfigFile(configPath, overrides).value;
   const modelSection = config.model;
   if (!modelSection || typeof modelSection !== 'object') throw new RunError(`${configPath}: model is required`);
   let spec;
