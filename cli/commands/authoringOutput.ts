@@ -5,6 +5,7 @@
  * or changed samples are reported (file:line, 1-based, as an editor shows; the first 20, then a count).
  */
 import { resolve } from 'node:path';
+import { InvalidArgumentError } from 'commander';
 import { type DatasetReader, NewDatasetFile, OutputExistsError, openDatasetRecords } from '../../core/authoring/records';
 import type { DatasetFormat } from '../../core/data/sampleIndex';
 import { finding, painter } from '../style';
@@ -90,3 +91,10 @@ export function done(message: string): void {
 }
 
 export { plural } from '../../core/text';
+
+/** A commander option parser for a whole number ≥ 1 (--preview N, --max-seq-len N). */
+export function positiveInteger(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a whole number ≥ 1, got '${v}'`);
+  return n;
+}

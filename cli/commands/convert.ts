@@ -1,10 +1,10 @@
 /** `ftune convert <file> --to sharegpt|openai|alpaca`: a converted copy of a dataset (core/authoring/convert). */
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { DATASET_STYLES, DEFAULT_COLUMN, type DatasetStyle, type StyleLayout } from '../../core/authoring/conversation';
 import { type SkippedSample, convertRecord } from '../../core/authoring/convert';
 import { detectLayout } from '../../core/authoring/layout';
 import { type DatasetReader, derivedPath } from '../../core/authoring/records';
-import { AuthoringError, SampleReport, createOutput, done, plural, withInput, writeAll } from './authoringOutput';
+import { AuthoringError, SampleReport, createOutput, done, plural, positiveInteger, withInput, writeAll } from './authoringOutput';
 
 interface ConvertOptions {
   to: DatasetStyle;
@@ -27,11 +27,7 @@ export function registerConvert(program: Command): void {
     .addOption(new Option('--from <style>', 'source format (default: detected)').choices([...DATASET_STYLES]))
     .option('--column <name>', "the target's turns column (default: conversations for ShareGPT, messages for OpenAI)")
     .option('-o, --output <file>', 'output file (default: beside the input, named <name>.<style>.<ext>)')
-    .option('--preview <n>', 'print the first N converted samples and write nothing', (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a whole number ≥ 1, got '${v}'`);
-      return n;
-    })
+    .option('--preview <n>', 'print the first N converted samples and write nothing', positiveInteger)
     .action((file: string, opts: ConvertOptions) => withInput(file, (input) => convert(file, input, opts)));
 }
 

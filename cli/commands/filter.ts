@@ -2,13 +2,13 @@
  * `ftune filter <file> --config <cfg>`: a copy without the samples that exceed max_seq_len, train nothing or fail
  * (with --fix: too-long conversations shortened to fit instead), measured with the config's tokenizer and reader.
  */
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { filterRecord } from '../../core/authoring/filter';
 import { layoutOfReader, measurer } from '../../core/authoring/measure';
 import { type DatasetReader, derivedPath } from '../../core/authoring/records';
 import { readerForFile } from '../../core/data/setup';
 import { DatasetFile } from '../../core/data/source';
-import { AuthoringError, SampleReport, createOutput, done, plural, withInput, writeAll } from './authoringOutput';
+import { AuthoringError, SampleReport, createOutput, done, plural, positiveInteger, withInput, writeAll } from './authoringOutput';
 
 interface FilterCliOptions {
   config: string;
@@ -24,11 +24,7 @@ export function registerFilter(program: Command): void {
     .argument('<file>', 'dataset (.json or .jsonl)')
     .requiredOption('--config <file>', 'the recipe config whose tokenizer, max_seq_len and dataset settings decide')
     .option('--fix', 'shorten too-long conversations to their longest head that fits and ends with an answer')
-    .option('--max-seq-len <n>', "instead of the config's tokenizer.max_seq_len", (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a whole number ≥ 1, got '${v}'`);
-      return n;
-    })
+    .option('--max-seq-len <n>', "instead of the config's tokenizer.max_seq_len", positiveInteger)
     .option('-o, --output <file>', 'default: <name>.filtered.<ext> (or .fixed) beside the input')
     .action((file: string, opts: FilterCliOptions) => withInput(file, (input) => filter(file, input, opts)));
 }
