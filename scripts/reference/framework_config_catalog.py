@@ -13,6 +13,8 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# Where the TrainingArguments fields that TRL and LLaMA-Factory inherit were transcribed from (transformers-training-args.tsv).
+TRANSFORMERS = {"repo": "huggingface/transformers", "commit": "00349ae87eddc872ffa21a8a54f264375a0056a8", "file": "src/transformers/training_args.py"}
 
 
 def git(repo, *args):
@@ -327,7 +329,7 @@ def main():
         "repo": "huggingface/trl",
         "commit": head(trl),
         "files": trl_files,
-        "transformers": {"repo": "huggingface/transformers", "commit": "00349ae87eddc872ffa21a8a54f264375a0056a8", "file": "src/transformers/training_args.py"},
+        "transformers": TRANSFORMERS,
         "unknownKeys": "error",
         # trl/scripts/sft.py make_parser: TrlParser((ScriptArguments, SFTConfig, ModelConfig, DatasetMixtureConfig))
         "keys": catalog(models, enums, ["ScriptArguments", "SFTConfig", "ModelConfig", "DatasetMixtureConfig"]),
@@ -346,7 +348,7 @@ def main():
         "repo": "hiyouga/LLaMA-Factory",
         "commit": head(lf),
         "files": lf_files,
-        "transformers": {"repo": "huggingface/transformers", "commit": "00349ae87eddc872ffa21a8a54f264375a0056a8", "file": "src/transformers/training_args.py"},
+        "transformers": TRANSFORMERS,
         "unknownKeys": "error",
         # src/llamafactory/hparams/parser.py _TRAIN_ARGS
         "keys": catalog(models, enums, ["ModelArguments", "DataArguments", "TrainingArguments", "FinetuningArguments", "GeneratingArguments"]),
