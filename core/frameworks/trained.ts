@@ -1,0 +1,76 @@
+/**
+ * The contract between each framework's masking rules (core/frameworks/{trl,axolotl,llamafactory}) and the data
+ * pipeline that previews them (hover, inlays, Token Preview, `ftune tokenize/stats/validate`).
+ *
+ * A framework module turns one conversation, already read out of the dataset row by the framework's own field
+ * mapping, into exactly the token ids and labels its trainer builds — with the framework's chat template or
+ * formatter, its masking options and its length rule — and says what it silently did (findings).
+ */
+
+/** One message as the framework hands it to its template/formatter (roles as in the data after role mapping). */
+export interface FrameworkMessage {
+  role: string;
+  content: string;
+  /** OpenAI-style tool calls of an assistant message, passed to the template as transformers does. */
+  tool_calls?: unknown[];
+  /** Reasoning text (`reasoning_content`), for templates that render it. */
+  reasoning_content?: string;
+  /** Per-message training override (Axolotl's `message_field_training`); undefined = the framework's rule. */
+  train?: boolean;
+  /** Index of the dataset message this came from, so tokens can point back into the file. */
+  source?: number;
+}
+
+/** A dataset row as the framework sees it: a conversation, or prompt + completion (TRL, LLaMA-Factory alpaca). */
+export type FrameworkSample =
+  | { kind: 'messages'; messages: FrameworkMessage[]; tools?: unknown[] }
+  | { kind: 'prompt-completion'; prompt: FrameworkMessage[] | string; completion: FrameworkMessage[] | string; tools?: unknown[] }
+  | { kind: 'text'; text: string };
+
+/** What a framework silently did to a sample, counted over the whole dataset (issue 12, item 5). */
+export type FindingCode =
+  | 'no-generation-block' // assistant_only_loss (or return_assistant_tokens_mask) with a template that has no {% generation %}
+  | 'nothing-trained' // every label is -100 (TRL raises; others train on nothing)
+  | 'eos-not-trained' // the end-of-turn / EOS token after an answer is not a label
+  | 'assistant-truncated' // max_length / sequence_len / cutoff_len cut trained tokens
+  | 'dropped-too-long' // the sample is removed (Axolotl excess_length_strategy: drop, …)
+  | 'role-not-trained' // a role outside roles_to_train (or the framework's trained roles) that carries content
+  | 'default-system-prompt' // the template inserted a system prompt the data did not have
+  | 'date-inserted' // the template printed today's date (strftime_now)
+  | 'special-token-in-content' // special-token text typed in a message is tokenized as that special token
+  | 'template-error'; // the template raised or failed
+
+export interface Finding {
+  code: FindingCode;
+  /** A sentence for the user: what happened, under which option, and what to change. Plain text (escape for Markdown). */
+  message: string;
+  /** Index of the message it is about, when there is one. */
+  message_index?: number;
+}
+
+/** How the trained tokens were decided, shown with every preview. */
+export type FrameworkMaskWay =
+  | 'generation' // {% generation %} spans (transformers' return_assistant_tokens_mask)
+  | 'turns' // per-turn prefix renders (torchtune's HF tokenizer)
+  | 'turn-diff' // Axolotl's find_turn (render with the real and a dummy content, diff)
+  | 'completion' // prompt/completion: everything after the prompt (TRL completion_only_loss)
+  | 'formatter' // LLaMA-Factory's Python template slots, encoded turn by turn
+  | 'all'; // every token (no masking option in force)
+
+export interface FrameworkTokenized {
+  /** The text the tokens were read from: the rendered template, or the formatter's pieces joined. */
+  text: string;
+  /** The ids training sees, after the framework's length rule. */
+  ids: number[];
+  /** Per token, its [start, end) UTF-16 range in `text` (start === end for a token with no text of its own). */
+  starts: number[];
+  ends: number[];
+  /** Per token: trained (its label is the token id, not -100 — before the model's shift). */
+  trained: boolean[];
+  way: FrameworkMaskWay;
+  /** What the length rule removed; absent when nothing was cut. */
+  lost?: { tokens: number; trained: number };
+  /** The whole sample is removed from training (the preview still shows what it would have been). */
+  dropped?: boolean;
+  findings: Finding[];
+}
