@@ -7,6 +7,8 @@
  * formatter, its masking options and its length rule — and says what it silently did (findings).
  */
 
+import type { HfModelFolder } from '../hf/folder';
+
 /** One message as the framework hands it to its template/formatter (roles as in the data after role mapping). */
 export interface FrameworkMessage {
   role: string;
@@ -73,4 +75,41 @@ export interface FrameworkTokenized {
   /** The whole sample is removed from training (the preview still shows what it would have been). */
   dropped?: boolean;
   findings: Finding[];
+}
+
+/**
+ * One framework's rules, as each framework module (core/frameworks/<name>/index.ts) exports them. The wiring
+ * (core/data, server, cli) reads the config, finds the model folder and the dataset rows, and calls these.
+ */
+export interface FrameworkMasker {
+  framework: 'axolotl' | 'trl' | 'llamafactory';
+  /**
+   * Reads the masking, template and length options from the config's value and, for Axolotl, the one `datasets:`
+   * entry the file belongs to (TRL and LLaMA-Factory: undefined). Throws FrameworkOptionsError for a config the
+   * framework itself would refuse (it names the key and what to do).
+   */
+  prepare(folder: HfModelFolder, config: Readonly<Record<string, unknown>>, entry?: Readonly<Record<string, unknown>>): PreparedMasker;
+}
+
+export interface PreparedMasker {
+  /** One line for the preview: the options in force, e.g. "assistant_only_loss · max_length 1024 · template qwen3_training (TRL)". */
+  summary: string;
+  /** Config-level findings, once rather than per sample (e.g. no generation block under assistant_only_loss). */
+  findings: Finding[];
+  /**
+   * The framework's own field mapping, from one parsed dataset row (JSON value) to its sample: which column holds
+   * the messages, the role/content keys, role renames. Each message's `source` is its index in the row's message
+   * list, so the wiring can point tokens back into the file. Returns a Finding-style error string when the row is
+   * not in the shape the framework reads (the framework's own error, in a sentence).
+   */
+  sampleFromRow(row: unknown): FrameworkSample | { error: string };
+  tokenize(sample: FrameworkSample): FrameworkTokenized;
+}
+
+/** A config value the framework itself rejects; `key` is the config key to point the diagnostic at. */
+export class FrameworkOptionsError extends Error {
+  constructor(message: string, readonly key: string) {
+    super(message);
+    this.name = 'FrameworkOptionsError';
+  }
 }
