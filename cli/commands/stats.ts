@@ -59,7 +59,7 @@ export function frameworkHead(cfg: DatasetConfig): string[] {
   const out = [`config in force: ${cfg.configPath} (${FRAMEWORK_LABEL[fw.name]}), model ${fw.model.ok ? fw.model.dir : 'unavailable'}`];
   const seen = new Set<string>();
   for (const spec of cfg.resolved.datasets) {
-    const m = specReader(cfg.resolved, spec).reader.framework?.masker;
+    const m = specReader(cfg.resolved, spec, cfg.configPath).reader.framework?.masker;
     if (!m) continue;
     const line = `options: ${m.summary}`;
     if (!seen.has(line)) out.push(line);

@@ -38,8 +38,8 @@ export function* configSamples(
 ): Generator<ConfigSample> {
   let index = 0;
   for (const spec of cfg.resolved.datasets) {
-    const how = specReader(cfg.resolved, spec);
-    if (how.problem) throw new DatasetConfigError(`${cfg.configPath}: ${how.problem}`);
+    const how = specReader(cfg.resolved, spec, cfg.configPath);
+    if (how.problem) throw new DatasetConfigError(how.problem);
     const reader = how.reader;
     const tokenizer = how.tokenizer ?? cfg.tokenizer;
     for (const file of spec.dataFiles) {

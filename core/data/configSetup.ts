@@ -14,7 +14,7 @@ import type { ModelTokenizer } from '../tokenizers/types';
 import { type ResolvedDatasets, resolveDatasetSpec } from './spec';
 import { recognizeFramework } from '../frameworks/recognize';
 import { resolveFrameworkDatasets } from '../frameworks/datasets';
-import { prepareFramework } from '../frameworks/maskers';
+import { frameworkProblemText, prepareFramework } from '../frameworks/maskers';
 import type { LoadedConfig } from '../config/load';
 
 export interface DatasetConfig {
@@ -24,6 +24,8 @@ export interface DatasetConfig {
   tokenizer?: ModelTokenizer;
   /** Why the tokenizer could not be built (missing file, unsupported component). */
   tokenizerError?: string;
+  /** Framework configs: the config key the tokenizer error is about (the model key, or the option the masker refuses). */
+  tokenizerErrorPath?: (string | number)[];
   /** Problems that keep parts of the config from being used (each names the config and key). */
   notes: string[];
 }
@@ -75,17 +77,21 @@ function loadValue(configPath: string, overrides: string[]): LoadedConfig {
 function frameworkDatasetConfig(loaded: LoadedConfig, fw: NonNullable<ReturnType<typeof recognizeFramework>>['framework'], configPath: string): DatasetConfig {
   const configDir = dirname(resolve(configPath));
   const resolved = resolveFrameworkDatasets(fw, loaded.document, loaded.value, configPath, [process.cwd()]);
-  const notes = resolved.problems.map((p) => `${configPath}: ${p.path.length ? p.path.join('.') + ': ' : ''}${p.message}`);
-  const out: DatasetConfig = { configPath, configDir, resolved, notes };
   const ref = resolved.framework!;
-  if (!ref.model.ok) {
-    out.tokenizerError = notes.find((n) => n.startsWith(`${configPath}: ${ref.model.key}:`)) ?? `${configPath}: ${ref.model.key}: cannot be used`;
+  const model = ref.model;
+  const notes = resolved.problems.filter((p) => model.ok || p.message !== model.problem).map((p) => `${configPath}: ${p.path.length ? p.path.join('.') + ': ' : ''}${p.message}`);
+  const out: DatasetConfig = { configPath, configDir, resolved, notes };
+  if (!model.ok) {
+    out.tokenizerError = frameworkProblemText(configPath, { problem: model.problem, key: model.key, ...(ref.modelLine !== undefined ? { line: ref.modelLine } : {}) });
+    out.tokenizerErrorPath = [model.key];
+    notes.push(out.tokenizerError);
     return out;
   }
   for (const spec of resolved.datasets) {
     const r = prepareFramework(ref, spec, resolved.maxSeqLen);
     if ('problem' in r) {
-      out.tokenizerError = `${configPath}: ${r.problem}`;
+      out.tokenizerError = frameworkProblemText(configPath, r);
+      out.tokenizerErrorPath = r.key === model.key || ref.name !== 'axolotl' || spec.path.length === 0 ? [r.key] : [...spec.path, r.key];
       notes.push(out.tokenizerError);
       return out;
     }
@@ -93,7 +99,7 @@ function frameworkDatasetConfig(loaded: LoadedConfig, fw: NonNullable<ReturnType
   }
   if (!out.tokenizer && resolved.datasets.length === 0) {
     const r = prepareFramework(ref, { path: [], component: '', kind: 'chat', source: 'json', dataFiles: [], trainOnInput: false, newSystemPrompt: null, split: 'train', packed: false }, resolved.maxSeqLen);
-    if ('problem' in r) out.tokenizerError = `${configPath}: ${r.problem}`;
+    if ('problem' in r) out.tokenizerError = frameworkProblemText(configPath, r);
     else out.tokenizer = r.tokenizer;
   }
   return out;

@@ -8,7 +8,7 @@ import { detectFormat } from './detect';
 import { parseFast, type SampleReader } from './sampleMessages';
 import type { DatasetSource } from './source';
 import { type DatasetSpec, type ResolvedDatasets, sliceRange } from './spec';
-import { prepareFramework } from '../frameworks/maskers';
+import { frameworkProblemText, prepareFramework } from '../frameworks/maskers';
 import type { ModelTokenizer } from '../tokenizers/types';
 import { resolve } from 'node:path';
 
@@ -36,12 +36,12 @@ export function readerOf(spec: DatasetSpec): SampleReader {
 
 /**
  * How one dataset of a config is read: torchtune's reader, or the framework's masker for a dataset a framework
- * config names (with the folder's tokenizer for displays, or why the masker cannot be prepared).
+ * config names (with the folder's tokenizer for displays, or why the masker cannot be prepared: "config.yaml:3: …").
  */
-export function specReader(resolved: ResolvedDatasets, spec: DatasetSpec): { reader: SampleReader; tokenizer?: ModelTokenizer; problem?: string } {
+export function specReader(resolved: ResolvedDatasets, spec: DatasetSpec, configPath: string): { reader: SampleReader; tokenizer?: ModelTokenizer; problem?: string } {
   if (!resolved.framework || !spec.framework) return { reader: readerOf(spec) };
   const r = prepareFramework(resolved.framework, spec, resolved.maxSeqLen);
-  if ('problem' in r) return { reader: readerOf(spec), problem: r.problem };
+  if ('problem' in r) return { reader: readerOf(spec), problem: frameworkProblemText(configPath, r) };
   return { reader: { ...readerOf(spec), framework: r }, tokenizer: r.tokenizer };
 }
 
@@ -99,8 +99,8 @@ export async function readerForFile(source: DatasetSource, configPath: string | 
     return { options: { reader, tokenizer: cfg.tokenizer }, description: d.description, notes: [...notes, ...d.notes], range: all };
   }
   spec = { ...spec };
-  const how = specReader(cfg.resolved, spec);
-  if (how.problem) notes.push(`${configPath}: ${how.problem}`);
+  const how = specReader(cfg.resolved, spec, configPath);
+  if (how.problem && !notes.includes(how.problem)) notes.push(how.problem);
   return {
     options: { reader: how.reader, tokenizer: how.tokenizer ?? cfg.tokenizer },
     description: describeSpec(spec, 'from config'),

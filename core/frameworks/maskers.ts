@@ -77,7 +77,7 @@ function stamp(dir: string): string {
 }
 
 const folders = new Map<string, { stamp: string; folder: HfModelFolder }>();
-const prepared = new Map<string, FrameworkReading | { problem: string; key: string }>();
+const prepared = new Map<string, FrameworkReading | FrameworkProblem>();
 const MAX_CACHED = 16;
 
 function folderOf(dir: string): HfModelFolder {
@@ -94,14 +94,26 @@ function folderOf(dir: string): HfModelFolder {
  * The framework's masker for one dataset of a config, or why there is none (the model is missing, the folder is
  * unreadable, the framework refuses an option): `key` is the config key to point at. Never throws.
  */
-export function prepareFramework(ref: FrameworkConfigRef, spec: DatasetSpec, maxSeqLen: number | null): FrameworkReading | { problem: string; key: string } {
+export interface FrameworkProblem {
+  problem: string;
+  /** The config key it is about, and its 1-based line when known. */
+  key: string;
+  line?: number;
+}
+
+/** "config.yaml:3: `base_model: …` is …": a framework problem as a message naming the file and line. */
+export function frameworkProblemText(configPath: string, p: FrameworkProblem): string {
+  return `${configPath}${p.line !== undefined ? `:${p.line}` : ''}: ${p.problem}`;
+}
+
+export function prepareFramework(ref: FrameworkConfigRef, spec: DatasetSpec, maxSeqLen: number | null): FrameworkReading | FrameworkProblem {
   const model = ref.model;
-  const line = ref.modelLine !== undefined ? ` (line ${ref.modelLine})` : '';
-  if (!model.ok) return { problem: `${model.key}${line}: ${model.problem}`, key: model.key };
+  const line = ref.modelLine !== undefined ? { line: ref.modelLine } : {};
+  if (!model.ok) return { problem: model.problem, key: model.key, ...line };
   const key = `${ref.name}\u0000${model.dir}\u0000${stamp(model.dir)}\u0000${JSON.stringify(ref.config)}\u0000${JSON.stringify(spec.framework?.entry ?? null)}`;
   const hit = prepared.get(key);
   if (hit) return hit;
-  let r: FrameworkReading | { problem: string; key: string };
+  let r: FrameworkReading | FrameworkProblem;
   try {
     const folder = folderOf(model.dir);
     r = { framework: ref.name, masker: MASKERS[ref.name].prepare(folder, ref.config, spec.framework?.entry), tokenizer: new FolderTokenView(folder, maxSeqLen, ref.name), modelDir: model.dir };
@@ -109,7 +121,7 @@ export function prepareFramework(ref: FrameworkConfigRef, spec: DatasetSpec, max
     if (e instanceof FrameworkOptionsError) {
       const where = spec.framework?.entry && ref.name === 'axolotl' ? `${spec.path.join('.')}.${e.key}` : e.key;
       r = { problem: `${where}: ${e.message}`, key: e.key };
-    } else if (e instanceof TokenizerConfigError) r = { problem: `${model.key}${line}: ${e.message}`, key: model.key };
+    } else if (e instanceof TokenizerConfigError) r = { problem: `\`${model.key}: ${model.value}\`: ${e.message}`, key: model.key, ...line };
     else throw e;
   }
   if (prepared.size >= MAX_CACHED) prepared.clear();
