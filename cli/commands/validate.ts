@@ -95,7 +95,9 @@ async function frameworkDatasets(file: string, report: FileReport): Promise<stri
     throw e;
   }
   const fw = cfg.resolved.framework;
-  if (cfg.tokenizerError && fw) {
+  // Only a config with local datasets needs the model here (the framework itself downloads it when it runs).
+  const local = cfg.resolved.datasets.some((d) => d.dataFiles.length > 0);
+  if (cfg.tokenizerError && fw && local) {
     const { text } = readConfigText(file);
     const { document } = validateConfig(text ?? '', { path: file, checkFiles: false });
     const at = toPositioned({ severity: 'warning', code: 'model-unavailable', message: '', range: rangeFor(document, cfg.tokenizerErrorPath ?? [fw.model.key], 'value') }, new LineIndex(text ?? ''));
