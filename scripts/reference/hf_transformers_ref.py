@@ -163,9 +163,12 @@ def main():
                     case["generationSpans"] = generation_spans(template, messages, tools, documents, agp, kwargs, tok)
                     if not has_generation and not agp:
                         case["turnSpans"] = turn_spans(tok, template, messages, tools, documents, kwargs, text)
-                        tt_mask, tt_ids = torchtune_mask(tok, template, messages, tools, documents, agp, kwargs)
-                        if tt_ids == case["inputIds"]:
-                            case["torchtuneMask"] = tt_mask
+                        try:
+                            tt_mask, tt_ids = torchtune_mask(tok, template, messages, tools, documents, agp, kwargs)
+                            if tt_ids == case["inputIds"]:
+                                case["torchtuneMask"] = tt_mask
+                        except jinja2.exceptions.TemplateError as e:
+                            case["torchtuneError"] = str(e)  # a prefix the template refuses (torchtune raises too)
                 except jinja2.exceptions.TemplateError as e:
                     case["error"] = str(e)
                 cases.append(case)
