@@ -71,9 +71,12 @@ export function parsePyJson(text: string): unknown {
   return nodeValue(root, text);
 }
 
-/** Whether JSON literals in `text` could be integral floats (a digit before `.0`, or an exponent): a cheap pre-check. */
+/**
+ * Whether `text` may hold a number literal that Python reads as an integral float (`2.0`, `1e5`): a cheap
+ * over-approximation (it also matches such text inside strings), so that only those samples need a positioned parse.
+ */
 export function mayHoldIntegralFloat(text: string): boolean {
-  return /\d\.0*[^1-9\d]|\d[eE]/.test(text);
+  return /\d\.0+(?![0-9])|\d[eE][-+]?\d/.test(text);
 }
 
 export interface PyDumpOptions {

@@ -136,10 +136,60 @@ def torchtune_mask(tok, template, messages, tools, documents, agp, kwargs):
     return "".join(map(str, mask)), previous
 
 
+# A real dataset line (microsoft-foundry/fine-tuning@9ddb5e7 Sample_Datasets/Supervised_Fine_Tuning/Tool-Calling/
+# stock_toolcall_training.jsonl, line 1: OpenAI chat format, the assistant's tool call with string arguments and no
+# "content" key), then the corpus' tool conversations written as dataset lines ({"messages", "tools"}; one with the
+# tools column as a JSON string, which TRL json.loads), then the real line again with `"content": ""` on the
+# assistant's tool call (the form torchtune's OpenAIToMessages accepts: it raises KeyError without "content").
+DATASET_FILE = os.path.join(FIX, "tool-calls.jsonl")
+FOUNDRY_LINE = open(DATASET_FILE, encoding="utf-8").readline() if os.path.exists(DATASET_FILE) else None
+DATASET_TEMPLATES = ["trl-qwen3", "trl-qwen3_training", "trl-llama3_1"]
+
+
+def write_dataset_file(corpus):
+    lines = [FOUNDRY_LINE.rstrip("\n")]
+    for i, name in enumerate(["tools-with-ids", "tool-call-single-string", "tool-calls-string-arguments"]):
+        tools = [t for t in corpus["tools"] if any(c["function"]["name"] == t["function"]["name"]
+                 for m in corpus["conversations"][name] for c in m.get("tool_calls", []))]
+        lines.append(json.dumps({"messages": corpus["conversations"][name], "tools": json.dumps(tools) if i == 1 else tools}, ensure_ascii=False))
+    row = json.loads(FOUNDRY_LINE)
+    call = row["messages"][2]
+    row["messages"][2] = {"role": call["role"], "content": "", "tool_calls": call["tool_calls"]}
+    lines.append(json.dumps(row, ensure_ascii=False))
+    with open(DATASET_FILE, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def dataset_cases(toks, templates):
+    """Each dataset line as TRL's SFTTrainer hands it to apply_chat_template (trl@1.13.0 trainer/sft_trainer.py
+    tokenize_fn: the row's messages as stored, tools = json.loads(tools) if it is a string)."""
+    out = []
+    for line_no, line in enumerate(open(DATASET_FILE, encoding="utf-8"), start=1):
+        row = json.loads(line)
+        tools = row.get("tools")
+        tools = json.loads(tools) if isinstance(tools, str) else tools
+        for tname in DATASET_TEMPLATES:
+            tinfo = templates[tname]
+            template = open(os.path.join(FIX, tinfo.get("file", tname) + ".jinja"), encoding="utf-8").read()
+            tok = toks[tinfo["tokenizer"]]
+            case = {"line": line_no, "template": tname}
+            try:
+                case["text"] = tok.apply_chat_template(row["messages"], tools=tools, chat_template=template, tokenize=False)
+                o = tok.apply_chat_template(row["messages"], tools=tools, chat_template=template, tokenize=True,
+                                            return_dict=True, return_assistant_tokens_mask=True)
+                case["inputIds"] = list(o["input_ids"])
+                case["assistantMasks"] = "".join(map(str, o["assistant_masks"]))
+            except jinja2.exceptions.TemplateError as e:
+                case["error"] = str(e)
+            out.append(case)
+    return out
+
+
 def main():
     corpus = json.load(open(os.path.join(FIX, "conversations.json"), encoding="utf-8"))
     templates = json.load(open(os.path.join(FIX, "templates.json"), encoding="utf-8"))["templates"]
     pin_strftime_now(datetime.fromisoformat(corpus["now"]))
+    write_dataset_file(corpus)
     toks = {name: AutoTokenizer.from_pretrained(os.path.join(ROOT, path)) for name, path in TOKENIZER_FAMILIES.items()}
     cases = []
     for tname, tinfo in templates.items():
@@ -179,6 +229,7 @@ def main():
         "jinja2": jinja2.__version__,
         "python": sys.version.split()[0],
         "specialTokensMap": {name: t.special_tokens_map for name, t in toks.items()},
+        "datasetCases": dataset_cases(toks, templates),
         "cases": cases,
     }
     if "--check" in sys.argv[1:]:
@@ -190,7 +241,7 @@ def main():
         sys.exit(1 if differ or len(committed) != len(cases) else 0)
     with open(OUT, "w", encoding="utf-8") as f:
         # One case per line, so a regenerated fixture diffs case by case.
-        head = {k: v for k, v in out.items() if k != "cases"}
+        head = {k: v for k, v in out.items() if k != "cases"}  # datasetCases: a few, on the header line
         f.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "cases": [\n')
         f.write(",\n".join(json.dumps(c, ensure_ascii=False, separators=(",", ":")) for c in cases))
         f.write("\n]}\n")

@@ -13,6 +13,10 @@ import { ChatTemplate, ChatTemplateError, type RenderOptions } from '../../../co
 import { loadHfModelFolder, templateVariables, type HfModelFolder } from '../../../core/hf/folder';
 import { assistantSpans, tokenMaskFromSpans } from '../../../core/hf/masks';
 import { parsePyJson } from '../../../core/hf/pyJson';
+import { HfChatTokenizer } from '../../../core/hf/chatTokenizer';
+import { parseFast, readerSpec, sampleToMessages, type SampleReader } from '../../../core/data/sampleMessages';
+import { toMessages } from '../../../core/data/transforms';
+import { TokenizeSampleError } from '../../../core/tokenizers/types';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const FIX = join(ROOT, 'test', 'fixtures', 'chat-templates');
@@ -36,7 +40,20 @@ interface Case {
   torchtuneMask?: string;
   error?: string;
 }
-const expected = JSON.parse(read('transformers-expected.json')) as { transformers: string; specialTokensMap: Record<string, Record<string, string>>; cases: Case[] };
+interface DatasetCase {
+  line: number;
+  template: string;
+  text?: string;
+  inputIds?: number[];
+  assistantMasks?: string;
+  error?: string;
+}
+const expected = JSON.parse(read('transformers-expected.json')) as {
+  transformers: string;
+  specialTokensMap: Record<string, Record<string, string>>;
+  datasetCases: DatasetCase[];
+  cases: Case[];
+};
 // Parsed as Python's json.load parses it: 2.0 stays a float, so tojson prints it as transformers does.
 const corpus = parsePyJson(read('conversations.json')) as {
   now: string;
@@ -135,5 +152,44 @@ for (const c of expected.cases) {
       }));
       assert.deepEqual(ours.turns, want, 'turn spans (prefix renders of transformers)');
     }
+  });
+}
+
+// Dataset tool calls: each line of tool-calls.jsonl read by the OpenAI-style reader (core/data/transforms.ts) and
+// tokenized by HfChatTokenizer must equal TRL's hand-off of the same row to apply_chat_template (messages as stored,
+// tools column json.loads-ed). Line 1 is a real dataset line (microsoft-foundry/fine-tuning, see the script).
+const datasetLines = read('tool-calls.jsonl').split('\n').filter((l) => l.length > 0);
+const OPENAI: SampleReader = { kind: 'chat', style: 'openai', column: 'messages', trainOnInput: false, newSystemPrompt: null };
+const tokenizerFor = (templateName: string): HfChatTokenizer => {
+  const folder = folderOf(templates[templateName].tokenizer);
+  return new HfChatTokenizer({ ...folder, chatTemplates: new Map([['default', read(`${templates[templateName].file ?? templateName}.jinja`)]]) }, null);
+};
+
+test("the real line's content-less tool call is torchtune's KeyError; a tool reply after it is validate_messages' error", () => {
+  const real = sampleToMessages(parseFast(datasetLines[0])!, OPENAI);
+  assert.ok(!real.ok && real.problem.type === 'KeyError' && real.problem.message === "'content'");
+  const withReply = sampleToMessages(parseFast(datasetLines[1])!, OPENAI);
+  assert.ok(!withReply.ok && /Tool or ipython message at index 2 must follow an ipython message/.test(withReply.problem.message));
+});
+
+for (const c of expected.datasetCases) {
+  if (c.line === 1) continue; // refused by torchtune's reader (above); transformers' render is kept in the fixture
+  test(`dataset line ${c.line} (tool_calls) × ${c.template} through the reader and HfChatTokenizer`, () => {
+    const line = datasetLines[c.line - 1];
+    const sample = parseFast(line)!;
+    // validate_messages refuses tool replies (lines 2-4, above); the transform's messages are what the template gets.
+    const validated = sampleToMessages(sample, OPENAI);
+    const t = toMessages('openai', sample.root, { ...readerSpec(OPENAI, sample.text), column: 'messages' });
+    assert.ok('messages' in t);
+    if (c.line === 5) assert.ok(validated.ok, 'the line with "content" passes the whole torchtune pipeline');
+    const tok = tokenizerFor(c.template);
+    if (c.error !== undefined) {
+      assert.throws(() => tok.tokenizeMessages(t.messages), (e: unknown) => e instanceof TokenizeSampleError && e.pyMessage === c.error);
+      return;
+    }
+    const out = tok.tokenizeMessages(t.messages);
+    assert.deepEqual(out.tokens, c.inputIds, 'input_ids');
+    if (out.maskWay === 'generation') assert.equal(bits(out.mask.map((m) => !m)), c.assistantMasks, 'assistant_masks');
+    else assert.ok(!c.assistantMasks!.includes('1'));
   });
 }
