@@ -24,6 +24,8 @@ Per case (template x conversation x add_generation_prompt):
     of apply_chat_template(messages[:i], add_generation_prompt=True) to the end of
     apply_chat_template(messages[:i+1]) when both are prefixes of the full render; otherwise the message content
     is searched for after the previous turn ("content"), else "not-found".
+    For "prefix" turns, torchtuneStart is where torchtune's delta starts (the end of messages[:i] rendered
+    without the generation prompt).
   * torchtuneMask (same templates): torchtune's HuggingFaceModelTokenizer.tokenize_messages rule
     (meta-pytorch/torchtune@bd2a0fc torchtune/modules/transforms/tokenizers/_hf_tokenizer.py): message i owns the
     tokens of render(messages[:i+1]) beyond those of render(messages[:i]) (each render tokenized whole,
@@ -107,7 +109,10 @@ def turn_spans(tok, template, messages, tools, documents, kwargs, full):
         except Exception:
             before, upto = None, None
         if before is not None and full.startswith(before) and full.startswith(upto) and len(upto) > len(before):
-            out.append({"message": i, "start": len(before), "end": len(upto), "way": "prefix"})
+            # Where torchtune's delta for this message starts: the end of render(messages[:i]) without the prompt.
+            plain = render(tok, template, messages[:i], tools, documents, False, kwargs) if i > 0 else ""
+            out.append({"message": i, "start": len(before), "end": len(upto), "way": "prefix",
+                        "torchtuneStart": len(plain) if full.startswith(plain) else None})
             searched_from = len(upto)
             continue
         content = m.get("content") or ""

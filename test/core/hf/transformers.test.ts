@@ -27,6 +27,7 @@ interface TurnRef {
   start: number | null;
   end: number | null;
   way: string;
+  torchtuneStart?: number | null;
 }
 interface Case {
   template: string;
@@ -151,6 +152,19 @@ for (const c of expected.cases) {
         way: s.way,
       }));
       assert.deepEqual(ours.turns, want, 'turn spans (prefix renders of transformers)');
+    }
+    if (c.torchtuneMask !== undefined && c.turnSpans?.every((s) => s.way === 'prefix' && s.torchtuneStart != null)) {
+      // torchtune's HuggingFaceModelTokenizer trains each assistant message's whole token delta, from the end of
+      // render(messages[:i]): our declared way is the same turn less the generation prompt (the header). Tokens
+      // only torchtune trains lie in a header; tokens only we train straddle a turn's start (a SentencePiece merge
+      // of the header's last character with the answer's first, which torchtune gives to the earlier render).
+      const ourMask = tokenMaskFromSpans(ours.spans, r.text.length, enc.starts, enc.ends);
+      const turns = c.turnSpans.map((s) => ({ header: utf16Index(r.text, s.torchtuneStart!), start: utf16Index(r.text, s.start!) }));
+      for (let k = 0; k < ourMask.length; k++) {
+        const theirs = c.torchtuneMask[k] === '1';
+        if (theirs && !ourMask[k]) assert.ok(turns.some((u) => enc.starts[k] >= u.header && enc.ends[k] <= u.start), `token ${k} only torchtune trains is in a header`);
+        if (!theirs && ourMask[k]) assert.ok(turns.some((u) => enc.starts[k] < u.start && enc.ends[k] > u.start), `token ${k} only we train straddles a turn start`);
+      }
     }
   });
 }
