@@ -19,12 +19,14 @@
  * - `strftime_now` can be pinned to a fixed date (`now`), so renders that print today's date are reproducible.
  * - `range` is the sandbox's safe_range (at most 100000 items), as ImmutableSandboxedEnvironment's.
  *
- * Known differences from Python that remain: numbers come from JSON, so a float with an integral value (`2.0`)
- * prints as `2` through `tojson` and `{{ }}`; `tojson(sort_keys=True)` orders keys by localeCompare, not by code
- * point; a `{% generation %}` inside a macro or `{% set %}` block is placed where its text lands (transformers
+ * - Python floats and `tojson` as json.dumps: core/hf/jinjaPython.ts (integral floats arrive as PyFloat from
+ *   core/hf/pyJson.ts `parsePyJson`/`pyJsonValue`).
+ *
+ * Known differences from Python that remain: a `{% generation %}` inside a macro or `{% set %}` block is placed where its text lands (transformers
  * records the position at the time the block is evaluated).
  */
-import { Environment, Interpreter, Template } from '@huggingface/jinja';
+import { Environment, Template } from '@huggingface/jinja';
+import { PyInterpreter, setVariable } from './jinjaPython';
 
 /** The template failed: it raised (`raise_exception`), or it does not parse or evaluate. */
 export class ChatTemplateError extends Error {
@@ -164,8 +166,8 @@ function renderWith(template: Template, variables: Record<string, unknown>, now:
     },
     strftime_now: (format: unknown) => pyStrftime(now ?? new Date(), String(format)),
   };
-  for (const [k, v] of Object.entries({ ...globals, ...variables })) env.set(k, v);
-  return new Interpreter(env).run(template.parsed).value as string;
+  for (const [k, v] of Object.entries({ ...globals, ...variables })) setVariable(env, k, v);
+  return new PyInterpreter(env).run(template.parsed).value as string;
 }
 
 /** jinja2.sandbox.MAX_RANGE: the sandbox's `range` refuses longer ranges (so a template cannot exhaust memory). */

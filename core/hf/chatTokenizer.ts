@@ -6,7 +6,7 @@
  * message's text points back to that text.
  */
 import type { Message, TokenSpan, TokenizedSample } from '../data/messages';
-import type { PyErrorType } from '../data/transforms';
+import { sampleToolsOf, type PyErrorType } from '../data/transforms';
 import type { EncodeOptions, ModelTokenizer, TokenizeOptions } from '../tokenizers/types';
 import { TokenizeSampleError, TokenizerConfigError } from '../tokenizers/types';
 import { ChatTemplate, ChatTemplateError } from './chatTemplate';
@@ -60,10 +60,11 @@ export class HfChatTokenizer implements ModelTokenizer {
   }
 
   tokenizeMessages(messages: Message[], opts: TokenizeOptions = {}): HfTokenizedSample {
-    const chat = messages.map((m) => ({ role: m.role === 'ipython' ? 'tool' : m.role, content: m.content.map((p) => p.text).join('') }));
+    // What transformers receives: each message's own keys (tool_calls, tool_call_id, name…) and the sample's tools.
+    const chat = messages.map((m) => ({ role: m.role === 'ipython' ? 'tool' : m.role, content: m.content.map((p) => p.text).join(''), ...m.templateFields }));
     let r;
     try {
-      r = assistantSpans(this.template, chat, { extra: this.variables });
+      r = assistantSpans(this.template, chat, { extra: this.variables, tools: sampleToolsOf(messages) });
     } catch (e) {
       // transformers raises jinja2's TemplateError; PyErrorType lists torchtune's errors, so it is named here.
       if (e instanceof ChatTemplateError) throw new TokenizeSampleError('TemplateError' as PyErrorType, e.message, e.raised ? 'chat-template-raised' : 'chat-template-failed');
