@@ -174,6 +174,19 @@ describe('language server: a framework config whose Hub model is not in the cach
     assert.match(h, /Cannot tokenize as LLaMA-Factory does: .*huggingface-cli download/);
     await client.close(uri);
   });
+
+  it('the config itself is underlined at the model id, with the same advice', async () => {
+    const text = readFileSync(ws.llamafactory, 'utf8');
+    const uri = fileUri(ws.llamafactory);
+    await client.open(uri, text, 'yaml');
+    const ds = await client.waitDiagnostics(uri, (d) => d.some((x) => x.code === 'model-unavailable'));
+    const d = ds.find((x) => x.code === 'model-unavailable')!;
+    assert.equal(d.severity, 2);
+    assert.deepEqual(d.range.start, positionOf(text, 'Qwen/Qwen3-4B-Instruct-2507'));
+    assert.match(d.message, /huggingface-cli download Qwen\/Qwen3-4B-Instruct-2507/);
+    assert.equal(ds.filter((x) => x.severity === 1).length, 0, 'still no errors: the framework downloads the model itself');
+    await client.close(uri);
+  });
 });
 
 describe('language server: finetune.defaultTokenizer set to a Hugging Face model folder or a cached Hub id', () => {
