@@ -12,6 +12,8 @@ export function datasetCompletion(before: string, reader: SampleReader | null, p
   const tail = before.slice(-200);
   // While a new file is typed nothing can be detected yet: go by the keys the sample already uses.
   const guessed = /"(role|content)"\s*:/.test(before) ? 'openai' : /"(from|value)"\s*:/.test(before) ? 'sharegpt' : undefined;
+  // A framework's dataset has its own field mapping (its masker reads it): go by the keys the sample uses.
+  if (reader?.framework) reader = null;
   const style = reader?.kind === 'chat' ? (reader.style ?? 'sharegpt') : guessed;
   if (!reader && style) reader = { kind: 'chat', style, column: style === 'openai' ? 'messages' : 'conversations', trainOnInput: false, newSystemPrompt: null };
   const roleKey = /"(from|role)"\s*:\s*"([\w]*)$/.exec(tail);
