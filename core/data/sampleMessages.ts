@@ -5,6 +5,7 @@
  */
 import { type Node, type ParseError, parseTree, printParseErrorCode } from 'jsonc-parser';
 import type { Range } from '../diagnostics';
+import type { FrameworkReading } from '../frameworks/maskers';
 import { mayHoldIntegralFloat } from '../hf/pyJson';
 import type { Message } from './messages';
 import { type SampleSpec, sampleMessages } from './pipeline';
@@ -19,6 +20,8 @@ export interface SampleReader {
   columnMap?: Record<string, string>;
   trainOnInput: boolean;
   newSystemPrompt: string | null;
+  /** Set for a dataset an Axolotl/TRL/LLaMA-Factory config names: its masker reads and tokenizes each row. */
+  framework?: FrameworkReading;
 }
 
 export interface ParsedSample {

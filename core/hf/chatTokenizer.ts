@@ -92,7 +92,7 @@ export class HfChatTokenizer implements ModelTokenizer {
 }
 
 /** Each token inside a message's text, found in the render in message order, → that part and range. */
-function sourceSpans(messages: readonly Message[], text: string, starts: readonly number[], ends: readonly number[]): (TokenSpan | null)[] {
+export function sourceSpans(messages: readonly Message[], text: string, starts: readonly number[], ends: readonly number[]): (TokenSpan | null)[] {
   const parts: { message: number; part: number; at: number; len: number }[] = [];
   let cursor = 0;
   messages.forEach((m, i) => {
