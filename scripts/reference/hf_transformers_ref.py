@@ -203,7 +203,9 @@ def main():
     corpus = json.load(open(os.path.join(FIX, "conversations.json"), encoding="utf-8"))
     templates = json.load(open(os.path.join(FIX, "templates.json"), encoding="utf-8"))["templates"]
     pin_strftime_now(datetime.fromisoformat(corpus["now"]))
-    write_dataset_file(corpus)
+    check = "--check" in sys.argv[1:]
+    if not check:
+        write_dataset_file(corpus)
     toks = {name: AutoTokenizer.from_pretrained(os.path.join(ROOT, path)) for name, path in TOKENIZER_FAMILIES.items()}
     cases = []
     for tname, tinfo in templates.items():
@@ -246,8 +248,12 @@ def main():
         "datasetCases": dataset_cases(toks, templates),
         "cases": cases,
     }
-    if "--check" in sys.argv[1:]:
-        committed = {(c["template"], c["conversation"], c["addGenerationPrompt"]): c for c in json.load(open(OUT, encoding="utf-8"))["cases"]}
+    if check:
+        committed_file = json.load(open(OUT, encoding="utf-8"))
+        if committed_file["datasetCases"] != out["datasetCases"]:
+            print("differs: datasetCases (tool-calls.jsonl)")
+            sys.exit(1)
+        committed = {(c["template"], c["conversation"], c["addGenerationPrompt"]): c for c in committed_file["cases"]}
         differ = [c for c in cases if committed.get((c["template"], c["conversation"], c["addGenerationPrompt"])) != c]
         for c in differ:
             print(f"differs: {c['template']} x {c['conversation']} (add_generation_prompt={c['addGenerationPrompt']})")
