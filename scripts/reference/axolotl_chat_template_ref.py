@@ -138,11 +138,16 @@ def cases_for(tok: str) -> list[dict]:
         ("seq48_drop", "messages", {"sequence_len": 48}, {}),
         ("seq48_truncate", "messages", {"sequence_len": 48, "excess_length_strategy": "truncate"}, {}),
         ("seq48_raise", "messages", {"sequence_len": 48, "excess_length_strategy": "raise"}, {}),
+        ("tools", "tools", {}, {}),
         ("min_sample_len", "messages", {"min_sample_len": 40, "excess_length_strategy": "truncate", "sequence_len": 64}, {}),
     ]
     if tok == "qwen3":
         c.append(("split_thinking", "thinking", {}, {"split_thinking": True}))
         c.append(("thinking_default", "thinking", {}, {}))
+        c.append(("thinking_disabled_kwargs", "thinking", {"chat_template_kwargs": {"enable_thinking": False}}, {}))
+        c.append(("named_qwen3_thinking", "thinking", {}, {"chat_template": "qwen3"}))
+        c.append(("named_qwen3_split_thinking", "thinking", {}, {"chat_template": "qwen3", "split_thinking": True}))
+        c.append(("named_qwen3_messages", "messages", {}, {"chat_template": "qwen3"}))
         # Configs Axolotl refuses before reading a row.
         c.append(("error_legacy_conflict", "sharegpt", {}, {"message_field_role": "from", "message_property_mappings": {"role": "role"}}))
         c.append(("error_jinja_missing", "messages", {}, {"chat_template": "jinja"}))
