@@ -6,6 +6,7 @@
  *
  *   npm run bench:lsp [-- --mb 200 --n 300] [--hf]
  *
+ * --cpu-prof DIR: the server writes a V8 CPU profile (node --cpu-prof) into DIR when it exits.
  * --hf: the dataset's config names a Hugging Face model folder (Qwen3's, with its Jinja chat template) instead of
  * torchtune's Llama 3 tokenizer.
  */
@@ -31,7 +32,7 @@ function pct(xs: number[], p: number): number {
 }
 
 function summary(name: string, xs: number[]): string {
-  return `${name}: n=${xs.length} p50=${pct(xs, 50).toFixed(2)} ms p95=${pct(xs, 95).toFixed(2)} ms max=${Math.max(...xs).toFixed(2)} ms`;
+  return `${name}: n=${xs.length} p50=${pct(xs, 50).toFixed(2)} ms p95=${pct(xs, 95).toFixed(2)} ms p99=${pct(xs, 99).toFixed(2)} ms max=${Math.max(...xs).toFixed(2)} ms`;
 }
 
 function rssMb(pid: number): { rss: number; peak: number } {
@@ -70,7 +71,9 @@ async function main(): Promise<void> {
       join(dir, 'train.yaml'),
       `tokenizer:\n  ${tokenizerYaml()}\n  max_seq_len: 2048\ndataset:\n  _component_: torchtune.datasets.chat_dataset\n  source: json\n  data_files: big.jsonl\n  conversation_column: messages\n  conversation_style: openai\n`,
     );
-    const { client } = await LspTestClient.start({ rootPath: dir });
+    const prof = process.argv.indexOf('--cpu-prof');
+    const nodeArgs = prof >= 0 ? ['--cpu-prof', '--cpu-prof-dir', process.argv[prof + 1]] : [];
+    const { client } = await LspTestClient.start({ rootPath: dir, nodeArgs });
     const pid = client.proc.pid!;
     const uri = fileUri(big);
     const lineTexts = readFileSync(sharedPath('corpus', 'chat', 'mixed_openai.jsonl'), 'utf8').split('\n');
@@ -90,6 +93,7 @@ async function main(): Promise<void> {
       if (!h) throw new Error(`no hover at line ${line}`);
     }
     console.log(summary('hover (idle)', hover));
+    if (process.env.BENCH_SLOWEST) console.log('slowest idle hovers [k, ms]:', hover.map((ms, k) => [k, +ms.toFixed(1)]).sort((a, b) => b[1] - a[1]).slice(0, 15));
     const completion: number[] = [];
     for (let k = 0; k < n; k++) {
       const line = rand(k + 7919);
@@ -164,6 +168,11 @@ async function main(): Promise<void> {
     }
     console.log(summary('config hover', cfgHover));
     console.log(summary('config completion', cfgComp));
+    // A profiled server writes its profile as it exits: let it exit on `exit` rather than be killed.
+    const exited = new Promise((r) => client.proc.once('exit', r));
+    await client.conn.sendRequest('shutdown');
+    await client.conn.sendNotification('exit');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 10000))]);
     await client.stop();
   } finally {
     rmSync(dir, { recursive: true, force: true });

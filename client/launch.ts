@@ -13,8 +13,12 @@ import { TrainingSession } from '../trainer/backends/session';
 import { launchRefusal, planText } from '../trainer/plan/format';
 import { planFromConfig } from '../trainer/plan/plan';
 import type { PositionedDiagnostic } from '../core/diagnostics';
+import { FRAMEWORK_LABEL, type FrameworkName } from '../core/frameworks';
 import { missingLaunchInputs } from './launchInputs';
 import { TrainingPanel, type MonitoredRun } from './trainingPanel';
+
+/** Backends that are an Axolotl/TRL/LLaMA-Factory run (their names in the title). */
+const FRAMEWORK_BACKENDS = new Set<string>(Object.keys(FRAMEWORK_LABEL));
 
 export class Runs implements vscode.Disposable {
   current: MonitoredRun<TrainingSession> | undefined;
@@ -46,7 +50,7 @@ export class Runs implements vscode.Disposable {
     }
     const target = uri ?? vscode.window.activeTextEditor?.document.uri;
     if (!target || target.scheme !== 'file' || !/\.ya?ml$/i.test(target.fsPath)) {
-      void vscode.window.showErrorMessage('Open a recipe config (.yaml) to launch training.');
+      void vscode.window.showErrorMessage('Open a recipe config, or an Axolotl, TRL or LLaMA-Factory config (.yaml), to launch training.');
       return;
     }
     if (this.running) {
@@ -73,7 +77,8 @@ export class Runs implements vscode.Disposable {
     if (plan.backend === 'onnxruntime' && !(await this.fitsDevice(configPath))) return;
     this.log.info(`Launching (${plan.backend}): ${plan.commandLine}`);
     const session = new TrainingSession(plan.spec);
-    const run: MonitoredRun<TrainingSession> = { title: `Training: ${basename(configPath)}`, configPath, session };
+    const framework = FRAMEWORK_BACKENDS.has(plan.backend) ? ` (${FRAMEWORK_LABEL[plan.backend as FrameworkName]})` : '';
+    const run: MonitoredRun<TrainingSession> = { title: `Training${framework}: ${basename(configPath)}`, configPath, session };
     this.current = run;
     this.changed.fire();
     session.onEvent((e) => {
@@ -156,6 +161,7 @@ export class Runs implements vscode.Disposable {
       nnodes: c.get<number>('torchtune.nnodes'),
       nprocPerNode: c.get<number>('torchtune.nprocPerNode'),
       rdzvEndpoint: c.get<string>('torchtune.rdzvEndpoint') || undefined,
+      numProcesses: c.get<number>('numProcesses'),
     };
   }
 

@@ -1,6 +1,7 @@
 /**
  * What a launch needs on disk before it starts (vscode-free): the tokenizer file and the base checkpoint
- * (checkpoint_dir and its checkpoint_files). The validator reports missing files as warnings, since torchtune's
+ * (checkpoint_dir and its checkpoint_files); for an Axolotl/TRL/LLaMA-Factory config, the local paths it names
+ * (model folder, dataset files: those its validator reads as local). The validator reports missing files as warnings, since torchtune's
  * own configs point into /tmp until the model is downloaded; Launch refuses them up front, as it refuses config
  * errors, instead of failing after the trainer started.
  */
@@ -12,6 +13,7 @@ import { type PositionedDiagnostic, toPositioned } from '../core/diagnostics';
 import { LineIndex } from '../core/text';
 import { tokenizerPathIsFolder } from '../core/hf/component';
 import { isMap } from '../core/config/values';
+import { looksLikeFrameworkConfig } from '../core/frameworks';
 
 interface Needed {
   key: string;
@@ -56,6 +58,7 @@ function needed(value: Record<string, unknown>, configDir: string): Needed[] {
 
 /** Undefined when everything is there; otherwise why Launch refuses, with the config's diagnostics for those keys. */
 export function missingLaunchInputs(configPath: string, text: string): { reason: string; diagnostics: PositionedDiagnostic[] } | undefined {
+  if (looksLikeFrameworkConfig(text)) return missingFrameworkInputs(configPath, text);
   const missing = needed(resolveConfig(text).value, dirname(configPath)).filter((n) => !exists(n.path, n.kind));
   if (missing.length === 0) return undefined;
   // The validator's file-not-found warnings carry the positions of these keys.
@@ -73,4 +76,16 @@ export function missingLaunchInputs(configPath: string, text: string): { reason:
     reason: `${what} is missing: ${first.key} points to ${first.path}, which does not exist${more} — download the model there or fix the path, then launch again`,
     diagnostics,
   };
+}
+
+/** A framework config's local paths that are not there: its validator's file-not-found warnings, as errors. */
+function missingFrameworkInputs(configPath: string, text: string): { reason: string; diagnostics: PositionedDiagnostic[] } | undefined {
+  const index = new LineIndex(text);
+  const diagnostics = validateConfig(text, { path: configPath })
+    .diagnostics.filter((d) => d.code === 'file-not-found')
+    .map((d): PositionedDiagnostic => ({ ...toPositioned(d, index), severity: 'error' }));
+  if (diagnostics.length === 0) return undefined;
+  const first = diagnostics[0];
+  const more = diagnostics.length > 1 ? ` (and ${diagnostics.length - 1} more missing)` : '';
+  return { reason: `${configPath}:${first.line}:${first.column}: ${first.message}${more} — create it or fix the path, then launch again`, diagnostics };
 }

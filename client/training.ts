@@ -4,6 +4,7 @@
  * trainer/backends/session.ts.
  */
 import * as vscode from 'vscode';
+import { looksLikeFrameworkConfig } from '../core/frameworks';
 import { describeGpu, registerGpu } from './gpu';
 import { Runs } from './launch';
 import { RunArchive } from './runsView';
@@ -26,7 +27,9 @@ class LaunchLens implements vscode.CodeLensProvider, vscode.Disposable {
   }
 
   provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
-    if (!vscode.workspace.isTrusted || !RECIPE_HINT.test(document.getText())) return [];
+    const text = document.getText();
+    // Axolotl, TRL and LLaMA-Factory configs launch their framework (trainer/backends/hfFrameworks.ts).
+    if (!vscode.workspace.isTrusted || !(RECIPE_HINT.test(text) || looksLikeFrameworkConfig(text))) return [];
     const top = new vscode.Range(0, 0, 0, 0);
     const running = this.runs.running && this.runs.current?.configPath === document.uri.fsPath;
     if (running) {

@@ -4,9 +4,11 @@
  * `finetune.defaultTokenizer` setting (empty: the built-in Llama 3 tokenizer). The hover says which one it is.
  */
 import { basename, relative } from 'node:path';
-import { describeSpec, detectReader, readerOf } from '../core/data/setup';
+import { describeSpec, detectReader, readerOf, specReader } from '../core/data/setup';
+import { FRAMEWORK_LABEL, type FrameworkName } from '../core/frameworks';
+import type { Finding } from '../core/frameworks/trained';
 import type { SampleReader } from '../core/data/sampleMessages';
-import { sliceRange } from '../core/data/spec';
+import { type DatasetSpec, type ResolvedDatasets, sliceRange } from '../core/data/spec';
 import type { ModelTokenizer } from '../core/tokenizers/types';
 import type { ServerContext } from './context';
 import type { DatasetView } from './datasetView';
@@ -29,6 +31,20 @@ export interface InForce {
   tokenizerProblem?: string;
   /** Samples the split selects ([from, to)); the others are not trained on. */
   slice?: [number, number];
+  /** Set when an Axolotl, TRL or LLaMA-Factory config is in force. */
+  framework?: InForceFramework;
+}
+
+export interface InForceFramework {
+  name: FrameworkName;
+  /** e.g. "Axolotl datasets[0] type chat_template". */
+  label: string;
+  /** The masker's options line (empty when it could not be prepared). */
+  summary: string;
+  /** Config-level findings (once, not per sample). */
+  findings: Finding[];
+  /** Why the masker cannot be prepared (missing model, …): "config.yaml:3: …". */
+  problem?: string;
 }
 
 function displayPath(ctx: ServerContext, p: string): string {
@@ -39,15 +55,40 @@ function displayPath(ctx: ServerContext, p: string): string {
   return basename(p);
 }
 
+/** A framework config in force: its masker reads the samples; the folder's tokenizer names the tokens. */
+function frameworkInForce(ctx: ServerContext, view: DatasetView, configPath: string, resolved: ResolvedDatasets, spec: DatasetSpec, more: string): InForce {
+  const fw = resolved.framework!;
+  const how = specReader(resolved, spec, configPath);
+  const masker = how.reader.framework?.masker;
+  const framework: InForceFramework = { name: fw.name, label: spec.framework!.label, summary: masker?.summary ?? '', findings: masker?.findings ?? [] };
+  if (how.problem) framework.problem = how.problem;
+  const model = fw.model.ok ? `${fw.model.value}${fw.model.from === 'hub-cache' ? ` (Hugging Face cache: ${fw.model.dir})` : ''}` : 'unavailable';
+  const r: InForce = {
+    key: `${configPath}|${fw.name}|${JSON.stringify(spec)}|${JSON.stringify(fw.config)}|${fw.model.ok ? fw.model.dir : fw.model.problem}|${how.problem ?? ''}`,
+    description: `config in force: ${displayPath(ctx, configPath)} (${spec.framework!.label}), model ${model}${more}`,
+    // Without its masker the file cannot be read as the framework reads it: nothing is guessed instead.
+    reader: masker ? how.reader : null,
+    maxSeqLen: resolved.maxSeqLen,
+    tokenizer: how.tokenizer ?? null,
+    tokenizerConfig: null,
+    configPath,
+    framework,
+  };
+  if (how.problem) r.tokenizerProblem = how.problem;
+  if (spec.slice) r.slice = sliceRange(spec.slice, view.source.index.count);
+  return r;
+}
+
 export function inForce(ctx: ServerContext, view: DatasetView): InForce {
   const refs = configsFor(ctx, view.path);
   if (refs.length > 0) {
     const { config, datasetIndex } = refs[0];
     const spec = config.resolved.datasets[datasetIndex];
+    const more = refs.length > 1 ? `; also read by ${refs.slice(1).map((r) => displayPath(ctx, r.config.path)).join(', ')}` : '';
+    if (config.resolved.framework && spec.framework) return frameworkInForce(ctx, view, config.path, config.resolved, spec, more);
     const reader: SampleReader | null = spec.kind === 'chat' && !spec.style ? null : readerOf(spec);
     const tok = config.resolved.tokenizer ? loadTokenizer(config.resolved.tokenizer, config.path) : { tokenizer: null, problem: 'the config has no tokenizer' };
     const where = `${displayPath(ctx, config.path)} (${spec.path.join('.')})`;
-    const more = refs.length > 1 ? `; also read by ${refs.slice(1).map((r) => displayPath(ctx, r.config.path)).join(', ')}` : '';
     const r: InForce = {
       key: `${config.path}|${JSON.stringify(spec)}|${JSON.stringify(config.resolved.tokenizer)}|${config.resolved.maxSeqLen}`,
       description: `config in force: ${where}: ${describeSpec(spec, 'from config')}, train_on_input ${spec.trainOnInput}, max_seq_len ${config.resolved.maxSeqLen ?? 'none'}, tokenizer ${tok.tokenizer?.name ?? 'unavailable'}${more}`,

@@ -10,6 +10,9 @@ import { SOURCE, toLspSeverity } from './convert';
 import { inForceCached } from './datasetContextCache';
 import type { DatasetView } from './datasetView';
 import { sampleSummary } from './sampleCache';
+import { FindingTally, findingCountLine } from '../core/data/findingCounts';
+import { FRAMEWORK_LABEL } from '../core/frameworks';
+import type { InForce } from './datasetContext';
 
 /** Work between yields: short enough that hover/completion requests wait at most about this long. */
 const SLICE_MS = 5;
@@ -67,6 +70,22 @@ export function leaveSyntaxToEditor(ctx: ServerContext, uri: string, items: LspD
   return items.filter((d) => !JSON_SYNTAX.has(String(d.code)));
 }
 
+function sampleStart(view: DatasetView, i: number): { line: number; character: number } {
+  return { line: view.source.index.lines[i], character: 0 };
+}
+
+/**
+ * The framework's silent failures over the whole file, one Information per finding code at its first sample
+ * ("312 of 5,000 samples train nothing — first at line 17 …"): the per-sample ones may be capped, these are not.
+ */
+function countDiagnostics(view: DatasetView, f: InForce, tally: FindingTally): LspDiagnostic[] {
+  const label = f.framework ? FRAMEWORK_LABEL[f.framework.name] : '';
+  return tally.result().map((c) => {
+    const at = sampleStart(view, c.firstIndex);
+    return { range: { start: at, end: at }, severity: DiagnosticSeverity.Information, code: `${c.code}-count`, source: SOURCE, message: `${label}: ${findingCountLine(c, view.source.index.count, false)}` };
+  });
+}
+
 /** All diagnostics of a dataset, or undefined when the pass went stale. */
 export async function datasetDiagnostics(ctx: ServerContext, view: DatasetView, pass: DatasetPass): Promise<LspDiagnostic[] | undefined> {
   if (!view.looksLikeDataset) return [];
@@ -79,7 +98,11 @@ export async function datasetDiagnostics(ctx: ServerContext, view: DatasetView, 
     else dropped++;
   };
   for (const p of view.source.index.problems) push({ range: view.source.problemRange(p), severity: toLspSeverity(p.severity), code: p.code, source: SOURCE, message: p.message });
-  if (!f.reader && view.source.index.count > 0) push(unknownFormat(view, f.description));
+  const at0 = view.source.index.count > 0 ? sampleStart(view, 0) : { line: 0, character: 0 };
+  if (f.framework?.problem && !f.reader) push({ range: { start: at0, end: at0 }, severity: DiagnosticSeverity.Warning, code: 'model-unavailable', source: SOURCE, message: `${FRAMEWORK_LABEL[f.framework.name]} samples cannot be tokenized: ${f.framework.problem}` });
+  else if (!f.reader && view.source.index.count > 0) push(unknownFormat(view, f.description));
+  for (const c of f.framework?.findings ?? []) push({ range: { start: at0, end: at0 }, severity: DiagnosticSeverity.Warning, code: c.code, source: SOURCE, message: `${f.configPath ? `${f.configPath}: ` : ''}${c.message}` });
+  const tally = f.framework && f.reader ? new FindingTally() : undefined;
   const count = view.source.index.count;
   const big = isBig(view);
   let sliceStart = Date.now();
@@ -99,10 +122,13 @@ export async function datasetDiagnostics(ctx: ServerContext, view: DatasetView, 
       push({ range: view.source.problemRange(st.problem), severity: toLspSeverity(st.problem.severity), code: st.problem.code, source: SOURCE, message: st.problem.message });
       continue;
     }
-    for (const d of sampleSummary(view, i, st.text, f).diagnostics) {
+    const summary = sampleSummary(view, i, st.text, f);
+    tally?.add(i, summary.diagnostics);
+    for (const d of summary.diagnostics) {
       push({ range: { start: d.start, end: d.end }, severity: toLspSeverity(d.severity), code: d.code, source: SOURCE, message: `sample ${i + 1}: ${d.message}` });
     }
   }
+  if (tally) out.push(...countDiagnostics(view, f, tally));
   if (dropped > 0) {
     out.push({ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, severity: DiagnosticSeverity.Information, source: SOURCE, message: `${dropped} more problems are not shown (finetune.maxDiagnosticsPerFile = ${max}).` });
   }

@@ -14,7 +14,10 @@ import { samplePreview } from './datasetAnalysis';
 import { inForceCached } from './datasetContextCache';
 import { type DatasetView, getView, offsetInSample, rangeInSample, sampleAt, sampleText } from './datasetView';
 import { tokensMarkdown } from './tokenMarkdown';
-import { messageAt, tokenInfos } from './tokenView';
+import { maskWayOf, messageAt, tokenInfos } from './tokenView';
+import { FRAMEWORK_LABEL } from '../core/frameworks';
+import { isFrameworkSample } from '../core/data/frameworkSample';
+
 
 const MAX_HOVER_TOKENS = 600;
 
@@ -27,16 +30,24 @@ export function datasetHover(ctx: ServerContext, view: DatasetView, line: number
   const a = samplePreview(text, f);
   const head = [`**Sample ${i + 1}** of ${view.source.index.count}`];
   const body: string[] = [];
-  if (f.slice && (i < f.slice[0] || i >= f.slice[1])) body.push(`$(warning) Outside the config's split (samples ${f.slice[0] + 1}–${f.slice[1]}): torchtune does not train on this sample.`);
+  const trainer = f.framework ? FRAMEWORK_LABEL[f.framework.name] : 'torchtune';
+  if (f.slice && (i < f.slice[0] || i >= f.slice[1])) body.push(`$(warning) Outside the config's split (samples ${f.slice[0] + 1}–${f.slice[1]}): ${trainer} does not train on this sample.`);
   // The problems themselves are underlined and listed in Problems (and VS Code shows them in this hover).
-  if (a.problems.some((p) => p.severity === 'error')) body.push('$(error) torchtune rejects this sample, so it has no tokens: see the underlined problem.');
-  if (!f.reader) body.push('The format of this file is not known, so its samples cannot be tokenized.');
+  if (a.problems.some((p) => p.severity === 'error')) body.push(`$(error) ${trainer} rejects this sample, so it has no tokens: see the underlined problem.`);
+  for (const c of f.framework?.findings ?? []) body.push(`$(warning) ${mdText(c.message)}`);
+  if (!f.reader && f.framework?.problem) body.push(`$(warning) Cannot tokenize as ${trainer} does: ${mdText(f.framework.problem)}`);
+  else if (!f.reader) body.push('The format of this file is not known, so its samples cannot be tokenized.');
   else if (!f.tokenizer) body.push(`No tokenizer: ${mdText(f.tokenizerProblem ?? 'unavailable')}.`);
   if (a.messages && a.tokenized && f.tokenizer) {
     const tokens = tokenInfos(a.messages, a.tokenized, f.tokenizer);
     const total = tokens.length;
     const trained = a.trained ?? 0;
-    head.push(`${total} tokens · ${trained} trained · ${total - trained} masked${a.tokenized.truncatedAt !== null ? ` · **truncated at token ${a.tokenized.truncatedAt}**` : ''}`);
+    const way = maskWayOf(a.tokenized);
+    head.push(`${total} tokens · ${trained} trained · ${total - trained} masked${a.tokenized.truncatedAt !== null ? ` · **truncated at token ${a.tokenized.truncatedAt}**` : ''}${way ? ` · mask: ${mdText(way)}` : ''}`);
+    if (isFrameworkSample(a.tokenized)) {
+      if (a.tokenized.dropped) body.push(`$(warning) ${trainer} drops this sample from training.`);
+      for (const x of a.tokenized.findings) body.push(`$(warning) ${mdText(x.message)} (${mdText(x.code)})`);
+    }
     const offset = offsetInSample(view, i, { line, character }, text);
     const m = messageAt(a.messages, offset);
     let from = 0;
@@ -60,6 +71,7 @@ export function datasetHover(ctx: ServerContext, view: DatasetView, line: number
     body.push('_Green: trained (counts toward the loss) · grey: masked · italic: template/special tokens · run "Fine-tune: Show Token Preview" for the whole sample._');
   }
   body.push(`---\n${mdText(f.description)}`);
+  if (f.framework?.summary) body.push(`${FRAMEWORK_LABEL[f.framework.name]} options: ${mdText(f.framework.summary)}`);
   return { contents: { kind: MarkupKind.Markdown, value: [head.join(' · '), ...body].join('\n\n') }, range: rangeInSample(view, i, { start: 0, end: text.length }, text) };
 }
 

@@ -35,5 +35,13 @@ export interface TokenPreviewResult {
   total: number;
   trained: number;
   truncatedAt: number | null;
+  /** How the mask was found (generation, turns, completion…), when the tokenizer says. */
+  maskWay?: string;
+  /** Set when an Axolotl, TRL or LLaMA-Factory config is in force: its name (its options cannot be switched here). */
+  framework?: string;
+  /** The framework masker's options in force, one line. */
+  options?: string;
+  /** What the framework silently does: the config's findings, then this sample's. */
+  findings?: string[];
   error?: string;
 }

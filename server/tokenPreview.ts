@@ -10,7 +10,9 @@ import { inForceCached } from './datasetContextCache';
 import { type DatasetView, getView, rangeInSample, sampleAt, sampleRange } from './datasetView';
 import { TOKEN_PREVIEW_REQUEST, type TokenPreviewParams, type TokenPreviewResult } from './protocol';
 import { loadTokenizer } from './tokenizers';
-import { tokenInfos } from './tokenView';
+import { maskWayOf, tokenInfos } from './tokenView';
+import { FRAMEWORK_LABEL } from '../core/frameworks';
+import { isFrameworkSample } from '../core/data/frameworkSample';
 
 const FROM_CONFIG = '(as configured)';
 
@@ -33,8 +35,9 @@ export function tokenPreview(ctx: ServerContext, p: TokenPreviewParams): TokenPr
   const f: InForce = base.reader ? { ...base, reader: { ...base.reader, trainOnInput } } : base;
   let tokenizer = base.tokenizer;
   let error: string | undefined;
-  const template = p.template && p.template !== FROM_CONFIG ? p.template : FROM_CONFIG;
-  const maxSeqLen = p.maxSeqLen === undefined ? base.maxSeqLen : p.maxSeqLen;
+  // A framework's masker has its own options (the config's): the torchtune switches do not apply to it.
+  const template = p.template && p.template !== FROM_CONFIG && !base.framework ? p.template : FROM_CONFIG;
+  const maxSeqLen = p.maxSeqLen === undefined || base.framework ? base.maxSeqLen : p.maxSeqLen;
   if (base.tokenizerConfig && (template !== FROM_CONFIG || maxSeqLen !== base.maxSeqLen)) {
     const cfg: Record<string, unknown> = { ...base.tokenizerConfig, max_seq_len: maxSeqLen };
     if (template !== FROM_CONFIG) cfg.prompt_template = template === 'none' ? null : template;
@@ -47,6 +50,7 @@ export function tokenPreview(ctx: ServerContext, p: TokenPreviewParams): TokenPr
   if (!error && syntax) error = `JSON error at line ${rangeInSample(view, i, syntax.range, text).start.line + 1}: ${syntax.message}`;
   if (!error && a.problems.some((x) => x.severity === 'error')) error = a.problems.filter((x) => x.severity === 'error').map((x) => x.message).join('\n');
   if (!error && !tokenizer) error = base.tokenizerProblem ?? 'no tokenizer';
+  if (!error && !f.reader && base.framework?.problem) error = base.framework.problem;
   const tokens = a.messages && a.tokenized && tokenizer ? tokenInfos(a.messages, a.tokenized, tokenizer) : [];
   const result: TokenPreviewResult = {
     uri: p.uri,
@@ -54,7 +58,7 @@ export function tokenPreview(ctx: ServerContext, p: TokenPreviewParams): TokenPr
     source: base.description,
     sampleRange: sampleRange(view, i),
     tokenizer: tokenizer?.name ?? 'none',
-    templates: [FROM_CONFIG, 'none', ...Object.keys(TEMPLATE_COMPONENTS).filter((k) => !k.includes('._'))],
+    templates: base.framework ? [FROM_CONFIG] : [FROM_CONFIG, 'none', ...Object.keys(TEMPLATE_COMPONENTS).filter((k) => !k.includes('._'))],
     template,
     trainOnInput,
     maxSeqLen,
@@ -63,6 +67,14 @@ export function tokenPreview(ctx: ServerContext, p: TokenPreviewParams): TokenPr
     trained: a.trained ?? 0,
     truncatedAt: a.tokenized?.truncatedAt ?? null,
   };
+  const way = a.tokenized ? maskWayOf(a.tokenized) : undefined;
+  if (way) result.maskWay = way;
+  if (base.framework) {
+    result.framework = FRAMEWORK_LABEL[base.framework.name];
+    result.options = base.framework.summary;
+    const own = isFrameworkSample(a.tokenized) ? a.tokenized.findings.map((x) => x.message) : [];
+    result.findings = [...base.framework.findings.map((x) => x.message), ...own];
+  }
   if (error) result.error = error;
   return result;
 }

@@ -47,3 +47,9 @@ export function messageAt(messages: Message[], offset: number): number {
   }
   return -1;
 }
+
+/** How the sample's mask was found, when the tokenizer says (HF chat templates, framework maskers). */
+export function maskWayOf(t: TokenizedSample): string | undefined {
+  const way = (t as { maskWay?: unknown }).maskWay;
+  return typeof way === 'string' ? way : undefined;
+}

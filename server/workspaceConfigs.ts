@@ -7,6 +7,8 @@ import { dirname, join, resolve } from 'node:path';
 import { resolveConfig } from '../core/config';
 import { type ResolvedDatasets, resolveDatasetSpec } from '../core/data/spec';
 import { type ServerContext, kindOf, pathToUri, uriToPath } from './context';
+import { looksLikeFrameworkConfig, recognizeFramework } from '../core/frameworks';
+import { resolveFrameworkDatasets } from '../core/frameworks/datasets';
 
 export interface WorkspaceConfig {
   path: string;
@@ -46,6 +48,12 @@ function walk(dir: string, depth: number, out: string[]): void {
 
 /** Parses one config text into the datasets it reads (never throws). */
 export function configDatasets(path: string, text: string, roots: readonly string[]): WorkspaceConfig | undefined {
+  // Axolotl, TRL and LLaMA-Factory configs name their datasets their own way (core/frameworks/datasets.ts).
+  if (!text.includes('_component_') && looksLikeFrameworkConfig(text)) {
+    const { document, value } = resolveConfig(text);
+    const fw = recognizeFramework(document);
+    return fw ? { path, resolved: resolveFrameworkDatasets(fw.framework, document, value, path, roots) } : undefined;
+  }
   if (!text.includes('_component_') || !/\bdata_files\b/.test(text)) return undefined;
   const { value } = resolveConfig(text);
   // torchtune resolves relative data_files against the working directory `tune run` is started from: the

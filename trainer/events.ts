@@ -7,7 +7,7 @@
  */
 
 export type TrainingEvent =
-  | { type: 'start'; time: number; config: Record<string, unknown>; totalSteps: number; stepsPerEpoch: number; epochs: number; backend: 'onnxruntime' | 'torchtune'; device: string; outputDir: string }
+  | { type: 'start'; time: number; config: Record<string, unknown>; totalSteps: number; stepsPerEpoch: number; epochs: number; backend: 'onnxruntime' | 'torchtune' | 'axolotl' | 'trl' | 'llamafactory'; device: string; outputDir: string }
   | {
       type: 'step'; time: number; step: number; epoch: number; loss: number; lr: number; gradNorm?: number; tokensPerSecond?: number; tokens?: number; peakMemoryGiB?: number; sampleIndices?: number[];
       /** Every metric the trainer logged for the step, by its own name (torchtune: `peak_memory_reserved`, …). */

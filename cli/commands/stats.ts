@@ -5,13 +5,17 @@
 import { type Command, Option } from 'commander';
 import { configSamples, openConfigDatasets } from '../../core/data/configDatasets';
 import { type DatasetStats, StatsCollector } from '../../core/data/stats';
+import { findingCountLine } from '../../core/data/findingCounts';
+import { specReader } from '../../core/data/setup';
+import type { DatasetConfig } from '../../core/data/configSetup';
+import { FRAMEWORK_LABEL } from '../../core/frameworks/catalog';
 import { type Painter, paintFindingLine, painter } from '../style';
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 
 /** The report; counts that need attention (errors, truncation, nothing trained) coloured when `paint` is. */
-export function formatStats(s: DatasetStats, describe: string, paint: Painter = painter(process.stdout)): string {
-  const lines: string[] = [];
+export function formatStats(s: DatasetStats, describe: string, paint: Painter = painter(process.stdout), head: string[] = []): string {
+  const lines: string[] = [...head];
   const flag = (n: number, tone: 'red' | 'yellow'): string => (n > 0 ? paint(tone, String(n)) : String(n));
   lines.push(`dataset: ${describe}`);
   lines.push(`samples: ${s.samples}  (${s.samples - s.errorSamples} ok, ${flag(s.errorSamples, 'red')} failing)`);
@@ -37,7 +41,36 @@ export function formatStats(s: DatasetStats, describe: string, paint: Painter = 
   lines.push(`samples with nothing trained: ${flag(s.nothingTrained, 'yellow')}`);
   lines.push(`duplicate samples (same messages as an earlier one): ${flag(s.duplicates, 'yellow')}`);
   if (s.warnings.length > 0) lines.push(`${paint('yellow', 'warnings')}: ${s.warnings.map((w) => `${w.code} ${w.count}`).join(', ')}`);
+  if (s.maskWays) lines.push(`mask way: ${s.maskWays.map((w) => `${w.way} ${w.count}`).join(', ')}${s.droppedSamples ? `; dropped by the framework: ${flag(s.droppedSamples, 'yellow')}` : ''}`);
+  if (s.findings) {
+    lines.push(s.findings.length === 0 ? 'framework findings: none' : 'framework findings:');
+    for (const f of s.findings) lines.push(`  ${paint(f.severity === 'error' ? 'red' : 'yellow', findingCountLine(f, s.samples))}`);
+  }
   return lines.join('\n') + '\n';
+}
+
+/**
+ * For a framework config: which config and framework decide, the masker's options and its config-level findings
+ * (e.g. no generation block under assistant_only_loss), one line each.
+ */
+export function frameworkHead(cfg: DatasetConfig): string[] {
+  const fw = cfg.resolved.framework;
+  if (!fw) return [];
+  const out = [`config in force: ${cfg.configPath} (${FRAMEWORK_LABEL[fw.name]}), model ${fw.model.ok ? fw.model.dir : 'unavailable'}`];
+  const seen = new Set<string>();
+  for (const spec of cfg.resolved.datasets) {
+    const m = specReader(cfg.resolved, spec, cfg.configPath).reader.framework?.masker;
+    if (!m) continue;
+    const line = `options: ${m.summary}`;
+    if (!seen.has(line)) out.push(line);
+    seen.add(line);
+    for (const f of m.findings) {
+      const l = `config: ${f.message} [${f.code}]`;
+      if (!seen.has(l)) out.push(l);
+      seen.add(l);
+    }
+  }
+  return out;
 }
 
 export function registerStats(program: Command): void {
@@ -52,13 +85,14 @@ export function registerStats(program: Command): void {
       const collector = new StatsCollector(cfg.resolved.maxSeqLen);
       const errPaint = painter(process.stderr);
       const warn = (m: string): void => void process.stderr.write(`${paintFindingLine(errPaint, m)}\n`);
-      for (const s of configSamples(cfg, Infinity, warn)) collector.add(s.index, s.outcome);
+      for (const s of configSamples(cfg, Infinity, warn)) collector.add(s.index, s.outcome, s.file);
       const stats = collector.result();
       const describe = cfg.resolved.datasets
         .filter((d) => d.dataFiles.length > 0)
-        .map((d) => `${d.dataFiles.join(', ')} (${d.kind === 'chat' ? `${d.style}, column '${d.column}'` : d.kind})`)
+        .map((d) => `${d.dataFiles.join(', ')} (${d.framework ? d.framework.label : d.kind === 'chat' ? `${d.style}, column '${d.column}'` : d.kind})`)
         .join('; ');
       for (const n of cfg.notes) warn(n);
-      process.stdout.write(opts.format === 'json' ? JSON.stringify(stats, null, 2) + '\n' : formatStats(stats, describe));
+      const head = frameworkHead(cfg);
+      process.stdout.write(opts.format === 'json' ? JSON.stringify({ ...stats, ...(head.length ? { config: head } : {}) }, null, 2) + '\n' : formatStats(stats, describe, undefined, head));
     });
 }

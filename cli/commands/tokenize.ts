@@ -9,6 +9,8 @@ import type { SampleOutcome } from '../../core/data/analyze';
 import type { ModelTokenizer } from '../../core/tokenizers/types';
 import { showWhitespace } from '../../core/text';
 import { colorWanted, paintFindingLine, painter } from '../style';
+import { isFrameworkSample } from '../../core/data/frameworkSample';
+import { frameworkHead } from './stats';
 
 
 export interface RenderStyle {
@@ -43,7 +45,10 @@ export function renderTokens(tokenizer: ModelTokenizer, tokens: readonly number[
 
 function jsonLine(index: number, o: SampleOutcome): string {
   if (o.error || !o.tokenized || !o.labels) return JSON.stringify({ index, error: o.error?.text ?? 'no tokens' });
-  return JSON.stringify({ index, tokens: o.tokenized.tokens, mask: o.tokenized.mask, labels: o.labels });
+  const t = o.tokenized;
+  // Framework samples also say how the mask was found and what the framework silently did.
+  const extra = isFrameworkSample(t) ? { mask_way: t.maskWay, findings: t.findings.map((f) => f.code), ...(t.dropped ? { dropped: true } : {}) } : {};
+  return JSON.stringify({ index, tokens: t.tokens, mask: t.mask, labels: o.labels, ...extra });
 }
 
 function textBlock(tokenizer: ModelTokenizer, index: number, file: string, fileIndex: number, o: SampleOutcome, style: RenderStyle): string {
@@ -53,7 +58,9 @@ function textBlock(tokenizer: ModelTokenizer, index: number, file: string, fileI
   const t = o.tokenized;
   const trained = t.mask.filter((m) => !m).length;
   const cut = t.truncatedAt !== null ? `, truncated from ${o.untruncated?.length ?? '?'}` : '';
-  return `${head}: ${t.tokens.length} tokens, ${trained} trained${cut}\n${renderTokens(tokenizer, t.tokens, t.mask, style)}\n`;
+  const fw = isFrameworkSample(t) ? `, mask ${t.maskWay}${t.dropped ? ', dropped by the framework' : ''}` : '';
+  const findings = isFrameworkSample(t) ? o.diagnostics.map((d) => `  ${d.severity}: ${d.message} [${d.code}]\n`).join('') : '';
+  return `${head}: ${t.tokens.length} tokens, ${trained} trained${cut}${fw}\n${findings}${renderTokens(tokenizer, t.tokens, t.mask, style)}\n`;
 }
 
 function parseLimit(v: string): number {
@@ -84,6 +91,7 @@ export function registerTokenize(program: Command): void {
       const tokenizer = cfg.tokenizer!;
       const style = { color: colorWanted() };
       if (opts.format === 'text') {
+        for (const l of frameworkHead(cfg)) process.stdout.write(`${l}\n`);
         process.stdout.write(style.color ? `${ESC}${TRAINED_FG}mtrained${ESC}0m ${ESC}${MASKED_FG}mmasked${ESC}0m\n` : '[trained] (masked)  · space  → tab  ↵ newline\n');
       }
       let failed = 0;

@@ -83,6 +83,33 @@ async function configDatasets(file: string, report: FileReport, engine: TrainerE
 }
 
 /**
+ * An Axolotl, TRL or LLaMA-Factory config's local datasets (each validated through the framework's masker), and
+ * why its model cannot be used for the preview, on the config at the model key.
+ */
+async function frameworkDatasets(file: string, report: FileReport): Promise<string[]> {
+  let cfg;
+  try {
+    cfg = await loadDatasetConfig(file);
+  } catch (e) {
+    if (e instanceof DatasetConfigError) return [];
+    throw e;
+  }
+  const fw = cfg.resolved.framework;
+  if (cfg.tokenizerError && fw) {
+    const { text } = readConfigText(file);
+    const { document } = validateConfig(text ?? '', { path: file, checkFiles: false });
+    const at = toPositioned({ severity: 'warning', code: 'model-unavailable', message: '', range: rangeFor(document, cfg.tokenizerErrorPath ?? [fw.model.key], 'value') }, new LineIndex(text ?? ''));
+    report.diagnostics.push({ ...at, message: `${cfg.tokenizerError.replace(/^.*?:(\d+:)? /, '')} (its datasets cannot be tokenized for the preview)` });
+  }
+  const model = fw?.model.ok ? `model ${fw.model.dir}${fw.model.from === 'hub-cache' ? ' (Hugging Face cache)' : ''}` : undefined;
+  if (model) (report.notes ??= []).push(model);
+  const problems = cfg.notes.filter((n) => n !== cfg.tokenizerError);
+  if (problems.length > 0) report.messages = [...(report.messages ?? []), ...problems.map((n) => n.replace(`${file}: `, ''))];
+  if (cfg.tokenizerError) return [];
+  return [...new Set(cfg.resolved.datasets.flatMap((d) => d.dataFiles))].filter((f) => existsSync(f) && statSync(f).isFile());
+}
+
+/**
  * A dataset smaller than one optimizer step (batch_size × gradient_accumulation_steps): `ftune run` refuses it
  * (noStepPerEpochProblem, the same words), torchtune trains no step. Reported at the config's batch_size.
  */
@@ -153,7 +180,11 @@ export async function validateFiles(files: readonly string[], options: Omit<Vali
     if (CONFIG_EXT.has(ext)) {
       const report = validateConfigFile(file, options.recipe, options.engine);
       reports.push(report);
-      if (report.framework) continue;
+      if (report.framework) {
+        report.datasetFiles = await frameworkDatasets(file, report);
+        for (const data of report.datasetFiles) await dataset(data, file);
+        continue;
+      }
       const { files: datasetFiles, entryFiles } = await configDatasets(file, report, options.engine);
       report.datasetFiles = datasetFiles;
       for (const data of datasetFiles) await dataset(data, file);

@@ -16,6 +16,7 @@ import type { DatasetSource, Position } from './source';
 import { formatProblem } from './transforms';
 import { deepNesting } from './nesting';
 import { roleAdvice } from './roles';
+import { frameworkFindings, isFrameworkSample, readFrameworkSample } from './frameworkSample';
 
 export interface AnalyzeOptions {
   reader: SampleReader;
@@ -109,6 +110,7 @@ export type ReadOutcome =
 
 /** A parsed sample through core's pipeline: messages, and tokens + labels when there is a tokenizer. */
 export function readSample(parsed: ParsedSample, reader: SampleReader, tokenizer?: ModelTokenizer | null, measure = false): ReadOutcome {
+  if (reader.framework) return readFrameworkSample(parsed, reader.framework, measure);
   const m = sampleMessages(parsed.root, readerSpec(reader, parsed.text));
   if (!m.ok || !tokenizer) return m;
   return tokenizeMessages(tokenizer, m.messages, { measure });
@@ -119,6 +121,8 @@ function run(parsed: ParsedSample, opts: AnalyzeOptions): RunResult {
   const r = readSample(parsed, reader, tokenizer, true);
   if (!r.ok) return { error: { code: r.error.code, text: formatProblem(r.error) }, findings: [problemFinding(r.error, parsed, reader)] };
   const { messages, sample: tokenized, labels } = r;
+  // A framework's masker says itself what it silently did; torchtune's checks do not apply to it.
+  if (tokenized && isFrameworkSample(tokenized)) return { messages, tokenized, labels, untruncated: tokenized.untruncated, findings: frameworkFindings(messages, tokenized) };
   const findings: RawFinding[] = checkMessages(messages, tokenizer);
   if (tokenized) findings.push(...checkTokenized(messages, tokenized, tokenizer?.maxSeqLen ?? null));
   return { messages, tokenized, labels, untruncated: tokenized?.untruncated, findings };

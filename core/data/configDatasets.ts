@@ -4,7 +4,7 @@
  */
 import { type SampleOutcome, analyzeSample } from './analyze';
 import { type DatasetConfig, DatasetConfigError, loadDatasetConfig } from './configSetup';
-import { readerOf } from './setup';
+import { specReader } from './setup';
 import { DatasetFile } from './source';
 import { sliceRange } from './spec';
 
@@ -24,7 +24,8 @@ export async function openConfigDatasets(configPath: string, overrides: string[]
   if (!cfg.tokenizer) throw new DatasetConfigError(`${configPath}: the config has no tokenizer (a tokenizer: mapping with _component_ and path)`);
   const usable = cfg.resolved.datasets.filter((d) => d.dataFiles.length > 0);
   if (usable.length === 0) {
-    throw new DatasetConfigError(cfg.notes.length > 0 ? cfg.notes.join('\n') : `${configPath}: no dataset reads local files (source: json with data_files)`);
+    const none = cfg.resolved.framework ? 'no dataset of the config is a local JSON/JSONL file' : 'no dataset reads local files (source: json with data_files)';
+    throw new DatasetConfigError(cfg.notes.length > 0 ? cfg.notes.join('\n') : `${configPath}: ${none}`);
   }
   return cfg;
 }
@@ -37,7 +38,10 @@ export function* configSamples(
 ): Generator<ConfigSample> {
   let index = 0;
   for (const spec of cfg.resolved.datasets) {
-    const reader = readerOf(spec);
+    const how = specReader(cfg.resolved, spec, cfg.configPath);
+    if (how.problem) throw new DatasetConfigError(how.problem);
+    const reader = how.reader;
+    const tokenizer = how.tokenizer ?? cfg.tokenizer;
     for (const file of spec.dataFiles) {
       if (index >= limit) return;
       let source: DatasetFile;
@@ -53,7 +57,7 @@ export function* configSamples(
       try {
         const [from, to] = spec.dataFiles.length === 1 ? sliceRange(spec.slice, source.index.count) : [0, source.index.count];
         for (let i = from; i < to && index < limit; i++) {
-          const outcome = analyzeSample(source, i, { reader, tokenizer: cfg.tokenizer });
+          const outcome = analyzeSample(source, i, { reader, tokenizer });
           yield { index: index++, file, fileIndex: i, outcome };
         }
       } finally {

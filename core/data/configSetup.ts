@@ -12,6 +12,10 @@ import { LineIndex } from '../text';
 import { TokenizerConfigError, createModelTokenizer } from '../tokenizers';
 import type { ModelTokenizer } from '../tokenizers/types';
 import { type ResolvedDatasets, resolveDatasetSpec } from './spec';
+import { recognizeFramework } from '../frameworks/recognize';
+import { resolveFrameworkDatasets } from '../frameworks/datasets';
+import { frameworkProblemText, prepareFramework } from '../frameworks/maskers';
+import type { LoadedConfig } from '../config/load';
 
 export interface DatasetConfig {
   configPath: string;
@@ -20,6 +24,8 @@ export interface DatasetConfig {
   tokenizer?: ModelTokenizer;
   /** Why the tokenizer could not be built (missing file, unsupported component). */
   tokenizerError?: string;
+  /** Framework configs: the config key the tokenizer error is about (the model key, or the option the masker refuses). */
+  tokenizerErrorPath?: (string | number)[];
   /** Problems that keep parts of the config from being used (each names the config and key). */
   notes: string[];
 }
@@ -49,7 +55,7 @@ function checkUtf8(configPath: string): void {
 }
 
 /** The resolved config value; YAML/override errors make the config unusable and are thrown, positioned. */
-function loadValue(configPath: string, overrides: string[]): Record<string, unknown> {
+function loadValue(configPath: string, overrides: string[]): LoadedConfig {
   checkUtf8(configPath);
   const loaded = loadConfigFile(configPath, overrides);
   const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
@@ -61,11 +67,49 @@ function loadValue(configPath: string, overrides: string[]): Record<string, unkn
     });
     throw new DatasetConfigError(where.join('\n'));
   }
-  return loaded.value;
+  return loaded;
+}
+
+/**
+ * An Axolotl, TRL or LLaMA-Factory config: its local datasets (core/frameworks/datasets.ts) and the framework's
+ * masker over its model folder; `tokenizer` is that folder's tokenizer as the displays read it.
+ */
+function frameworkDatasetConfig(loaded: LoadedConfig, fw: NonNullable<ReturnType<typeof recognizeFramework>>['framework'], configPath: string): DatasetConfig {
+  const configDir = dirname(resolve(configPath));
+  const resolved = resolveFrameworkDatasets(fw, loaded.document, loaded.value, configPath, [process.cwd()]);
+  const ref = resolved.framework!;
+  const model = ref.model;
+  const notes = resolved.problems.filter((p) => model.ok || p.message !== model.problem).map((p) => `${configPath}: ${p.path.length ? p.path.join('.') + ': ' : ''}${p.message}`);
+  const out: DatasetConfig = { configPath, configDir, resolved, notes };
+  if (!model.ok) {
+    out.tokenizerError = frameworkProblemText(configPath, { problem: model.problem, key: model.key, ...(ref.modelLine !== undefined ? { line: ref.modelLine } : {}) });
+    out.tokenizerErrorPath = [model.key];
+    notes.push(out.tokenizerError);
+    return out;
+  }
+  for (const spec of resolved.datasets) {
+    const r = prepareFramework(ref, spec, resolved.maxSeqLen);
+    if ('problem' in r) {
+      out.tokenizerError = frameworkProblemText(configPath, r);
+      out.tokenizerErrorPath = r.key === model.key || ref.name !== 'axolotl' || spec.path.length === 0 ? [r.key] : [...spec.path, r.key];
+      notes.push(out.tokenizerError);
+      return out;
+    }
+    out.tokenizer ??= r.tokenizer;
+  }
+  if (!out.tokenizer && resolved.datasets.length === 0) {
+    const r = prepareFramework(ref, { path: [], component: '', kind: 'chat', source: 'json', dataFiles: [], trainOnInput: false, newSystemPrompt: null, split: 'train', packed: false }, resolved.maxSeqLen);
+    if ('problem' in r) out.tokenizerError = frameworkProblemText(configPath, r);
+    else out.tokenizer = r.tokenizer;
+  }
+  return out;
 }
 
 export async function loadDatasetConfig(configPath: string, overrides: string[] = []): Promise<DatasetConfig> {
-  const value = loadValue(configPath, overrides);
+  const loaded = loadValue(configPath, overrides);
+  const fw = recognizeFramework(loaded.document);
+  if (fw) return frameworkDatasetConfig(loaded, fw.framework, configPath);
+  const value = loaded.value;
   const configDir = dirname(resolve(configPath));
   const resolved = resolveDatasetSpec(value, configDir);
   const notes = resolved.problems.map((p) => `${configPath}: ${p.path.length ? p.path.join('.') + ': ' : ''}${p.message}`);

@@ -48,6 +48,12 @@ export interface Message {
   /** Whether the turn ends with the end-of-turn token (torchtune's `eot`, true except for tool calls). */
   eot: boolean;
   ipython?: boolean;
+  /**
+   * The dataset message's keys other than role and content (tool_calls, tool_call_id, name, reasoning_content…), as
+   * Python's json.load reads them (core/hf/pyJson.ts). Hugging Face chat templates receive them as transformers
+   * does; torchtune's own tokenizers ignore them, as torchtune's message transforms drop them.
+   */
+  templateFields?: Record<string, unknown>;
 }
 
 /** Which text a token covers: message index, part index, and [start, end) in that part's `text` (UTF-16). */

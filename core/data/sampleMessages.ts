@@ -5,6 +5,8 @@
  */
 import { type Node, type ParseError, parseTree, printParseErrorCode } from 'jsonc-parser';
 import type { Range } from '../diagnostics';
+import type { FrameworkReading } from '../frameworks/maskers';
+import { mayHoldIntegralFloat } from '../hf/pyJson';
 import type { Message } from './messages';
 import { type SampleSpec, sampleMessages } from './pipeline';
 import type { ChatStyle, DatasetKind } from './spec';
@@ -18,6 +20,8 @@ export interface SampleReader {
   columnMap?: Record<string, string>;
   trainOnInput: boolean;
   newSystemPrompt: string | null;
+  /** Set for a dataset an Axolotl/TRL/LLaMA-Factory config names: its masker reads and tokenizes each row. */
+  framework?: FrameworkReading;
 }
 
 export interface ParsedSample {
@@ -63,8 +67,16 @@ function valueToNode(value: unknown, parent?: Node): Node {
   return node as Node;
 }
 
-/** Fast parse: the sample's value as a position-less node tree, or null when JSON.parse rejects it. */
+/**
+ * Fast parse: the sample's value as a position-less node tree, or null when JSON.parse rejects it. A sample that may
+ * hold a literal like `2.0` is parsed positioned instead: JSON.parse makes it `2`, and chat templates must see the
+ * float Python's json.load reads (Message.templateFields).
+ */
 export function parseFast(text: string): ParsedSample | null {
+  if (mayHoldIntegralFloat(text)) {
+    const p = parsePositioned(text);
+    if (p.ok) return p.sample;
+  }
   try {
     return { root: valueToNode(JSON.parse(text)), positioned: false, text: '' };
   } catch {

@@ -7,7 +7,9 @@ import { loadDatasetConfig } from './configSetup';
 import { detectFormat } from './detect';
 import { parseFast, type SampleReader } from './sampleMessages';
 import type { DatasetSource } from './source';
-import { type DatasetSpec, sliceRange } from './spec';
+import { type DatasetSpec, type ResolvedDatasets, sliceRange } from './spec';
+import { frameworkProblemText, prepareFramework } from '../frameworks/maskers';
+import type { ModelTokenizer } from '../tokenizers/types';
 import { resolve } from 'node:path';
 
 export interface FileSetup {
@@ -32,7 +34,19 @@ export function readerOf(spec: DatasetSpec): SampleReader {
   };
 }
 
+/**
+ * How one dataset of a config is read: torchtune's reader, or the framework's masker for a dataset a framework
+ * config names (with the folder's tokenizer for displays, or why the masker cannot be prepared: "config.yaml:3: …").
+ */
+export function specReader(resolved: ResolvedDatasets, spec: DatasetSpec, configPath: string): { reader: SampleReader; tokenizer?: ModelTokenizer; problem?: string } {
+  if (!resolved.framework || !spec.framework) return { reader: readerOf(spec) };
+  const r = prepareFramework(resolved.framework, spec, resolved.maxSeqLen);
+  if ('problem' in r) return { reader: readerOf(spec), problem: frameworkProblemText(configPath, r) };
+  return { reader: { ...readerOf(spec), framework: r }, tokenizer: r.tokenizer };
+}
+
 export function describeSpec(spec: DatasetSpec, where: string): string {
+  if (spec.framework) return `${spec.framework.label} (${where})`;
   const builder = spec.component.split('.').pop();
   if (spec.kind === 'chat') return `${spec.style ?? 'no valid conversation_style'} (${where}: ${builder}, ${spec.column === undefined ? 'no conversation_column' : `column '${spec.column}'`})`;
   return `${spec.kind} (${where}: ${builder})`;
@@ -85,8 +99,10 @@ export async function readerForFile(source: DatasetSource, configPath: string | 
     return { options: { reader, tokenizer: cfg.tokenizer }, description: d.description, notes: [...notes, ...d.notes], range: all };
   }
   spec = { ...spec };
+  const how = specReader(cfg.resolved, spec, configPath);
+  if (how.problem && !notes.includes(how.problem)) notes.push(how.problem);
   return {
-    options: { reader: readerOf(spec), tokenizer: cfg.tokenizer },
+    options: { reader: how.reader, tokenizer: how.tokenizer ?? cfg.tokenizer },
     description: describeSpec(spec, 'from config'),
     notes,
     range: sliceRange(spec.slice, source.index.count),

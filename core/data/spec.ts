@@ -5,6 +5,8 @@
  * previewed; Hub datasets are reported as such.
  */
 import { isAbsolute, resolve } from 'node:path';
+import type { FrameworkName } from '../frameworks/catalog';
+import type { ModelLocation } from '../frameworks/modelFolder';
 
 export type ChatStyle = 'sharegpt' | 'openai';
 export type DatasetKind = 'chat' | 'instruct' | 'alpaca';
@@ -29,6 +31,27 @@ export interface DatasetSpec {
   /** Sample slice selected by `split` (e.g. "train[:100]"), as [from, to) over the file's samples. */
   slice?: { from?: SliceBound; to?: SliceBound };
   packed: boolean;
+  /** Set for a dataset an Axolotl, TRL or LLaMA-Factory config names (core/frameworks/datasets.ts). */
+  framework?: FrameworkDatasetRef;
+}
+
+/** How a framework reads one of its datasets: the entry its masker is prepared with, and a label for displays. */
+export interface FrameworkDatasetRef {
+  /** Axolotl: the `datasets:` entry; LLaMA-Factory: the dataset_info.json entry; TRL: none. */
+  entry?: Record<string, unknown>;
+  /** e.g. "datasets[0] type chat_template" or "dataset alpaca_en_demo (dataset_info.json, sharegpt)". */
+  label: string;
+}
+
+/** The framework config itself, for datasets resolved from one. */
+export interface FrameworkConfigRef {
+  name: FrameworkName;
+  /** The config's plain value (what the masker's prepare reads). */
+  config: Record<string, unknown>;
+  /** The model folder its tokenizer and template come from, or why it cannot be used. */
+  model: ModelLocation;
+  /** 1-based line of the model key (for messages), when written. */
+  modelLine?: number;
 }
 
 export interface SliceBound {
@@ -48,6 +71,8 @@ export interface ResolvedDatasets {
   tokenizer?: Record<string, unknown>;
   maxSeqLen: number | null;
   problems: SpecProblem[];
+  /** Set when the datasets come from an Axolotl, TRL or LLaMA-Factory config (then `tokenizer` is absent). */
+  framework?: FrameworkConfigRef;
 }
 
 interface BuilderInfo {
@@ -77,7 +102,7 @@ function stringList(v: unknown): string[] | null {
 }
 
 /** torchtune/HF split syntax: "train", "train[:100]", "train[10%:50%]". */
-function parseSplit(split: string): { name: string; slice?: DatasetSpec['slice'] } | null {
+export function parseSplit(split: string): { name: string; slice?: DatasetSpec['slice'] } | null {
   const m = /^([A-Za-z0-9_.-]+)(?:\[\s*(-?\d+%?)?\s*:\s*(-?\d+%?)?\s*\])?$/.exec(split.trim());
   if (!m) return null;
   const bound = (s: string | undefined): SliceBound | undefined =>

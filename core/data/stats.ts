@@ -5,6 +5,8 @@
 import { trainedCount } from './checks';
 import { conversationKey } from './conversationKey';
 import type { SampleOutcome } from './analyze';
+import { type FindingCount, FindingTally } from './findingCounts';
+import { isFrameworkSample } from './frameworkSample';
 
 export interface DatasetStats {
   samples: number;
@@ -27,6 +29,12 @@ export interface DatasetStats {
   duplicates: number;
   /** Warnings by code (empty turns, special-token text...). */
   warnings: { code: string; count: number }[];
+  /** Framework datasets: samples per finding code (the silent failures), with the first one's place. */
+  findings?: FindingCount[];
+  /** Framework datasets: how each sample's mask was found (generation, turns, completion…), by count. */
+  maskWays?: { way: string; count: number }[];
+  /** Framework datasets: samples the framework removes from training. */
+  droppedSamples?: number;
 }
 
 /** Nearest-rank percentile of sorted values. */
@@ -62,11 +70,22 @@ export class StatsCollector {
   private duplicates = 0;
   private readonly seen = new Set<string>();
   private readonly warnings = new Map<string, number>();
+  private readonly tally = new FindingTally();
+  private readonly ways = new Map<string, number>();
+  private droppedSamples = 0;
+  private framework = false;
 
   constructor(private readonly maxSeqLen: number | null) {}
 
-  add(index: number, o: SampleOutcome): void {
+  /** `file`: where the sample is (named with the first sample of each framework finding). */
+  add(index: number, o: SampleOutcome, file?: string): void {
     this.samples++;
+    if (isFrameworkSample(o.tokenized)) {
+      this.framework = true;
+      this.tally.add(index, o.diagnostics, file);
+      this.ways.set(o.tokenized.maskWay, (this.ways.get(o.tokenized.maskWay) ?? 0) + 1);
+      if (o.tokenized.dropped) this.droppedSamples++;
+    }
     for (const d of o.diagnostics) if (d.severity !== 'error') this.warnings.set(d.code, (this.warnings.get(d.code) ?? 0) + 1);
     if (o.error) {
       this.errorSamples++;
@@ -115,6 +134,9 @@ export class StatsCollector {
       nothingTrained: this.nothingTrained,
       duplicates: this.duplicates,
       warnings: [...this.warnings].map(([code, count]) => ({ code, count })).sort((a, b) => b.count - a.count),
+      ...(this.framework
+        ? { findings: this.tally.result(), maskWays: [...this.ways].map(([way, count]) => ({ way, count })).sort((a, b) => b.count - a.count), droppedSamples: this.droppedSamples }
+        : {}),
     };
   }
 }

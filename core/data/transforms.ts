@@ -7,6 +7,7 @@ import type { Node } from 'jsonc-parser';
 import type { Range } from '../diagnostics';
 import type { Message, Role, TextPart } from './messages';
 import { decodeStringNode, propertyNode, pyRepr, pyStrRepr, pyTypeName } from './jsonOrigin';
+import { parsePyJson, pyJsonValue } from '../hf/pyJson';
 
 export type PyErrorType =
   | 'ValueError'
@@ -57,6 +58,43 @@ const messageRanges = new WeakMap<Message, Range>();
 /** The document range a message came from, when known. */
 export function messageRange(m: Message): Range | undefined {
   return messageRanges.get(m);
+}
+
+/** The sample's `tools` column, per produced message list (OpenAI style). */
+const sampleTools = new WeakMap<Message[], unknown[]>();
+
+/**
+ * The tool schemas of the sample `messages` came from: its `tools` column, a list or a JSON string of one, which
+ * TRL's SFTTrainer passes to apply_chat_template (trl@1.13.0 trainer/sft_trainer.py `tokenize_fn`:
+ * `tools = json.loads(tools) if isinstance(tools, str) else tools`). torchtune itself ignores the column.
+ */
+export function sampleToolsOf(messages: Message[]): unknown[] | null {
+  return sampleTools.get(messages) ?? null;
+}
+
+/** A message's keys other than role/content, as Python values (see Message.templateFields). */
+function templateFieldsOf(msg: Node, text: string): Record<string, unknown> | undefined {
+  let out: Record<string, unknown> | undefined;
+  for (const prop of msg.children ?? []) {
+    const [k, v] = prop.children ?? [];
+    if (!k || !v || k.value === 'role' || k.value === 'content') continue;
+    (out ??= {})[String(k.value)] = pyJsonValue(v, text);
+  }
+  return out;
+}
+
+function toolsColumn(sample: Node, text: string): unknown[] | null {
+  const node = sample.type === 'object' ? propertyNode(sample, 'tools') : undefined;
+  if (!node) return null;
+  let v = pyJsonValue(node, text);
+  if (typeof v === 'string') {
+    try {
+      v = parsePyJson(v);
+    } catch {
+      fail('ValueError', 'the "tools" column is a string that is not JSON (TRL json.loads it)', node, 'tools-not-json');
+    }
+  }
+  return Array.isArray(v) ? v : null;
 }
 
 class Problem extends Error {
@@ -208,10 +246,14 @@ function openAi(sample: Node, opts: ChatTransformOptions): Message[] {
       if (next === 'tool' || next === 'ipython') eot = false;
     }
     const m: Message = { role, content: content.map((p) => ({ ...p })), masked: false, eot };
+    const fields = templateFieldsOf(msg, opts.text);
+    if (fields) m.templateFields = fields;
     messageRanges.set(m, rangeOf(msg)!);
     out.push(m);
   }
   maskMessages(out, opts.trainOnInput);
+  const tools = toolsColumn(sample, opts.text);
+  if (tools) sampleTools.set(out, tools);
   return out;
 }
 

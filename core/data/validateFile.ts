@@ -7,6 +7,7 @@ import type { Diagnostic } from '../diagnostics';
 import { type AnalyzeOptions, type SampleOutcome, analyzeSample } from './analyze';
 import { detectReader, readerForFile } from './setup';
 import { DatasetFile, type DatasetSource, DatasetText } from './source';
+import { FindingTally, findingCountLine } from './findingCounts';
 
 export interface DatasetValidateOptions {
   /** A config whose `dataset` decides how the file is read (column, style, tokenizer). */
@@ -57,9 +58,12 @@ export async function validateSource(source: DatasetSource, options: DatasetVali
   const notes = [...setup.notes];
   let failing = 0;
   const [from, to] = setup.range;
+  const masker = setup.options.reader.framework?.masker;
+  const tally = new FindingTally();
   for (let i = from; i < to; i++) {
     const outcome: SampleOutcome = analyzeSample(source, i, setup.options);
     if (outcome.error) failing++;
+    if (masker) tally.add(i, outcome.diagnostics);
     for (const d of outcome.diagnostics) {
       add({
         line: d.start.line + 1,
@@ -71,6 +75,12 @@ export async function validateSource(source: DatasetSource, options: DatasetVali
         message: d.message,
       });
     }
+  }
+  if (masker) {
+    // The framework's options and its silent failures over the whole file, counted (diagnostics are capped).
+    notes.push(`${setup.description}: ${masker.summary}`);
+    for (const f of masker.findings) notes.push(`config: ${f.message} [${f.code}]`);
+    for (const c of tally.result()) notes.push(findingCountLine(c, to - from, false));
   }
   if (dropped > 0) notes.push(`${dropped} more diagnostics not shown (limit ${max}).`);
   return { diagnostics, style: setup.description, samples: source.index.count, failingSamples: failing, notes };

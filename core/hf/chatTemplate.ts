@@ -19,12 +19,14 @@
  * - `strftime_now` can be pinned to a fixed date (`now`), so renders that print today's date are reproducible.
  * - `range` is the sandbox's safe_range (at most 100000 items), as ImmutableSandboxedEnvironment's.
  *
- * Known differences from Python that remain: numbers come from JSON, so a float with an integral value (`2.0`)
- * prints as `2` through `tojson` and `{{ }}`; `tojson(sort_keys=True)` orders keys by localeCompare, not by code
- * point; a `{% generation %}` inside a macro or `{% set %}` block is placed where its text lands (transformers
+ * - Python floats and `tojson` as json.dumps: core/hf/jinjaPython.ts (integral floats arrive as PyFloat from
+ *   core/hf/pyJson.ts `parsePyJson`/`pyJsonValue`).
+ *
+ * Known differences from Python that remain: a `{% generation %}` inside a macro or `{% set %}` block is placed where its text lands (transformers
  * records the position at the time the block is evaluated).
  */
-import { Environment, Interpreter, Template } from '@huggingface/jinja';
+import { Environment, Template } from '@huggingface/jinja';
+import { PyInterpreter, setVariable } from './jinjaPython';
 
 /** The template failed: it raised (`raise_exception`), or it does not parse or evaluate. */
 export class ChatTemplateError extends Error {
@@ -152,9 +154,32 @@ export class ChatTemplate {
 /**
  * Template.render with transformers' globals in place of @huggingface/jinja's: Template.render declares its own
  * `raise_exception` (a bare Error) and `strftime_now` (the current time) and refuses redeclaring them, so the
- * environment is built here: the same constants and `range`, plus our two functions.
+ * environment is built here: the same constants and `range`, plus our two functions. The globals live in a parent
+ * environment built once per `now` (converting them is a tenth of a short render); each render gets a child
+ * environment for its variables, which shadow the globals exactly as a merged environment would, and the
+ * template's own `{% set %}` writes land in that child (or deeper), never in the shared parent.
  */
 function renderWith(template: Template, variables: Record<string, unknown>, now: Date | undefined): string {
+  const env = new Environment(globalsFor(now));
+  for (const [k, v] of Object.entries(variables)) setVariable(env, k, v);
+  return new PyInterpreter(env).run(template.parsed).value as string;
+}
+
+/** The globals environment for the clock (undefined) and for the last pinned date, by its time value. */
+let clockGlobals: Environment | undefined;
+let pinnedGlobals: { time: number; env: Environment } | undefined;
+
+function globalsFor(now: Date | undefined): Environment {
+  if (now === undefined) return (clockGlobals ??= makeGlobals(() => new Date()));
+  const time = now.getTime();
+  if (pinnedGlobals?.time !== time) {
+    const pinned = new Date(time); // a copy: the caller may change its Date afterwards
+    pinnedGlobals = { time, env: makeGlobals(() => pinned) };
+  }
+  return pinnedGlobals.env;
+}
+
+function makeGlobals(date: () => Date): Environment {
   const env = new Environment();
   const globals: Record<string, unknown> = {
     false: false, true: true, none: null, False: false, True: true, None: null,
@@ -162,10 +187,10 @@ function renderWith(template: Template, variables: Record<string, unknown>, now:
     raise_exception: (message: unknown) => {
       throw new ChatTemplateError(String(message), true);
     },
-    strftime_now: (format: unknown) => pyStrftime(now ?? new Date(), String(format)),
+    strftime_now: (format: unknown) => pyStrftime(date(), String(format)),
   };
-  for (const [k, v] of Object.entries({ ...globals, ...variables })) env.set(k, v);
-  return new Interpreter(env).run(template.parsed).value as string;
+  for (const [k, v] of Object.entries(globals)) env.set(k, v);
+  return env;
 }
 
 /** jinja2.sandbox.MAX_RANGE: the sandbox's `range` refuses longer ranges (so a template cannot exhaust memory). */

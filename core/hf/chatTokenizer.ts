@@ -6,7 +6,7 @@
  * message's text points back to that text.
  */
 import type { Message, TokenSpan, TokenizedSample } from '../data/messages';
-import type { PyErrorType } from '../data/transforms';
+import { sampleToolsOf, type PyErrorType } from '../data/transforms';
 import type { EncodeOptions, ModelTokenizer, TokenizeOptions } from '../tokenizers/types';
 import { TokenizeSampleError, TokenizerConfigError } from '../tokenizers/types';
 import { ChatTemplate, ChatTemplateError } from './chatTemplate';
@@ -60,10 +60,11 @@ export class HfChatTokenizer implements ModelTokenizer {
   }
 
   tokenizeMessages(messages: Message[], opts: TokenizeOptions = {}): HfTokenizedSample {
-    const chat = messages.map((m) => ({ role: m.role === 'ipython' ? 'tool' : m.role, content: m.content.map((p) => p.text).join('') }));
+    // What transformers receives: each message's own keys (tool_calls, tool_call_id, name…) and the sample's tools.
+    const chat = messages.map((m) => ({ role: m.role === 'ipython' ? 'tool' : m.role, content: m.content.map((p) => p.text).join(''), ...m.templateFields }));
     let r;
     try {
-      r = assistantSpans(this.template, chat, { extra: this.variables });
+      r = assistantSpans(this.template, chat, { extra: this.variables, tools: sampleToolsOf(messages) });
     } catch (e) {
       // transformers raises jinja2's TemplateError; PyErrorType lists torchtune's errors, so it is named here.
       if (e instanceof ChatTemplateError) throw new TokenizeSampleError('TemplateError' as PyErrorType, e.message, e.raised ? 'chat-template-raised' : 'chat-template-failed');
@@ -91,7 +92,7 @@ export class HfChatTokenizer implements ModelTokenizer {
 }
 
 /** Each token inside a message's text, found in the render in message order, → that part and range. */
-function sourceSpans(messages: readonly Message[], text: string, starts: readonly number[], ends: readonly number[]): (TokenSpan | null)[] {
+export function sourceSpans(messages: readonly Message[], text: string, starts: readonly number[], ends: readonly number[]): (TokenSpan | null)[] {
   const parts: { message: number; part: number; at: number; len: number }[] = [];
   let cursor = 0;
   messages.forEach((m, i) => {

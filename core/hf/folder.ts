@@ -127,17 +127,27 @@ export function loadHfModelFolder(dir: string): HfModelFolder {
   };
 }
 
-/** The variables transformers passes to a chat template besides the conversation: the tokenizer's special tokens. */
+/**
+ * The variables transformers passes to a chat template besides the conversation: `tokenizer.special_tokens_map`
+ * (transformers@5.17 tokenization_utils_base.py `apply_chat_template`: `{**self.special_tokens_map, **kwargs}`).
+ * In transformers 5 that map holds the named special tokens — every tokenizer_config key ending in `_token` with a
+ * token value (bos/eos/unk/sep/pad/cls/mask and model-specific ones such as Gemma 3's `boi_token`) and the named
+ * entries of an `extra_special_tokens` dict — but no longer `additional_special_tokens`. Not reproduced: a token
+ * that only the tokenizer class defaults (GemmaTokenizer's `mask_token="<mask>"`), absent from tokenizer_config.
+ */
 export function templateVariables(folder: HfModelFolder): Record<string, unknown> {
   const vars: Record<string, unknown> = {};
-  const put = (k: string, v: string | null): void => {
-    if (v !== null) vars[k] = v;
-  };
-  put('bos_token', folder.bosToken);
-  put('eos_token', folder.eosToken);
-  put('pad_token', folder.padToken);
-  put('unk_token', folder.unkToken);
-  const extra = folder.tokenizerConfig.additional_special_tokens;
-  if (Array.isArray(extra)) vars.additional_special_tokens = extra.map(tokenString).filter((x): x is string => x !== null);
+  const config = folder.tokenizerConfig;
+  for (const [k, v] of Object.entries(config)) {
+    const token = k.endsWith('_token') ? tokenString(v) : null;
+    if (token !== null) vars[k] = token;
+  }
+  const extra = config.extra_special_tokens;
+  if (extra && typeof extra === 'object' && !Array.isArray(extra)) {
+    for (const [k, v] of Object.entries(extra)) {
+      const token = tokenString(v);
+      if (token !== null) vars[k] = token;
+    }
+  }
   return vars;
 }

@@ -37,7 +37,7 @@ interface ChatMessage {
   content?: unknown;
 }
 
-/** Mask way (b) over a rendered `full` text (see the module comment). */
+/** Mask way (b) over `full` = template.render(messages, opts).text (see the module comment). */
 export function turnSpans(template: ChatTemplate, messages: readonly ChatMessage[], opts: RenderOptions, full: string): TurnSpan[] {
   const out: TurnSpan[] = [];
   let searchedFrom = 0;
@@ -49,7 +49,8 @@ export function turnSpans(template: ChatTemplate, messages: readonly ChatMessage
     let upto: string | null = null;
     try {
       before = i > 0 ? template.render(messages.slice(0, i), { ...base, addGenerationPrompt: true }).text : '';
-      upto = template.render(messages.slice(0, i + 1), base).text;
+      // The last message's prefix is the whole conversation: without a generation prompt that render is `full`.
+      upto = i === messages.length - 1 && !opts.addGenerationPrompt ? full : template.render(messages.slice(0, i + 1), base).text;
     } catch {
       before = upto = null;
     }

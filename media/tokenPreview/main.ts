@@ -42,6 +42,15 @@ function checkbox(id: string, label: string, checked: boolean, onChange: (v: boo
 
 function controls(r: TokenPreviewResult): HTMLElement {
   const bar = el('div', 'controls');
+  // A framework config decides its own template, masking and length (its options are shown above instead).
+  if (r.framework) {
+    bar.append(checkbox('showIds', 'token ids', showIds, (v) => {
+      showIds = v;
+      vscode.setState({ showIds });
+      render(last);
+    }));
+    return bar;
+  }
   const tpl = el('select');
   tpl.id = 'template';
   for (const t of r.templates) {
@@ -145,10 +154,18 @@ function render(r: TokenPreviewResult | null): void {
     app.appendChild(el('p', 'hint', 'No sample under the cursor. Place the cursor in a sample of a chat dataset.'));
     return;
   }
-  app.append(nav(r), el('p', 'source', r.source), controls(r));
+  app.append(nav(r), el('p', 'source', r.source));
+  if (r.framework) app.appendChild(el('p', 'framework', `${r.framework}${r.options ? ` · ${r.options}` : ''}`));
+  app.appendChild(controls(r));
   if (r.error) app.appendChild(el('p', 'error', r.error));
   const cut = r.truncatedAt !== null ? ` · truncated at token ${r.truncatedAt + 1}` : '';
-  app.appendChild(el('p', 'stats', `${r.total} tokens · ${r.trained} trained · ${r.total - r.trained} masked${cut}`));
+  const way = r.maskWay ? ` · mask: ${r.maskWay}` : '';
+  app.appendChild(el('p', 'stats', `${r.total} tokens · ${r.trained} trained · ${r.total - r.trained} masked${cut}${way}`));
+  if (r.findings?.length) {
+    const list = el('ul', 'findings');
+    for (const f of r.findings) list.appendChild(el('li', undefined, f));
+    app.appendChild(list);
+  }
   app.append(legend(), ...tokensView(r));
 }
 

@@ -50,3 +50,13 @@ test('an HF model folder tokenizer (transformers.AutoTokenizer.from_pretrained) 
   assert.ok(r);
   assert.deepEqual(r.diagnostics.map((d) => d.message.replace(dir, '<dir>')), ['tokenizer.path: folder not found: <dir>/tokenizer.model']);
 });
+
+test('a TRL config: Launch refuses the missing local dataset at its line; Hub ids pass', () => {
+  const cfg = join(dir, 'trl.yaml');
+  const text = 'model_name_or_path: Qwen/Qwen3-0.6B\ndataset_name: ./no-data/train.jsonl\nlearning_rate: 0.0002\noutput_dir: out\n';
+  const r = missingLaunchInputs(cfg, text);
+  assert.ok(r);
+  assert.equal(r.reason, `${cfg}:2:15: File not found: ${join(dir, 'no-data', 'train.jsonl')} (\`dataset_name\` is read as a local path) — create it or fix the path, then launch again`);
+  assert.deepEqual(r.diagnostics.map((d) => [d.line, d.severity, d.code]), [[2, 'error', 'file-not-found']]);
+  assert.equal(missingLaunchInputs(cfg, 'model_name_or_path: Qwen/Qwen3-0.6B\ndataset_name: trl-lib/Capybara\nlearning_rate: 0.0002\n'), undefined);
+});

@@ -38,6 +38,8 @@ export interface StartOptions {
   via?: 'source' | 'bundled' | 'cli';
   /** Extra environment variables for the server process. */
   env?: Record<string, string>;
+  /** Extra node options for the server process (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
+  nodeArgs?: string[];
   /** Declare pull diagnostics (textDocument/diagnostic, workspace/diagnostic with refresh) as VS Code does. */
   pullDiagnostics?: boolean;
 }
@@ -63,7 +65,7 @@ export class LspTestClient {
         : opts.via === 'cli'
           ? [resolve(REPO, 'bin/ftune.js'), 'lsp', '--stdio']
           : ['--import', 'tsx', resolve(REPO, 'server/main.ts'), '--stdio'];
-    const proc = spawn(process.execPath, args, { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
+    const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...args], { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
     const conn = createMessageConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));
     const client = new LspTestClient(proc, conn);
     proc.stderr!.on('data', (b: Buffer) => (client.stderr += b.toString()));

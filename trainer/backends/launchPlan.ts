@@ -1,14 +1,17 @@
 /**
  * Launch, decided without VS Code: validate the config first (the same check as `ftune validate`), refuse with
- * its diagnostics when it has errors, then say which process to start — our trainer, or torchtune's `tune run`
- * (one device, one machine with several GPUs, or several machines) — as a SessionSpec.
+ * its diagnostics when it has errors, then say which process to start — our trainer, torchtune's `tune run`
+ * (one device, one machine with several GPUs, or several machines), or, for an Axolotl, TRL or LLaMA-Factory
+ * config, that framework's own command (hfFrameworks.ts) — as a SessionSpec.
  */
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { FRAMEWORK_LABEL, frameworkKey, type FrameworkName } from '../../core/frameworks';
 import { resolveConfig, validateConfig } from '../../core/config';
 import { toPositioned, type PositionedDiagnostic } from '../../core/diagnostics';
 import { LineIndex } from '../../core/text';
 import { findCudaLibraries, withCudaLibraryPath } from './cuda';
+import { frameworkCommand } from './hfFrameworks';
 import type { SessionSpec } from './session';
 import { TuneNotFoundError, buildTuneArgs, chooseBackend, findTune, isDistributed, resolveRecipe, type BackendName } from './torchtune';
 
@@ -22,6 +25,8 @@ export interface LaunchSettings {
   nprocPerNode?: number;
   rdzvEndpoint?: string;
   overrides?: string[];
+  /** `finetune.numProcesses`: GPUs for an Axolotl/TRL/LLaMA-Factory run on this machine. */
+  numProcesses?: number;
 }
 
 export interface LaunchHost {
@@ -39,9 +44,11 @@ export type LaunchPlan =
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
 export function planLaunch(configPath: string, text: string, settings: LaunchSettings, host: LaunchHost): LaunchPlan {
-  const backend = chooseBackend(text, settings.backend);
+  const chosen = chooseBackend(text, settings.backend);
   // Validated for the engine that will run it: Launch refuses up front what that trainer would refuse.
-  const validation = validateConfig(text, { path: configPath, overrides: settings.overrides, engine: backend === 'onnxruntime' ? 'builtin' : 'torchtune' });
+  const validation = validateConfig(text, { path: configPath, overrides: settings.overrides, engine: chosen === 'onnxruntime' ? 'builtin' : 'torchtune' });
+  // A framework's config is trained by that framework, whatever finetune.backend says.
+  const backend: BackendName = validation.framework?.framework ?? chosen;
   const index = new LineIndex(text);
   const diagnostics = validation.diagnostics.map((d) => toPositioned(d, index));
   const errors = diagnostics.filter((d) => d.severity === 'error');
@@ -55,6 +62,7 @@ export function planLaunch(configPath: string, text: string, settings: LaunchSet
   }
   const env = { ...(host.env ?? process.env) };
   const cwd = dirname(configPath);
+  if (validation.framework) return planFramework(validation.framework.framework, configPath, text, settings, env);
 
   if (backend === 'onnxruntime') {
     const trainer = join(host.extensionRoot, 'dist', 'trainer.js');
@@ -102,6 +110,56 @@ export function planLaunch(configPath: string, text: string, settings: LaunchSet
     };
   } catch (e) {
     if (e instanceof TuneNotFoundError || e instanceof Error) return { ok: false, reason: e.message, diagnostics: [] };
+    throw e;
+  }
+}
+
+/** The config's value of a key, else the framework's default for it (from the catalog generated from its source). */
+function setting(framework: FrameworkName, config: Record<string, unknown>, key: string): unknown {
+  return config[key] ?? frameworkKey(framework, [key])?.default;
+}
+
+/** Axolotl, TRL or LLaMA-Factory: their own command, in the user's Python environment. */
+function planFramework(framework: FrameworkName, configPath: string, text: string, settings: LaunchSettings, env: NodeJS.ProcessEnv): LaunchPlan {
+  const label = FRAMEWORK_LABEL[framework];
+  if (settings.overrides?.length) {
+    return { ok: false, reason: `key=value overrides are not passed to ${label}: write ${settings.overrides.join(', ')} into ${configPath} instead`, diagnostics: [] };
+  }
+  const config = resolveConfig(text).value;
+  const cwd = dirname(configPath);
+  try {
+    const cmd = frameworkCommand({ framework, configPath, numProcesses: settings.numProcesses }, settings.pythonPath, env);
+    const outputDir = setting(framework, config, 'output_dir');
+    const maxSteps = num(config.max_steps);
+    const epochs = num(setting(framework, config, framework === 'axolotl' ? 'num_epochs' : 'num_train_epochs')) ?? 1;
+    const envPrefix = Object.entries(cmd.env).filter(([k]) => k !== 'PATH').map(([k, v]) => `${k}=${v} `).join('');
+    return {
+      ok: true,
+      backend: framework,
+      spec: {
+        command: cmd.command,
+        args: cmd.args,
+        cwd,
+        env: { ...env, ...cmd.env, PYTHONUNBUFFERED: '1' }, // print log dicts as they happen, not when a buffer fills
+        backend: framework,
+        hfTrainer: {
+          loggingSteps: num(setting(framework, config, 'logging_steps')),
+          loggingFirstStep: setting(framework, config, 'logging_first_step') === true,
+        },
+        start: {
+          config,
+          totalSteps: maxSteps !== undefined && maxSteps > 0 ? maxSteps : 0,
+          stepsPerEpoch: 0,
+          epochs,
+          backend: framework,
+          device: 'as the framework chooses',
+          outputDir: typeof outputDir === 'string' ? (isAbsolute(outputDir) ? outputDir : resolve(cwd, outputDir)) : '',
+        },
+      },
+      commandLine: `${envPrefix}${[cmd.command, ...cmd.args].join(' ')}`,
+    };
+  } catch (e) {
+    if (e instanceof Error) return { ok: false, reason: e.message, diagnostics: [] };
     throw e;
   }
 }

@@ -1,17 +1,22 @@
 /**
  * One training run as the editor sees it, without VS Code: the trainer child process (ours, `node dist/trainer.js
- * <config> --events`, or torchtune's `tune run`), its event stream, the history the monitor replays when it is
+ * <config> --events`, torchtune's `tune run`, or Axolotl/TRL/LLaMA-Factory's own command), its event stream, the history the monitor replays when it is
  * reopened, and Stop (SIGTERM: save a checkpoint and stop; a second Stop: SIGKILL).
  *
  * Whatever way the process ends — completed, stopped, killed, crashed, never started — the history ends with an
  * `end` event, preceded by an `error` event that says why when it failed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseEvent, type TrainingEvent } from '../events';
+import { HfTrainerOutputParser, type HfTrainerParserOptions } from './hfTrainerOutput';
 import { LineSplitter } from './lines';
 import type { BackendName } from './torchtune';
 import { TorchtuneOutputParser } from './torchtuneOutput';
+
+/** What reads a Python trainer's output (torchtune's, or the Hugging Face Trainer's) into events. */
+type OutputParser = TorchtuneOutputParser | HfTrainerOutputParser;
 
 export type SessionState = 'running' | 'stopping' | 'killing' | 'ended';
 export type EndEvent = Extract<TrainingEvent, { type: 'end' }>;
@@ -26,8 +31,10 @@ export interface SessionSpec {
   /** Emitted when the process starts, for backends that do not announce themselves (torchtune). */
   start?: Omit<StartEvent, 'type' | 'time'>;
   now?: () => number;
-  /** How often torchtune's DiskLogger file is read for new lines. */
+  /** How often torchtune's DiskLogger file (or a framework's output_dir, for checkpoints) is read. */
   logPollMs?: number;
+  /** For Axolotl/TRL/LLaMA-Factory: how their logging steps are counted (the config's logging_steps). */
+  hfTrainer?: Omit<HfTrainerParserOptions, 'framework' | 'now'>;
 }
 
 export interface SessionResult {
@@ -54,6 +61,12 @@ export function describeFailure(message: string): string {
   return message;
 }
 
+function outputParser(spec: SessionSpec, now: () => number): OutputParser | null {
+  if (spec.backend === 'onnxruntime') return null;
+  if (spec.backend === 'torchtune') return new TorchtuneOutputParser({ now, epochs: spec.start?.epochs });
+  return new HfTrainerOutputParser({ ...spec.hfTrainer, framework: spec.backend, now });
+}
+
 export class TrainingSession {
   readonly history: TrainingEvent[] = [];
   readonly spec: SessionSpec;
@@ -66,7 +79,7 @@ export class TrainingSession {
   private readonly eventListeners = new Set<(e: TrainingEvent) => void>();
   private readonly stateListeners = new Set<(s: SessionState) => void>();
   private readonly stderrTail: string[] = [];
-  private readonly parser: TorchtuneOutputParser | null;
+  private readonly parser: OutputParser | null;
   private readonly outLines = new LineSplitter();
   private readonly errLines = new LineSplitter();
   private logCount = 0;
@@ -81,7 +94,7 @@ export class TrainingSession {
     this.spec = spec;
     this.now = spec.now ?? (() => Date.now() / 1000);
     this.ended = new Promise((r) => (this.resolveEnded = r));
-    this.parser = spec.backend === 'torchtune' ? new TorchtuneOutputParser({ now: this.now, epochs: spec.start?.epochs }) : null;
+    this.parser = outputParser(spec, this.now);
     if (spec.start) this.emit({ type: 'start', time: this.now(), ...spec.start });
     // Own process group, so Stop reaches torchrun's workers too.
     this.child = spawn(spec.command, spec.args, {
@@ -99,7 +112,7 @@ export class TrainingSession {
       this.finish(null, null, `Could not start the trainer: ${what}`);
     });
     this.child.on('close', (code, signal) => this.finish(code, signal, null));
-    if (this.parser) this.logTimer = setInterval(() => this.readDiskLog(), spec.logPollMs ?? 500);
+    if (this.parser) this.logTimer = setInterval(() => this.poll(), spec.logPollMs ?? 500);
   }
 
   get pid(): number | undefined {
@@ -199,6 +212,25 @@ export class TrainingSession {
     }
   }
 
+  private poll(): void {
+    this.readDiskLog();
+    this.scanOutputDir();
+  }
+
+  /** A framework's complete `checkpoint-N` folders (trainer_state.json is written last) become checkpoint events. */
+  private scanOutputDir(): void {
+    const dir = this.spec.start?.outputDir;
+    if (!(this.parser instanceof HfTrainerOutputParser) || !dir) return;
+    let names: string[];
+    try {
+      names = readdirSync(dir).filter((n) => /^checkpoint-\d+$/.test(n));
+    } catch {
+      return; // not created yet
+    }
+    const entries = names.map((name) => ({ name, complete: existsSync(join(dir, name, 'trainer_state.json')) }));
+    for (const e of this.parser.outputDirEntries(dir, entries)) this.emit(e);
+  }
+
   private readDiskLog(): void {
     const path = this.parser?.logFilePath;
     if (!path) return;
@@ -233,7 +265,7 @@ export class TrainingSession {
     if (this.state === 'ended') return;
     if (this.logTimer) clearInterval(this.logTimer);
     if (this.parser) {
-      this.readDiskLog();
+      this.poll();
       for (const e of this.parser.end()) this.emit(e);
     } else {
       for (const line of this.outLines.flush()) this.ownLine(line);

@@ -3,14 +3,14 @@
  * (`tune run`, several GPUs through `--nproc_per_node`, several machines through torchrun's rendezvous flags).
  * This module builds the command and finds `tune`; torchtuneOutput.ts parses what it prints.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
-import { delimiter, dirname, join } from 'node:path';
 import { engineFromComment } from '../../core/config/rules/trainerSupport';
+import type { HfFramework } from './hfTrainerOutput';
+import { ToolNotFoundError, findPythonTool, type PythonTool, type ToolCommand } from './pythonTools';
 
 export { TorchtuneOutputParser, parseMetricLine, parseTqdmSegment } from './torchtuneOutput';
 
-export type BackendName = 'onnxruntime' | 'torchtune';
+/** Our trainer, torchtune's recipes, or a Hugging Face Trainer framework run with its own CLI (hfFrameworks.ts). */
+export type BackendName = 'onnxruntime' | 'torchtune' | HfFramework;
 
 /** `# backend: torchtune` in the config wins over the `finetune.backend` setting (the file knows best). */
 export function chooseBackend(configText: string, setting: string | undefined): BackendName {
@@ -89,41 +89,16 @@ export function buildTuneArgs(run: TuneRun): string[] {
   return args;
 }
 
-export interface TuneCommand {
-  command: string;
-  /** Arguments before `run …` (`-m torchtune._cli.tune` when only the interpreter was found). */
-  prefix: string[];
-}
+export type TuneCommand = ToolCommand;
 
-export class TuneNotFoundError extends Error {}
+export class TuneNotFoundError extends ToolNotFoundError {}
 
-function isFile(p: string): boolean {
-  try {
-    return statSync(p).isFile();
-  } catch {
-    return false;
-  }
-}
+const TORCHTUNE: PythonTool = { label: 'torchtune', exe: 'tune', importName: 'torchtune', module: 'torchtune._cli.tune', pipName: 'torchtune' };
 
 /**
  * Finds torchtune's `tune` command: beside the configured Python (`finetune.pythonPath`, a venv's bin/ folder),
  * through that Python's module, or on PATH. Throws TuneNotFoundError saying what to do.
  */
 export function findTune(pythonPath: string | undefined, env: NodeJS.ProcessEnv = process.env): TuneCommand {
-  const exe = process.platform === 'win32' ? 'tune.exe' : 'tune';
-  if (pythonPath) {
-    if (!existsSync(pythonPath)) {
-      throw new TuneNotFoundError(`finetune.pythonPath points to ${pythonPath}, which does not exist: set it to the python of the environment where torchtune is installed`);
-    }
-    const beside = join(dirname(pythonPath), exe);
-    if (isFile(beside)) return { command: beside, prefix: [] };
-    const probe = spawnSync(pythonPath, ['-c', 'import torchtune'], { encoding: 'utf8', timeout: 30_000 });
-    if (probe.status === 0) return { command: pythonPath, prefix: ['-m', 'torchtune._cli.tune'] };
-    const why = (probe.stderr ?? '').trim().split('\n').pop() || probe.error?.message || `exit code ${probe.status}`;
-    throw new TuneNotFoundError(`torchtune is not installed in ${pythonPath} (${why}): run \`${pythonPath} -m pip install torchtune\` or point finetune.pythonPath at another environment`);
-  }
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
-    if (dir && isFile(join(dir, exe))) return { command: join(dir, exe), prefix: [] };
-  }
-  throw new TuneNotFoundError('torchtune\'s `tune` command was not found on PATH: install torchtune (`pip install torchtune`) or set finetune.pythonPath to the python of the environment that has it');
+  return findPythonTool(TORCHTUNE, pythonPath, env, TuneNotFoundError);
 }

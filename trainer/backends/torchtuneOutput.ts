@@ -9,6 +9,10 @@
  */
 import type { TrainingEvent } from '../events';
 import { LineSplitter } from './lines';
+import { OUT_OF_MEMORY, PY_WARNING, RANK_PREFIX, TracebackCollector, type LogLevel } from './pythonOutput';
+import { parseTqdmMeter, type TqdmMeter } from './tqdm';
+
+export type { LogLevel } from './pythonOutput';
 
 export interface MetricLine {
   step: number;
@@ -42,61 +46,30 @@ export function parseMetricLine(line: string): MetricLine | null {
   return { step: Number(m[1]), metrics };
 }
 
-export interface TqdmBar {
+export interface TqdmBar extends TqdmMeter {
   /** From the description `"{epoch}|{global_step}|Loss: {loss}"`, when set. */
   epoch?: number;
   globalStep?: number;
   loss?: number;
-  n: number;
-  total: number;
-  elapsedSeconds: number;
-  etaSeconds?: number;
-  stepsPerSecond?: number;
-  /** Text printed on the same segment after the bar (a warning that interrupted it). */
-  rest: string;
 }
 
-function clockSeconds(t: string): number | undefined {
-  if (!/^\d+(?::\d+){0,2}$/.test(t)) return undefined;
-  return t.split(':').reduce((acc, part) => acc * 60 + Number(part), 0);
-}
+const DESCRIPTION = /^(\d+)\|(\d+)\|Loss: ([^\s:]+)$/;
 
-const TQDM = /^(?:(\d+)\|(\d+)\|Loss: ([^\s:]+): )?\s*(\d+)%\|[^|]*\| (\d+)\/(\d+) \[([\d:]+)<([\d:?]+)(?:,\s*([^\]]*))?\]/;
-
-/** One redraw of the tqdm bar, or null when the segment is not one. */
+/** One redraw of torchtune's bar, or null when the segment is not one (another bar's description included). */
 export function parseTqdmSegment(segment: string): TqdmBar | null {
-  const m = TQDM.exec(segment);
-  if (!m) return null;
-  const bar: TqdmBar = {
-    n: Number(m[5]),
-    total: Number(m[6]),
-    elapsedSeconds: clockSeconds(m[7]) ?? 0,
-    rest: segment.slice(m[0].length).trim(),
-  };
-  if (m[1] !== undefined) {
-    bar.epoch = Number(m[1]);
-    bar.globalStep = Number(m[2]);
-    const loss = parseMetricValue(m[3]);
-    if (loss !== null) bar.loss = loss;
-  }
-  const eta = clockSeconds(m[8]);
-  if (eta !== undefined) bar.etaSeconds = eta;
-  const rate = m[9]?.trim() ?? '';
-  const itPerS = /^([\d.]+)it\/s$/.exec(rate);
-  const sPerIt = /^([\d.]+)s\/it$/.exec(rate);
-  if (itPerS) bar.stepsPerSecond = Number(itPerS[1]);
-  else if (sPerIt && Number(sPerIt[1]) > 0) bar.stepsPerSecond = 1 / Number(sPerIt[1]);
+  const meter = parseTqdmMeter(segment);
+  if (!meter) return null;
+  if (meter.description === '') return meter;
+  const d = DESCRIPTION.exec(meter.description);
+  if (!d) return null;
+  const bar: TqdmBar = { ...meter, epoch: Number(d[1]), globalStep: Number(d[2]) };
+  const loss = parseMetricValue(d[3]);
+  if (loss !== null) bar.loss = loss;
   return bar;
 }
 
-export type LogLevel = 'debug' | 'info' | 'warning' | 'error';
-
 const PY_LOGGING = /^(DEBUG|INFO|WARNING|ERROR|CRITICAL):([\w.]+):(.*)$/;
-const PY_WARNING = /^\S.*:\d+: \w*Warning: /;
-/** torchrun prefixes each worker's line with its rank when it tees output. */
-const RANK_PREFIX = /^\[(?:rank|default)\d+\]:\s?/;
 const CHECKPOINT_SAVED = /checkpoint.*?\bsaved to (\S.*?)\s*$/i;
-const OUT_OF_MEMORY = /OutOfMemoryError|CUDA out of memory/;
 
 export interface TorchtuneParserOptions {
   /** Clock for event times, Unix seconds. */
@@ -130,7 +103,7 @@ export class TorchtuneOutputParser {
   private lastProgressKey = '';
   private lastBarComplete = false;
   private lastLevel: LogLevel = 'info';
-  private traceback: string[] | null = null;
+  private readonly traceback = new TracebackCollector();
 
   constructor(options: TorchtuneParserOptions = {}) {
     this.now = options.now ?? (() => Date.now() / 1000);
@@ -153,7 +126,8 @@ export class TorchtuneOutputParser {
   /** The streams ended: flush partial lines and a traceback that had no final line. */
   end(): TrainingEvent[] {
     const events = this.lines([...this.out.flush(), ...this.err.flush(), ...this.file.flush()]);
-    if (this.traceback) events.push(...this.finishTraceback(this.traceback[this.traceback.length - 1] ?? 'Traceback'));
+    const open = this.traceback.flush();
+    if (open) events.push(this.tracebackError(open));
     return events;
   }
 
@@ -176,12 +150,13 @@ export class TorchtuneOutputParser {
       this.step(metric, events);
       return;
     }
-    if (this.traceback) {
-      this.tracebackLine(line, events);
+    if (this.traceback.open) {
+      this.log('error', line, events);
+      const done = this.traceback.push(line);
+      if (done) events.push(this.tracebackError(done));
       return;
     }
-    if (line.startsWith('Traceback (most recent call last):')) {
-      this.traceback = [line];
+    if (this.traceback.start(line)) {
       this.log('error', line, events);
       return;
     }
@@ -278,25 +253,11 @@ export class TorchtuneOutputParser {
     });
   }
 
-  private tracebackLine(line: string, events: TrainingEvent[]): void {
-    const tb = this.traceback!;
-    tb.push(line);
-    this.log('error', line, events);
-    const continues =
-      /^\s/.test(line) ||
-      line.startsWith('Traceback (most recent call last):') ||
-      line.startsWith('During handling of the above exception') ||
-      line.startsWith('The above exception was the direct cause');
-    if (!continues) events.push(...this.finishTraceback(line));
-  }
-
-  private finishTraceback(last: string): TrainingEvent[] {
-    const detail = (this.traceback ?? []).join('\n');
-    this.traceback = null;
-    let message = last.trim();
+  private tracebackError(lines: string[]): TrainingEvent {
+    let message = (lines[lines.length - 1] ?? 'Traceback').trim();
     if (OUT_OF_MEMORY.test(message)) {
       message += ' — lower batch_size (raise gradient_accumulation_steps to keep the effective batch), or enable enable_activation_checkpointing';
     }
-    return [{ type: 'error', time: this.now(), message, detail, ...this.atStep() }];
+    return { type: 'error', time: this.now(), message, detail: lines.join('\n'), ...this.atStep() };
   }
 }

@@ -36,7 +36,8 @@ export function terminalRenderer(stream: NodeJS.WriteStream = process.stderr, li
     switch (e.type) {
       case 'start':
         epochs = e.epochs;
-        say(`training ${e.totalSteps} steps (${e.stepsPerEpoch} per epoch × ${e.epochs}) on ${e.device}; output in ${e.outputDir}`);
+        // A framework's run (TRL, Axolotl, LLaMA-Factory) says its step count only once its bar is drawn.
+        say(e.stepsPerEpoch > 0 ? `training ${e.totalSteps} steps (${e.stepsPerEpoch} per epoch × ${e.epochs}) on ${e.device}; output in ${e.outputDir}` : `training with ${e.backend}; output in ${e.outputDir}`);
         if (tty) {
           bar = new SingleBar({
             stream,
@@ -52,6 +53,7 @@ export function terminalRenderer(stream: NodeJS.WriteStream = process.stderr, li
         else say(`Step ${e.step} | epoch:${e.epoch + 1} loss:${e.loss} lr:${e.lr} tokens_per_second:${e.tokensPerSecond?.toFixed(1) ?? '-'}${e.gradNorm !== undefined ? ` grad_norm:${e.gradNorm}` : ''}`);
         break;
       case 'progress':
+        if (bar && e.totalSteps > bar.getTotal()) bar.setTotal(e.totalSteps);
         if (bar) bar.update(e.step, { ep: e.epoch + 1 });
         break;
       case 'checkpoint':

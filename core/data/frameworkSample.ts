@@ -1,0 +1,138 @@
+/**
+ * One dataset row through a framework's masker (core/frameworks/maskers.ts), in the pipeline's own form: the
+ * masker reads the row with its field mapping and tokenizes it (FrameworkTokenized); here its messages get their
+ * source positions back (each message's text is found among the row's JSON strings, in order) and its tokens
+ * become a TokenizedSample with spans into those messages, so hover, inlays, Token Preview, stats and
+ * `ftune tokenize` show it like a torchtune sample. The masker's findings ride along on the sample.
+ */
+import { type Node, getNodeValue } from 'jsonc-parser';
+import type { Range, Severity } from '../diagnostics';
+import type { FrameworkName } from '../frameworks/catalog';
+import { FrameworkSampleError } from '../frameworks/defaultMasker';
+import type { FrameworkReading } from '../frameworks/maskers';
+import type { Finding, FindingCode, FrameworkMaskWay, FrameworkMessage, FrameworkSample } from '../frameworks/trained';
+import { ChatTemplateError } from '../hf/chatTemplate';
+import { sourceSpans } from '../hf/chatTokenizer';
+import { decodeStringNode } from './jsonOrigin';
+import { type Message, type Role, type TextPart, type TokenizedSample, labelsOf, originOffset } from './messages';
+import type { ParsedSample } from './sampleMessages';
+import type { PyErrorType, SampleProblem } from './transforms';
+
+/** A framework sample's tokens, with how its mask was found and what the framework silently did. */
+export interface FrameworkTokenizedSample extends TokenizedSample {
+  framework: FrameworkName;
+  maskWay: FrameworkMaskWay;
+  findings: Finding[];
+  /** The framework removes the whole sample from training. */
+  dropped?: boolean;
+}
+
+export function isFrameworkSample(t: TokenizedSample | undefined): t is FrameworkTokenizedSample {
+  return !!t && 'framework' in t && 'findings' in t;
+}
+
+/** How loud each finding is in Problems: what makes a sample useless or fails the run is a warning. */
+export const FINDING_SEVERITY: Record<FindingCode, Severity> = {
+  'no-generation-block': 'warning',
+  'nothing-trained': 'warning',
+  'eos-not-trained': 'warning',
+  'assistant-truncated': 'warning',
+  'dropped-too-long': 'warning',
+  'role-not-trained': 'information',
+  'default-system-prompt': 'information',
+  'date-inserted': 'information',
+  'special-token-in-content': 'warning',
+  'template-error': 'error',
+};
+
+const PY_TYPES = new Set<string>(['ValueError', 'KeyError', 'TypeError', 'AssertionError', 'AttributeError', 'RuntimeError']);
+
+function problemOf(text: string, code: string): SampleProblem {
+  const m = /^(\w+Error): ([\s\S]*)$/.exec(text);
+  if (m && PY_TYPES.has(m[1])) return { type: m[1] as PyErrorType, message: m[2], code };
+  return { type: 'ValueError', message: text, code };
+}
+
+/** The row's string values, in document order (the texts messages are found among). */
+function stringNodes(root: Node): Node[] {
+  const out: Node[] = [];
+  const walk = (n: Node): void => {
+    if (n.type === 'string') out.push(n);
+    else if (n.type === 'property') {
+      if (n.children?.[1]) walk(n.children[1]);
+    } else for (const c of n.children ?? []) walk(c);
+  };
+  walk(root);
+  return out;
+}
+
+function flatMessages(sample: FrameworkSample): FrameworkMessage[] {
+  if (sample.kind === 'messages') return sample.messages;
+  if (sample.kind === 'text') return [{ role: 'text', content: sample.text }];
+  const side = (p: FrameworkMessage[] | string, role: string): FrameworkMessage[] => (typeof p === 'string' ? [{ role, content: p }] : p);
+  return [...side(sample.prompt, 'prompt'), ...side(sample.completion, 'completion')];
+}
+
+/** Messages with their texts' source positions (when the parse has positions). */
+function positionedMessages(parsed: ParsedSample, list: FrameworkMessage[]): Message[] {
+  const strings = parsed.positioned ? stringNodes(parsed.root) : [];
+  let cursor = 0;
+  return list.map((m) => {
+    let part: TextPart = { type: 'text', text: m.content };
+    for (let k = cursor; k < strings.length; k++) {
+      if (strings[k].value !== m.content) continue;
+      const d = decodeStringNode(strings[k], parsed.text);
+      if (d.origin) part = { type: 'text', text: d.text, origin: d.origin };
+      cursor = k + 1;
+      break;
+    }
+    return { role: m.role as Role, content: [part], masked: true, eot: true };
+  });
+}
+
+export type FrameworkReadOutcome =
+  | { ok: true; messages: Message[]; sample: FrameworkTokenizedSample; labels: number[] }
+  | { ok: false; error: SampleProblem };
+
+/** A parsed row through the framework's masker (see the module comment). Template errors are the sample's error. */
+export function readFrameworkSample(parsed: ParsedSample, reading: FrameworkReading, measure = false): FrameworkReadOutcome {
+  const row: unknown = getNodeValue(parsed.root);
+  const s = reading.masker.sampleFromRow(row);
+  if ('error' in s) return { ok: false, error: problemOf(s.error, 'framework-row') };
+  const messages = positionedMessages(parsed, flatMessages(s));
+  let t;
+  try {
+    t = reading.masker.tokenize(s);
+  } catch (e) {
+    if (e instanceof FrameworkSampleError || e instanceof ChatTemplateError) return { ok: false, error: { ...problemOf(e.message, 'template-error'), type: 'ValueError' } };
+    throw e;
+  }
+  const spans = sourceSpans(messages, t.text, t.starts, t.ends);
+  const mask = t.trained.map((x) => !x);
+  spans.forEach((sp, k) => {
+    if (sp && t.trained[k]) messages[sp.message].masked = false;
+  });
+  const sample: FrameworkTokenizedSample = {
+    tokens: t.ids,
+    mask,
+    spans,
+    truncatedAt: t.lost ? t.ids.length : null,
+    framework: reading.framework,
+    maskWay: t.way,
+    findings: t.findings,
+  };
+  if (t.dropped) sample.dropped = true;
+  if (measure && t.lost) sample.untruncated = { length: t.ids.length + t.lost.tokens, trained: t.trained.filter(Boolean).length + t.lost.trained, cut: null };
+  return { ok: true, messages, sample, labels: labelsOf(t.ids, mask) };
+}
+
+/** Each finding of a framework sample, at the message it is about (sample-relative range) or the sample's start. */
+export function frameworkFindings(messages: readonly Message[], sample: FrameworkTokenizedSample): { severity: Severity; code: string; message: string; range?: Range }[] {
+  return sample.findings.map((f) => {
+    const part = f.message_index !== undefined ? messages[f.message_index]?.content[0] : undefined;
+    const o = part?.origin;
+    const out: { severity: Severity; code: string; message: string; range?: Range } = { severity: FINDING_SEVERITY[f.code] ?? 'warning', code: f.code, message: f.message };
+    if (o) out.range = { start: originOffset(o, 0), end: originOffset(o, o.length) };
+    return out;
+  });
+}
