@@ -125,6 +125,10 @@ PLAN = [
     ("llama3", "empty", ["sg-multiturn", "sg-unicode"], ["default"]),
     ("llama3", "mistral", ["sg-multiturn", "sg-single-system", "al-history-system"], ["default", "cutoff40"]),
     ("llama3", "deepseek3", ["sg-multiturn", "sg-single-system"], ["default", "train_on_prompt"]),
+    # No `template:`: parse_template() cuts the tokenizer's own Jinja chat template into slots.
+    ("qwen3", None, ["sg-multiturn", "sg-single-system", "sg-think", "al-history-system"], ["default", "mask_history", "cutoff40"]),
+    ("gemma3", None, ["sg-multiturn", "sg-single-system", "al-history-system"], ["default", "cutoff40"]),
+    ("llama3", None, ["sg-multiturn", "sg-single-system", "al-history-system"], ["default", "mask_history"]),
 ]
 
 
@@ -138,7 +142,8 @@ class Collect(logging.Handler):
 
 
 def run_case(lf, tokenizer, template_name, entry, row, options, pristine):
-    lf.template.TEMPLATES[template_name] = copy.deepcopy(pristine[template_name])
+    if template_name is not None:
+        lf.template.TEMPLATES[template_name] = copy.deepcopy(pristine[template_name])
     try:
         args = lf.data_args.DataArguments(template=template_name, **options)
         template = lf.template.get_template_and_fix_tokenizer(tokenizer, args)
@@ -204,7 +209,7 @@ def main():
                 result = run_case(lf, tokenizer, template_name, entry, row, OPTIONS[opt], pristine)
                 result["warnings"] = [l for l in collect.lines if "Invalid" in l or "Dropped" in l or "Skipping" in l]
                 cases.append({
-                    "id": f"{tok}/{template_name}/{row_name}/{opt}",
+                    "id": f"{tok}/{template_name or '(none)'}/{row_name}/{opt}",
                     "tokenizer": tok,
                     "template": template_name,
                     "dataset_info": entry,

@@ -18,6 +18,7 @@ import {
   type PreparedMasker,
 } from '../trained';
 import { convertRow, datasetAttrOf, type AlignedSample } from './converter';
+import { parseTemplate } from './parseTemplate';
 import { encodeDataExample, IGNORE_INDEX, type SupervisedOptions } from './supervised';
 import { isReasoningTemplate, llamafactoryTemplate, TemplateTokenizer, UnsupportedSampleError, type LfMessage, type LlamaFactoryTemplate } from './template';
 
@@ -72,13 +73,10 @@ function answerHasEnd(t: LlamaFactoryTemplate, tk: TemplateTokenizer): boolean {
 function resolveTemplate(folder: HfModelFolder, config: Readonly<Record<string, unknown>>, findings: Finding[]): { name: string; template: LlamaFactoryTemplate } {
   const name = config.template;
   if (name === undefined || name === null) {
-    if (folder.chatTemplates.has('default')) {
-      throw new FrameworkOptionsError(
-        'template is not set: LLaMA-Factory would parse the tokenizer\'s chat template into slots (parse_template), which this preview does not reproduce yet; set template: to the name for this model (e.g. qwen3, llama3, gemma3)',
-        'template',
-      );
-    }
-    findings.push({ code: 'template-error', message: 'template is not set and the tokenizer has no chat template: LLaMA-Factory uses the `empty` template (content only, no role markers, no end-of-turn token)' });
+    // get_template_and_fix_tokenizer: `isinstance(tokenizer.chat_template, str)` — a list of named templates is a dict there.
+    const single = folder.chatTemplates.has('default') && (folder.chatTemplateFile?.endsWith('.jinja') || typeof folder.tokenizerConfig.chat_template === 'string');
+    if (single) return { name: "parsed from the tokenizer's chat template", template: parseTemplate(folder) };
+    findings.push({ code: 'template-error', message: 'template is not set and the tokenizer has no chat template string: LLaMA-Factory uses the `empty` template (content only, no role markers, no end-of-turn token); set template:' });
     return { name: 'empty', template: llamafactoryTemplate('empty')! };
   }
   if (typeof name !== 'string') throw new FrameworkOptionsError(`template must be a template name (got ${JSON.stringify(name)})`, 'template');
