@@ -93,3 +93,107 @@ test('ids, labels and trained flags equal LLaMA-Factory\'s for every case', () =
   assert.deepEqual(failures.slice(0, 5), [], `${matched}/${fixture.cases.length} match; ${failures.length} differ`);
   assert.equal(matched, fixture.cases.length);
 });
+
+const okCases = fixture.cases.filter((c) => c.expected.error === undefined);
+const trainedCount = (labels: number[] | undefined): number => (labels ?? []).filter((l) => l !== -100).length;
+const codes = (t: LlamaFactoryTokenized): string[] => t.findings.map((f) => f.code);
+
+test('a sample LLaMA-Factory skips is dropped with the reason: role order/count (role-not-trained), no response (nothing-trained)', () => {
+  let n = 0;
+  for (const c of okCases) {
+    const t = run(c).tok!;
+    const warned = c.expected.warnings.some((w) => w.startsWith('Invalid role tag') || w.startsWith('Invalid message count'));
+    const droppedOnly = c.expected.warnings.some((w) => w.startsWith('Dropped invalid example'));
+    assert.equal(codes(t).includes('role-not-trained'), warned, c.id);
+    if (warned) {
+      n++;
+      assert.equal(t.dropped, true, c.id);
+    } else if (droppedOnly) assert.deepEqual(codes(t), ['nothing-trained'], c.id);
+    else assert.equal(t.dropped, undefined, c.id);
+  }
+  assert.ok(n >= 30, `${n} skipped-sample cases`);
+});
+
+test('assistant-truncated counts exactly the trained tokens cutoff_len removed (against the same row without the cutoff)', () => {
+  const base: Record<string, string> = { cutoff4: 'default', cutoff40: 'default', cutoff24: 'default', cutoff12: 'default', 'packing-cutoff40': 'default', 'cutoff40-mask_history': 'mask_history' };
+  const byId = new Map(fixture.cases.map((c) => [c.id, c]));
+  let truncated = 0;
+  let compared = 0;
+  for (const c of okCases) {
+    const opt = c.id.split('/').at(-1)!;
+    const full = base[opt] ? byId.get(c.id.replace(new RegExp(`/${opt}$`), `/${base[opt]}`)) : undefined;
+    if (!full || c.expected.dropped) continue;
+    compared++;
+    const lost = trainedCount(full.expected.labels) - trainedCount(c.expected.labels);
+    const t = run(c).tok!;
+    assert.equal(codes(t).includes('assistant-truncated'), lost > 0, c.id);
+    assert.equal(t.lost?.trained ?? 0, lost, c.id);
+    assert.equal(t.lost?.tokens ?? 0, full.expected.input_ids!.length - c.expected.input_ids!.length, c.id);
+    if (lost > 0) truncated++;
+  }
+  assert.ok(compared >= 60 && truncated >= 40, `${compared} compared, ${truncated} truncated`);
+});
+
+test('nothing-trained exactly where every LLaMA-Factory label is -100', () => {
+  let n = 0;
+  for (const c of okCases) {
+    if (c.expected.dropped) continue;
+    const none = trainedCount(c.expected.labels) === 0;
+    assert.equal(codes(run(c).tok!).includes('nothing-trained'), none, c.id);
+    if (none) n++;
+  }
+  assert.ok(n >= 3, `${n} cases train nothing`);
+});
+
+test('default-system-prompt: LLaMA-Factory really printed the template\'s default system prompt into those samples', () => {
+  let n = 0;
+  for (const c of okCases) {
+    if (c.expected.dropped) continue;
+    const t = run(c).tok!;
+    const f = t.findings.find((x) => x.code === 'default-system-prompt');
+    if (!f) continue;
+    n++;
+    const shown = /inserts its default one: "([\s\S]*)"; set/.exec(f.message)![1];
+    const decoded = c.expected.input_ids!.map((id) => folder(c.tokenizer).tokenizer.tokenText(id)).join('');
+    assert.ok(decoded.includes(shown), `${c.id}: ${shown}`);
+    assert.equal(c.expected.aligned!.system, '', c.id);
+  }
+  assert.ok(n >= 15, `${n} cases`);
+  // The same rows with `default_system:` set, or with a system prompt of their own, get no finding.
+  for (const c of okCases.filter((x) => x.template === 'qwen' && (x.options.default_system !== undefined || x.expected.aligned?.system))) {
+    assert.ok(!codes(run(c).tok!).includes('default-system-prompt'), c.id);
+  }
+});
+
+test('special-token-in-content: the typed text is that special token in LLaMA-Factory\'s ids', () => {
+  let n = 0;
+  for (const c of okCases.filter((x) => x.id.includes('/sg-special-text/') && x.id.endsWith('/default') && !x.expected.dropped)) {
+    const t = run(c).tok!;
+    const named = t.findings.filter((f) => f.code === 'special-token-in-content').map((f) => /the text (\S+) in this message/.exec(f.message)![1]);
+    assert.ok(named.length > 0, c.id);
+    for (const tok of named) {
+      const id = folder(c.tokenizer).tokenizer.idOf(tok)!;
+      const inContent = c.expected.input_ids!.filter((x) => x === id).length;
+      const inTemplateOnly = run({ ...c, row: { conversations: [{ from: 'human', value: 'x' }, { from: 'gpt', value: 'y' }] } }).tok!.ids.filter((x) => x === id).length;
+      assert.ok(inContent > inTemplateOnly, `${c.id}: ${tok}`);
+      n++;
+    }
+  }
+  assert.ok(n >= 5, `${n} special tokens`);
+  for (const c of okCases.filter((x) => x.id.includes('/sg-multiturn/'))) assert.ok(!codes(run(c).tok!).includes('special-token-in-content'), c.id);
+});
+
+test('eos-not-trained: the `empty` template never trains an end token (LLaMA-Factory\'s last label is the answer text)', () => {
+  const empty = okCases.filter((c) => c.template === 'empty' && !c.expected.dropped);
+  assert.ok(empty.length >= 5);
+  for (const c of empty) {
+    const m = llamafactoryMasker.prepare(folder(c.tokenizer), { template: 'empty' }, c.dataset_info);
+    assert.ok(m.findings.some((f) => f.code === 'eos-not-trained'), c.id);
+    const labels = c.expected.labels!.filter((l) => l !== -100);
+    assert.notEqual(labels.at(-1), (c.expected as { eos_token_id?: number }).eos_token_id, c.id);
+  }
+  for (const name of ['qwen3', 'llama3', 'gemma3']) {
+    const m = llamafactoryMasker.prepare(folder(name), { template: name }, undefined);
+    assert.ok(!m.findings.some((f) => f.code === 'eos-not-trained'), name);
+  }
+});
