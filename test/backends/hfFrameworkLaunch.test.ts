@@ -129,6 +129,9 @@ test('a whole TRL run through the real session: steps, progress, a checkpoint fr
   const python = venv('session', { trl: replayingTrl('trl-sft-cpu', join(dir, 'output-sft')) });
   const plan = planLaunch(config, readFileSync(config, 'utf8'), { pythonPath: python }, host);
   assert.ok(plan.ok, plan.ok ? '' : plan.reason);
+  // An earlier run's checkpoint in output_dir is not this run's.
+  mkdirSync(join(dir, 'output-sft', 'checkpoint-3'), { recursive: true });
+  writeFileSync(join(dir, 'output-sft', 'checkpoint-3', 'trainer_state.json'), '{}');
   const s = new TrainingSession({ ...plan.spec, logPollMs: 5 });
   const r = await s.ended;
   assert.deepEqual(r, { status: 'completed', step: 30, message: 'Training completed: 30 steps' });
