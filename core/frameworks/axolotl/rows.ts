@@ -63,17 +63,48 @@ function splitThinking(content: string): { reasoning: string; content: string } 
   return null;
 }
 
-/** _convert_content_parts: a list of {text|content|value} parts joined; explicit per-part train flags → null (not previewed). */
-function joinParts(parts: unknown[]): { text: string; perPartTraining: boolean } {
+type TrainDetail = NonNullable<FrameworkMessage['train_detail']>;
+
+/** Python's len(): Unicode code points. */
+const pyLen = (s: string): number => [...s].length;
+
+/**
+ * _convert_content_parts: a list of {text|content|value} parts joined; parts with `train` or `weight` (0 = masked)
+ * give a training detail per non-empty part, in code points of the joined text.
+ */
+function joinParts(parts: unknown[]): { text: string; detail?: TrainDetail } {
   let text = '';
-  let perPartTraining = false;
+  let explicit = false;
+  const detail: TrainDetail = [];
   for (const p of parts) {
     if (!isObj(p)) continue;
-    const t = p.text || p.content || p.value || '';
-    text += typeof t === 'string' ? t : String(t);
-    if (p.train !== undefined || p.weight !== undefined) perPartTraining = true;
+    const raw = p.text || p.content || p.value || '';
+    const t = typeof raw === 'string' ? raw : String(raw);
+    let train = true;
+    if (p.train !== undefined || p.weight !== undefined) {
+      explicit = true;
+      train = p.train !== undefined ? pyTruthy(p.train) : !(p.weight === 0 || p.weight === false);
+    }
+    if (t) {
+      const at = pyLen(text);
+      detail.push({ begin_offset: at, end_offset: at + pyLen(t) - 1, train });
+    }
+    text += t;
   }
-  return { text, perPartTraining };
+  return explicit ? { text, detail } : { text };
+}
+
+/** A message_field_training_detail value: a list of {begin_offset, end_offset, train}. */
+function readDetail(v: unknown): TrainDetail | string {
+  if (!Array.isArray(v)) return 'must be a list of {begin_offset, end_offset, train}';
+  const out: TrainDetail = [];
+  for (const d of v) {
+    if (!isObj(d) || typeof d.begin_offset !== 'number' || typeof d.end_offset !== 'number' || d.train === undefined) {
+      return 'each entry needs begin_offset, end_offset (character indices in the content) and train';
+    }
+    out.push({ begin_offset: d.begin_offset, end_offset: d.end_offset, train: pyTruthy(d.train) });
+  }
+  return out;
 }
 
 interface Turn {
@@ -169,17 +200,21 @@ export function sampleFromRow(row: unknown, o: AxolotlOptions): FrameworkSample 
   if (first.role !== 'system' && typeof r[o.fieldSystem] === 'string') out.push({ role: 'system', content: r[o.fieldSystem] as string });
   for (const [i, raw] of messages.entries()) {
     if (!isObj(raw)) return { error: `message ${i} is not an object` };
+    let detail: TrainDetail | undefined;
     if (o.messageFieldTrainingDetail && raw[o.messageFieldTrainingDetail] !== undefined) {
-      return { error: `message ${i} has \`${o.messageFieldTrainingDetail}\` (message_field_training_detail): per-character training is not previewed yet` };
+      const d = readDetail(raw[o.messageFieldTrainingDetail]);
+      if (typeof d === 'string') return { error: `message ${i}: \`${o.messageFieldTrainingDetail}\` (message_field_training_detail) ${d}` };
+      detail = d;
     }
     const t = transform(raw, o, reads);
     if (typeof t.role !== 'string') return { error: `message ${i} has no role under \`${o.propertyMappings.role}\` (message_property_mappings.role)` };
     let content = t.content;
     if (Array.isArray(content)) {
       const j = joinParts(content);
-      if (j.perPartTraining) return { error: `message ${i} has per-part train/weight flags: per-part training is not previewed yet` };
       content = j.text;
+      if (j.detail) detail = j.detail;
     }
+    if (t.reasoning !== undefined && typeof t.reasoning !== 'string') return { error: `message ${i}: a ${o.templateThinkingKey} that is not a string (reasoning content parts) is not previewed yet` };
     if (typeof content !== 'string') return { error: `message ${i} has no text under \`${o.propertyMappings.content}\` (message_property_mappings.content)` };
     const m: FrameworkMessage = { role: t.role, content, source: i };
     if (typeof t.reasoning === 'string') m.reasoning_content = t.reasoning;
@@ -188,6 +223,7 @@ export function sampleFromRow(row: unknown, o: AxolotlOptions): FrameworkSample 
       if (typeof calls === 'string') return { error: `message ${i}: ${calls}` };
       m.tool_calls = calls;
     }
+    if (detail) m.train_detail = detail;
     const train = o.messageFieldTraining ? raw[o.messageFieldTraining] : undefined;
     if (train !== undefined) m.train = pyTruthy(train);
     out.push(m);

@@ -66,12 +66,18 @@ export class AxolotlConversationTokenizer {
     return this.template.render(turns, { tools: tools && tools.length ? tools : null, extra }).text;
   }
 
-  /** find_turn: the [start, end) ids of turn `i`'s content, or [-1, -1]. */
-  private findTurn(turns: readonly TemplateMessage[], i: number, tools: unknown[] | undefined): [number, number] {
+  /**
+   * find_turn: the [start, end) ids of turn `i`'s content, or [-1, -1]. With `contentOnly` (a training detail on a
+   * turn with reasoning) the dummy turn keeps the reasoning, so the span is the content alone.
+   */
+  private findTurn(turns: readonly TemplateMessage[], i: number, tools: unknown[] | undefined, contentOnly: boolean): [number, number] {
     if (i === 0 && turns[0].role === 'system' && this.mistral) return [-1, -1];
     const realLast = turns.length - 1;
     const encode = (t: string): number[] => this.folder.tokenizer.encodeIds(t, false);
-    const dummy = encode(this.render([...turns.slice(0, i), { role: turns[i].role, content: DUMMY }], tools, realLast));
+    const key = this.o.templateThinkingKey;
+    const empty: TemplateMessage = { role: turns[i].role, content: DUMMY };
+    if (contentOnly && key in turns[i]) empty[key] = turns[i][key];
+    const dummy = encode(this.render([...turns.slice(0, i), empty], tools, realLast));
     const full = encode(this.render(turns.slice(0, i + 1), tools, realLast));
     if (full.length === 0 || dummy.length === 0) return [-1, -1];
     const n = Math.min(dummy.length, full.length);
@@ -116,13 +122,22 @@ export class AxolotlConversationTokenizer {
     let lastEos = -1;
     for (let i = 0; i < turns.length; i++) {
       const m = messages[i];
-      const shouldTrain = m.train ?? (o.trainOnInputs || o.rolesToTrain.includes(m.role));
+      const detail = m.train_detail;
+      const shouldTrain = m.train ?? (detail !== undefined ? detail.length > 0 : o.trainOnInputs || o.rolesToTrain.includes(m.role));
       if (!shouldTrain && o.trainOnEos !== 'all' && o.trainOnEot !== 'all') {
         outcomes.push({ index: i, shouldTrain, start: -1, end: -1, endToken: -1 });
         continue;
       }
-      const [start, end] = this.findTurn(turns, i, tools);
-      if (shouldTrain && start !== -1 && end !== -1) trained.fill(true, start, end);
+      const withDetail = detail !== undefined && detail.length > 0;
+      const [start, end] = this.findTurn(turns, i, tools, withDetail && m.reasoning_content !== undefined);
+      if (shouldTrain && start !== -1 && end !== -1) {
+        if (withDetail) {
+          // The content is tokenized alone and laid from the turn's start, as Axolotl does.
+          detailMask(this.folder, m.content, detail).forEach((t, k) => {
+            if (t && start + k < ids.length) trained[start + k] = true;
+          });
+        } else trained.fill(true, start, end);
+      }
       let endToken = -1;
       for (const [kind, option] of [['eot', o.trainOnEot], ['eos', o.trainOnEos]] as const) {
         const at = findFirst(ids, end, kind === 'eot' ? (id) => o.eotIds.has(id) : (id) => id === o.eosId);
@@ -189,4 +204,52 @@ function failed(message: string): FrameworkTokenized {
 function findFirst(ids: readonly number[], start: number, hit: (id: number) => boolean): number {
   for (let i = start; i < ids.length; i++) if (hit(i < 0 ? ids[ids.length + i] : ids[i])) return i;
   return -1;
+}
+
+type TrainDetail = NonNullable<FrameworkMessage['train_detail']>;
+
+/**
+ * ChatTemplatePrompter.get_offsets_for_train_detail (mask_untrainable=True) with adjust_train_details: per token
+ * of `content` tokenized alone, whether a detail with train=true holds it. Offsets are code points, as the Rust
+ * tokenizer's offset_mapping; each token's end is re-set to the next token's start - 1 (the last: len - 1), and each
+ * detail is widened to the token boundaries around it.
+ */
+function detailMask(folder: HfModelFolder, content: string, detail: TrainDetail): boolean[] {
+  const enc = folder.tokenizer.encode(content);
+  const n = enc.ids.length;
+  if (n === 0) return [];
+  const cp = codePointIndex(content);
+  const offs: [number, number][] = enc.starts.map((s) => [cp[s], 0]);
+  for (let i = 0; i < n - 1; i++) offs[i][1] = offs[i + 1][0] - 1;
+  offs[n - 1][1] = cp[content.length] - 1;
+  const adjusted: TrainDetail = [];
+  for (const d of detail) {
+    let b = offs.findIndex(([s]) => s >= d.begin_offset);
+    if (b < 0) b = n;
+    if (b > 0 && offs[b - 1][1] > d.begin_offset) b--;
+    let e = -1;
+    for (let i = n - 1; i >= 0; i--) {
+      if (offs[i][1] <= d.end_offset) {
+        e = i;
+        break;
+      }
+    }
+    if (e < n - 1 && offs[e + 1][0] < d.end_offset) e++;
+    if (b <= e) adjusted.push({ begin_offset: offs[b][0], end_offset: offs[e][1], train: d.train });
+  }
+  return offs.map(([s, e]) => adjusted.some((d) => d.train && s >= d.begin_offset && e <= d.end_offset));
+}
+
+/** For each UTF-16 index of `s` (and its length), the code-point index. */
+function codePointIndex(s: string): number[] {
+  const out = new Array<number>(s.length + 1);
+  let cp = 0;
+  for (let i = 0; i < s.length; i++) {
+    out[i] = cp;
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c < 0xdc00 && i + 1 < s.length) out[++i] = cp;
+    cp++;
+  }
+  out[s.length] = cp;
+  return out;
 }
