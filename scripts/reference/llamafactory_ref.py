@@ -136,6 +136,43 @@ PLAN = [
 ]
 
 
+# Whole datasets: LLaMA-Factory's own demo data (test/fixtures/llamafactory/demo, copied from its data/ folder), every
+# row through the same pipeline; per row the token count, trained count and a sha256 of [input_ids, labels].
+DEMO_DIR = os.path.join(ROOT, "test", "fixtures", "llamafactory", "demo")
+DEMO_PLAN = [
+    ("qwen3", "qwen3", "identity", {}),
+    ("qwen3", "qwen3", "alpaca_en_demo_200", {}),
+    ("qwen3", "qwen3", "alpaca_en_demo_200", {"cutoff_len": 128}),
+    ("llama3", "llama3", "alpaca_en_demo_200", {"cutoff_len": 128}),
+    ("gemma3", "gemma3", "alpaca_en_demo_200", {}),
+    ("qwen3", "qwen", "identity", {"cutoff_len": 32}),
+]
+
+
+def run_demo(lf, pristine):
+    import hashlib
+
+    from transformers import AutoTokenizer
+
+    with open(os.path.join(DEMO_DIR, "dataset_info.json"), encoding="utf-8") as f:
+        info = json.load(f)
+    out = []
+    for tok, template_name, dataset, options in DEMO_PLAN:
+        tokenizer = AutoTokenizer.from_pretrained(os.path.join(ROOT, TOKENIZERS[tok]))
+        with open(os.path.join(DEMO_DIR, info[dataset]["file_name"]), encoding="utf-8") as f:
+            rows = json.load(f)
+        per_row = []
+        for row in rows:
+            r = run_case(lf, tokenizer, template_name, info[dataset], row, options, pristine)
+            if r.get("dropped"):
+                per_row.append(None)
+                continue
+            digest = hashlib.sha256(json.dumps([r["input_ids"], r["labels"]], separators=(",", ":")).encode()).hexdigest()
+            per_row.append([len(r["input_ids"]), sum(1 for l in r["labels"] if l != -100), digest])
+        out.append({"tokenizer": tok, "template": template_name, "dataset": dataset, "options": options, "rows": per_row})
+    return out
+
+
 class Collect(logging.Handler):
     def __init__(self):
         super().__init__()
@@ -230,6 +267,7 @@ def main():
         "transformers": transformers.__version__,
         "generated_by": "scripts/reference/llamafactory_ref.py",
         "cases": cases,
+        "demo": run_demo(lf, pristine),
     }
     with open(out_path, "w", encoding="utf-8") as f:  # not stdout: LLaMA-Factory's logger prints there
         json.dump(doc, f, ensure_ascii=False, separators=(",", ":"))

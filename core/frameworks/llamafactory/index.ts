@@ -30,7 +30,7 @@ export { checkLlamaFactoryDatasets, datasetEntriesOf, type LlamaFactoryDatasetEn
 export interface LlamaFactoryTokenized extends FrameworkTokenized {
   /** Per token, the label LLaMA-Factory writes: the id trained on, or -100. */
   labels: number[];
-  /** Where each message's content lies in `text` (message: index in the sample's messages). */
+  /** Where each message's content lies in `text` (message: index in the sample's messages; -1: a default system prompt the template inserted). */
   contents: { message: number; start: number; end: number }[];
 }
 
@@ -190,7 +190,7 @@ export const llamafactoryMasker: FrameworkMasker = {
       out.ends = ex.ends;
       out.labels = ex.labels;
       out.trained = ex.labels.map((l) => l !== IGNORE_INDEX);
-      out.contents = ex.contents.map((c) => ({ ...c, message: c.message === -1 ? 0 : c.message }));
+      out.contents = ex.contents.map((c) => ({ ...c, message: c.message === -1 ? (first > 0 ? 0 : -1) : c.message }));
       if (ex.lostTokens > 0) out.lost = { tokens: ex.lostTokens, trained: ex.lostTrained };
       if (ex.lostTrained > 0) {
         out.findings.push({
