@@ -104,6 +104,14 @@ export const llamafactoryMasker: FrameworkMasker = {
       if (typeof customSystem !== 'string') throw new FrameworkOptionsError('default_system must be a string', 'default_system');
       template.default_system = customSystem;
     }
+    const toolFormat = config.tool_format;
+    if (toolFormat !== undefined && toolFormat !== null) {
+      if (typeof toolFormat !== 'string') throw new FrameworkOptionsError('tool_format must be a tool format name', 'tool_format');
+      // get_template_and_fix_tokenizer: the function and tool formatters are replaced by the chosen format's.
+      const slots: LlamaFactoryTemplate['format_function']['slots'] = template.efficient_eos ? ['{{content}}'] : ['{{content}}', { special: 'eos_token' }];
+      template.format_function = { kind: 'FunctionFormatter', slots, tool_format: toolFormat };
+      template.format_tools = { kind: 'ToolFormatter', slots: [], tool_format: toolFormat };
+    }
     const enableThinking = config.enable_thinking === undefined ? true : config.enable_thinking === null ? null : optBool(config, 'enable_thinking', true);
     const opts: SupervisedOptions = {
       cutoffLen,
@@ -181,7 +189,9 @@ export const llamafactoryMasker: FrameworkMasker = {
       try {
         ex = encodeDataExample(tk, rest.slice(0, -1), rest.slice(-1), system, extra?.tools ?? '', opts);
       } catch (e) {
-        if (e instanceof UnsupportedSampleError) return drop('template-error', `not previewed: ${e.message}`);
+        if (e instanceof UnsupportedSampleError) {
+          return drop('template-error', e.unsupported ? `not previewed: ${e.message}` : `LLaMA-Factory stops with an error on this sample: ${e.message}`);
+        }
         throw e;
       }
       out.text = ex.text;
