@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { looksLikeFrameworkConfig } from '../../core/frameworks';
 import type { TrainingEvent } from '../../trainer/events';
+import type { TerminalLines } from '../../trainer/recipe/terminal';
 import { planLaunch } from '../../trainer/backends/launchPlan';
 import { TrainingSession } from '../../trainer/backends/session';
 import { exitCodeOf } from '../../trainer/run';
@@ -26,6 +27,14 @@ export function frameworkConfigText(configPath: string): string | undefined {
     return undefined;
   }
   return looksLikeFrameworkConfig(text) ? text : undefined;
+}
+
+/**
+ * The terminal's words for a framework's run: stopped, it saved nothing (the Hugging Face Trainer has no SIGTERM
+ * handler; what it keeps is its last `checkpoint-N`).
+ */
+export function frameworkRunLines(lines: TerminalLines): TerminalLines {
+  return { ...lines, end: (e) => (e.status === 'stopped' ? `training stopped after step ${e.step} (nothing saved on stopping: the last checkpoint-N in output_dir is kept)` : lines.end(e)) };
 }
 
 /** Runs it to the end; answers the exit status (0 completed, 1 failed or refused, 130/143 stopped by a signal). */

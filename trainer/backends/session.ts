@@ -89,12 +89,14 @@ export class TrainingSession {
   private logTimer: NodeJS.Timeout | null = null;
   private logOffset = 0;
   private resolveEnded!: (r: SessionResult) => void;
+  private readonly earlierCheckpoints: Set<string>;
 
   constructor(spec: SessionSpec) {
     this.spec = spec;
     this.now = spec.now ?? (() => Date.now() / 1000);
     this.ended = new Promise((r) => (this.resolveEnded = r));
     this.parser = outputParser(spec, this.now);
+    this.earlierCheckpoints = new Set(this.checkpointFolders());
     if (spec.start) this.emit({ type: 'start', time: this.now(), ...spec.start });
     // Own process group, so Stop reaches torchrun's workers too.
     this.child = spawn(spec.command, spec.args, {
@@ -217,16 +219,26 @@ export class TrainingSession {
     this.scanOutputDir();
   }
 
-  /** A framework's complete `checkpoint-N` folders (trainer_state.json is written last) become checkpoint events. */
+  /** The `checkpoint-N` folders in a framework's output_dir (none when it is not there yet). */
+  private checkpointFolders(): string[] {
+    const dir = this.spec.start?.outputDir;
+    if (!(this.parser instanceof HfTrainerOutputParser) || !dir) return [];
+    try {
+      return readdirSync(dir).filter((n) => /^checkpoint-\d+$/.test(n));
+    } catch {
+      return [];
+    }
+  }
+
+  /**
+   * A framework's new complete `checkpoint-N` folders become checkpoint events: trainer_state.json is the last
+   * file the Trainer writes into one (transformers 5.17.0 trainer.py `_save_checkpoint`); folders of an earlier
+   * run (one this run resumes from) are not this run's.
+   */
   private scanOutputDir(): void {
     const dir = this.spec.start?.outputDir;
-    if (!(this.parser instanceof HfTrainerOutputParser) || !dir) return;
-    let names: string[];
-    try {
-      names = readdirSync(dir).filter((n) => /^checkpoint-\d+$/.test(n));
-    } catch {
-      return; // not created yet
-    }
+    const names = this.checkpointFolders().filter((n) => !this.earlierCheckpoints.has(n));
+    if (!dir || names.length === 0 || !(this.parser instanceof HfTrainerOutputParser)) return;
     const entries = names.map((name) => ({ name, complete: existsSync(join(dir, name, 'trainer_state.json')) }));
     for (const e of this.parser.outputDirEntries(dir, entries)) this.emit(e);
   }
