@@ -110,7 +110,9 @@ export function convertRow(attr: DatasetAttr, row: unknown): ConvertResult {
   if (attr.ranking || attr.kto_tag) return { error: 'ranking / kto datasets are not supervised (stage: sft) data' };
   const sysCol = get(r, attr.system);
   const toolsCol = get(r, attr.tools);
-  const tools = typeof toolsCol === 'string' ? toolsCol : toolsCol ? JSON.stringify(toolsCol) : '';
+  // ToolFormatter json.loads the column: it must be a JSON string (a list here would make LLaMA-Factory raise TypeError).
+  if (toolsCol && typeof toolsCol !== 'string') return { error: `column ${attr.tools} must be a JSON string of the tool list (LLaMA-Factory json.loads it)` };
+  const tools = typeof toolsCol === 'string' ? toolsCol : '';
   return attr.formatting === 'alpaca' ? convertAlpaca(attr, r, sysCol, tools) : convertSharegpt(attr, r, sysCol, tools);
 }
 

@@ -30,7 +30,7 @@ export { checkLlamaFactoryDatasets, datasetEntriesOf, type LlamaFactoryDatasetEn
 export interface LlamaFactoryTokenized extends FrameworkTokenized {
   /** Per token, the label LLaMA-Factory writes: the id trained on, or -100. */
   labels: number[];
-  /** Where each message's content lies in `text` (message: index in the sample's messages). */
+  /** Where each message's content lies in `text` (message: index in the sample's messages; -1: a default system prompt the template inserted). */
   contents: { message: number; start: number; end: number }[];
 }
 
@@ -103,6 +103,14 @@ export const llamafactoryMasker: FrameworkMasker = {
     if (customSystem !== undefined && customSystem !== null) {
       if (typeof customSystem !== 'string') throw new FrameworkOptionsError('default_system must be a string', 'default_system');
       template.default_system = customSystem;
+    }
+    const toolFormat = config.tool_format;
+    if (toolFormat !== undefined && toolFormat !== null) {
+      if (typeof toolFormat !== 'string') throw new FrameworkOptionsError('tool_format must be a tool format name', 'tool_format');
+      // get_template_and_fix_tokenizer: the function and tool formatters are replaced by the chosen format's.
+      const slots: LlamaFactoryTemplate['format_function']['slots'] = template.efficient_eos ? ['{{content}}'] : ['{{content}}', { special: 'eos_token' }];
+      template.format_function = { kind: 'FunctionFormatter', slots, tool_format: toolFormat };
+      template.format_tools = { kind: 'ToolFormatter', slots: [], tool_format: toolFormat };
     }
     const enableThinking = config.enable_thinking === undefined ? true : config.enable_thinking === null ? null : optBool(config, 'enable_thinking', true);
     const opts: SupervisedOptions = {
@@ -181,7 +189,9 @@ export const llamafactoryMasker: FrameworkMasker = {
       try {
         ex = encodeDataExample(tk, rest.slice(0, -1), rest.slice(-1), system, extra?.tools ?? '', opts);
       } catch (e) {
-        if (e instanceof UnsupportedSampleError) return drop('template-error', `not previewed: ${e.message}`);
+        if (e instanceof UnsupportedSampleError) {
+          return drop('template-error', e.unsupported ? `not previewed: ${e.message}` : `LLaMA-Factory stops with an error on this sample: ${e.message}`);
+        }
         throw e;
       }
       out.text = ex.text;
@@ -190,7 +200,7 @@ export const llamafactoryMasker: FrameworkMasker = {
       out.ends = ex.ends;
       out.labels = ex.labels;
       out.trained = ex.labels.map((l) => l !== IGNORE_INDEX);
-      out.contents = ex.contents.map((c) => ({ ...c, message: c.message === -1 ? 0 : c.message }));
+      out.contents = ex.contents.map((c) => ({ ...c, message: c.message === -1 ? (first > 0 ? 0 : -1) : c.message }));
       if (ex.lostTokens > 0) out.lost = { tokens: ex.lostTokens, trained: ex.lostTrained };
       if (ex.lostTrained > 0) {
         out.findings.push({

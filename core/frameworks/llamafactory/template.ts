@@ -17,6 +17,7 @@
  */
 import type { HfTextTokenizer } from '../../hf/textTokenizer';
 import { FrameworkOptionsError } from '../trained';
+import { formatFunctionContent, formatTools, ToolFormatError } from './toolUtils';
 
 export type Slot = string | { token: string } | { special: 'bos_token' | 'eos_token' };
 
@@ -257,21 +258,40 @@ function emptyThought(t: LlamaFactoryTemplate): string {
   return t.class.includes('Glm47ReasoningTemplate') ? t.thought_words[1] : t.thought_words[0] + t.thought_words[1];
 }
 
-export class UnsupportedSampleError extends Error {}
+/** A sample this preview cannot build: LLaMA-Factory raises on it, or (`unsupported`) we do not reproduce it. */
+export class UnsupportedSampleError extends Error {
+  constructor(message: string, readonly unsupported = true) {
+    super(message);
+  }
+}
+
+/** A tool prompt or call LLaMA-Factory cannot format (it raises) or we do not reproduce: the sample is not previewed. */
+function toolCall<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof ToolFormatError) throw new UnsupportedSampleError(e.message, e.unsupported);
+    throw e;
+  }
+}
 
 /** Template._encode (and Llama2Template's): one Piece per message. */
 export function encodeMessages(tk: TemplateTokenizer, messages: readonly LfMessage[], system: string, tools: string): Piece[] {
   const t = tk.template;
   const llama2 = t.class.includes('Llama2Template');
   system = system || t.default_system;
-  if (tools) throw new UnsupportedSampleError('tool descriptions (the tools column) are not previewed yet');
+  const toolFormat = (f: FormatterSpec): string => f.tool_format ?? 'default';
   return messages.map((m, i) => {
     const els: Element[] = [];
     let folded: { text: string; contents: Span[] } | undefined;
     if (i === 0) {
       els.push(...applyFormatter(t.format_prefix, undefined, -1));
-      if (system) {
-        const sys = applyFormatter(t.format_system, system, -1);
+      if (system || tools) {
+        let toolText = tools ? toolCall(() => formatTools(toolFormat(t.format_tools), tools)) : '';
+        if (tools && !system && t.class.includes('MossVLTemplate')) toolText = toolText.replace(/^\n+/, '');
+        const sys = applyFormatter(t.format_system, system + toolText, -1);
+        // The span covers the system prompt only, not the tool prompt after it.
+        for (const el of sys) if ('text' in el) for (const c of el.contents) c.end = c.start + system.length;
         if (!llama2) els.push(...sys);
         else {
           // Llama2Template: `format_system.apply(...)[0]` is prepended to the first message's content.
@@ -281,7 +301,13 @@ export function encodeMessages(tk: TemplateTokenizer, messages: readonly LfMessa
         }
       }
     }
-    if (m.role === 'function') throw new UnsupportedSampleError('function-call messages (tool calls) are not previewed yet');
+    if (m.role === 'function') {
+      const words = llama2 ? null : ([t.thought_words, t.tool_call_words] as const);
+      const text = toolCall(() => formatFunctionContent(toolFormat(t.format_function), m.content, words?.[0] ?? null, words?.[1] ?? null));
+      // The call text is LLaMA-Factory's rewrite of the message, so no content span points into it.
+      for (const el of applyFormatter(t.format_function, text, m.index ?? i)) els.push('text' in el ? { text: el.text, contents: [] } : el);
+      return tk.encodeElements(els);
+    }
     if (m.role === 'user' && llama2) {
       const prefix = folded?.text ?? '';
       for (const el of applyFormatter(t.format_user, prefix + m.content, (m.index ?? i))) {
