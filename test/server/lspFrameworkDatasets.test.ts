@@ -5,7 +5,7 @@
  * tokenizer folder; LLaMA-Factory's example names a Hub id, found in (or missing from) a Hugging Face cache.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Hover, InlayHint, MarkupContent } from 'vscode-languageserver-protocol';
@@ -173,6 +173,24 @@ describe('language server: a framework config whose Hub model is not in the cach
     const h = hoverText(await client.hover(uri, positionOf(text, 'Blue.', 1)));
     assert.match(h, /Cannot tokenize as LLaMA-Factory does: .*huggingface-cli download/);
     await client.close(uri);
+  });
+
+  it('once the model is downloaded into the cache, the hover previews the samples (no restart, no edit)', async () => {
+    const text = readFileSync(ws.alpaca, 'utf8');
+    const uri = fileUri(ws.alpaca);
+    await client.open(uri, text, 'jsonl');
+    assert.match(hoverText(await client.hover(uri, positionOf(text, 'Blue.', 1))), /Cannot tokenize/);
+    // What `huggingface-cli download` leaves: refs/main and the snapshot it names.
+    cpSync(join(ws.hubCache, 'models--Qwen--Qwen3-4B-Instruct-2507'), join(ws.emptyCache, 'models--Qwen--Qwen3-4B-Instruct-2507'), { recursive: true });
+    let h = '';
+    for (let k = 0; k < 30 && !/trained/.test(h); k++) {
+      await new Promise((r) => setTimeout(r, 200));
+      h = hoverText(await client.hover(uri, positionOf(text, 'Blue.', 1)));
+    }
+    assert.match(h, /Message 2 \(assistant, trained\)/);
+    assert.match(h, /model Qwen\/Qwen3-4B-Instruct-2507 \(Hugging Face cache: /);
+    await client.close(uri);
+    rmSync(join(ws.emptyCache, 'models--Qwen--Qwen3-4B-Instruct-2507'), { recursive: true, force: true });
   });
 
   it('the config itself is underlined at the model id, with the same advice', async () => {
