@@ -96,6 +96,7 @@ OPTIONS = {
     "cutoff24": {"cutoff_len": 24},
     "cutoff40-mask_history": {"cutoff_len": 40, "mask_history": True},
     "cutoff12": {"cutoff_len": 12},
+    "cutoff4": {"cutoff_len": 4},
     "packing-cutoff40": {"cutoff_len": 40, "packing": True},
     "no_thinking": {"enable_thinking": False},
     "mask_history+train_on_prompt": {"mask_history": True, "train_on_prompt": True},
@@ -113,7 +114,7 @@ PLAN = [
     ("qwen3", "qwen", ALL_ROWS, ["default", "mask_history", "cutoff40", "default_system"]),
     ("qwen3", "chatml", ["sg-multiturn", "sg-single-system", "sg-observation", "al-basic"], ["default", "mask_history"]),
     ("qwen3", "default", ["sg-multiturn", "al-history-system", "sg-unicode"], ["default", "train_on_prompt", "cutoff40"]),
-    ("qwen3", "empty", ["sg-multiturn", "al-basic"], ["default", "train_on_prompt"]),
+    ("qwen3", "empty", ["sg-multiturn", "al-basic", "sg-empty-answer"], ["default", "train_on_prompt"]),
     ("qwen3", "phi4", ["sg-multiturn", "sg-single-system"], ["default"]),
     ("qwen3", "glm4", ["sg-multiturn", "sg-single-system", "al-basic"], ["default", "mask_history", "cutoff40", "train_on_prompt"]),
     ("gemma3", "gemma3", ALL_ROWS, COMMON_OPTS + ["cutoff12"]),
@@ -122,9 +123,16 @@ PLAN = [
     ("gemma3", "alpaca", ["al-basic", "al-history-system", "sg-multiturn"], ["default", "cutoff40"]),
     ("llama3", "llama3", ALL_ROWS, COMMON_OPTS + ["cutoff12", "packing-cutoff40"]),
     ("llama3", "default", ["sg-multiturn", "al-history-system", "sg-single-system"], ["default", "mask_history"]),
-    ("llama3", "empty", ["sg-multiturn", "sg-unicode"], ["default"]),
+    ("llama3", "empty", ["sg-multiturn", "sg-unicode", "sg-empty-answer"], ["default"]),
+    # A budget too small for any answer token: infer_seqlen gives the answer int(4 * t / (s + t)) = 0 tokens.
+    ("qwen3", "qwen3", ["sg-single-system", "sg-multiturn"], ["cutoff4"]),
+    ("llama3", "llama3", ["sg-single-system"], ["cutoff4"]),
     ("llama3", "mistral", ["sg-multiturn", "sg-single-system", "al-history-system"], ["default", "cutoff40"]),
     ("llama3", "deepseek3", ["sg-multiturn", "sg-single-system"], ["default", "train_on_prompt"]),
+    # No `template:`: parse_template() cuts the tokenizer's own Jinja chat template into slots.
+    ("qwen3", None, ["sg-multiturn", "sg-single-system", "sg-think", "al-history-system"], ["default", "mask_history", "cutoff40"]),
+    ("gemma3", None, ["sg-multiturn", "sg-single-system", "al-history-system"], ["default", "cutoff40"]),
+    ("llama3", None, ["sg-multiturn", "sg-single-system", "al-history-system"], ["default", "mask_history"]),
 ]
 
 
@@ -138,7 +146,8 @@ class Collect(logging.Handler):
 
 
 def run_case(lf, tokenizer, template_name, entry, row, options, pristine):
-    lf.template.TEMPLATES[template_name] = copy.deepcopy(pristine[template_name])
+    if template_name is not None:
+        lf.template.TEMPLATES[template_name] = copy.deepcopy(pristine[template_name])
     try:
         args = lf.data_args.DataArguments(template=template_name, **options)
         template = lf.template.get_template_and_fix_tokenizer(tokenizer, args)
@@ -204,7 +213,7 @@ def main():
                 result = run_case(lf, tokenizer, template_name, entry, row, OPTIONS[opt], pristine)
                 result["warnings"] = [l for l in collect.lines if "Invalid" in l or "Dropped" in l or "Skipping" in l]
                 cases.append({
-                    "id": f"{tok}/{template_name}/{row_name}/{opt}",
+                    "id": f"{tok}/{template_name or '(none)'}/{row_name}/{opt}",
                     "tokenizer": tok,
                     "template": template_name,
                     "dataset_info": entry,
