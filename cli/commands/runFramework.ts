@@ -43,7 +43,9 @@ export async function runFrameworkConfig(configPath: string, text: string, opts:
   const plan = planLaunch(configPath, text, { pythonPath: opts.python, numProcesses: opts.processes, overrides: opts.overrides }, { extensionRoot: '', nodePath: process.execPath });
   if (!plan.ok) {
     const lines = plan.diagnostics.map((d) => `${configPath}:${d.line}:${d.column} ${d.severity} ${d.message} [${d.code}]`);
-    emit({ type: 'error', time: time(), message: [plan.diagnostics.length > 0 ? 'the config has errors: fix them, then run again' : plan.reason, ...lines].join('\n') });
+    // The launch words its advice for the editor's setting; here the same choice is --python.
+    const reason = plan.reason.replaceAll('finetune.pythonPath', '--python').replaceAll('finetune.numProcesses', '--processes');
+    emit({ type: 'error', time: time(), message: [plan.diagnostics.length > 0 ? 'the config has errors: fix them, then run again' : reason, ...lines].join('\n') });
     emit({ type: 'end', time: time(), status: 'failed', step: 0 });
     return 1;
   }

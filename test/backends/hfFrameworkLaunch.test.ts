@@ -4,7 +4,7 @@
  * recorded TRL 1.13 run (test/fixtures/recordings/trl-sft-cpu) on its two pipes, in the order they were read.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { after, test } from 'node:test';
@@ -129,9 +129,13 @@ test('a whole TRL run through the real session: steps, progress, a checkpoint fr
   const python = venv('session', { trl: replayingTrl('trl-sft-cpu', join(dir, 'output-sft')) });
   const plan = planLaunch(config, readFileSync(config, 'utf8'), { pythonPath: python }, host);
   assert.ok(plan.ok, plan.ok ? '' : plan.reason);
-  // An earlier run's checkpoint in output_dir is not this run's.
-  mkdirSync(join(dir, 'output-sft', 'checkpoint-3'), { recursive: true });
-  writeFileSync(join(dir, 'output-sft', 'checkpoint-3', 'trainer_state.json'), '{}');
+  // An earlier run's checkpoints in output_dir (written an hour ago) are not this run's, even one of the same name.
+  for (const n of [3, 15]) {
+    mkdirSync(join(dir, 'output-sft', `checkpoint-${n}`), { recursive: true });
+    writeFileSync(join(dir, 'output-sft', `checkpoint-${n}`, 'trainer_state.json'), '{}');
+    const anHourAgo = new Date(Date.now() - 3600_000);
+    utimesSync(join(dir, 'output-sft', `checkpoint-${n}`, 'trainer_state.json'), anHourAgo, anHourAgo);
+  }
   const s = new TrainingSession({ ...plan.spec, logPollMs: 5 });
   const r = await s.ended;
   assert.deepEqual(r, { status: 'completed', step: 30, message: 'Training completed: 30 steps' });

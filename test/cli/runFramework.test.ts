@@ -96,3 +96,12 @@ test('a typo in the TRL config: refused at its line before TRL starts, exit 1', 
   assert.match(r.stderr, new RegExp(`${config.replace(/[.]/g, '\\.')}:\\d+:1: error: Unknown TRL key \`per_device_train_batchsize\`: did you mean \`per_device_train_batch_size\``));
   assert.ok(!r.stderr.includes('started'), 'TRL was not started');
 });
+
+test('TRL missing from the --python environment: the pip command for it, worded for the command line', async () => {
+  const config = recordedConfig(join(tmp, 'missing'));
+  const python = fakeVenv(tmp, 'missing-venv');
+  writeFileSync(python, '#!/bin/sh\necho "ModuleNotFoundError: No module named \'trl\'" >&2\nexit 1\n');
+  const r = await ftune(['run', config, '--python', python]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, new RegExp(`error: TRL is not installed in ${python.replace(/[.]/g, '\\.')} \\(ModuleNotFoundError: No module named 'trl'\\): run \`${python.replace(/[.]/g, '\\.')} -m pip install trl\` or point --python at another environment`));
+});

@@ -7,7 +7,7 @@
  * `end` event, preceded by an `error` event that says why when it failed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readSync, readdirSync } from 'node:fs';
+import { closeSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEvent, type TrainingEvent } from '../events';
 import { HfTrainerOutputParser, type HfTrainerParserOptions } from './hfTrainerOutput';
@@ -89,14 +89,14 @@ export class TrainingSession {
   private logTimer: NodeJS.Timeout | null = null;
   private logOffset = 0;
   private resolveEnded!: (r: SessionResult) => void;
-  private readonly earlierCheckpoints: Set<string>;
+  /** Wall-clock start, to tell this run's checkpoints from an earlier run's in the same output_dir. */
+  private readonly startedAtMs = Date.now();
 
   constructor(spec: SessionSpec) {
     this.spec = spec;
     this.now = spec.now ?? (() => Date.now() / 1000);
     this.ended = new Promise((r) => (this.resolveEnded = r));
     this.parser = outputParser(spec, this.now);
-    this.earlierCheckpoints = new Set(this.checkpointFolders());
     if (spec.start) this.emit({ type: 'start', time: this.now(), ...spec.start });
     // Own process group, so Stop reaches torchrun's workers too.
     this.child = spawn(spec.command, spec.args, {
@@ -219,27 +219,23 @@ export class TrainingSession {
     this.scanOutputDir();
   }
 
-  /** The `checkpoint-N` folders in a framework's output_dir (none when it is not there yet). */
-  private checkpointFolders(): string[] {
-    const dir = this.spec.start?.outputDir;
-    if (!(this.parser instanceof HfTrainerOutputParser) || !dir) return [];
-    try {
-      return readdirSync(dir).filter((n) => /^checkpoint-\d+$/.test(n));
-    } catch {
-      return [];
-    }
-  }
-
   /**
-   * A framework's new complete `checkpoint-N` folders become checkpoint events: trainer_state.json is the last
-   * file the Trainer writes into one (transformers 5.17.0 trainer.py `_save_checkpoint`); folders of an earlier
-   * run (one this run resumes from) are not this run's.
+   * A framework's complete `checkpoint-N` folders of this run become checkpoint events: trainer_state.json is the
+   * last file the Trainer writes into one (transformers 5.17.0 trainer.py `_save_checkpoint`), and one older than
+   * this run's start belongs to an earlier run (the checkpoint this one resumes from, or a run before it).
    */
   private scanOutputDir(): void {
     const dir = this.spec.start?.outputDir;
-    const names = this.checkpointFolders().filter((n) => !this.earlierCheckpoints.has(n));
-    if (!dir || names.length === 0 || !(this.parser instanceof HfTrainerOutputParser)) return;
-    const entries = names.map((name) => ({ name, complete: existsSync(join(dir, name, 'trainer_state.json')) }));
+    if (!(this.parser instanceof HfTrainerOutputParser) || !dir) return;
+    let names: string[];
+    try {
+      names = readdirSync(dir).filter((n) => /^checkpoint-\d+$/.test(n));
+    } catch {
+      return; // not created yet
+    }
+    // Two seconds of slack for file systems whose timestamps are coarse.
+    const ours = (name: string) => (statSync(join(dir, name, 'trainer_state.json'), { throwIfNoEntry: false })?.mtimeMs ?? -Infinity) >= this.startedAtMs - 2000;
+    const entries = names.map((name) => ({ name, complete: ours(name) }));
     for (const e of this.parser.outputDirEntries(dir, entries)) this.emit(e);
   }
 
