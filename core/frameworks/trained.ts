@@ -19,6 +19,11 @@ export interface FrameworkMessage {
   reasoning_content?: string;
   /** Per-message training override (Axolotl's `message_field_training`); undefined = the framework's rule. */
   train?: boolean;
+  /**
+   * Per-character training of the content (Axolotl's `message_field_training_detail`, or content parts with
+   * `train`/`weight`): [begin_offset, end_offset] inclusive, in Unicode code points of `content`.
+   */
+  train_detail?: { begin_offset: number; end_offset: number; train: boolean }[];
   /** Index of the dataset message this came from, so tokens can point back into the file. */
   source?: number;
 }
