@@ -15,19 +15,19 @@
  * Relative paths are relative to the working directory the framework is started from: the config's folder or a
  * workspace folder, tried in that order.
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { rangeFor } from '../config/paths';
 import type { ConfigDocument } from '../config/tree';
 import { type DatasetSpec, type ResolvedDatasets, type SpecProblem, parseSplit } from '../data/spec';
 import { LineIndex } from '../text';
 import { FRAMEWORK_LABEL, frameworkCatalog, type FrameworkName } from './catalog';
+import { datasetEntriesOf } from './llamafactory';
 import { locateModel } from './modelFolder';
 
 const DATA_EXT = new Set(['.json', '.jsonl', '.ndjson']);
 /** A dataset folder is listed, not walked without end. */
 const MAX_FOLDER_FILES = 1000;
-const MAX_INFO_BYTES = 8 << 20;
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const strings = (v: unknown): string[] | null => (typeof v === 'string' ? [v] : Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : null);
@@ -151,50 +151,34 @@ function trlDatasets(value: Record<string, unknown>, dirs: readonly string[], ou
 }
 
 function llamaFactoryDatasets(value: Record<string, unknown>, dirs: readonly string[], out: DatasetSpec[], problems: SpecProblem[]): void {
-  const names = typeof value.dataset === 'string' ? value.dataset.split(',').map((s) => s.trim()).filter(Boolean) : (strings(value.dataset) ?? []);
-  if (names.length === 0) return;
   const dirValue = typeof value.dataset_dir === 'string' ? value.dataset_dir : 'data';
   if (dirValue === 'ONLINE' || dirValue.startsWith('REMOTE:')) {
     problems.push({ path: ['dataset_dir'], message: `dataset_dir ${dirValue} reads datasets from the Hub: only local datasets are previewed` });
     return;
   }
-  const dir = local(dirValue, dirs);
-  const infoPath = dir ? join(dir.path, 'dataset_info.json') : null;
-  let info: Record<string, unknown> | null = null;
-  try {
-    if (infoPath && statSync(infoPath).size <= MAX_INFO_BYTES) {
-      const v: unknown = JSON.parse(readFileSync(infoPath, 'utf8'));
-      if (isRecord(v)) info = v;
-    }
-  } catch {
-    info = null;
-  }
-  if (!dir || !info || !infoPath) {
-    problems.push({ path: ['dataset_dir'], message: `no readable dataset_info.json in ${dir?.path ?? dirValue} (dataset_dir): LLaMA-Factory looks the dataset names up there` });
+  if (typeof value.dataset !== 'string' && !Array.isArray(value.dataset)) return;
+  // LLaMA-Factory's own lookup (llamafactory/datasets.ts), from the first folder whose dataset_dir has the registry.
+  const at = dirs.find((d) => stat(join(resolve(d, dirValue), 'dataset_info.json')) === 'file');
+  if (!at) {
+    problems.push({ path: ['dataset_dir'], message: `no dataset_info.json in ${dirs.map((d) => resolve(d, dirValue)).join(' or ')} (dataset_dir): LLaMA-Factory looks the dataset names up there` });
     return;
   }
-  names.forEach((name, k) => {
-    const attr = info![name];
-    const at: (string | number)[] = ['dataset', k];
-    if (!isRecord(attr)) {
-      problems.push({ path: ['dataset'], message: `dataset ${name} is not in ${infoPath}` });
+  // Unknown names are the config diagnostics' (unknown-dataset, with "did you mean").
+  datasetEntriesOf(value, join(at, 'config.yaml')).forEach(({ name, entry, file }, k) => {
+    if (file === null) {
+      problems.push({ path: ['dataset'], message: `dataset ${name} is not a local file (hf_hub_url, ms_hub_url, script_url or cloud_file_name in dataset_info.json): only local datasets are previewed` });
       return;
     }
-    if (typeof attr.file_name !== 'string') {
-      problems.push({ path: ['dataset'], message: `dataset ${name} is not a local file in ${infoPath} (hf_hub_url, ms_hub_url, script_url or cloud_file_name): only local datasets are previewed` });
-      return;
-    }
-    const split = splitOf(attr.split, 'train', ['dataset'], problems);
-    const p = join(dir.path, attr.file_name);
-    const kind = stat(p);
-    // A folder: LLaMA-Factory reads every file in it (os.listdir), whatever its name.
-    const files = kind === 'file' ? [p] : kind === 'dir' ? readdirSync(p).sort().map((n) => join(p, n)).filter((f) => stat(f) === 'file' && DATA_EXT.has(extname(f).toLowerCase())) : [];
+    const split = splitOf(entry.split, 'train', ['dataset'], problems);
+    const kind = stat(file);
+    // A folder: LLaMA-Factory reads every file in it (loader.py: os.listdir), whatever its name.
+    const files = kind === 'file' ? [file] : kind === 'dir' ? readdirSync(file).sort().map((n) => join(file, n)).filter((f) => stat(f) === 'file' && DATA_EXT.has(extname(f).toLowerCase())) : [];
     if (files.length === 0) {
-      problems.push({ path: ['dataset'], message: `dataset ${name}: ${p} not found (file_name in ${infoPath}; LLaMA-Factory stops: "File ... not found")` });
+      problems.push({ path: ['dataset'], message: `dataset ${name}: ${file} not found (file_name in dataset_info.json; LLaMA-Factory stops: "File ... not found")` });
       return;
     }
-    const formatting = typeof attr.formatting === 'string' ? attr.formatting : 'alpaca';
-    out.push(spec(at, files, split, `LLaMA-Factory dataset ${name} (${formatting})`, attr));
+    const formatting = typeof entry.formatting === 'string' ? entry.formatting : 'alpaca';
+    out.push(spec(['dataset', k], files, split, `LLaMA-Factory dataset ${name} (${formatting})`, { ...entry }));
   });
 }
 

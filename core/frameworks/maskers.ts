@@ -1,8 +1,8 @@
 /**
  * Which masker each framework's datasets are tokenized with, and the one place that prepares it for a config:
  * loads the model folder (cached until its files change), calls the masker's prepare with the config and the
- * dataset's entry, and wraps the folder's tokenizer for the displays (token text and bytes). When a framework's own
- * module lands, its entry below becomes that module's masker.
+ * dataset's entry, and wraps the folder's tokenizer for the displays (token text and bytes). A framework whose own
+ * module has not landed yet has the stand-in masker (defaultMasker.ts).
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,13 +12,15 @@ import { type HfModelFolder, loadHfModelFolder } from '../hf/folder';
 import { TokenizerConfigError, type EncodeOptions, type ModelTokenizer } from '../tokenizers/types';
 import type { FrameworkName } from './catalog';
 import { FRAMEWORK_LABEL } from './catalog';
+import { axolotlMasker } from './axolotl';
 import { defaultMasker } from './defaultMasker';
+import { llamafactoryMasker } from './llamafactory';
 import { type FrameworkMasker, FrameworkOptionsError, type PreparedMasker } from './trained';
 
 export const MASKERS: Record<FrameworkName, FrameworkMasker> = {
-  axolotl: defaultMasker('axolotl'),
+  axolotl: axolotlMasker,
   trl: defaultMasker('trl'),
-  llamafactory: defaultMasker('llamafactory'),
+  llamafactory: llamafactoryMasker,
 };
 
 /** A framework's masker, ready for one dataset of one config. */
