@@ -107,6 +107,13 @@ export function readFrameworkSample(parsed: ParsedSample, reading: FrameworkRead
     if (e instanceof FrameworkSampleError || e instanceof ChatTemplateError) return { ok: false, error: { ...problemOf(e.message, 'template-error'), type: 'ValueError' } };
     throw e;
   }
+  const findings = [...t.findings];
+  // Every label -100 is a fact of the tokens, whichever masker made them: each such sample is named and counted,
+  // also where the masker reports the cause once for the config (TRL's missing {% generation %} block).
+  if (!t.dropped && !t.trained.some(Boolean) && !findings.some((f) => f.code === 'nothing-trained')) {
+    const cause = reading.masker.findings.length > 0 ? ` (${reading.masker.findings.map((f) => f.code).join(', ')}: see the config)` : '';
+    findings.push({ code: 'nothing-trained', message: `Nothing is trained in this sample: every label is -100${cause}` });
+  }
   const spans = sourceSpans(messages, t.text, t.starts, t.ends);
   const mask = t.trained.map((x) => !x);
   spans.forEach((sp, k) => {
@@ -119,7 +126,7 @@ export function readFrameworkSample(parsed: ParsedSample, reading: FrameworkRead
     truncatedAt: t.lost ? t.ids.length : null,
     framework: reading.framework,
     maskWay: t.way,
-    findings: t.findings,
+    findings,
   };
   if (t.dropped) sample.dropped = true;
   if (measure && t.lost) sample.untruncated = { length: t.ids.length + t.lost.tokens, trained: t.trained.filter(Boolean).length + t.lost.trained, cut: null };
