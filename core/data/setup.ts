@@ -3,12 +3,13 @@
  * a config, detected from its first samples.
  */
 import type { AnalyzeOptions } from './analyze';
-import { loadDatasetConfig } from './configSetup';
+import { DatasetConfigError, loadDatasetConfig } from './configSetup';
 import { detectFormat } from './detect';
 import { parseFast, type SampleReader } from './sampleMessages';
 import type { DatasetSource } from './source';
 import { type DatasetSpec, type ResolvedDatasets, sliceRange } from './spec';
 import { frameworkProblemText, prepareFramework } from '../frameworks/maskers';
+import { FRAMEWORK_LABEL } from '../frameworks/catalog';
 import type { ModelTokenizer } from '../tokenizers/types';
 import { resolve } from 'node:path';
 
@@ -92,6 +93,14 @@ export async function readerForFile(source: DatasetSource, configPath: string | 
   const notes = [...cfg.notes];
   const target = resolve(source.path);
   let spec = cfg.resolved.datasets.find((s) => s.dataFiles.some((f) => resolve(f) === target));
+  if (!spec && cfg.resolved.framework) {
+    // Not one of the framework config's datasets: read as the framework reads a dataset with no options of its own.
+    const fw = FRAMEWORK_LABEL[cfg.resolved.framework.name];
+    notes.push(`${source.path} is not among the datasets of ${configPath}; it is read as ${fw} reads a dataset entry with default options.`);
+    // Axolotl's chat datasets are `type: chat_template` entries; TRL and LLaMA-Factory have no entry to give.
+    const entry = cfg.resolved.framework.name === 'axolotl' ? { entry: { path: source.path, type: 'chat_template' } } : {};
+    spec = { path: [], component: fw, kind: 'chat', source: 'json', dataFiles: [source.path], trainOnInput: false, newSystemPrompt: null, split: 'train', packed: false, framework: { label: `${fw} (default dataset options)`, ...entry } };
+  }
   if (!spec) {
     const d = detectReader(source);
     notes.push(`${source.path} is not among the data_files of ${configPath}; its format was detected instead, with the config's tokenizer.`);
@@ -100,6 +109,8 @@ export async function readerForFile(source: DatasetSource, configPath: string | 
   }
   spec = { ...spec };
   const how = specReader(cfg.resolved, spec, configPath);
+  // Without its masker a framework's dataset is not read at all (torchtune's reader would invent errors).
+  if (how.problem && spec.framework) throw new DatasetConfigError(how.problem);
   if (how.problem && !notes.includes(how.problem)) notes.push(how.problem);
   return {
     options: { reader: how.reader, tokenizer: how.tokenizer ?? cfg.tokenizer },

@@ -114,6 +114,15 @@ describe('ftune on framework configs', () => {
     assert.doesNotMatch(stats.stderr, /\n\s+at /); // a message, not a stack trace
   });
 
+  test('validate --config: a file the framework config does not name is read as the framework reads a default entry', () => {
+    const r = ftune(['validate', ws.messages, '--config', ws.axolotl]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /chat\.jsonl: note: .*chat\.jsonl is not among the datasets of .*axolotl\.yml; it is read as Axolotl reads a dataset entry with default options\./);
+    assert.match(r.stdout, /chat\.jsonl: note: 1 of 4 samples have special-token text typed in content \[special-token-in-content\]/);
+    assert.match(r.stdout, /\(4 samples, Axolotl \(default dataset options\) \(from config\)\)/);
+    assert.doesNotMatch(r.stdout, /internal-error|KeyError/);
+  });
+
   test('a local model folder that is not there: the key, the line, and what to set', () => {
     const r = ftune(['stats', ws.axolotl, 'base_model=./no-such-model']);
     assert.equal(r.code, 1);
