@@ -25,6 +25,8 @@ export interface FrameworkTokenizedSample extends TokenizedSample {
   findings: Finding[];
   /** The framework removes the whole sample from training. */
   dropped?: boolean;
+  /** Per message, the dataset message it came from (FrameworkMessage.source), which findings' message_index names. */
+  messageSources: (number | undefined)[];
 }
 
 export function isFrameworkSample(t: TokenizedSample | undefined): t is FrameworkTokenizedSample {
@@ -99,7 +101,8 @@ export function readFrameworkSample(parsed: ParsedSample, reading: FrameworkRead
   const row: unknown = getNodeValue(parsed.root);
   const s = reading.masker.sampleFromRow(row);
   if ('error' in s) return { ok: false, error: problemOf(s.error, 'framework-row') };
-  const messages = positionedMessages(parsed, flatMessages(s));
+  const flat = flatMessages(s);
+  const messages = positionedMessages(parsed, flat);
   let t;
   try {
     t = reading.masker.tokenize(s);
@@ -127,6 +130,7 @@ export function readFrameworkSample(parsed: ParsedSample, reading: FrameworkRead
     framework: reading.framework,
     maskWay: t.way,
     findings,
+    messageSources: flat.map((m) => m.source),
   };
   if (t.dropped) sample.dropped = true;
   if (measure && t.lost) sample.untruncated = { length: t.ids.length + t.lost.tokens, trained: t.trained.filter(Boolean).length + t.lost.trained, cut: null };
@@ -136,7 +140,9 @@ export function readFrameworkSample(parsed: ParsedSample, reading: FrameworkRead
 /** Each finding of a framework sample, at the message it is about (sample-relative range) or the sample's start. */
 export function frameworkFindings(messages: readonly Message[], sample: FrameworkTokenizedSample): { severity: Severity; code: string; message: string; range?: Range }[] {
   return sample.findings.map((f) => {
-    const part = f.message_index !== undefined ? messages[f.message_index]?.content[0] : undefined;
+    // message_index names the dataset message (the maskers set it from FrameworkMessage.source).
+    const k = f.message_index === undefined ? -1 : sample.messageSources.includes(f.message_index) ? sample.messageSources.indexOf(f.message_index) : f.message_index;
+    const part = k >= 0 ? messages[k]?.content[0] : undefined;
     const o = part?.origin;
     const out: { severity: Severity; code: string; message: string; range?: Range } = { severity: FINDING_SEVERITY[f.code] ?? 'warning', code: f.code, message: f.message };
     if (o) out.range = { start: originOffset(o, 0), end: originOffset(o, o.length) };

@@ -51,7 +51,7 @@ export interface Finding {
   code: FindingCode;
   /** A sentence for the user: what happened, under which option, and what to change. Plain text (escape for Markdown). */
   message: string;
-  /** Index of the message it is about, when there is one. */
+  /** Index of the message it is about, when there is one: its FrameworkMessage.source (the dataset message). */
   message_index?: number;
 }
 
