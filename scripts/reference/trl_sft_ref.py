@@ -21,7 +21,6 @@ Environment (outside the project): python3.11 -m venv /work/pyref &&
   /work/pyref/bin/pip install transformers==5.17.0 trl==1.13.0 datasets==5.0.1 accelerate==1.15.0 torch==2.13.0
 Run from the repository root:  /work/pyref/bin/python scripts/reference/trl_sft_ref.py
 """
-import copy
 import json
 import logging
 import os
@@ -93,7 +92,7 @@ def main():
     # test/fixtures/trl/chat_templates/X).
     (FIXTURES / "chat_templates").mkdir(exist_ok=True)
     for tdef in corpus["templates"].values():
-        if "chat_template_path" in tdef:
+        if tdef.get("chat_template_path", "").startswith("trl/"):
             name = tdef["chat_template_path"].removeprefix("trl/chat_templates/")
             (FIXTURES / "chat_templates" / name).write_bytes((TRL_DIR / "chat_templates" / name).read_bytes())
     out_dir = tempfile.mkdtemp(prefix="trl-ref-")
@@ -113,11 +112,18 @@ def main():
         print(f"[{n + 1}/{len(groups)}] {kind} · {tname} · {oname}", file=sys.stderr, flush=True)
         if folder not in _tokenizers:
             _tokenizers[folder] = AutoTokenizer.from_pretrained(ROOT / corpus["folders"][folder])
-        tok = copy.deepcopy(_tokenizers[folder])  # SFTTrainer sets eos/pad tokens and the template on it
+        tok = _tokenizers[folder]
+        # SFTTrainer sets eos_token, pad_token and chat_template on the tokenizer: put the loaded values back
+        # (cheaper than a deep copy of a 262k-token tokenizer per group).
+        saved = getattr(tok, "_ref_saved", None)
+        if saved is None:
+            tok._ref_saved = saved = (tok.eos_token, tok.pad_token, tok.chat_template)
+        tok.eos_token, tok.pad_token, tok.chat_template = saved
         model = tiny_model(len(tok))
         config = dict(opts)
         if "chat_template_path" in tdef:
-            config["chat_template_path"] = str(TRL_DIR / tdef["chat_template_path"].removeprefix("trl/"))
+            path = tdef["chat_template_path"]  # trl/… in the installed TRL package, else under test/fixtures/trl
+            config["chat_template_path"] = str(TRL_DIR / path.removeprefix("trl/") if path.startswith("trl/") else FIXTURES / path)
         args = SFTConfig(output_dir=out_dir, report_to=[], bf16=False, use_cpu=True, save_strategy="no",
                          gradient_checkpointing=False, dataset_num_proc=None, **config)
         first = next(iter(rows.values()))

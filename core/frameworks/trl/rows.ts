@@ -25,8 +25,8 @@ function readMessages(column: string, list: unknown[]): FrameworkMessage[] | str
   const out: FrameworkMessage[] = [];
   for (const [i, m] of list.entries()) {
     if (!isObject(m)) return `${column}[${i}] is not a message object`;
-    const role = m.role ?? m.from;
-    const content = 'content' in m ? m.content : m.value;
+    const role = m.role;
+    const content = m.content;
     if (typeof role !== 'string') return `${column}[${i}] has no "role" string`;
     // Arrow stores a missing/null content as None; OpenAI-style tool-call turns often carry content null.
     if (content !== undefined && content !== null && typeof content !== 'string') {
@@ -64,8 +64,17 @@ export function trlSampleFromRow(row: unknown, rules: RowRules): TrlSample | { e
   let r = row;
   // maybe_convert_to_chatml: from/value → role/content, conversations → messages.
   if (Array.isArray(r.conversations) && isObject(r.conversations[0]) && 'from' in r.conversations[0] && 'value' in r.conversations[0]) {
+    const chatml = (list: unknown): unknown =>
+      Array.isArray(list)
+        ? list.map((m) => {
+          if (!isObject(m)) return m;
+          const { from, value, ...others } = m;
+          return { ...others, ...(from !== undefined ? { role: from } : {}), ...(value !== undefined ? { content: value } : {}) };
+        })
+        : list;
     const { conversations, ...rest } = r;
-    r = { ...rest, messages: conversations };
+    r = { ...rest, messages: chatml(conversations) };
+    for (const key of ['prompt', 'completion']) if (Array.isArray(r[key])) r[key] = chatml(r[key]);
   }
   const tools = readTools(r);
   if (typeof tools === 'string') return { error: tools };
