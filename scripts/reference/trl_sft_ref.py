@@ -156,7 +156,11 @@ def main():
                 if len(ds) == 0:
                     sample["dropped"] = True
                 else:
-                    batch = trainer.data_collator([ds[0]])
+                    # One row, except when bfd_split packing splits the sample into several packed rows: the
+                    # padding-free collator then flattens them back into one sequence, in order.
+                    packed = [ds[i] for i in range(len(ds))]
+                    assert len(packed) == 1 or trainer.padding_free, (tname, oname, rname, len(packed))
+                    batch = trainer.data_collator(packed)
                     sample["input_ids"] = batch["input_ids"][0].tolist()
                     sample["labels"] = batch["labels"][0].tolist()
             sample["warnings"] = list(CAPTURE.lines)
