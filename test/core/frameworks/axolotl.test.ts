@@ -229,4 +229,15 @@ test('refused configs name the key', () => {
   assert.equal(key({ eot_tokens: ['<|im_start|>assistant'] }, { type: 'chat_template' }), 'eot_tokens');
   assert.equal(key({}, { type: 'alpaca' }), 'type');
   assert.equal(key({ excess_length_strategy: 'wrap' }, { type: 'chat_template' }), 'excess_length_strategy');
+  assert.equal(key({ tokenizer_use_mistral_common: true }, { type: 'chat_template' }), 'tokenizer_use_mistral_common');
+});
+
+test('the summary names the options in force and the keys Axolotl ignores', () => {
+  const plain = prepare({ tokenizer: 'qwen3', config: {}, entry: { type: 'chat_template' } });
+  assert.equal(plain.summary, 'template tokenizer_default · roles_to_train assistant · train_on_eos turn · sequence_len 512 (drop) (Axolotl)');
+  // The fixture shows field_tools changes nothing (Axolotl's loader does not pass it on): the summary says so.
+  const c = fixture.cases.find((x) => x.name === 'qwen3/tools_field_tools_ignored')!;
+  assert.match(prepare(c).summary, /field_tools ignored by Axolotl's loader · field_thinking ignored/);
+  const eot = prepare({ tokenizer: 'llama3', config: { eot_tokens: ['<|eot_id|>'], sequence_len: 2048, excess_length_strategy: 'truncate' }, entry: { type: 'chat_template', train_on_eos: 'all', train_on_eot: 'last', roles_to_train: ['gpt'] } });
+  assert.equal(eot.summary, 'template tokenizer_default · roles_to_train assistant · train_on_eos all · train_on_eot last · sequence_len 2048 (truncate) (Axolotl)');
 });
