@@ -6,6 +6,7 @@
  *
  *   npm run bench:lsp [-- --mb 200 --n 300] [--hf]
  *
+ * --idle-only: stop after the idle hover and completion figures (for profiling iterations).
  * --cpu-prof DIR: the server writes a V8 CPU profile (node --cpu-prof) into DIR when it exits.
  * --hf: the dataset's config names a Hugging Face model folder (Qwen3's, with its Jinja chat template) instead of
  * torchtune's Llama 3 tokenizer.
@@ -58,6 +59,15 @@ async function writeBigJsonl(path: string, targetBytes: number): Promise<number>
   return n;
 }
 
+/** A profiled server writes its profile as it exits: let it exit on `exit` rather than be killed. */
+async function stopServer(client: LspTestClient): Promise<void> {
+  const exited = new Promise((r) => client.proc.once('exit', r));
+  await client.conn.sendRequest('shutdown');
+  await client.conn.sendNotification('exit');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 10000))]);
+  await client.stop();
+}
+
 async function main(): Promise<void> {
   const mb = arg('mb', 200);
   const n = arg('n', 300);
@@ -104,6 +114,10 @@ async function main(): Promise<void> {
       completion.push(performance.now() - t);
     }
     console.log(summary('completion (idle)', completion));
+    if (process.argv.includes('--idle-only')) {
+      await stopServer(client);
+      return;
+    }
 
     // Whole-file validation in the background (as when the user opens the file): latency meanwhile.
     const progressBefore = client.progress.length;
@@ -168,12 +182,7 @@ async function main(): Promise<void> {
     }
     console.log(summary('config hover', cfgHover));
     console.log(summary('config completion', cfgComp));
-    // A profiled server writes its profile as it exits: let it exit on `exit` rather than be killed.
-    const exited = new Promise((r) => client.proc.once('exit', r));
-    await client.conn.sendRequest('shutdown');
-    await client.conn.sendNotification('exit');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 10000))]);
-    await client.stop();
+    await stopServer(client);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

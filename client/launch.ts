@@ -136,8 +136,13 @@ export class Runs implements vscode.Disposable {
       return;
     }
     const state = run.session.stop();
-    // Words for the person, not signal names (the output channel is read in the GUI too).
-    this.log.info(state === 'stopping' ? 'Stopping: the trainer saves a checkpoint, then stops. Stop again to end it at once without saving.' : 'Stop again: ending the trainer now, without saving.');
+    // Words for the person, not signal names (the output channel is read in the GUI too). The Hugging Face
+    // Trainer has no handler for SIGTERM: a framework's run ends at once, its last checkpoint-N is what is kept.
+    const framework = FRAMEWORK_BACKENDS.has(run.session.spec.backend);
+    const first = framework
+      ? 'Stopping: the framework ends now without saving; its last checkpoint-N folder in output_dir is kept. Stop again to kill it.'
+      : 'Stopping: the trainer saves a checkpoint, then stops. Stop again to end it at once without saving.';
+    this.log.info(state === 'stopping' ? first : 'Stop again: ending the trainer now, without saving.');
   }
 
   showMonitor(): void {

@@ -8,6 +8,7 @@ import { engineFromComment, type TrainerEngine } from '../core/config/rules/trai
 import type { ConfigDocument, ConfigPath } from '../core/config';
 import type { FrameworkDetection } from '../core/frameworks';
 import { type ServerContext, uriToPath } from './context';
+import { frameworkPreviewCheck } from '../core/frameworks/previewCheck';
 import { diskVersion } from './datasetView';
 
 export interface ConfigAnalysis {
@@ -43,6 +44,10 @@ function engineFor(ctx: ServerContext, text: string): TrainerEngine | undefined 
 function analyze(ctx: ServerContext, text: string, path: string | undefined, version: string): ConfigAnalysis {
   const engine = engineFor(ctx, text);
   const r = validateConfig(text, { ...(path ? { path } : {}), ...(engine ? { engine } : {}) });
+  // A framework config whose datasets cannot be previewed (model missing, option refused) says so at the key.
+  if (r.framework && path && !r.document.partial) {
+    r.diagnostics.push(...frameworkPreviewCheck(r.framework.framework, r.document, resolveConfig(text).value, path, ctx.roots).diagnostics);
+  }
   return { version, document: r.document, diagnostics: r.diagnostics, recipe: r.recipe, recipeSource: r.recipeSource, ...(r.framework ? { framework: r.framework } : {}) };
 }
 

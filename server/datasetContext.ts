@@ -3,7 +3,8 @@
  * (style, column, train_on_input, tokenizer, max_seq_len), or, when none does, the detected format and the
  * `finetune.defaultTokenizer` setting (empty: the built-in Llama 3 tokenizer). The hover says which one it is.
  */
-import { basename, relative } from 'node:path';
+import { basename, dirname, relative } from 'node:path';
+import { locateModel } from '../core/frameworks/modelFolder';
 import { describeSpec, detectReader, readerOf, specReader } from '../core/data/setup';
 import { FRAMEWORK_LABEL, type FrameworkName } from '../core/frameworks';
 import type { Finding } from '../core/frameworks/trained';
@@ -56,16 +57,20 @@ function displayPath(ctx: ServerContext, p: string): string {
 }
 
 /** A framework config in force: its masker reads the samples; the folder's tokenizer names the tokens. */
-function frameworkInForce(ctx: ServerContext, view: DatasetView, configPath: string, resolved: ResolvedDatasets, spec: DatasetSpec, more: string): InForce {
+function frameworkInForce(ctx: ServerContext, view: DatasetView, configPath: string, scanned: ResolvedDatasets, spec: DatasetSpec, more: string): InForce {
+  // The workspace scan is cached; a model it did not find may have been downloaded since: look again.
+  const found = scanned.framework!;
+  const model = found.model.ok ? found.model : locateModel(found.name, found.config, [dirname(configPath), ...ctx.roots]);
+  const resolved: ResolvedDatasets = model.ok && !found.model.ok ? { ...scanned, framework: { ...found, model } } : scanned;
   const fw = resolved.framework!;
   const how = specReader(resolved, spec, configPath);
   const masker = how.reader.framework?.masker;
   const framework: InForceFramework = { name: fw.name, label: spec.framework!.label, summary: masker?.summary ?? '', findings: masker?.findings ?? [] };
   if (how.problem) framework.problem = how.problem;
-  const model = fw.model.ok ? `${fw.model.value}${fw.model.from === 'hub-cache' ? ` (Hugging Face cache: ${fw.model.dir})` : ''}` : 'unavailable';
+  const modelText = fw.model.ok ? `${fw.model.value}${fw.model.from === 'hub-cache' ? ` (Hugging Face cache: ${fw.model.dir})` : ''}` : 'unavailable';
   const r: InForce = {
     key: `${configPath}|${fw.name}|${JSON.stringify(spec)}|${JSON.stringify(fw.config)}|${fw.model.ok ? fw.model.dir : fw.model.problem}|${how.problem ?? ''}`,
-    description: `config in force: ${displayPath(ctx, configPath)} (${spec.framework!.label}), model ${model}${more}`,
+    description: `config in force: ${displayPath(ctx, configPath)} (${spec.framework!.label}), model ${modelText}${more}`,
     // Without its masker the file cannot be read as the framework reads it: nothing is guessed instead.
     reader: masker ? how.reader : null,
     maxSeqLen: resolved.maxSeqLen,

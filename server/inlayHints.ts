@@ -36,8 +36,8 @@ export function register(ctx: ServerContext): void {
       const atStart = ix.format === 'jsonl';
       const range = sampleRange(view, i);
       const cut = s.truncatedAt !== null && s.truncatedAt !== undefined ? ' ✂' : '';
-      const label = `${s.tokens} tok · ${s.trained} trained${cut}`;
-      out.push({ position: atStart ? range.start : range.end, label: atStart ? label : ` ${label}`, kind: InlayHintKind.Parameter, paddingLeft: !atStart, paddingRight: atStart, tooltip: `${f.tokenizer.name}: ${s.tokens} tokens, ${s.trained} trained (unmasked)${cut ? `, truncated at token ${s.truncatedAt}` : ''}` });
+      const label = `${s.tokens} tok · ${s.trained} trained${cut}${s.dropped ? ' · dropped' : ''}`;
+      out.push({ position: atStart ? range.start : range.end, label: atStart ? label : ` ${label}`, kind: InlayHintKind.Parameter, paddingLeft: !atStart, paddingRight: atStart, tooltip: `${f.tokenizer.name}: ${s.tokens} tokens, ${s.trained} trained (unmasked)${cut ? `, truncated at token ${s.truncatedAt}` : ''}${s.dropped ? ', dropped from training by the framework' : ''}` });
     }
     return out;
   });

@@ -6,6 +6,7 @@
 import type { Position } from 'vscode-languageserver/node';
 import type { Severity } from '../core/diagnostics';
 import { trainedCount } from '../core/data/checks';
+import { isFrameworkSample } from '../core/data/frameworkSample';
 import type { InForce } from './datasetContext';
 import { sampleOutcome } from './datasetAnalysis';
 import type { DatasetView } from './datasetView';
@@ -15,6 +16,8 @@ export interface SampleSummary {
   tokens?: number;
   trained?: number;
   truncatedAt?: number | null;
+  /** The framework in force removes the sample from training. */
+  dropped?: boolean;
 }
 
 const MAX_ENTRIES = 200_000;
@@ -41,6 +44,7 @@ export function sampleSummary(view: DatasetView, i: number, text: string, f: InF
       hit.tokens = o.tokenized.tokens.length;
       hit.trained = trainedCount(o.tokenized.mask);
       hit.truncatedAt = o.tokenized.truncatedAt;
+      if (isFrameworkSample(o.tokenized) && o.tokenized.dropped) hit.dropped = true;
     }
     if (cache.size >= MAX_ENTRIES) cache = new Map();
     // Long samples are costly to hold as keys: cache texts up to 64 KB.

@@ -3,6 +3,8 @@
  * 2 MB BPE file takes a while; the same config is asked for on every hover).
  */
 import { statSync } from 'node:fs';
+import { HF_TOKENIZER_COMPONENT } from '../core/hf/component';
+import { findInHubCache } from '../core/frameworks/modelFolder';
 import { dirname } from 'node:path';
 import { createModelTokenizer } from '../core/tokenizers';
 import { BUNDLED_LLAMA3_LABEL, bundledLlama3Config } from '../core/tokenizers/bundledLlama3';
@@ -51,10 +53,20 @@ export interface DefaultTokenizer {
   label?: string;
 }
 
+const isFolder = (p: string): boolean => {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+};
+
 /**
- * `finetune.defaultTokenizer`: a tokenizer file path (Llama 3 `tokenizer.model`), or a tokenizer `_component_`
- * followed by a space and its path, e.g. `torchtune.models.qwen2.qwen2_tokenizer /models/vocab.json`. Empty: the
- * built-in Llama 3 tokenizer (its rank file is converted on first use and cached).
+ * `finetune.defaultTokenizer`: a tokenizer file path (Llama 3 `tokenizer.model`), a Hugging Face model folder
+ * (tokenizer.json + tokenizer_config.json, its chat template renders the samples), a Hub id found in the Hugging
+ * Face cache (`Qwen/Qwen3-0.6B`), or a tokenizer `_component_` followed by a space and its path, e.g.
+ * `torchtune.models.qwen2.qwen2_tokenizer /models/vocab.json`. Empty: the built-in Llama 3 tokenizer (its rank file
+ * is converted on first use and cached).
  */
 export function defaultTokenizerConfig(setting: string): DefaultTokenizer {
   const s = setting.trim();
@@ -65,6 +77,12 @@ export function defaultTokenizerConfig(setting: string): DefaultTokenizer {
     } catch (e) {
       return { config: null, source: `${e instanceof Error ? e.message : String(e)}; ${source}` };
     }
+  }
+  if (isFolder(s)) return { config: { _component_: HF_TOKENIZER_COMPONENT, path: s }, source: 'finetune.defaultTokenizer (model folder)' };
+  if (/^[\w][\w.-]*\/[\w][\w.-]*$/.test(s) && !/\.(json|model)$/i.test(s)) {
+    const hit = findInHubCache(s, 'main');
+    if ('dir' in hit) return { config: { _component_: HF_TOKENIZER_COMPONENT, path: hit.dir }, source: 'finetune.defaultTokenizer (Hugging Face cache)', label: `hf:${s}` };
+    return { config: null, source: `finetune.defaultTokenizer \`${s}\` is a Hub id ${hit.problem}: download it with \`huggingface-cli download ${s} --include "tokenizer*" "*.jinja" "config.json"\`, or set a local model folder` };
   }
   const m = /^(torchtune\.[\w.]+)\s+(.+)$/.exec(s);
   if (m) return { config: { _component_: m[1], path: m[2] }, source: 'finetune.defaultTokenizer' };

@@ -11,7 +11,7 @@ import { terminalRenderer } from '../../trainer/recipe/terminal';
 import { exitCodeOf, jsonLineEmitter, runTraining } from '../../trainer/run';
 import { runLines } from '../runOutput';
 import { positiveInteger } from './authoringOutput';
-import { frameworkConfigText, runFrameworkConfig } from './runFramework';
+import { frameworkConfigText, frameworkRunLines, runFrameworkConfig } from './runFramework';
 
 interface RunCliOptions {
   events?: boolean;
@@ -31,8 +31,9 @@ export function registerRun(program: Command): void {
     .option('--python <path>', 'for an Axolotl/TRL/LLaMA-Factory config: the python of the environment that has it (default: its command from PATH)')
     .option('--processes <n>', 'for an Axolotl/TRL/LLaMA-Factory config: GPUs on this machine (accelerate launch / torchrun)', positiveInteger)
     .action(async (config: string, overrides: string[], opts: RunCliOptions) => {
-      const emit = opts.events ? jsonLineEmitter() : terminalRenderer(process.stderr, runLines());
       const framework = frameworkConfigText(config);
+      const lines = framework !== undefined ? frameworkRunLines(runLines()) : runLines();
+      const emit = opts.events ? jsonLineEmitter() : terminalRenderer(process.stderr, lines);
       if (framework !== undefined) {
         const code = await runFrameworkConfig(config, framework, { overrides, python: opts.python, processes: opts.processes }, emit);
         if (code !== 0) process.exitCode = code;

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { looksLikeFrameworkConfig } from '../../core/frameworks';
 import type { TrainingEvent } from '../../trainer/events';
+import type { TerminalLines } from '../../trainer/recipe/terminal';
 import { planLaunch } from '../../trainer/backends/launchPlan';
 import { TrainingSession } from '../../trainer/backends/session';
 import { exitCodeOf } from '../../trainer/run';
@@ -28,13 +29,23 @@ export function frameworkConfigText(configPath: string): string | undefined {
   return looksLikeFrameworkConfig(text) ? text : undefined;
 }
 
+/**
+ * The terminal's words for a framework's run: stopped, it saved nothing (the Hugging Face Trainer has no SIGTERM
+ * handler; what it keeps is its last `checkpoint-N`).
+ */
+export function frameworkRunLines(lines: TerminalLines): TerminalLines {
+  return { ...lines, end: (e) => (e.status === 'stopped' ? `training stopped after step ${e.step} (nothing saved on stopping: the last checkpoint-N in output_dir is kept)` : lines.end(e)) };
+}
+
 /** Runs it to the end; answers the exit status (0 completed, 1 failed or refused, 130/143 stopped by a signal). */
 export async function runFrameworkConfig(configPath: string, text: string, opts: FrameworkRunOptions, emit: (e: TrainingEvent) => void): Promise<number> {
   const time = () => Date.now() / 1000;
   const plan = planLaunch(configPath, text, { pythonPath: opts.python, numProcesses: opts.processes, overrides: opts.overrides }, { extensionRoot: '', nodePath: process.execPath });
   if (!plan.ok) {
     const lines = plan.diagnostics.map((d) => `${configPath}:${d.line}:${d.column} ${d.severity} ${d.message} [${d.code}]`);
-    emit({ type: 'error', time: time(), message: [plan.diagnostics.length > 0 ? 'the config has errors: fix them, then run again' : plan.reason, ...lines].join('\n') });
+    // The launch words its advice for the editor's setting; here the same choice is --python.
+    const reason = plan.reason.replaceAll('finetune.pythonPath', '--python').replaceAll('finetune.numProcesses', '--processes');
+    emit({ type: 'error', time: time(), message: [plan.diagnostics.length > 0 ? 'the config has errors: fix them, then run again' : reason, ...lines].join('\n') });
     emit({ type: 'end', time: time(), status: 'failed', step: 0 });
     return 1;
   }

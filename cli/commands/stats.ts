@@ -9,6 +9,7 @@ import { findingCountLine } from '../../core/data/findingCounts';
 import { specReader } from '../../core/data/setup';
 import type { DatasetConfig } from '../../core/data/configSetup';
 import { FRAMEWORK_LABEL } from '../../core/frameworks/catalog';
+import { LENGTH_KEY } from '../../core/frameworks/datasets';
 import { type Painter, paintFindingLine, painter } from '../style';
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
@@ -17,6 +18,7 @@ const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 export function formatStats(s: DatasetStats, describe: string, paint: Painter = painter(process.stdout), head: string[] = []): string {
   const lines: string[] = [...head];
   const flag = (n: number, tone: 'red' | 'yellow'): string => (n > 0 ? paint(tone, String(n)) : String(n));
+  const key = s.lengthKey ?? 'max_seq_len';
   lines.push(`dataset: ${describe}`);
   lines.push(`samples: ${s.samples}  (${s.samples - s.errorSamples} ok, ${flag(s.errorSamples, 'red')} failing)`);
   if (s.errors.length > 0) {
@@ -31,11 +33,11 @@ export function formatStats(s: DatasetStats, describe: string, paint: Painter = 
     for (const b of s.histogram) {
       const bar = '█'.repeat(peak === 0 ? 0 : Math.round((b.count / peak) * 40));
       const m = s.maxSeqLen;
-      const over = m === null || b.to <= m ? '' : b.from >= m ? '  > max_seq_len' : `  ← max_seq_len ${m} falls here`;
+      const over = m === null || b.to <= m ? '' : b.from >= m ? `  > ${key}` : `  ← ${key} ${m} falls here`;
       lines.push(`  ${String(b.from).padStart(w)}–${String(b.to).padEnd(w)} ${String(b.count).padStart(6)} ${bar}${over}`);
     }
   }
-  lines.push(`max_seq_len: ${s.maxSeqLen ?? 'none'}`);
+  lines.push(`${key}: ${s.maxSeqLen ?? 'none'}`);
   lines.push(`tokens (after truncation): ${s.tokens}, trained ${s.trainedTokens} (${pct(s.trainedShare)})`);
   lines.push(`truncated samples: ${flag(s.truncatedSamples, 'yellow')}, trained tokens dropped by truncation: ${flag(s.droppedTrainedTokens, 'yellow')}`);
   lines.push(`samples with nothing trained: ${flag(s.nothingTrained, 'yellow')}`);
@@ -82,7 +84,8 @@ export function registerStats(program: Command): void {
     .addOption(new Option('--format <format>', 'a text report, or JSON').choices(['text', 'json']).default('text'))
     .action(async (config: string, overrides: string[], opts: { format: string }) => {
       const cfg = await openConfigDatasets(config, overrides);
-      const collector = new StatsCollector(cfg.resolved.maxSeqLen);
+      const fw = cfg.resolved.framework;
+      const collector = new StatsCollector(cfg.resolved.maxSeqLen, fw ? LENGTH_KEY[fw.name] : undefined);
       const errPaint = painter(process.stderr);
       const warn = (m: string): void => void process.stderr.write(`${paintFindingLine(errPaint, m)}\n`);
       for (const s of configSamples(cfg, Infinity, warn)) collector.add(s.index, s.outcome, s.file);

@@ -58,7 +58,8 @@ function textBlock(tokenizer: ModelTokenizer, index: number, file: string, fileI
   const t = o.tokenized;
   const trained = t.mask.filter((m) => !m).length;
   const cut = t.truncatedAt !== null ? `, truncated from ${o.untruncated?.length ?? '?'}` : '';
-  const fw = isFrameworkSample(t) ? `, mask ${t.maskWay}${t.dropped ? ', dropped by the framework' : ''}` : '';
+  const way = (t as { maskWay?: unknown }).maskWay; // HF chat templates and framework maskers say how they masked
+  const fw = `${typeof way === 'string' ? `, mask ${way}` : ''}${isFrameworkSample(t) && t.dropped ? ', dropped by the framework' : ''}`;
   const findings = isFrameworkSample(t) ? o.diagnostics.map((d) => `  ${d.severity}: ${d.message} [${d.code}]\n`).join('') : '';
   return `${head}: ${t.tokens.length} tokens, ${trained} trained${cut}${fw}\n${findings}${renderTokens(tokenizer, t.tokens, t.mask, style)}\n`;
 }

@@ -14,6 +14,7 @@ import { DatasetConfigError, loadDatasetConfig } from '../../core/data/configSet
 import { toPositioned, type PositionedDiagnostic } from '../../core/diagnostics';
 import { validateDatasetFile } from '../../core/data/validateFile';
 import { FRAMEWORK_LABEL, type FrameworkName } from '../../core/frameworks';
+import { frameworkPreviewCheck } from '../../core/frameworks/previewCheck';
 import { LineIndex, plural } from '../../core/text';
 import { type Painter, finding, painter } from '../style';
 
@@ -86,27 +87,18 @@ async function configDatasets(file: string, report: FileReport, engine: TrainerE
  * An Axolotl, TRL or LLaMA-Factory config's local datasets (each validated through the framework's masker), and
  * why its model cannot be used for the preview, on the config at the model key.
  */
-async function frameworkDatasets(file: string, report: FileReport): Promise<string[]> {
-  let cfg;
-  try {
-    cfg = await loadDatasetConfig(file);
-  } catch (e) {
-    if (e instanceof DatasetConfigError) return [];
-    throw e;
-  }
-  const fw = cfg.resolved.framework;
-  if (cfg.tokenizerError && fw) {
-    const { text } = readConfigText(file);
-    const { document } = validateConfig(text ?? '', { path: file, checkFiles: false });
-    const at = toPositioned({ severity: 'warning', code: 'model-unavailable', message: '', range: rangeFor(document, cfg.tokenizerErrorPath ?? [fw.model.key], 'value') }, new LineIndex(text ?? ''));
-    report.diagnostics.push({ ...at, message: `${cfg.tokenizerError.replace(/^.*?:(\d+:)? /, '')} (its datasets cannot be tokenized for the preview)` });
-  }
-  const model = fw?.model.ok ? `model ${fw.model.dir}${fw.model.from === 'hub-cache' ? ' (Hugging Face cache)' : ''}` : undefined;
-  if (model) (report.notes ??= []).push(model);
-  const problems = cfg.notes.filter((n) => n !== cfg.tokenizerError);
-  if (problems.length > 0) report.messages = [...(report.messages ?? []), ...problems.map((n) => n.replace(`${file}: `, ''))];
-  if (cfg.tokenizerError) return [];
-  return [...new Set(cfg.resolved.datasets.flatMap((d) => d.dataFiles))].filter((f) => existsSync(f) && statSync(f).isFile());
+async function frameworkDatasets(file: string, report: FileReport, fw: FrameworkName): Promise<string[]> {
+  const { text } = readConfigText(file);
+  const { document, value } = resolveConfig(text ?? '');
+  const { resolved, diagnostics } = frameworkPreviewCheck(fw, document, value, file, [process.cwd()]);
+  const lines = new LineIndex(text ?? '');
+  report.diagnostics.push(...diagnostics.map((d) => toPositioned(d, lines)));
+  const model = resolved.framework?.model;
+  if (model?.ok) (report.notes ??= []).push(`model ${model.dir}${model.from === 'hub-cache' ? ' (Hugging Face cache)' : ''}`);
+  const problems = resolved.problems.filter((p) => !model || model.ok || p.message !== model.problem);
+  if (problems.length > 0) report.messages = [...(report.messages ?? []), ...problems.map((p) => `${p.path.length ? p.path.join('.') + ': ' : ''}${p.message}`)];
+  if (diagnostics.length > 0) return [];
+  return [...new Set(resolved.datasets.flatMap((d) => d.dataFiles))].filter((f) => existsSync(f) && statSync(f).isFile());
 }
 
 /**
@@ -181,7 +173,7 @@ export async function validateFiles(files: readonly string[], options: Omit<Vali
       const report = validateConfigFile(file, options.recipe, options.engine);
       reports.push(report);
       if (report.framework) {
-        report.datasetFiles = await frameworkDatasets(file, report);
+        report.datasetFiles = await frameworkDatasets(file, report, report.framework);
         for (const data of report.datasetFiles) await dataset(data, file);
         continue;
       }

@@ -21,8 +21,9 @@ export interface ConfigSample {
 export async function openConfigDatasets(configPath: string, overrides: string[] = []): Promise<DatasetConfig> {
   const cfg = await loadDatasetConfig(configPath, overrides);
   if (cfg.tokenizerError) throw new DatasetConfigError(cfg.tokenizerError);
-  if (!cfg.tokenizer) throw new DatasetConfigError(`${configPath}: the config has no tokenizer (a tokenizer: mapping with _component_ and path)`);
   const usable = cfg.resolved.datasets.filter((d) => d.dataFiles.length > 0);
+  // A framework config's tokenizer comes with its datasets (the masker is prepared per dataset).
+  if (!cfg.tokenizer && !(cfg.resolved.framework && usable.length === 0)) throw new DatasetConfigError(`${configPath}: the config has no tokenizer (a tokenizer: mapping with _component_ and path)`);
   if (usable.length === 0) {
     const none = cfg.resolved.framework ? 'no dataset of the config is a local JSON/JSONL file' : 'no dataset reads local files (source: json with data_files)';
     throw new DatasetConfigError(cfg.notes.length > 0 ? cfg.notes.join('\n') : `${configPath}: ${none}`);

@@ -24,8 +24,6 @@ export interface DatasetConfig {
   tokenizer?: ModelTokenizer;
   /** Why the tokenizer could not be built (missing file, unsupported component). */
   tokenizerError?: string;
-  /** Framework configs: the config key the tokenizer error is about (the model key, or the option the masker refuses). */
-  tokenizerErrorPath?: (string | number)[];
   /** Problems that keep parts of the config from being used (each names the config and key). */
   notes: string[];
 }
@@ -83,7 +81,6 @@ function frameworkDatasetConfig(loaded: LoadedConfig, fw: NonNullable<ReturnType
   const out: DatasetConfig = { configPath, configDir, resolved, notes };
   if (!model.ok) {
     out.tokenizerError = frameworkProblemText(configPath, { problem: model.problem, key: model.key, ...(ref.modelLine !== undefined ? { line: ref.modelLine } : {}) });
-    out.tokenizerErrorPath = [model.key];
     notes.push(out.tokenizerError);
     return out;
   }
@@ -91,16 +88,10 @@ function frameworkDatasetConfig(loaded: LoadedConfig, fw: NonNullable<ReturnType
     const r = prepareFramework(ref, spec, resolved.maxSeqLen);
     if ('problem' in r) {
       out.tokenizerError = frameworkProblemText(configPath, r);
-      out.tokenizerErrorPath = r.key === model.key || ref.name !== 'axolotl' || spec.path.length === 0 ? [r.key] : [...spec.path, r.key];
       notes.push(out.tokenizerError);
       return out;
     }
     out.tokenizer ??= r.tokenizer;
-  }
-  if (!out.tokenizer && resolved.datasets.length === 0) {
-    const r = prepareFramework(ref, { path: [], component: '', kind: 'chat', source: 'json', dataFiles: [], trainOnInput: false, newSystemPrompt: null, split: 'train', packed: false }, resolved.maxSeqLen);
-    if ('problem' in r) out.tokenizerError = frameworkProblemText(configPath, r);
-    else out.tokenizer = r.tokenizer;
   }
   return out;
 }

@@ -35,6 +35,8 @@ export interface DatasetSource {
 }
 
 const READ_WINDOW = 4 << 20;
+/** What a read away from the sequential window fetches (a hover, an inlay): the samples around it, not 4 MiB. */
+const NEAR_WINDOW = 64 << 10;
 
 /** The largest sample read as one string: V8's string length limit (2^29 - 24 units) rounded down. */
 export const MAX_SAMPLE_BYTES = 512 << 20 > constants.MAX_STRING_LENGTH ? constants.MAX_STRING_LENGTH : 512 << 20;
@@ -180,6 +182,8 @@ export class DatasetFile implements DatasetSource {
   private fd: number;
   private window = new Uint8Array(0);
   private windowStart = 0;
+  private near = new Uint8Array(0);
+  private nearStart = 0;
   private lastLarge: { i: number; text: SampleText } | undefined;
 
   private constructor(
@@ -223,12 +227,33 @@ export class DatasetFile implements DatasetSource {
     }
   }
 
-  /** Bytes [start, end) of the file, through a read-ahead window (sequential access reads each byte once). */
+  /**
+   * Bytes [start, end) of the file, through a read-ahead window (sequential access reads each byte once). A read
+   * that is not at or inside that window (a hover at a random line, during validation or not) goes through a small
+   * second window instead: it neither costs a 4 MiB read nor makes the sequential pass read its window again.
+   */
   readBytes(start: number, end: number): Uint8Array {
     if (start >= this.windowStart && end <= this.windowStart + this.window.length) {
       return this.window.subarray(start - this.windowStart, end - this.windowStart);
     }
-    const size = Math.max(READ_WINDOW, end - start);
+    if (start >= this.nearStart && end <= this.nearStart + this.near.length) {
+      return this.near.subarray(start - this.nearStart, end - this.nearStart);
+    }
+    // Reading on from the end of either window is a sequential pass (a second pass starts in the small one).
+    const continues = (from: number, length: number): boolean => start >= from && start <= from + length;
+    const sequential = continues(this.windowStart, this.window.length) || continues(this.nearStart, this.near.length);
+    const buf = this.readAt(start, Math.max(sequential ? READ_WINDOW : NEAR_WINDOW, end - start));
+    if (sequential) {
+      this.window = buf;
+      this.windowStart = start;
+    } else {
+      this.near = buf;
+      this.nearStart = start;
+    }
+    return buf.subarray(0, Math.min(buf.length, end - start));
+  }
+
+  private readAt(start: number, size: number): Uint8Array<ArrayBuffer> {
     const buf = new Uint8Array(Math.min(size, Math.max(0, this.index.size - start)));
     let got = 0;
     while (got < buf.length) {
@@ -236,9 +261,7 @@ export class DatasetFile implements DatasetSource {
       if (n <= 0) break;
       got += n;
     }
-    this.window = buf.subarray(0, got);
-    this.windowStart = start;
-    return this.window.subarray(0, Math.min(got, end - start));
+    return buf.subarray(0, got);
   }
 
   sampleText(i: number): SampleText {

@@ -17,6 +17,8 @@ export interface DatasetStats {
   length: { p50: number; p90: number; p99: number; max: number; mean: number } | null;
   histogram: { from: number; to: number; count: number }[];
   maxSeqLen: number | null;
+  /** The config key `maxSeqLen` comes from when it is not torchtune's max_seq_len (sequence_len, max_length, cutoff_len). */
+  lengthKey?: string;
   /** Tokens after truncation, and how many of them are trained. */
   tokens: number;
   trainedTokens: number;
@@ -33,7 +35,7 @@ export interface DatasetStats {
   findings?: FindingCount[];
   /** Framework datasets: how each sample's mask was found (generation, turns, completion…), by count. */
   maskWays?: { way: string; count: number }[];
-  /** Framework datasets: samples the framework removes from training. */
+  /** Framework datasets: samples the framework removes from training (not in tokens, trained, truncated, nothing trained). */
   droppedSamples?: number;
 }
 
@@ -75,7 +77,10 @@ export class StatsCollector {
   private droppedSamples = 0;
   private framework = false;
 
-  constructor(private readonly maxSeqLen: number | null) {}
+  constructor(
+    private readonly maxSeqLen: number | null,
+    private readonly lengthKey?: string,
+  ) {}
 
   /** `file`: where the sample is (named with the first sample of each framework finding). */
   add(index: number, o: SampleOutcome, file?: string): void {
@@ -102,6 +107,8 @@ export class StatsCollector {
     const t = o.tokenized;
     if (!t) return;
     this.lengths.push(o.untruncated?.length ?? t.tokens.length);
+    // A sample the framework drops (Axolotl's excess_length_strategy: drop) adds no tokens to training.
+    if (isFrameworkSample(t) && t.dropped) return;
     this.tokens += t.tokens.length;
     const trained = trainedCount(t.mask);
     this.trained += trained;
@@ -126,6 +133,7 @@ export class StatsCollector {
           : { p50: percentile(sorted, 50), p90: percentile(sorted, 90), p99: percentile(sorted, 99), max: sorted[sorted.length - 1], mean: sum / sorted.length },
       histogram: histogram(sorted),
       maxSeqLen: this.maxSeqLen,
+      ...(this.lengthKey ? { lengthKey: this.lengthKey } : {}),
       tokens: this.tokens,
       trainedTokens: this.trained,
       trainedShare: this.tokens === 0 ? 0 : this.trained / this.tokens,

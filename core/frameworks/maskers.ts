@@ -122,7 +122,8 @@ export function prepareFramework(ref: FrameworkConfigRef, spec: DatasetSpec, max
       const where = spec.framework?.entry && ref.name === 'axolotl' ? `${spec.path.join('.')}.${e.key}` : e.key;
       r = { problem: `${where}: ${e.message}`, key: e.key };
     } else if (e instanceof TokenizerConfigError) r = { problem: `\`${model.key}: ${model.value}\`: ${e.message}`, key: model.key, ...line };
-    else throw e;
+    // A masker that fails on a config it should have named a key for: said on the config, not a crash of the editor.
+    else r = { problem: `${FRAMEWORK_LABEL[ref.name]}'s masker could not read this config (${e instanceof Error ? e.message : String(e)}); please report it with the config`, key: model.key, ...line };
   }
   if (prepared.size >= MAX_CACHED) prepared.clear();
   prepared.set(key, r);

@@ -90,7 +90,8 @@ export interface FrameworkMasker {
   framework: 'axolotl' | 'trl' | 'llamafactory';
   /**
    * Reads the masking, template and length options from the config's value and, for Axolotl, the one `datasets:`
-   * entry the file belongs to (TRL and LLaMA-Factory: undefined). Throws FrameworkOptionsError for a config the
+   * entry the file belongs to; for LLaMA-Factory, the file's dataset_info.json entry (TRL: undefined;
+   * core/frameworks/datasets.ts decides which). Throws FrameworkOptionsError for a config the
    * framework itself would refuse (it names the key and what to do).
    */
   prepare(folder: HfModelFolder, config: Readonly<Record<string, unknown>>, entry?: Readonly<Record<string, unknown>>): PreparedMasker;

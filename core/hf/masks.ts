@@ -7,13 +7,17 @@
  *     mask) are split per assistant turn by rendering prefixes, as torchtune's HuggingFaceModelTokenizer renders
  *     message by message: turn i runs from the end of render(messages[:i], add_generation_prompt=True) to the end
  *     of render(messages[:i+1]) — the answer and the template's end-of-turn text — when both renders are prefixes
- *     of the full one. Templates that render earlier turns differently (Qwen3 drops past reasoning) break that; the
- *     turn then falls back to where the message's content appears ("content", no end-of-turn), or "not-found".
+ *     of the full one ("prefix"). Templates that render the last turn differently from earlier ones (Qwen3 adds an
+ *     empty `<think>` block to the last assistant turn and drops past reasoning) break that; when the generation
+ *     prompt still is a prefix, the turn is the longest tail of the turn's own render that the full render has
+ *     right after the prompt ("suffix": the answer and end-of-turn, less the part rendered only for a last turn).
+ *     Otherwise the turn falls back to where the message's content appears ("content", no end-of-turn), or
+ *     "not-found".
  */
 import { ChatTemplate, type RenderOptions } from './chatTemplate';
 
 export type MaskWay = 'generation' | 'turns';
-export type TurnWay = 'prefix' | 'content' | 'not-found';
+export type TurnWay = 'prefix' | 'suffix' | 'content' | 'not-found';
 
 export interface TurnSpan {
   /** Index of the assistant message. */
@@ -59,6 +63,14 @@ export function turnSpans(template: ChatTemplate, messages: readonly ChatMessage
       searchedFrom = upto.length;
       continue;
     }
+    if (before !== null && upto !== null && full.startsWith(before) && upto.startsWith(before) && before.length >= searchedFrom) {
+      const kept = tailAt(upto.slice(before.length), full, before.length);
+      if (kept > 0) {
+        out.push({ message: i, start: before.length, end: before.length + kept, way: 'suffix' });
+        searchedFrom = before.length + kept;
+        continue;
+      }
+    }
     let content = typeof m.content === 'string' ? m.content : '';
     let at = content ? full.indexOf(content, searchedFrom) : -1;
     if (at < 0 && content.trim()) {
@@ -73,6 +85,24 @@ export function turnSpans(template: ChatTemplate, messages: readonly ChatMessage
     searchedFrom = at + content.length;
   }
   return out;
+}
+
+/**
+ * The length of the longest tail of `turn` that `full` holds at `at` (0 when none): the prefix function of
+ * KMP over full[at…] + separator + turn, so a long turn costs linear time.
+ */
+function tailAt(turn: string, full: string, at: number): number {
+  const head = full.slice(at, at + turn.length);
+  const n = head.length + 1 + turn.length;
+  const unit = (k: number): number => (k < head.length ? head.charCodeAt(k) : k === head.length ? -1 : turn.charCodeAt(k - head.length - 1));
+  const pi = new Int32Array(n);
+  for (let k = 1; k < n; k++) {
+    let j = pi[k - 1];
+    while (j > 0 && unit(k) !== unit(j)) j = pi[j - 1];
+    if (unit(k) === unit(j)) j++;
+    pi[k] = j;
+  }
+  return pi[n - 1];
 }
 
 /** Python's str.strip() (Unicode whitespace), as templates' `| trim` / `.strip()` apply it. */

@@ -72,11 +72,13 @@ export function parsePyJson(text: string): unknown {
 }
 
 /**
- * Whether `text` may hold a number literal that Python reads as an integral float (`2.0`, `1e5`): a cheap
- * over-approximation (it also matches such text inside strings), so that only those samples need a positioned parse.
+ * Whether `text` may hold a number literal that Python reads as a float with an integral value (`2.0`, `1e5`, `1.5E3`)
+ * where JSON.parse gives an integer: a number in value position (after `:`, `,` or `[`) with `.0…` or a non-negative
+ * exponent. Non-integral floats need nothing (JSON.parse keeps them non-integral). It over-approximates (a string
+ * may hold ": 2.0"), so only those samples pay for a positioned parse.
  */
 export function mayHoldIntegralFloat(text: string): boolean {
-  return /\d\.0+(?![0-9])|\d[eE][-+]?\d/.test(text);
+  return /[:,[]\s*-?\d+(?:\.0+(?![0-9])|(?:\.\d+)?[eE]\+?\d)/.test(text);
 }
 
 export interface PyDumpOptions {

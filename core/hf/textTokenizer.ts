@@ -31,6 +31,79 @@ function usesComponent(json: unknown, type: string): boolean {
   return ['normalizer', 'pre_tokenizer', 'decoder', 'normalizers', 'pretokenizers', 'decoders'].some((k) => k in o && usesComponent(o[k], type));
 }
 
+/**
+ * The BPE model memoizes bpe(word) in an LRU cache (@huggingface/tokenizers src/utils/data-structures/LRUCache.ts)
+ * that deletes and re-inserts the word in a Map on every hit: a fifth of the whole encode on chat data. The same
+ * memo (a pure function of the word, so ids cannot change) kept in two generations instead: a hit in the current
+ * one is a plain lookup, a hit in the previous one moves the word forward, and a full generation becomes the
+ * previous one. At most twice the library's capacity, as bounded as its LRU.
+ */
+class GenerationalCache<K, V> {
+  private current = new Map<K, V>();
+  private previous = new Map<K, V>();
+
+  constructor(private readonly capacity: number) {}
+
+  get(key: K): V | undefined {
+    const v = this.current.get(key);
+    if (v !== undefined) return v;
+    const old = this.previous.get(key);
+    if (old !== undefined) this.put(key, old);
+    return old;
+  }
+
+  put(key: K, value: V): void {
+    if (this.current.size >= this.capacity) {
+      this.previous = this.current;
+      this.current = new Map();
+    }
+    this.current.set(key, value);
+  }
+
+  clear(): void {
+    this.current.clear();
+    this.previous.clear();
+  }
+}
+
+function swapBpeCache(tk: Tokenizer): void {
+  const model = tk.model as { cache?: unknown; cache_capacity?: unknown } | null;
+  if (!model || !model.cache || typeof model.cache_capacity !== 'number') return; // not a BPE model
+  model.cache = new GenerationalCache<string, string[]>(model.cache_capacity);
+}
+
+/** Words longer than this are not memoized (the BPE model's own max_length_to_cache). */
+const MEMO_MAX_LENGTH = 256;
+const MEMO_CAPACITY = 10_000;
+
+interface PreTokenizerNode {
+  config?: { type?: unknown };
+  tokenizers?: unknown[];
+  pre_tokenize_text?: (text: string, options?: unknown) => string[];
+}
+
+/**
+ * The ByteLevel pre-tokenizer maps each word to GPT-2's byte alphabet by UTF-8-encoding it and joining one
+ * character per byte (src/core/preTokenizer/ByteLevel.ts), a third of the whole encode; Qwen's and Llama 3's
+ * tokenizer.json run it on each word that the Split before it produced. Its result depends only on the text (its
+ * `options` are unused), so it is memoized per word here, in the same bounded two-generation cache. Callers
+ * flatten the returned array into a new one, so sharing it is safe.
+ */
+function memoizeByteLevel(node: unknown): void {
+  const n = node as PreTokenizerNode | null;
+  if (!n || typeof n !== 'function' && typeof n !== 'object') return;
+  if (Array.isArray(n.tokenizers)) n.tokenizers.forEach(memoizeByteLevel);
+  const original = n.pre_tokenize_text;
+  if (n.config?.type !== 'ByteLevel' || typeof original !== 'function') return;
+  const memo = new GenerationalCache<string, string[]>(MEMO_CAPACITY);
+  n.pre_tokenize_text = function (this: unknown, text: string, options?: unknown): string[] {
+    if (text.length > MEMO_MAX_LENGTH) return original.call(this, text, options);
+    let out = memo.get(text);
+    if (out === undefined) memo.put(text, (out = original.call(this, text, options)));
+    return out;
+  };
+}
+
 export class HfTextTokenizer {
   private readonly tk: Tokenizer;
   private readonly byteLevel: boolean;
@@ -49,6 +122,8 @@ export class HfTextTokenizer {
 
   constructor(tokenizerJson: Record<string, unknown>, tokenizerConfig: Record<string, unknown> = {}) {
     this.tk = new Tokenizer(tokenizerJson, tokenizerConfig);
+    swapBpeCache(this.tk);
+    memoizeByteLevel(this.tk.pre_tokenizer);
     this.byteLevel = usesComponent(tokenizerJson, 'ByteLevel');
     const model = tokenizerJson.model as { byte_fallback?: unknown } | undefined;
     this.byteFallback = model?.byte_fallback === true || usesComponent(tokenizerJson, 'ByteFallback');

@@ -23,7 +23,9 @@ Per case (template x conversation x add_generation_prompt):
     (core/hf/masks.ts), computed here on transformers' own renders of prefixes: assistant turn i runs from the end
     of apply_chat_template(messages[:i], add_generation_prompt=True) to the end of
     apply_chat_template(messages[:i+1]) when both are prefixes of the full render; otherwise the message content
-    is searched for after the previous turn ("content"), else "not-found".
+    is, when the generation prompt still is a prefix, the longest tail of the turn's own render
+    (render(messages[:i+1])[len(before):]) that the full render has right after the prompt ("suffix"); else the
+    message content searched for after the previous turn ("content"), else "not-found".
     For "prefix" turns, torchtuneStart is where torchtune's delta starts (the end of messages[:i] rendered
     without the generation prompt).
   * torchtuneMask (same templates): torchtune's HuggingFaceModelTokenizer.tokenize_messages rule
@@ -115,6 +117,13 @@ def turn_spans(tok, template, messages, tools, documents, kwargs, full):
                         "torchtuneStart": len(plain) if full.startswith(plain) else None})
             searched_from = len(upto)
             continue
+        if before is not None and full.startswith(before) and upto.startswith(before) and len(before) >= searched_from:
+            turn = upto[len(before):]
+            kept = next((len(turn) - k for k in range(len(turn)) if full.startswith(turn[k:], len(before))), 0)
+            if kept > 0:
+                out.append({"message": i, "start": len(before), "end": len(before) + kept, "way": "suffix"})
+                searched_from = len(before) + kept
+                continue
         content = m.get("content") or ""
         at = full.find(content, searched_from) if content else -1
         if at < 0 and content.strip():
@@ -194,7 +203,9 @@ def main():
     corpus = json.load(open(os.path.join(FIX, "conversations.json"), encoding="utf-8"))
     templates = json.load(open(os.path.join(FIX, "templates.json"), encoding="utf-8"))["templates"]
     pin_strftime_now(datetime.fromisoformat(corpus["now"]))
-    write_dataset_file(corpus)
+    check = "--check" in sys.argv[1:]
+    if not check:
+        write_dataset_file(corpus)
     toks = {name: AutoTokenizer.from_pretrained(os.path.join(ROOT, path)) for name, path in TOKENIZER_FAMILIES.items()}
     cases = []
     for tname, tinfo in templates.items():
@@ -237,8 +248,12 @@ def main():
         "datasetCases": dataset_cases(toks, templates),
         "cases": cases,
     }
-    if "--check" in sys.argv[1:]:
-        committed = {(c["template"], c["conversation"], c["addGenerationPrompt"]): c for c in json.load(open(OUT, encoding="utf-8"))["cases"]}
+    if check:
+        committed_file = json.load(open(OUT, encoding="utf-8"))
+        if committed_file["datasetCases"] != out["datasetCases"]:
+            print("differs: datasetCases (tool-calls.jsonl)")
+            sys.exit(1)
+        committed = {(c["template"], c["conversation"], c["addGenerationPrompt"]): c for c in committed_file["cases"]}
         differ = [c for c in cases if committed.get((c["template"], c["conversation"], c["addGenerationPrompt"])) != c]
         for c in differ:
             print(f"differs: {c['template']} x {c['conversation']} (add_generation_prompt={c['addGenerationPrompt']})")

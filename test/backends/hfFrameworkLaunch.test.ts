@@ -4,7 +4,7 @@
  * recorded TRL 1.13 run (test/fixtures/recordings/trl-sft-cpu) on its two pipes, in the order they were read.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { after, test } from 'node:test';
@@ -102,6 +102,22 @@ test('Launch plan: a TRL config runs `trl sft --config`, whatever finetune.backe
   assert.equal(lfPlan.commandLine, `FORCE_TORCHRUN=1 NNODES=1 NPROC_PER_NODE=2 ${join(tmp, 'plan', 'bin', 'llamafactory-cli')} train ${lf}`);
   assert.equal(lfPlan.spec.hfTrainer?.loggingSteps, 500);
   assert.equal(lfPlan.spec.start?.outputDir, join(tmp, 'saves', 'q'));
+  assert.equal(lfPlan.spec.hfTrainer?.resumeStep, undefined);
+  // LLaMA-Factory resumes from output_dir's last checkpoint by itself: the steps are counted from there.
+  for (const n of [5, 40, 120]) mkdirSync(join(tmp, 'saves', 'q', `checkpoint-${n}`), { recursive: true });
+  const again = planLaunch(lf, readFileSync(lf, 'utf8'), { pythonPath: python }, host);
+  assert.equal(again.ok && again.spec.hfTrainer?.resumeStep, 120);
+  writeFileSync(lf, `${readFileSync(lf, 'utf8')}overwrite_output_dir: true\n`);
+  const fresh = planLaunch(lf, readFileSync(lf, 'utf8'), { pythonPath: python }, host);
+  assert.equal(fresh.ok && fresh.spec.hfTrainer?.resumeStep, undefined);
+
+  // Axolotl: `axolotl train`; no logging_steps in the catalog's defaults (Axolotl computes it from the run's
+  // length, which the parser does once the bar gives max_steps); its own output_dir default.
+  const ax = join(tmp, 'ax.yml');
+  writeFileSync(ax, 'base_model: Qwen/Qwen3-0.6B\ndatasets:\n  - path: mhenrichsen/alpaca_2k_test\n    type: alpaca\nsequence_len: 512\nmicro_batch_size: 1\nnum_epochs: 2\nadapter: lora\n');
+  const axPlan = planLaunch(ax, readFileSync(ax, 'utf8'), { pythonPath: venv('ax', { axolotl: '' }) }, host);
+  assert.ok(axPlan.ok, axPlan.ok ? '' : axPlan.reason);
+  assert.deepEqual([axPlan.backend, axPlan.spec.args, axPlan.spec.hfTrainer?.loggingSteps, axPlan.spec.start?.epochs, axPlan.spec.start?.outputDir], ['axolotl', ['train', ax], undefined, 2, join(tmp, 'model-out')]);
 });
 
 const of = <T extends TrainingEvent['type']>(events: TrainingEvent[], type: T) =>
@@ -113,6 +129,13 @@ test('a whole TRL run through the real session: steps, progress, a checkpoint fr
   const python = venv('session', { trl: replayingTrl('trl-sft-cpu', join(dir, 'output-sft')) });
   const plan = planLaunch(config, readFileSync(config, 'utf8'), { pythonPath: python }, host);
   assert.ok(plan.ok, plan.ok ? '' : plan.reason);
+  // An earlier run's checkpoints in output_dir (written an hour ago) are not this run's, even one of the same name.
+  for (const n of [3, 15]) {
+    mkdirSync(join(dir, 'output-sft', `checkpoint-${n}`), { recursive: true });
+    writeFileSync(join(dir, 'output-sft', `checkpoint-${n}`, 'trainer_state.json'), '{}');
+    const anHourAgo = new Date(Date.now() - 3600_000);
+    utimesSync(join(dir, 'output-sft', `checkpoint-${n}`, 'trainer_state.json'), anHourAgo, anHourAgo);
+  }
   const s = new TrainingSession({ ...plan.spec, logPollMs: 5 });
   const r = await s.ended;
   assert.deepEqual(r, { status: 'completed', step: 30, message: 'Training completed: 30 steps' });

@@ -205,15 +205,20 @@ test('log dicts as older transformers and PrinterCallback print them: bare float
   assert.equal(step.step, 5);
 });
 
-test('a resumed run: the bar starts at the checkpoint step, and the steps count from there', () => {
-  const p = new HfTrainerOutputParser({ framework: 'trl', now: () => 1, loggingSteps: 10 });
-  const events = [
-    ...p.stderr(' 50%|█████     | 151/300 [00:02<00:30,  4.90it/s]\r'),
-    ...p.stdout("{'loss': '1.2', 'learning_rate': '1e-05', 'epoch': '1.6'}\n"),
-    ...p.stderr(' 54%|█████▍    | 161/300 [00:04<00:30,  4.90it/s]\r'),
-    ...p.stdout("{'loss': '1.1', 'learning_rate': '1e-05', 'epoch': '1.7'}\n"),
-  ];
+test('a resumed run counts from its checkpoint: given by the launch, or LLaMA-Factory\'s "Resuming training from" line', () => {
+  const d = "{'loss': '1.2', 'learning_rate': '1e-05', 'epoch': '1.6'}\n";
+  const p = new HfTrainerOutputParser({ framework: 'axolotl', now: () => 1, loggingSteps: 10, resumeStep: 150 });
+  const events = [...p.stderr(' 50%|█████     | 151/300 [00:02<00:30,  4.90it/s]\r'), ...p.stdout(d), ...p.stdout(d)];
   assert.deepEqual(of(events, 'step').map((s) => s.step), [160, 170]);
+  const lf = new HfTrainerOutputParser({ framework: 'llamafactory', now: () => 1, loggingSteps: 5 });
+  const lfEvents = [...lf.stderr('[INFO|2026-12-01 18:00:00] llamafactory.hparams.parser:627 >> Resuming training from saves/q/checkpoint-20.\n'), ...lf.stdout(d)];
+  assert.deepEqual(of(lfEvents, 'step').map((s) => s.step), [25]);
+});
+
+test('a bar far ahead of the dicts (a busy machine reads stderr first) does not move the steps', () => {
+  const p = new HfTrainerOutputParser({ framework: 'trl', now: () => 1, loggingSteps: 2 });
+  const events = [...p.stderr(' 17%|█▋        | 5/30 [00:01<00:06,  3.57it/s]\r'), ...p.stdout("{'loss': '11.97', 'learning_rate': '0.001', 'epoch': '0.1667'}\n")];
+  assert.deepEqual(of(events, 'step').map((s) => s.step), [2]);
 });
 
 test('logging_first_step and Axolotl\'s computed default interval', () => {

@@ -68,6 +68,25 @@ test('Ctrl+C: TRL is stopped (SIGTERM to its process group) and ftune exits 130'
   assert.equal(end.type === 'end' && end.status, 'stopped');
 });
 
+test('Ctrl+C on the terminal: the end line does not claim a checkpoint was saved', async () => {
+  const dir = join(tmp, 'stop-text');
+  const config = recordedConfig(dir);
+  const python = fakeVenv(tmp, 'stop-text-venv', { trl: replayingTrl('trl-sft-cpu', join(dir, 'output-sft'), 60) });
+  const child = spawn(process.execPath, [...CLI, 'run', config, '--python', python], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  let stderr = '';
+  let sent = false;
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+    if (!sent && stderr.includes('Step 2 |')) {
+      sent = true;
+      setTimeout(() => child.kill('SIGINT'), 200);
+    }
+  });
+  const code = await new Promise((done) => child.on('close', done));
+  assert.equal(code, 130, stderr);
+  assert.match(stderr, /training stopped after step \d+ \(nothing saved on stopping: the last checkpoint-N in output_dir is kept\)\n$/);
+});
+
 test('a typo in the TRL config: refused at its line before TRL starts, exit 1', async () => {
   const config = join(tmp, 'typo.yaml');
   writeFileSync(config, readFileSync(join(RECORDINGS, 'trl-sft-typo', 'config.yaml'), 'utf8'));
@@ -76,4 +95,13 @@ test('a typo in the TRL config: refused at its line before TRL starts, exit 1', 
   assert.equal(r.code, 1);
   assert.match(r.stderr, new RegExp(`${config.replace(/[.]/g, '\\.')}:\\d+:1: error: Unknown TRL key \`per_device_train_batchsize\`: did you mean \`per_device_train_batch_size\``));
   assert.ok(!r.stderr.includes('started'), 'TRL was not started');
+});
+
+test('TRL missing from the --python environment: the pip command for it, worded for the command line', async () => {
+  const config = recordedConfig(join(tmp, 'missing'));
+  const python = fakeVenv(tmp, 'missing-venv');
+  writeFileSync(python, '#!/bin/sh\necho "ModuleNotFoundError: No module named \'trl\'" >&2\nexit 1\n');
+  const r = await ftune(['run', config, '--python', python]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, new RegExp(`error: TRL is not installed in ${python.replace(/[.]/g, '\\.')} \\(ModuleNotFoundError: No module named 'trl'\\): run \`${python.replace(/[.]/g, '\\.')} -m pip install trl\` or point --python at another environment`));
 });

@@ -18,6 +18,10 @@ import { renderPreviewHtml } from '../../media/tokenPreview/page';
 import type { TokenPreviewResult } from '../../server/protocol';
 import { tokenInfos } from '../../server/tokenView';
 import { sharedPath } from '../shared';
+import { loadDatasetConfig } from '../../core/data/configSetup';
+import { specReader } from '../../core/data/setup';
+import { isFrameworkSample } from '../../core/data/frameworkSample';
+import { MESSAGES_ROWS, makeFrameworkWorkspace } from '../frameworkWorkspace';
 import { type WebviewServer, launchChromium, openWebview, postedBy, sendToWebview, serveWebview } from './webviewPage';
 
 const repo = resolve(__dirname, '..', '..');
@@ -199,4 +203,47 @@ test('a JSON error is shown as the host words it', async () => {
   await send(page, { type: 'error', message: 'JSON error at line 7: Missing comma between samples.' });
   assert.equal(await page.textContent('#app .error'), 'JSON error at line 7: Missing comma between samples.');
   await page.close();
+});
+
+test('a framework config in force: the framework and its options, the mask way and the findings are shown; its own switches are not offered', async () => {
+  const ws = makeFrameworkWorkspace();
+  try {
+    const cfg = await loadDatasetConfig(ws.trl);
+    const how = specReader(cfg.resolved, cfg.resolved.datasets[0], ws.trl);
+    assert.ok(how.reader.framework && how.tokenizer, how.problem);
+    const parsed = parsePositioned(JSON.stringify(MESSAGES_ROWS[1]));
+    assert.ok(parsed.ok);
+    const r = readSample(parsed.sample, how.reader, how.tokenizer);
+    assert.ok(r.ok && r.sample && isFrameworkSample(r.sample));
+    const tokens = tokenInfos(r.messages, r.sample, how.tokenizer).map((t) => ({ id: t.id, text: t.text, masked: t.masked, range: null }));
+    const masker = how.reader.framework.masker;
+    const findings = [...masker.findings, ...r.sample.findings].map((f) => f.message);
+    const result: TokenPreviewResult = {
+      ...previewResult(),
+      source: 'config in force: trl.yaml (TRL dataset_name, split train), model ./qwen3',
+      templates: ['(as configured)'],
+      tokens,
+      total: tokens.length,
+      trained: tokens.filter((t) => !t.masked).length,
+      maskWay: r.sample.maskWay,
+      framework: 'TRL',
+      options: masker.summary,
+      findings,
+    };
+    const { page, problems } = await openPreview(700);
+    await send(page, { type: 'preview', result });
+    await page.waitForSelector('.tokens .tok');
+    assert.equal(await page.textContent('.framework'), `TRL · ${masker.summary}`);
+    assert.match((await page.textContent('.stats')) ?? '', /0 trained · \d+ masked · mask: generation$/);
+    assert.deepEqual(await page.$$eval('.findings li', (e) => e.map((x) => x.textContent)), findings);
+    assert.ok(findings.some((f) => /\{% generation %\}/.test(f)) && findings.some((f) => /<\|im_end\|>/.test(f)));
+    assert.equal(await page.$('#template'), null);
+    assert.equal(await page.$('#trainOnInput'), null);
+    assert.ok(await page.$('#showIds'));
+    await page.screenshot({ path: join(shots, 'framework.png'), fullPage: true });
+    assert.deepEqual(problems, []);
+    await page.close();
+  } finally {
+    rmSync(ws.dir, { recursive: true, force: true });
+  }
 });

@@ -5,11 +5,11 @@
  * tokenizer folder; LLaMA-Factory's example names a Hub id, found in (or missing from) a Hugging Face cache.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
-import { basename } from 'node:path';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Hover, InlayHint, MarkupContent } from 'vscode-languageserver-protocol';
-import { makeFrameworkWorkspace, type FrameworkWorkspace } from '../frameworkWorkspace';
+import { MESSAGES_ROWS, makeFrameworkWorkspace, type FrameworkWorkspace } from '../frameworkWorkspace';
 import { type Diag, LspTestClient, fileUri, positionOf } from './lspClient';
 
 function hoverText(h: Hover | null): string {
@@ -174,4 +174,65 @@ describe('language server: a framework config whose Hub model is not in the cach
     assert.match(h, /Cannot tokenize as LLaMA-Factory does: .*huggingface-cli download/);
     await client.close(uri);
   });
+
+  it('once the model is downloaded into the cache, the hover previews the samples (no restart, no edit)', async () => {
+    const text = readFileSync(ws.alpaca, 'utf8');
+    const uri = fileUri(ws.alpaca);
+    await client.open(uri, text, 'jsonl');
+    assert.match(hoverText(await client.hover(uri, positionOf(text, 'Blue.', 1))), /Cannot tokenize/);
+    // What `huggingface-cli download` leaves: refs/main and the snapshot it names.
+    cpSync(join(ws.hubCache, 'models--Qwen--Qwen3-4B-Instruct-2507'), join(ws.emptyCache, 'models--Qwen--Qwen3-4B-Instruct-2507'), { recursive: true });
+    let h = '';
+    for (let k = 0; k < 30 && !/trained/.test(h); k++) {
+      await new Promise((r) => setTimeout(r, 200));
+      h = hoverText(await client.hover(uri, positionOf(text, 'Blue.', 1)));
+    }
+    assert.match(h, /Message 2 \(assistant, trained\)/);
+    assert.match(h, /model Qwen\/Qwen3-4B-Instruct-2507 \(Hugging Face cache: /);
+    await client.close(uri);
+    rmSync(join(ws.emptyCache, 'models--Qwen--Qwen3-4B-Instruct-2507'), { recursive: true, force: true });
+  });
+
+  it('the config itself is underlined at the model id, with the same advice', async () => {
+    const text = readFileSync(ws.llamafactory, 'utf8');
+    const uri = fileUri(ws.llamafactory);
+    await client.open(uri, text, 'yaml');
+    const ds = await client.waitDiagnostics(uri, (d) => d.some((x) => x.code === 'model-unavailable'));
+    const d = ds.find((x) => x.code === 'model-unavailable')!;
+    assert.equal(d.severity, 2);
+    assert.deepEqual(d.range.start, positionOf(text, 'Qwen/Qwen3-4B-Instruct-2507'));
+    assert.match(d.message, /huggingface-cli download Qwen\/Qwen3-4B-Instruct-2507/);
+    assert.equal(ds.filter((x) => x.severity === 1).length, 0, 'still no errors: the framework downloads the model itself');
+    await client.close(uri);
+  });
+});
+
+describe('language server: finetune.defaultTokenizer set to a Hugging Face model folder or a cached Hub id', () => {
+  let ws: FrameworkWorkspace;
+
+  before(() => {
+    ws = makeFrameworkWorkspace();
+    writeFileSync(join(ws.dir, 'loose.jsonl'), `${JSON.stringify(MESSAGES_ROWS[0])}\n`);
+  });
+  after(() => rmSync(ws.dir, { recursive: true, force: true }));
+
+  for (const [name, setting] of [['a model folder', () => join(ws.dir, 'qwen3')], ['a Hub id in the cache', () => 'Qwen/Qwen3-4B-Instruct-2507']] as const) {
+    it(`previews a dataset no config reads with ${name}: its chat template, the mask way shown`, async () => {
+      const { client } = await LspTestClient.start({ rootPath: ws.dir, env: { HF_HUB_CACHE: ws.hubCache }, initializationOptions: { defaultTokenizer: setting() } });
+      try {
+        const path = join(ws.dir, 'loose.jsonl');
+        const text = readFileSync(path, 'utf8');
+        const uri = fileUri(path);
+        await client.open(uri, text, 'jsonl');
+        const h = hoverText(await client.hover(uri, positionOf(text, 'It is 4.', 2)));
+        assert.match(h, /no config in the workspace reads this file/);
+        assert.match(h, /finetune\.defaultTokenizer \((model folder|Hugging Face cache)\)/);
+        assert.match(h, /· mask: turns/); // the Qwen3 template has no {% generation %} block
+        assert.match(h, /Message 2 \(assistant, trained\)/);
+        assert.match(h, /&#60;&#124;im\\?_start&#124;&#62;|&#60;&#124;im_end&#124;&#62;/); // the template's special tokens
+      } finally {
+        await client.stop();
+      }
+    });
+  }
 });

@@ -9,9 +9,10 @@
  * - At each logging step, `training_bar.write(str(logs))` on stdout: `{'loss': '11.97', 'grad_norm': '0.4757',
  *   'learning_rate': '0.001', …, 'epoch': '0.1667'}` (floats as `.4g` strings in 5.x, bare numbers before). The dict
  *   has no step: `Trainer.log` adds `epoch` only. The step is the next multiple of `logging_steps` (the Trainer
- *   logs when `global_step % logging_steps == 0`, trainer.py `_maybe_log_save_evaluate`); the first one is moved
- *   up to the bar when the bar is ahead by more than one interval (a run resumed from a checkpoint starts its bar
- *   there). Counting intervals rather than reading the bar keeps steps right however the two pipes interleave.
+ *   logs when `global_step % logging_steps == 0`, trainer.py `_maybe_log_save_evaluate`), counted from the
+ *   checkpoint a resumed run starts at (`resumeStep`, or LLaMA-Factory's "Resuming training from …/checkpoint-N."
+ *   line). Counting intervals rather than reading the bar keeps steps right however the two pipes interleave: the
+ *   bar on stderr can run several redraws ahead of the dict on stdout when the machine is busy.
  * - `eval_*` dicts after each evaluation, and once `{'train_runtime': …, 'train_loss': …}` when training ends.
  * - `logger.info("Saving model checkpoint to …")` when the framework turns on transformers' info logging
  *   (LLaMA-Factory does); otherwise checkpoints are seen as `checkpoint-N` folders in output_dir (`outputDirEntries`).
@@ -51,6 +52,8 @@ export interface HfTrainerParserOptions {
   loggingSteps?: number;
   /** `logging_first_step: true` logs step 1 too. */
   loggingFirstStep?: boolean;
+  /** The global step of the checkpoint the run resumes from (its `checkpoint-N`), when it resumes. */
+  resumeStep?: number;
 }
 
 export interface Evaluation {
@@ -62,6 +65,8 @@ export interface Evaluation {
 const WRAPPER_ERROR = /^(?:torch\.distributed\.elastic\.multiprocessing\.errors\.)?ChildFailedError|^subprocess\.CalledProcessError/;
 const ARGPARSE_ERROR = /^([\w .-]+): error: (.+)$/;
 const CHECKPOINT_SAVED = /^Saving model checkpoint to (\S.*?)\s*$/;
+/** LLaMA-Factory resuming on its own (src/llamafactory/hparams/parser.py @ff6d4d12, `get_train_args`). */
+const RESUMING = /^Resuming training from \S*checkpoint-(\d+)[\\/]?\.?$/;
 /** A tqdm bar without total: `Generating train split: 24 examples [00:00, 15975.77 examples/s]` (datasets). */
 const COUNTER = /^(.+?): (\d+) (\w+) \[[\d:]+, [^\]]*\]$/;
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
@@ -88,6 +93,8 @@ export class HfTrainerOutputParser {
   private readonly traceback = new TracebackCollector();
   private readonly checkpointSteps = new Set<number>();
   private lastBarN = 0;
+  /** Step dicts seen so far. */
+  private steps = 0;
   private lastEpochFloat = 0;
   private lastProgressKey = '';
   private lastLevel: LogLevel = 'info';
@@ -98,6 +105,7 @@ export class HfTrainerOutputParser {
     this.now = options.now ?? (() => Date.now() / 1000);
     this.loggingSteps = options.loggingSteps;
     this.loggingFirstStep = options.loggingFirstStep ?? false;
+    this.lastStep = options.resumeStep ?? 0;
   }
 
   stdout(chunk: string): TrainingEvent[] {
@@ -174,6 +182,8 @@ export class HfTrainerOutputParser {
     const logging = parseLoggingLine(line);
     if (logging) {
       this.log(logging.level, logging.message, events);
+      const resumed = RESUMING.exec(logging.message);
+      if (resumed && this.steps === 0) this.lastStep = Number(resumed[1]);
       const saved = CHECKPOINT_SAVED.exec(logging.message);
       const step = saved && /checkpoint-(\d+)\s*$/.exec(saved[1]);
       if (saved && step) this.checkpoint(Number(step[1]), saved[1], events);
@@ -223,14 +233,10 @@ export class HfTrainerOutputParser {
   }
 
   private nextLoggedStep(): number {
-    if (this.loggingFirstStep && this.lastStep === 0 && this.lastBarN <= 1) return 1;
+    if (this.loggingFirstStep && this.lastStep === 0) return 1;
     const every = this.interval();
     if (!every) return Math.max(this.lastBarN, this.lastStep + 1);
-    let step = (Math.floor(this.lastStep / every) + 1) * every;
-    // A resumed run: its bar jumps to the checkpoint's step before the first dict, far past our count. Only the
-    // first dict is moved so: later, the bar is never more than a redraw ahead of the dict it precedes.
-    if (this.lastStep === 0 && this.lastBarN > step + every) step = Math.ceil(this.lastBarN / every) * every;
-    return step;
+    return (Math.floor(this.lastStep / every) + 1) * every;
   }
 
   private epochIndex(epochFloat: number | undefined, step: number): number {
@@ -257,6 +263,7 @@ export class HfTrainerOutputParser {
     }
     const step = this.nextLoggedStep();
     this.lastStep = step;
+    this.steps++;
     if (epochFloat !== undefined && epochFloat > 0) {
       this.lastEpochFloat = epochFloat;
       this.stepsPerEpoch = Math.round(step / epochFloat);

@@ -4,7 +4,7 @@
  * (one device, one machine with several GPUs, or several machines), or, for an Axolotl, TRL or LLaMA-Factory
  * config, that framework's own command (hfFrameworks.ts) — as a SessionSpec.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { FRAMEWORK_LABEL, frameworkKey, type FrameworkName } from '../../core/frameworks';
 import { resolveConfig, validateConfig } from '../../core/config';
@@ -132,6 +132,8 @@ function planFramework(framework: FrameworkName, configPath: string, text: strin
     const outputDir = setting(framework, config, 'output_dir');
     const maxSteps = num(config.max_steps);
     const epochs = num(setting(framework, config, framework === 'axolotl' ? 'num_epochs' : 'num_train_epochs')) ?? 1;
+    const fullOutputDir = typeof outputDir === 'string' ? (isAbsolute(outputDir) ? outputDir : resolve(cwd, outputDir)) : '';
+    const resume = resumeStep(framework, config, fullOutputDir);
     const envPrefix = Object.entries(cmd.env).filter(([k]) => k !== 'PATH').map(([k, v]) => `${k}=${v} `).join('');
     return {
       ok: true,
@@ -145,6 +147,7 @@ function planFramework(framework: FrameworkName, configPath: string, text: strin
         hfTrainer: {
           loggingSteps: num(setting(framework, config, 'logging_steps')),
           loggingFirstStep: setting(framework, config, 'logging_first_step') === true,
+          ...(resume !== undefined ? { resumeStep: resume } : {}),
         },
         start: {
           config,
@@ -153,7 +156,7 @@ function planFramework(framework: FrameworkName, configPath: string, text: strin
           epochs,
           backend: framework,
           device: 'as the framework chooses',
-          outputDir: typeof outputDir === 'string' ? (isAbsolute(outputDir) ? outputDir : resolve(cwd, outputDir)) : '',
+          outputDir: fullOutputDir,
         },
       },
       commandLine: `${envPrefix}${[cmd.command, ...cmd.args].join(' ')}`,
@@ -162,4 +165,30 @@ function planFramework(framework: FrameworkName, configPath: string, text: strin
     if (e instanceof Error) return { ok: false, reason: e.message, diagnostics: [] };
     throw e;
   }
+}
+
+/**
+ * The step a framework's run resumes from, so its logged steps are counted from there: an explicit
+ * `resume_from_checkpoint: …/checkpoint-N`, or the last `checkpoint-N` in output_dir (transformers'
+ * `get_last_checkpoint`) where the framework resumes by itself — Axolotl with `auto_resume_from_checkpoints`
+ * (src/axolotl/utils/train.py @067b021c), LLaMA-Factory unless `overwrite_output_dir` (hparams/parser.py
+ * @ff6d4d12). TRL's `trl sft` never resumes (trl 1.13.0 trl/scripts/sft.py calls `trainer.train()` bare).
+ */
+function resumeStep(framework: FrameworkName, config: Record<string, unknown>, outputDir: string): number | undefined {
+  if (framework === 'trl') return undefined;
+  const explicit = config.resume_from_checkpoint;
+  if (typeof explicit === 'string') {
+    const m = /checkpoint-(\d+)[\\/]*$/.exec(explicit);
+    return m ? Number(m[1]) : undefined;
+  }
+  const auto = framework === 'axolotl' ? config.auto_resume_from_checkpoints === true : config.overwrite_output_dir !== true;
+  if (!auto || !outputDir) return undefined;
+  let names: string[];
+  try {
+    names = readdirSync(outputDir);
+  } catch {
+    return undefined; // a first run: no output_dir yet
+  }
+  const steps = names.map((n) => /^checkpoint-(\d+)$/.exec(n)).filter((m) => m !== null).map((m) => Number(m[1]));
+  return steps.length > 0 ? Math.max(...steps) : undefined;
 }

@@ -7,7 +7,7 @@
  * `end` event, preceded by an `error` event that says why when it failed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readSync, readdirSync } from 'node:fs';
+import { closeSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEvent, type TrainingEvent } from '../events';
 import { HfTrainerOutputParser, type HfTrainerParserOptions } from './hfTrainerOutput';
@@ -89,6 +89,8 @@ export class TrainingSession {
   private logTimer: NodeJS.Timeout | null = null;
   private logOffset = 0;
   private resolveEnded!: (r: SessionResult) => void;
+  /** Wall-clock start, to tell this run's checkpoints from an earlier run's in the same output_dir. */
+  private readonly startedAtMs = Date.now();
 
   constructor(spec: SessionSpec) {
     this.spec = spec;
@@ -217,7 +219,11 @@ export class TrainingSession {
     this.scanOutputDir();
   }
 
-  /** A framework's complete `checkpoint-N` folders (trainer_state.json is written last) become checkpoint events. */
+  /**
+   * A framework's complete `checkpoint-N` folders of this run become checkpoint events: trainer_state.json is the
+   * last file the Trainer writes into one (transformers 5.17.0 trainer.py `_save_checkpoint`), and one older than
+   * this run's start belongs to an earlier run (the checkpoint this one resumes from, or a run before it).
+   */
   private scanOutputDir(): void {
     const dir = this.spec.start?.outputDir;
     if (!(this.parser instanceof HfTrainerOutputParser) || !dir) return;
@@ -227,7 +233,9 @@ export class TrainingSession {
     } catch {
       return; // not created yet
     }
-    const entries = names.map((name) => ({ name, complete: existsSync(join(dir, name, 'trainer_state.json')) }));
+    // Two seconds of slack for file systems whose timestamps are coarse.
+    const ours = (name: string) => (statSync(join(dir, name, 'trainer_state.json'), { throwIfNoEntry: false })?.mtimeMs ?? -Infinity) >= this.startedAtMs - 2000;
+    const entries = names.map((name) => ({ name, complete: ours(name) }));
     for (const e of this.parser.outputDirEntries(dir, entries)) this.emit(e);
   }
 

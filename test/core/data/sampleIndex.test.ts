@@ -197,6 +197,34 @@ describe('structure, line endings, BOM and unicode', () => {
   });
 });
 
+test('sample texts are exact in any read order: random reads (hovers) interleaved with a sequential pass', () => {
+  // 6 MB: more than one 4 MiB read-ahead window and many of the small windows random reads use.
+  const lines: string[] = [];
+  for (let i = 0; i < 60000; i++) lines.push(JSON.stringify({ messages: [{ role: 'user', content: `sample ${i} ${'é'.repeat(i % 40)} ${'x'.repeat(i % 97)}` }] }));
+  const f = DatasetFile.open(write('order.jsonl', lines.join('\n') + '\n'));
+  try {
+    assert.equal(f.index.count, lines.length);
+    const text = (i: number): string | undefined => {
+      const t = f.sampleText(i);
+      return t.ok ? t.text : undefined;
+    };
+    let r = 7;
+    const random = (): number => (r = (Math.imul(r, 1103515245) + 12345) >>> 0) % lines.length;
+    for (let i = 0; i < lines.length; i++) {
+      assert.equal(text(i), lines[i], `sample ${i} in the sequential pass`);
+      if (i % 500 === 0) for (let k = 0; k < 3; k++) {
+        const j = random();
+        assert.equal(text(j), lines[j], `sample ${j} read at random`);
+      }
+    }
+    // A second pass from the start, and backwards.
+    for (let i = 0; i < lines.length; i += 7) assert.equal(text(i), lines[i], `sample ${i} in the second pass`);
+    for (let i = lines.length - 1; i >= 0; i -= 13) assert.equal(text(i), lines[i], `sample ${i} read backwards`);
+  } finally {
+    f.close();
+  }
+});
+
 test('sampleAtOffset finds the sample under a cursor', () => {
   const text = '[\n {"a": 1},\n {"b": 2}\n]';
   const idx = new DatasetText('x.json', text).index;

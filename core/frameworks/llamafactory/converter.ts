@@ -1,0 +1,210 @@
+/**
+ * LLaMA-Factory's reading of one dataset row (hiyouga/LLaMA-Factory@ff6d4d12):
+ * - src/llamafactory/data/parser.py `DatasetAttr` + `join`: a dataset_info.json entry's `formatting`
+ *   (alpaca | sharegpt), `columns` and `tags`, with its defaults (instruction/input/output; conversations with
+ *   from/value and human/gpt/observation/function_call/system);
+ * - src/llamafactory/data/converter.py `AlpacaDatasetConverter`: history pairs, then one user message
+ *   "prompt\nquery" (each only when non-empty), then the response when it is a string (else none: the supervised
+ *   processor drops the row), system from the system column;
+ * - `SharegptDatasetConverter`: a first message with the system tag is the system prompt; the others must alternate
+ *   (user|observation) at even and (assistant|function) at odd positions, and their count must be even — otherwise
+ *   LLaMA-Factory logs "Invalid role tag" / "Invalid message count" and skips the row.
+ * Rows come from HF `datasets`, which gives every row all of the file's columns (None where a row lacks one), so a
+ * missing key reads as None here.
+ */
+import type { LfMessage } from './template';
+
+export interface DatasetAttr {
+  formatting: 'alpaca' | 'sharegpt' | 'openai';
+  ranking: boolean;
+  prompt: string | null;
+  query: string | null;
+  response: string | null;
+  history: string | null;
+  messages: string | null;
+  system: string | null;
+  tools: string | null;
+  kto_tag: string | null;
+  role_tag: string | null;
+  content_tag: string | null;
+  user_tag: string | null;
+  assistant_tag: string | null;
+  observation_tag: string | null;
+  function_tag: string | null;
+  system_tag: string | null;
+}
+
+const DEFAULTS: DatasetAttr = {
+  formatting: 'alpaca',
+  ranking: false,
+  prompt: 'instruction',
+  query: 'input',
+  response: 'output',
+  history: null,
+  messages: 'conversations',
+  system: null,
+  tools: null,
+  kto_tag: null,
+  role_tag: 'from',
+  content_tag: 'value',
+  user_tag: 'human',
+  assistant_tag: 'gpt',
+  observation_tag: 'observation',
+  function_tag: 'function_call',
+  system_tag: 'system',
+};
+
+const COLUMNS = ['prompt', 'query', 'response', 'history', 'messages', 'system', 'tools', 'kto_tag'] as const;
+const TAGS = ['role_tag', 'content_tag', 'user_tag', 'assistant_tag', 'observation_tag', 'function_tag', 'system_tag'] as const;
+
+function strOrNull(v: unknown): string | null {
+  return typeof v === 'string' ? v : null;
+}
+
+/**
+ * DatasetAttr.join: `columns` / `tags` replace the defaults key by key — and a key a `columns` object lacks becomes
+ * None (set_attr(key, obj) with no default), e.g. `columns: {messages: …}` for alpaca turns off `prompt`.
+ */
+export function datasetAttrOf(entry: Readonly<Record<string, unknown>> | undefined): DatasetAttr {
+  const a: DatasetAttr = { ...DEFAULTS };
+  if (!entry) return a;
+  const f = entry.formatting;
+  if (f === 'sharegpt' || f === 'openai' || f === 'alpaca') a.formatting = f;
+  a.ranking = entry.ranking === true;
+  const cols = entry.columns;
+  if (cols && typeof cols === 'object' && !Array.isArray(cols)) {
+    for (const k of COLUMNS) a[k] = strOrNull((cols as Record<string, unknown>)[k]);
+  }
+  const tags = entry.tags;
+  if (tags && typeof tags === 'object' && !Array.isArray(tags)) {
+    for (const k of TAGS) a[k] = strOrNull((tags as Record<string, unknown>)[k]);
+  }
+  return a;
+}
+
+/** The converter's output (`_prompt`, `_response`, `_system`, `_tools`), or why LLaMA-Factory skips/refuses the row. */
+export interface AlignedSample {
+  prompt: LfMessage[];
+  response: LfMessage[];
+  system: string;
+  tools: string;
+  /** Index of the system message in the row's message list, when it came from there. */
+  systemSource?: number;
+  /** Set when the converter logged a warning and emptied the sample (sharegpt role order / count). */
+  skipped?: { message: string; messageIndex?: number };
+}
+
+export type ConvertResult = AlignedSample | { error: string };
+
+const get = (row: Record<string, unknown>, key: string | null): unknown => (key === null ? undefined : row[key]);
+
+function contentString(v: unknown, where: string): string | { error: string } {
+  if (typeof v === 'string') return v;
+  return { error: `${where} is ${v === undefined || v === null ? 'missing' : `a ${Array.isArray(v) ? 'list' : typeof v}`}; LLaMA-Factory needs a string there (its formatter raises "Expected a string")` };
+}
+
+export function convertRow(attr: DatasetAttr, row: unknown): ConvertResult {
+  if (!row || typeof row !== 'object' || Array.isArray(row)) return { error: 'the row is not a JSON object' };
+  const r = row as Record<string, unknown>;
+  if (attr.formatting === 'openai') return { error: 'formatting: openai is not previewed yet (alpaca and sharegpt are)' };
+  if (attr.ranking || attr.kto_tag) return { error: 'ranking / kto datasets are not supervised (stage: sft) data' };
+  const sysCol = get(r, attr.system);
+  const toolsCol = get(r, attr.tools);
+  // ToolFormatter json.loads the column: it must be a JSON string (a list here would make LLaMA-Factory raise TypeError).
+  if (toolsCol && typeof toolsCol !== 'string') return { error: `column ${attr.tools} must be a JSON string of the tool list (LLaMA-Factory json.loads it)` };
+  const tools = typeof toolsCol === 'string' ? toolsCol : '';
+  return attr.formatting === 'alpaca' ? convertAlpaca(attr, r, sysCol, tools) : convertSharegpt(attr, r, sysCol, tools);
+}
+
+function convertAlpaca(attr: DatasetAttr, r: Record<string, unknown>, sysCol: unknown, tools: string): ConvertResult {
+  const prompt: LfMessage[] = [];
+  const history = get(r, attr.history);
+  if (attr.history && Array.isArray(history)) {
+    for (const [k, pair] of history.entries()) {
+      if (!Array.isArray(pair) || pair.length !== 2) return { error: `${attr.history}[${k}] is not a [prompt, response] pair` };
+      for (const [j, v] of pair.entries()) {
+        const c = contentString(v, `${attr.history}[${k}][${j}]`);
+        if (typeof c !== 'string') return c;
+        prompt.push({ role: j === 0 ? 'user' : 'assistant', content: c });
+      }
+    }
+  }
+  const query: string[] = [];
+  for (const col of [attr.prompt, attr.query]) {
+    const v = get(r, col);
+    if (!v) continue; // Python truthiness: None and "" are skipped
+    const c = contentString(v, `column ${col}`);
+    if (typeof c !== 'string') return c;
+    query.push(c);
+  }
+  prompt.push({ role: 'user', content: query.join('\n') });
+  const out = get(r, attr.response);
+  const response: LfMessage[] = attr.response && typeof out === 'string' ? [{ role: 'assistant', content: out }] : [];
+  const system = attr.system ? contentString(sysCol ?? '', `column ${attr.system}`) : '';
+  if (typeof system !== 'string') return system;
+  return { prompt, response, system, tools };
+}
+
+function convertSharegpt(attr: DatasetAttr, r: Record<string, unknown>, sysCol: unknown, tools: string): ConvertResult {
+  const list = get(r, attr.messages);
+  if (!Array.isArray(list)) return { error: `column ${attr.messages} is ${list === undefined || list === null ? 'missing' : 'not a list'}: set columns.messages in dataset_info.json` };
+  const roleOf = (m: unknown): unknown => (m && typeof m === 'object' && attr.role_tag ? (m as Record<string, unknown>)[attr.role_tag] : undefined);
+  const contentOf = (m: unknown): unknown => (m && typeof m === 'object' && attr.content_tag ? (m as Record<string, unknown>)[attr.content_tag] : undefined);
+  let first = 0;
+  let system = '';
+  let systemSource: number | undefined;
+  if (attr.system_tag && list.length > 0 && roleOf(list[0]) === attr.system_tag) {
+    const c = contentOf(list[0]);
+    system = typeof c === 'string' ? c : '';
+    systemSource = 0;
+    first = 1;
+  } else if (attr.system) {
+    const c = contentString(sysCol ?? '', `column ${attr.system}`);
+    if (typeof c !== 'string') return c;
+    system = c;
+  }
+  // dict(tag_mapping): a later key wins when two tags are the same string.
+  const tagRole = new Map<unknown, LfMessage['role'] | 'system'>([
+    [attr.user_tag, 'user'],
+    [attr.assistant_tag, 'assistant'],
+    [attr.observation_tag, 'observation'],
+    [attr.function_tag, 'function'],
+    [attr.system_tag, 'system'],
+  ]);
+  const odd = [attr.user_tag, attr.observation_tag];
+  const even = [attr.assistant_tag, attr.function_tag];
+  const aligned: LfMessage[] = [];
+  const describe = (tags: (string | null)[]): string => tags.filter((t) => t !== null).map((t) => `'${t}'`).join(' or ');
+  for (let k = first; k < list.length; k++) {
+    const turn = k - first;
+    const tag = roleOf(list[k]);
+    const accept = turn % 2 === 0 ? odd : even;
+    if (!accept.includes(tag as string)) {
+      const shown = tag === undefined || tag === null ? `no '${attr.role_tag}' key` : `role tag '${String(tag)}'`;
+      return skipped(
+        `message ${k} has ${shown} where LLaMA-Factory expects ${describe(accept)} (sharegpt turns alternate ${describe(odd)} / ${describe(even)}; tags in dataset_info.json); it logs "Invalid role tag" and skips the whole sample`,
+        k,
+        system,
+        tools,
+      );
+    }
+    const c = contentString(contentOf(list[k]), `message ${k}'s '${attr.content_tag}'`);
+    if (typeof c !== 'string') return c;
+    const role = tagRole.get(tag);
+    if (role === undefined || role === 'system') return { error: `message ${k}: role tag '${String(tag)}' maps to ${role ?? 'no role'} (LLaMA-Factory raises "Unexpected role")` };
+    aligned.push({ role, content: c, source: k });
+  }
+  if (aligned.length % 2 !== 0) {
+    return skipped(
+      `the conversation has ${aligned.length} messages after the system prompt; LLaMA-Factory needs prompt/answer pairs (an even count ending with ${describe(even)}), logs "Invalid message count" and skips the whole sample`,
+      list.length - 1,
+      system,
+      tools,
+    );
+  }
+  return { prompt: aligned.slice(0, -1), response: aligned.slice(-1), system, tools, systemSource };
+}
+
+function skipped(message: string, messageIndex: number, system: string, tools: string): AlignedSample {
+  return { prompt: [], response: [], system, tools, skipped: { message, messageIndex } };
+}
