@@ -25,6 +25,7 @@
  */
 import { ChatTemplate, ChatTemplateError } from '../../hf/chatTemplate';
 import { templateVariables, type HfModelFolder } from '../../hf/folder';
+import { FrameworkSampleError } from '../defaultMasker';
 import { FrameworkOptionsError, type Finding, type FrameworkMessage, type FrameworkSample, type FrameworkTokenized } from '../trained';
 import { messageFindings, TemplateFacts, type TurnOutcome } from './findings';
 import type { AxolotlOptions } from './options';
@@ -101,12 +102,13 @@ export class AxolotlConversationTokenizer {
   }
 
   tokenize(sample: FrameworkSample): FrameworkTokenized {
-    if (sample.kind !== 'messages') return failed(`Axolotl's chat_template strategy reads conversations, not ${sample.kind} samples`);
+    if (sample.kind !== 'messages') throw new FrameworkSampleError(`Axolotl's chat_template strategy reads conversations, not ${sample.kind} samples`, 'template-error');
     const turns = sample.messages.map((m) => this.toTemplate(m));
     try {
       return this.tokenizeTurns(sample.messages, turns, sample.tools);
     } catch (e) {
-      if (e instanceof ChatTemplateError) return failed(`The chat template (${this.o.template.label}) failed on this conversation, so Axolotl stops preprocessing: ${e.message}`);
+      // Axolotl's preprocessing stops on it: the sample's error, as the wiring reports FrameworkSampleError.
+      if (e instanceof ChatTemplateError) throw new FrameworkSampleError(`TemplateError: the chat template (${this.o.template.label}) failed on this conversation, so Axolotl stops preprocessing: ${e.message}`, 'template-error');
       throw e;
     }
   }
@@ -194,10 +196,6 @@ export class AxolotlConversationTokenizer {
 function nothingTrained(o: AxolotlOptions): Finding {
   const roles = o.rolesToTrain.length ? o.rolesToTrain.join(', ') : 'none';
   return { code: 'nothing-trained', message: `Nothing in this sample is trained (every label is -100; roles_to_train: ${roles}, train_on_inputs: ${o.trainOnInputs}): Axolotl keeps it and it adds no signal.` };
-}
-
-function failed(message: string): FrameworkTokenized {
-  return { text: '', ids: [], starts: [], ends: [], trained: [], way: 'turn-diff', findings: [{ code: 'template-error', message }] };
 }
 
 /** `for i in range(start, len(ids))` with Python's negative indexing (start is -1 when find_turn failed). */
