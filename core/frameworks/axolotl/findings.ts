@@ -21,6 +21,8 @@ export interface TurnOutcome {
   end: number;
   /** The EOT/EOS id found after the turn (within find_turn's slack), -1 when none. */
   endToken: number;
+  /** The render up to this turn is not a prefix of the whole render, so the span trains other tokens. */
+  misaligned: boolean;
 }
 
 /** What is known of a template once: the sentences it can print on its own, whether it prints the date. */
@@ -56,11 +58,24 @@ export function messageFindings(
   outcomes: readonly TurnOutcome[],
 ): Finding[] {
   return [
+    ...misalignedFindings(messages, outcomes),
     ...endOfTurnFindings(o, messages, ids, trained, outcomes),
     ...roleFindings(o, messages),
     ...systemPromptFindings(facts, messages, text),
     ...specialTokenFindings(facts, messages),
   ];
+}
+
+/** The first trained turn whose find_turn span lands on other tokens of the whole conversation. */
+function misalignedFindings(messages: readonly FrameworkMessage[], outcomes: readonly TurnOutcome[]): Finding[] {
+  const t = outcomes.find((x) => x.misaligned && x.shouldTrain);
+  if (!t) return [];
+  const n = outcomes.filter((x) => x.misaligned && x.shouldTrain).length;
+  return [{
+    code: 'template-error',
+    message: `The chat template renders this ${messages[t.index].role} turn differently when it is the last one (as Qwen3's adds an empty <think></think>), so Axolotl's turn diff trains other tokens of the conversation in its place${n > 1 ? ` (${n} turns)` : ''}: the answer is not learned. Use a template that renders earlier turns the same way, or train single-turn samples.`,
+    message_index: t.index,
+  }];
 }
 
 /** A trained answer after which no EOT/EOS id is trained (under "last", only the last trained answer counts). */

@@ -250,3 +250,36 @@ test('the summary names the options in force and the keys Axolotl ignores', () =
   const eot = prepare({ tokenizer: 'llama3', config: { eot_tokens: ['<|eot_id|>'], sequence_len: 2048, excess_length_strategy: 'truncate' }, entry: { type: 'chat_template', train_on_eos: 'all', train_on_eot: 'last', roles_to_train: ['gpt'] } });
   assert.equal(eot.summary, 'template tokenizer_default · roles_to_train assistant · train_on_eos all · train_on_eot last · sequence_len 2048 (truncate) (Axolotl)');
 });
+
+test('turns past sequence_len are located by content, and agree with the exact diff there', () => {
+  const messages = [];
+  for (let i = 0; i < 40; i++) messages.push({ role: 'user', content: `Question ${i}?` }, { role: 'assistant', content: `Answer ${i}, in a few words.` });
+  for (const tok of ['qwen3', 'gemma3', 'llama3']) {
+    const exact = tokenizeRow(prepare({ tokenizer: tok, config: { sequence_len: 100_000 }, entry: { type: 'chat_template' } }), { messages }) as FrameworkTokenized;
+    const cut = tokenizeRow(prepare({ tokenizer: tok, config: { sequence_len: 128, excess_length_strategy: 'truncate' }, entry: { type: 'chat_template' } }), { messages }) as FrameworkTokenized;
+    const dropped = tokenizeRow(prepare({ tokenizer: tok, config: { sequence_len: 128 }, entry: { type: 'chat_template' } }), { messages }) as FrameworkTokenized;
+    assert.deepEqual(cut.ids, exact.ids.slice(0, 128), tok);
+    assert.equal(bits(cut.trained), bits(exact.trained).slice(0, 128), tok);
+    assert.equal(dropped.dropped, true);
+    // Qwen3's template misplaces Axolotl's spans (see the next test), which the content search cannot reproduce.
+    if (tok === 'qwen3') continue;
+    assert.equal(cut.lost!.trained, exact.trained.slice(128).filter(Boolean).length, tok);
+    assert.equal(bits(dropped.trained), bits(exact.trained), tok);
+  }
+});
+
+test("findings: Qwen3's own template makes Axolotl train the wrong tokens of earlier turns, and that is said", () => {
+  // Fixture qwen3/default row 1: Axolotl trains "<|im_start|>user" in place of the first answer "8.".
+  const row = fixture.cases.find((c) => c.name === 'qwen3/default')!.rows![1];
+  const got = tokenizeRow(prepare({ tokenizer: 'qwen3', config: {}, entry: { type: 'chat_template' } }), corpora.messages[1]) as FrameworkTokenized;
+  assert.equal(bits(got.trained), row.trained);
+  const f = got.findings.find((x) => x.code === 'template-error')!;
+  assert.equal(f.message_index, 2);
+  assert.match(f.message, /trains other tokens/);
+  // Single-turn samples, and templates that render every turn alike (Gemma 3, Llama 3, chatml), are not flagged.
+  assert.ok(!codes((tokenizeRow(prepare({ tokenizer: 'qwen3', config: {}, entry: { type: 'chat_template' } }), corpora.messages[0]) as FrameworkTokenized).findings).includes('template-error'));
+  for (const [tok, entry] of [['gemma3', {}], ['llama3', {}], ['qwen3', { chat_template: 'chatml' }]] as const) {
+    const r = tokenizeRow(prepare({ tokenizer: tok, config: {}, entry: { type: 'chat_template', ...entry } }), corpora.messages[1]) as FrameworkTokenized;
+    assert.ok(!codes(r.findings).includes('template-error'), tok);
+  }
+});
