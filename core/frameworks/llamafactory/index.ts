@@ -4,8 +4,9 @@
  * → processor/supervised.py (supervised.ts). Checked token for token against LLaMA-Factory's own functions by
  * test/core/frameworks/llamafactory.test.ts (fixtures from scripts/reference/llamafactory_ref.py).
  *
- * `prepare(folder, config, entry)`: `entry` is the dataset_info.json entry of the dataset file being previewed
- * (see datasetEntriesOf in ./datasets); without one, DatasetAttr's defaults (alpaca: instruction/input/output).
+ * `prepare(folder, config, entry)`: `entry` is the dataset_info.json entry of the dataset file being previewed (as
+ * core/frameworks/datasets.ts resolves `dataset:` names); without one, DatasetAttr's defaults (alpaca:
+ * instruction/input/output).
  */
 import type { HfModelFolder } from '../../hf/folder';
 import {
@@ -24,7 +25,7 @@ import { isReasoningTemplate, llamafactoryTemplate, TemplateTokenizer, Unsupport
 
 export { datasetAttrOf, convertRow } from './converter';
 export { llamafactoryTemplate, llamafactoryTemplateNames, LLAMAFACTORY_TEMPLATES_SOURCE } from './template';
-export { checkLlamaFactoryDatasets, datasetEntriesOf, type LlamaFactoryDatasetEntry } from './datasets';
+export { checkLlamaFactoryDatasets } from './datasets';
 
 /** FrameworkTokenized plus LLaMA-Factory's label ids (efficient_eos labels a prompt token with the eos id). */
 export interface LlamaFactoryTokenized extends FrameworkTokenized {
