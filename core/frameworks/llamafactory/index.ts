@@ -20,6 +20,8 @@ import {
 } from '../trained';
 import { convertRow, datasetAttrOf, type AlignedSample } from './converter';
 import { parseTemplate } from './parseTemplate';
+import { formatTools, toolClock } from './toolUtils';
+import { pyStrftime } from '../../hf/chatTemplate';
 import { encodeDataExample, IGNORE_INDEX, type SupervisedOptions } from './supervised';
 import { isReasoningTemplate, llamafactoryTemplate, TemplateTokenizer, UnsupportedSampleError, type LfMessage, type LlamaFactoryTemplate } from './template';
 
@@ -39,7 +41,7 @@ export interface LlamaFactoryTokenized extends FrameworkTokenized {
 interface LlamaFactorySample {
   kind: 'messages';
   messages: FrameworkMessage[];
-  llamafactory?: { skipped?: AlignedSample['skipped']; tools: string; unsupervised: boolean };
+  llamafactory?: { skipped?: AlignedSample['skipped']; tools: string; unsupervised: boolean; insertedSystem?: string };
 }
 
 const PLACEHOLDERS = ['<image>', '<video>', '<audio>']; // extras/constants.py IMAGE/VIDEO/AUDIO_PLACEHOLDER defaults
@@ -214,6 +216,12 @@ export const llamafactoryMasker: FrameworkMasker = {
       } else if (!ex.lastAnswerEndTrained && answerHasEnd(template, tk) && ex.lostTrained > 0) {
         out.findings.push({ code: 'eos-not-trained', message: `cutoff_len ${cutoffLen} cuts the last answer before its end-of-turn token, so this sample does not teach the model to stop`, message_index: rest[rest.length - 1].index });
       }
+      if (extra?.tools && template.format_tools.tool_format === 'llama3' && formatTools('llama3', extra.tools) !== '') {
+        out.findings.push({ code: 'date-inserted', message: `the llama3 tool prompt prints today's date ("Today Date: ${pyStrftime(toolClock.now(), '%d %b %Y')}"): every run tokenizes this sample differently, and the model learns the training day` });
+      }
+      if (extra?.insertedSystem) {
+        out.findings.push({ code: 'default-system-prompt', message: `LLaMA-Factory's openai reader puts "${extra.insertedSystem.trim()}" into the system prompt of every sample without tools that does not already say "detailed thinking on/off"` });
+      }
       if (!system && template.default_system && (customSystem === undefined || customSystem === null)) {
         out.findings.push({ code: 'default-system-prompt', message: `the sample has no system prompt, so template ${resolved.name} inserts its default one: "${template.default_system}"; set default_system (or a system column) to choose it` });
       }
@@ -237,7 +245,11 @@ export const llamafactoryMasker: FrameworkMasker = {
         const messages: FrameworkMessage[] = [];
         if (a.systemSource !== undefined || (a.system && !a.skipped)) messages.push({ role: 'system', content: a.system, ...(a.systemSource !== undefined ? { source: a.systemSource } : {}) });
         for (const m of [...a.prompt, ...a.response]) messages.push({ role: m.role, content: m.content, ...(m.source !== undefined ? { source: m.source } : {}) });
-        const s: LlamaFactorySample = { kind: 'messages', messages, llamafactory: { tools: a.tools, unsupervised: !a.skipped && a.response.length === 0, ...(a.skipped ? { skipped: a.skipped } : {}) } };
+        const s: LlamaFactorySample = {
+          kind: 'messages',
+          messages,
+          llamafactory: { tools: a.tools, unsupervised: !a.skipped && a.response.length === 0, ...(a.skipped ? { skipped: a.skipped } : {}), ...(a.insertedSystem ? { insertedSystem: a.insertedSystem } : {}) },
+        };
         return s;
       },
       tokenize,

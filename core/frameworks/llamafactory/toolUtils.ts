@@ -44,6 +44,9 @@ function view(v: unknown): PyJsonNode {
 
 const dumps = (v: unknown, indent?: number): string => pyJsonDumps(v, view, { indent: indent ?? null });
 
+/** `json.dumps(v, ensure_ascii=False)` of a JSON value. */
+export const pyDumps = (v: unknown): string => dumps(v);
+
 /** Python's str() of a JSON value, as str.format and f-strings print it. */
 function pyStr(v: unknown, nested = false): string {
   if (typeof v === 'string') return nested ? pyRepr(v) : v;

@@ -115,6 +115,15 @@ test('ids, labels and trained flags equal LLaMA-Factory\'s for every case', () =
 });
 
 const okCases = fixture.cases.filter((c) => c.expected.error === undefined);
+test('formatting: openai is covered, and its "detailed thinking off" is named where LLaMA-Factory added it', () => {
+  const cases = okCases.filter((c) => c.id.includes('/openai-') && !c.expected.dropped);
+  assert.ok(cases.length >= 8, `${cases.length}`);
+  for (const c of cases) {
+    const added = c.expected.aligned!.system.includes('detailed thinking off') && !JSON.stringify(c.row).includes('detailed thinking off');
+    assert.equal(codes(run(c).tok!).includes('default-system-prompt'), added, c.id);
+  }
+});
+
 test('function calling: the reference cases include tool prompts and calls in each tool format', () => {
   const tools = okCases.filter((c) => c.id.includes('/tool-') && !c.expected.dropped);
   assert.ok(tools.length >= 15, `${tools.length}`);
@@ -178,14 +187,17 @@ test('default-system-prompt: LLaMA-Factory really printed the template\'s defaul
     const f = t.findings.find((x) => x.code === 'default-system-prompt');
     if (!f) continue;
     n++;
-    const shown = /inserts its default one: "([\s\S]*)"; set/.exec(f.message)![1];
     const decoded = c.expected.input_ids!.map((id) => folder(c.tokenizer).tokenizer.tokenText(id)).join('');
+    const openai = /openai reader puts "([^"]+)" into the system prompt/.exec(f.message);
+    // The template's default (the aligned system is empty), or the openai reader's "detailed thinking off".
+    const shown = openai ? openai[1] : /inserts its default one: "([\s\S]*)"; set/.exec(f.message)![1];
     assert.ok(decoded.includes(shown), `${c.id}: ${shown}`);
-    assert.equal(c.expected.aligned!.system, '', c.id);
+    if (openai) assert.ok(c.expected.aligned!.system.endsWith(shown), c.id);
+    else assert.equal(c.expected.aligned!.system, '', c.id);
   }
   assert.ok(n >= 15, `${n} cases`);
   // The same rows with `default_system:` set, or with a system prompt of their own, get no finding.
-  for (const c of okCases.filter((x) => x.template === 'qwen' && (x.options.default_system !== undefined || x.expected.aligned?.system))) {
+  for (const c of okCases.filter((x) => x.template === 'qwen' && !x.id.includes('/openai-') && (x.options.default_system !== undefined || x.expected.aligned?.system))) {
     assert.ok(!codes(run(c).tok!).includes('default-system-prompt'), c.id);
   }
 });
@@ -328,4 +340,16 @@ test('whole demo datasets of LLaMA-Factory: every row equal, and the per-dataset
     if (d.template === 'qwen') assert.equal(counts['default-system-prompt'], rows.length); // no row has a system prompt
   }
   assert.ok(rowsChecked >= 900, `${rowsChecked} rows`);
+});
+
+test('date-inserted: the llama3 tool prompt LLaMA-Factory built holds the (pinned) date, and only those samples are flagged', () => {
+  let n = 0;
+  for (const c of okCases) {
+    if (c.expected.dropped) continue;
+    const flagged = codes(run(c).tok!).includes('date-inserted');
+    const decoded = c.expected.input_ids!.map((id) => folder(c.tokenizer).tokenizer.tokenText(id)).join('');
+    assert.equal(flagged, decoded.includes('Today Date: 01 Dec 2026'), c.id);
+    if (flagged) n++;
+  }
+  assert.ok(n >= 3, `${n} cases`);
 });
