@@ -103,6 +103,17 @@ export interface AlignedSample {
 
 export type ConvertResult = AlignedSample | { error: string };
 
+/** The converters' tag_mapping (a dict: a later key wins when two tags are the same string). */
+function tagMapping(attr: DatasetAttr): Map<unknown, LfMessage['role'] | 'system'> {
+  return new Map<unknown, LfMessage['role'] | 'system'>([
+    [attr.user_tag, 'user'],
+    [attr.assistant_tag, 'assistant'],
+    [attr.observation_tag, 'observation'],
+    [attr.function_tag, 'function'],
+    [attr.system_tag, 'system'],
+  ]);
+}
+
 const get = (row: Record<string, unknown>, key: string | null): unknown => (key === null ? undefined : row[key]);
 
 function contentString(v: unknown, where: string): string | { error: string } {
@@ -170,14 +181,7 @@ function convertSharegpt(attr: DatasetAttr, r: Record<string, unknown>, sysCol: 
     if (typeof c !== 'string') return c;
     system = c;
   }
-  // dict(tag_mapping): a later key wins when two tags are the same string.
-  const tagRole = new Map<unknown, LfMessage['role'] | 'system'>([
-    [attr.user_tag, 'user'],
-    [attr.assistant_tag, 'assistant'],
-    [attr.observation_tag, 'observation'],
-    [attr.function_tag, 'function'],
-    [attr.system_tag, 'system'],
-  ]);
+  const tagRole = tagMapping(attr);
   const odd = [attr.user_tag, attr.observation_tag];
   const even = [attr.assistant_tag, attr.function_tag];
   const aligned: LfMessage[] = [];
@@ -230,13 +234,7 @@ function convertOpenai(attr: DatasetAttr, r: Record<string, unknown>, sysCol: un
     systemSource = 0;
     first = 1;
   } else if (attr.system) system = sysCol ?? '';
-  const tagRole = new Map<unknown, LfMessage['role'] | 'system'>([
-    [attr.user_tag, 'user'],
-    [attr.assistant_tag, 'assistant'],
-    [attr.observation_tag, 'observation'],
-    [attr.function_tag, 'function'],
-    [attr.system_tag, 'system'],
-  ]);
+  const tagRole = tagMapping(attr);
   const aligned: LfMessage[] = [];
   let toolResponses: { content: string; source: number }[] = [];
   for (let k = first; k < list.length; k++) {

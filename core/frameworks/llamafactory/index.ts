@@ -216,8 +216,9 @@ export const llamafactoryMasker: FrameworkMasker = {
       } else if (!ex.lastAnswerEndTrained && answerHasEnd(template, tk) && ex.lostTrained > 0) {
         out.findings.push({ code: 'eos-not-trained', message: `cutoff_len ${cutoffLen} cuts the last answer before its end-of-turn token, so this sample does not teach the model to stop`, message_index: rest[rest.length - 1].index });
       }
-      if (extra?.tools && template.format_tools.tool_format === 'llama3' && formatTools('llama3', extra.tools) !== '') {
-        out.findings.push({ code: 'date-inserted', message: `the llama3 tool prompt prints today's date ("Today Date: ${pyStrftime(toolClock.now(), '%d %b %Y')}"): every run tokenizes this sample differently, and the model learns the training day` });
+      const today = `Today Date: ${pyStrftime(toolClock.now(), '%d %b %Y')}`;
+      if (extra?.tools && template.format_tools.tool_format === 'llama3' && out.text.includes(today) && formatTools('llama3', extra.tools) !== '') {
+        out.findings.push({ code: 'date-inserted', message: `the llama3 tool prompt prints today's date ("${today}"): every run tokenizes this sample differently, and the model learns the training day` });
       }
       if (extra?.insertedSystem) {
         out.findings.push({ code: 'default-system-prompt', message: `LLaMA-Factory's openai reader puts "${extra.insertedSystem.trim()}" into the system prompt of every sample without tools that does not already say "detailed thinking on/off"` });
