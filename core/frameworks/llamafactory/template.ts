@@ -17,7 +17,9 @@
  */
 import type { HfTextTokenizer } from '../../hf/textTokenizer';
 import { FrameworkOptionsError } from '../trained';
-import { formatFunctionContent, formatTools, ToolFormatError } from './toolUtils';
+import { escapeRegExp, formatFunctionContent, formatTools, ToolFormatError } from './toolUtils';
+
+export { escapeRegExp } from './toolUtils';
 
 export type Slot = string | { token: string } | { special: 'bos_token' | 'eos_token' };
 
@@ -208,7 +210,7 @@ export class TemplateTokenizer {
     this.bosToken = bosToken;
     this.bosId = bosToken === null ? null : (tokenizer.idOf(bosToken) ?? null);
     const news = [...this.addedTokens.keys()].sort((a, b) => b.length - a.length);
-    this.addedPattern = news.length ? new RegExp(news.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g') : null;
+    this.addedPattern = news.length ? new RegExp(news.map(escapeRegExp).join('|'), 'g') : null;
   }
 
   idOfToken(token: string): number | undefined {
@@ -269,8 +271,7 @@ export class TemplateTokenizer {
 
 /** Template.remove_thought: every `thought_words[0] … thought_words[1]` block removed, then leading newlines. */
 export function removeThought(t: LlamaFactoryTemplate, content: string): string {
-  const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const re = new RegExp(`${esc(t.thought_words[0])}([\\s\\S]*?)${esc(t.thought_words[1])}`, 'g');
+  const re = new RegExp(`${escapeRegExp(t.thought_words[0])}([\\s\\S]*?)${escapeRegExp(t.thought_words[1])}`, 'g');
   return content.replace(re, () => '').replace(/^\n+/, '');
 }
 
