@@ -25,7 +25,9 @@ export function fakeVenv(tmp: string, name: string, scripts: Record<string, stri
 export function recordedConfig(dir: string): string {
   mkdirSync(dir, { recursive: true });
   const text = readFileSync(join(RECORDINGS, 'trl-sft-cpu', 'config.yaml'), 'utf8').replaceAll('/tmp/trl-rec', dir);
+  // The folders it names are there, as they were for the real run (the validator reports missing local ones).
   mkdirSync(join(dir, 'data'), { recursive: true });
+  mkdirSync(join(dir, 'model'), { recursive: true });
   const path = join(dir, 'sft.yaml');
   writeFileSync(path, text);
   return path;
