@@ -178,10 +178,12 @@ function frameworkOf(outputDir: string, hasLlamaFactoryLog: boolean): HfFramewor
 /** The run in `outputDir`, or undefined when it holds no Trainer log. */
 export function readHfRun(outputDir: string): HfRunRecord | undefined {
   const checkpoints = hfCheckpoints(outputDir);
-  const states = [join(outputDir, TRAINER_STATE), ...checkpoints.map((c) => join(c.path, TRAINER_STATE))];
   const lf = fromLlamaFactoryLog(join(outputDir, LLAMAFACTORY_LOG));
-  // trainer_state.json files first: on a tie they win.
-  const sources = [...states.map(fromTrainerState), lf].filter((s): s is Source => s !== undefined);
+  // log_history is cumulative: the newest checkpoint's state holds every earlier one's, so only it is parsed (the one
+  // before it when it is half-written). trainer_state.json files first: on a tie they win.
+  let newest: Source | undefined;
+  for (let i = checkpoints.length - 1; i >= 0 && !newest; i--) newest = fromTrainerState(join(checkpoints[i].path, TRAINER_STATE));
+  const sources = [fromTrainerState(join(outputDir, TRAINER_STATE)), newest, lf].filter((s): s is Source => s !== undefined);
   if (sources.length === 0) return undefined;
   const best = sources.reduce((a, s) => (lastStep(s) > lastStep(a) ? s : a));
   const maxSteps = best.maxSteps || Math.max(...sources.map((s) => s.maxSteps));
