@@ -10,7 +10,7 @@
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { HfFramework } from '../trainer/backends/hfTrainerOutput';
-import { LLAMAFACTORY_LOG, TRAINER_STATE, hfLastStep, hfRunEvents, readHfRun } from '../trainer/backends/hfTrainerState';
+import { INTERRUPTED_TEXT, LLAMAFACTORY_LOG, TRAINER_STATE, hfLastStep, hfRunEvents, readHfRun } from '../trainer/backends/hfTrainerState';
 import { TorchtuneOutputParser } from '../trainer/backends/torchtuneOutput';
 import { parseEvent, type TrainingEvent } from '../trainer/events';
 
@@ -234,13 +234,14 @@ function markStop(saved: Extract<TrainingEvent, { type: 'checkpoint' }>[], lastS
   return saved.map((c) => (c.kind === 'step' && c.step === lastStep ? { ...c, kind: 'stop' } : c));
 }
 
+
 /** How it ended, told by the disk: saved at its last step (completed/stopped), or a log past its last save. */
 function endEvents(saved: readonly Extract<TrainingEvent, { type: 'checkpoint' }>[], lastStep: number, time: number): TrainingEvent[] {
   const last = saved.reduce<(typeof saved)[number] | undefined>((a, c) => (!a || c.step >= a.step ? c : a), undefined);
   if (last && last.step >= lastStep) return [{ type: 'end', time, status: last.kind === 'epoch' ? 'completed' : 'stopped', step: lastStep }];
   const what = last ? `its last checkpoint is at step ${last.step}` : 'no checkpoint';
   return [
-    { type: 'error', time, step: lastStep, message: `The log ends at step ${lastStep} and ${what}: the run was interrupted (or is still running elsewhere).` },
+    { type: 'error', time, step: lastStep, message: `The log ends at step ${lastStep} and ${what}: ${INTERRUPTED_TEXT}` },
     { type: 'end', time, status: 'failed', step: lastStep },
   ];
 }
@@ -289,7 +290,21 @@ export function parseMonitorState(state: unknown): SavedMonitorState | undefined
  */
 export function withSavedStart(fromDisk: readonly TrainingEvent[], saved: readonly TrainingEvent[]): TrainingEvent[] {
   const start = saved.find((e) => e.type === 'start');
-  return start ? fromDisk.map((e) => (e.type === 'start' ? start : e)) : [...fromDisk];
+  const events = start ? fromDisk.map((e) => (e.type === 'start' ? start : e)) : [...fromDisk];
+  return withSavedEnd(events, saved);
+}
+
+/**
+ * A run the disk calls interrupted (its log goes past its last save) that the monitor saw end — a Stop ends an
+ * Axolotl/TRL/LLaMA-Factory run with SIGTERM, and the Trainer saves nothing then: the monitor's own end is the truth,
+ * so the guess ("interrupted, or still running elsewhere") gives way to it.
+ */
+function withSavedEnd(events: TrainingEvent[], saved: readonly TrainingEvent[]): TrainingEvent[] {
+  const end = saved.findLast((e) => e.type === 'end');
+  const last = events.at(-1);
+  const guess = events.at(-2);
+  if (!end || last?.type !== 'end' || last.status !== 'failed' || guess?.type !== 'error' || !guess.message.endsWith(INTERRUPTED_TEXT)) return events;
+  return [...events.slice(0, -2), { ...end, step: Math.max(end.step, last.step) }];
 }
 
 /** Where a saved monitor's run wrote its outputs (its start event), if it said. */

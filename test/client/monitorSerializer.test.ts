@@ -108,6 +108,26 @@ describe('training monitor serializer', () => {
     assert.deepEqual(events.at(-1), { type: 'end', time: events.at(-1)!.time, status: 'completed', step: 30 });
   });
 
+  test('a TRL run stopped from the monitor (SIGTERM: the Trainer saves nothing) comes back as stopped, not interrupted', async () => {
+    setup();
+    const trl = join(root, 'output-stopped');
+    cpSync(join(__dirname, '..', 'fixtures', 'recordings', 'trl-sft-cpu', 'output_dir'), trl, { recursive: true });
+    rmSync(join(trl, 'checkpoint-30'), { recursive: true });
+    const start: TrainingEvent = { type: 'start', time: 1, backend: 'trl', device: 'cpu', outputDir: trl, totalSteps: 30, stepsPerEpoch: 12, epochs: 3, config: {} };
+    const restore = async (events: TrainingEvent[]): Promise<TrainingEvent[]> => {
+      const panel = new FakeWebviewPanel('finetune.trainingMonitor');
+      await fake.serializers.get('finetune.trainingMonitor')!.deserializeWebviewPanel(panel, { title: 'Training (TRL): sft.yaml', events });
+      panel.fromWebview({ type: 'ready' });
+      return posted(panel, 'events')[0].events as TrainingEvent[];
+    };
+    const stopped = await restore([start, { type: 'end', time: 9, status: 'stopped', step: 17 }]);
+    assert.deepEqual(stopped.at(-1), { type: 'end', time: 9, status: 'stopped', step: 17 });
+    assert.equal(stopped.filter((e) => e.type === 'error').length, 0);
+    // Without the monitor's end (it was reloaded mid-run), the disk's own account stands.
+    const unknown = await restore([start]);
+    assert.deepEqual(unknown.slice(-2).map((e) => e.type === 'end' ? e.status : e.type), ['error', 'failed']);
+  });
+
   test('"Show Training Monitor" without a live run opens the newest run of the workspace', async () => {
     const { archive } = setup();
     fake.workspaceFiles = [join(outputDir, 'logs', 'metrics.jsonl')];

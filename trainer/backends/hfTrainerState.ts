@@ -25,6 +25,8 @@ export const TRAINER_STATE = 'trainer_state.json';
 /** LLaMA-Factory's extras/constants.py TRAINER_LOG. */
 export const LLAMAFACTORY_LOG = 'trainer_log.jsonl';
 const CHECKPOINT = /^checkpoint-(\d+)$/;
+/** How a run read back from disk that stops short is described (here and for our own runs, client/pastRuns.ts). */
+export const INTERRUPTED_TEXT = 'the run was interrupted (or is still running elsewhere).';
 
 export interface HfCheckpoint {
   name: string;
@@ -226,7 +228,7 @@ export function hfRunEvents(outputDir: string, run: HfRunRecord): TrainingEvent[
   else {
     const saved = run.checkpoints.at(-1);
     const what = saved ? `its last checkpoint is ${saved.name}` : 'no checkpoint was saved';
-    events.push({ type: 'error', time, step: last, message: `The log ends at step ${last} of ${run.maxSteps || '?'} without the Trainer's final summary and ${what}: the run was interrupted (or is still running elsewhere).` });
+    events.push({ type: 'error', time, step: last, message: `The log ends at step ${last} of ${run.maxSteps || '?'} without the Trainer's final summary and ${what}: ${INTERRUPTED_TEXT}` });
     events.push({ type: 'end', time, status: 'failed', step: last });
   }
   return events;
