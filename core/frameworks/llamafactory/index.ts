@@ -24,7 +24,7 @@ import { UnsupportedSampleError, type LfMessage } from './template';
 
 export { datasetAttrOf, convertRow } from './converter';
 export { llamafactoryTemplate, llamafactoryTemplateNames, LLAMAFACTORY_TEMPLATES_SOURCE } from './template';
-export { checkLlamaFactoryDatasets } from './datasets';
+export { checkLlamaFactoryDatasets, datasetEntriesOf, type LlamaFactoryDatasetEntry } from './datasets';
 
 /** FrameworkTokenized plus LLaMA-Factory's label ids (efficient_eos labels a prompt token with the eos id). */
 export interface LlamaFactoryTokenized extends FrameworkTokenized {
