@@ -90,7 +90,7 @@ function bool(o: Obj, key: string): boolean | undefined {
   return v;
 }
 
-function positiveInt(o: Obj, key: string): number | undefined {
+function wholeNumber(o: Obj, key: string): number | undefined {
   const v = given(o, key);
   if (v === undefined) return undefined;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new FrameworkOptionsError(`\`${key}\` must be a whole number`, key);
@@ -248,9 +248,9 @@ export function readOptions(folder: HfModelFolder, config: Obj, entry: Obj): Axo
     eotTokens: eot.tokens,
     eotIds: eot.ids,
     eosId,
-    sequenceLen: positiveInt(config, 'sequence_len') ?? 512,
+    sequenceLen: wholeNumber(config, 'sequence_len') ?? 512,
     excessLength: excess,
-    minSampleLen: positiveInt(config, 'min_sample_len') || 2,
+    minSampleLen: wholeNumber(config, 'min_sample_len') || 2,
     findings,
     ignoredJinja,
   };
