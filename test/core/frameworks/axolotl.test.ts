@@ -62,16 +62,6 @@ function tokenizeRow(m: PreparedMasker, row: unknown): FrameworkTokenized | { er
   }
 }
 
-/**
- * Rows where our render differs from jinja2's for a reason outside this module, each asserted to still differ (so
- * the entry is removed when the cause is fixed). @huggingface/jinja 0.5.11 ignores the argument of
- * str.lstrip(chars)/rstrip(chars)/strip(chars) (it trims all whitespace); Qwen3's template writes
- * `content.lstrip('\n')`, so an answer starting with spaces loses them. Belongs to core/hf/chatTemplate.ts.
- */
-const KNOWN_RENDER_DIFFERENCES = [{ corpus: 'messages', index: 8, template: ".lstrip('\\n')" }];
-const knownDifference = (c: Case, r: RowResult): boolean =>
-  KNOWN_RENDER_DIFFERENCES.some((k) => k.corpus === c.corpus && k.index === r.index && !!c.chat_template?.includes(k.template));
-
 const bits = (t: readonly boolean[]): string => t.map((x) => (x ? '1' : '0')).join('');
 const codes = (f: readonly Finding[]): string[] => f.map((x) => x.code);
 
@@ -100,10 +90,6 @@ for (const c of fixture.cases) {
         continue;
       }
       assert.ok(!('error' in got), `${where}: ${'error' in got ? got.error : ''}`);
-      if (knownDifference(c, r)) {
-        assert.notDeepEqual(got.ids, r.input_ids, `${where}: listed in KNOWN_RENDER_DIFFERENCES but now equal: remove the entry`);
-        continue;
-      }
       const keptLen = r.kept_len ?? r.input_ids!.length;
       assert.deepEqual(got.ids, r.input_ids!.slice(0, r.kept === false || raised ? undefined : keptLen), `${where}: ids`);
       assert.equal(bits(got.trained), r.trained!.slice(0, got.ids.length), `${where}: trained`);
@@ -125,24 +111,21 @@ for (const c of fixture.cases) {
   });
 }
 
-test('the fixture rows all match but the known render differences: counted over every case', () => {
+test('every fixture row matches: counted over every case', () => {
   let rows = 0;
   let matched = 0;
-  let known = 0;
   for (const c of fixture.cases) {
     if (c.config_error) continue;
     const m = prepare(c);
     for (const r of c.rows!) {
       if (!r.input_ids) continue;
       rows++;
-      if (knownDifference(c, r)) known++;
       const got = tokenizeRow(m, corpora[c.corpus][r.index]);
       if (!('error' in got) && bits(got.trained) === r.trained!.slice(0, got.ids.length) && got.ids.every((id, k) => id === r.input_ids![k])) matched++;
     }
   }
   assert.ok(rows > 600);
-  assert.ok(known < 25, `${known} rows are known render differences`);
-  assert.equal(matched, rows - known, `${matched} of ${rows} rows match`);
+  assert.equal(matched, rows, `${matched} of ${rows} rows match`);
 });
 
 test('the dataset entry picks the template Axolotl picks', () => {
