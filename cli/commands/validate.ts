@@ -97,7 +97,7 @@ async function frameworkDatasets(file: string, report: FileReport, fw: Framework
   if (model?.ok) (report.notes ??= []).push(`model ${model.dir}${model.from === 'hub-cache' ? ' (Hugging Face cache)' : ''}`);
   const problems = resolved.problems.filter((p) => !model || model.ok || p.message !== model.problem);
   if (problems.length > 0) report.messages = [...(report.messages ?? []), ...problems.map((p) => `${p.path.length ? p.path.join('.') + ': ' : ''}${p.message}`)];
-  if (diagnostics.length > 0) return [];
+  if (diagnostics.length > 0 || !model?.ok) return []; // said on the config (here or by its file-not-found rule)
   return [...new Set(resolved.datasets.flatMap((d) => d.dataFiles))].filter((f) => existsSync(f) && statSync(f).isFile());
 }
 

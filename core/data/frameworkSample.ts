@@ -8,9 +8,8 @@
 import { type Node, getNodeValue } from 'jsonc-parser';
 import type { Range, Severity } from '../diagnostics';
 import type { FrameworkName } from '../frameworks/catalog';
-import { FrameworkSampleError } from '../frameworks/defaultMasker';
 import type { FrameworkReading } from '../frameworks/maskers';
-import type { Finding, FindingCode, FrameworkMaskWay, FrameworkMessage, FrameworkSample } from '../frameworks/trained';
+import { type Finding, type FindingCode, type FrameworkMaskWay, type FrameworkMessage, type FrameworkSample, FrameworkSampleError } from '../frameworks/trained';
 import { ChatTemplateError } from '../hf/chatTemplate';
 import { sourceSpans } from '../hf/chatTokenizer';
 import { decodeStringNode } from './jsonOrigin';

@@ -185,7 +185,7 @@ function llamaFactoryDatasets(value: Record<string, unknown>, dirs: readonly str
 /** The max length the framework cuts samples at, from the config or the framework's default (the catalog). */
 export const LENGTH_KEY: Record<FrameworkName, string> = { axolotl: 'sequence_len', trl: 'max_length', llamafactory: 'cutoff_len' };
 
-export function frameworkMaxLength(fw: FrameworkName, value: Readonly<Record<string, unknown>>): number | null {
+function frameworkMaxLength(fw: FrameworkName, value: Readonly<Record<string, unknown>>): number | null {
   const key = LENGTH_KEY[fw];
   const v = key in value ? value[key] : frameworkCatalog(fw).keys[key]?.default;
   return typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : null;

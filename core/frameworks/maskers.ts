@@ -1,8 +1,7 @@
 /**
  * Which masker each framework's datasets are tokenized with, and the one place that prepares it for a config:
  * loads the model folder (cached until its files change), calls the masker's prepare with the config and the
- * dataset's entry, and wraps the folder's tokenizer for the displays (token text and bytes). A framework whose own
- * module has not landed yet has the stand-in masker (defaultMasker.ts).
+ * dataset's entry, and wraps the folder's tokenizer for the displays (token text and bytes).
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +12,6 @@ import { TokenizerConfigError, type EncodeOptions, type ModelTokenizer } from '.
 import type { FrameworkName } from './catalog';
 import { FRAMEWORK_LABEL } from './catalog';
 import { axolotlMasker } from './axolotl';
-import { defaultMasker } from './defaultMasker';
 import { llamafactoryMasker } from './llamafactory';
 import { trlMasker } from './trl';
 import { type FrameworkMasker, FrameworkOptionsError, type PreparedMasker } from './trained';

@@ -13,7 +13,7 @@ import type { FrameworkName } from './catalog';
 
 export type ModelLocation =
   | { ok: true; key: string; value: string; dir: string; from: 'local' | 'hub-cache' }
-  | { ok: false; key: string; value?: string; problem: string };
+  | { ok: false; key: string; value?: string; problem: string; missing: 'unset' | 'local' | 'hub' };
 
 /** Config keys naming the tokenizer's folder or Hub id, the first one set wins. */
 export const MODEL_KEYS: Record<FrameworkName, readonly string[]> = {
@@ -71,7 +71,7 @@ export function locateModel(fw: FrameworkName, config: Readonly<Record<string, u
   const key = MODEL_KEYS[fw].find((k) => typeof config[k] === 'string' && config[k] !== '');
   if (!key) {
     const keys = MODEL_KEYS[fw].map((k) => `\`${k}\``).join(' or ');
-    return { ok: false, key: MODEL_KEYS[fw][MODEL_KEYS[fw].length - 1], problem: `the config names no model (${keys}): set it to a local model folder or a Hub id to preview tokens` };
+    return { ok: false, key: MODEL_KEYS[fw][MODEL_KEYS[fw].length - 1], problem: `the config names no model (${keys}): set it to a local model folder or a Hub id to preview tokens`, missing: 'unset' };
   }
   const value = config[key] as string;
   const expanded = value.startsWith('~/') ? join(homedir(), value.slice(2)) : value;
@@ -80,7 +80,7 @@ export function locateModel(fw: FrameworkName, config: Readonly<Record<string, u
   if (local) return { ok: true, key, value, dir: local, from: 'local' };
   const looksLocal = isAbsolute(expanded) || /^\.{1,2}[\\/]/.test(value) || value.startsWith('~/') || !HUB_ID.test(value);
   if (looksLocal) {
-    return { ok: false, key, value, problem: `\`${key}: ${value}\` is not a folder (looked at ${candidates.join(', ')}): set it to the folder that holds tokenizer.json and tokenizer_config.json` };
+    return { ok: false, key, value, missing: 'local', problem: `\`${key}: ${value}\` is not a folder (looked at ${candidates.join(', ')}): set it to the folder that holds tokenizer.json and tokenizer_config.json` };
   }
   const revKey = REVISION_KEYS[fw].find((k) => typeof config[k] === 'string' && config[k] !== '');
   const revision = revKey ? (config[revKey] as string) : 'main';
@@ -91,6 +91,7 @@ export function locateModel(fw: FrameworkName, config: Readonly<Record<string, u
     ok: false,
     key,
     value,
+    missing: 'hub',
     problem: `\`${key}: ${value}\` is a Hub id ${hit.problem}: download its tokenizer with \`huggingface-cli download ${value}${rev} --include "tokenizer*" "*.jinja" "config.json"\` (or set HF_HUB_CACHE / HF_HOME to the cache that has it), or set \`${key}\` to a local model folder`,
   };
 }

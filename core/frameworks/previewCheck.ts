@@ -20,6 +20,8 @@ export function frameworkPreviewCheck(fw: FrameworkName, doc: ConfigDocument, va
   if (!resolved.datasets.some((d) => d.dataFiles.length > 0)) return { resolved, diagnostics };
   const note = ' (the datasets it names cannot be previewed)';
   if (!ref.model.ok) {
+    // A local path that is not there is already the config rules' file-not-found at the same value.
+    if (ref.model.missing === 'local') return { resolved, diagnostics };
     diagnostics.push({ severity: 'warning', code: 'model-unavailable', message: `${ref.model.problem}${note}`, range: rangeFor(doc, [ref.model.key], 'value') });
     return { resolved, diagnostics };
   }

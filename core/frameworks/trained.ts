@@ -119,3 +119,14 @@ export class FrameworkOptionsError extends Error {
     this.name = 'FrameworkOptionsError';
   }
 }
+
+/**
+ * A sample the framework itself fails on while tokenizing (its chat template raises, the row is of a kind it does not
+ * read): the wiring reports it as that sample's error.
+ */
+export class FrameworkSampleError extends Error {
+  constructor(message: string, readonly code: 'template-error') {
+    super(message);
+    this.name = 'FrameworkSampleError';
+  }
+}

@@ -26,7 +26,7 @@
  */
 import { ChatTemplate, ChatTemplateError } from '../../hf/chatTemplate';
 import { templateVariables, type HfModelFolder } from '../../hf/folder';
-import { FrameworkSampleError } from '../defaultMasker';
+import { FrameworkSampleError } from '../trained';
 import { FrameworkOptionsError, type Finding, type FrameworkMessage, type FrameworkSample, type FrameworkTokenized } from '../trained';
 import { messageFindings, TemplateFacts, type TurnOutcome } from './findings';
 import type { AxolotlOptions } from './options';

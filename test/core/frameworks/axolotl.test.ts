@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadHfModelFolder, type HfModelFolder } from '../../../core/hf/folder';
 import { axolotlMasker, namedTemplate } from '../../../core/frameworks/axolotl';
-import { FrameworkSampleError } from '../../../core/frameworks/defaultMasker';
+import { FrameworkSampleError } from '../../../core/frameworks/trained';
 import { FrameworkOptionsError, type Finding, type FrameworkTokenized, type PreparedMasker } from '../../../core/frameworks/trained';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
