@@ -81,6 +81,9 @@ test('trl-sched-steps and -ratio: stdout alone (no bar) gives the same steps, ma
 test('trl-sched-epoch: an epoch has ceil(12 batches / 5) = 3 steps, from max_steps / num_train_epochs', () => {
   const { parser, events } = replay('trl-sched-epoch');
   assert.equal(parser.stepsPerEpoch, 3);
+  // From the bar's first draw (total 9 over 3 epochs), before any log: the progress of step 4 is step 1 of epoch 2.
+  const p4 = of(events, 'progress').find((p) => p.step === 4);
+  assert.deepEqual([p4?.epoch, p4?.epochStep, p4?.stepsPerEpoch], [1, 1, 3]);
   const checkpoints = read('trl-sched-epoch', 'output_dir.txt').split('\n').filter((n) => n.startsWith('checkpoint-'));
   assert.deepEqual(of(events, 'step').map((s) => `checkpoint-${s.step}`), checkpoints, 'save_strategy epoch saves where it logs');
 });
@@ -135,4 +138,17 @@ test('schedules with max_steps in the config and logging by steps need no bar', 
     assert.deepEqual(of(events, 'step').map((s) => s.step), c.logs.map(([s]) => s), c.name);
     assert.deepEqual(parser.evaluations.map((e) => e.step), c.evals.map(([s]) => s), c.name);
   }
+});
+
+test('the launch reads the schedule keys each framework hands transformers', () => {
+  // TRL: its SFTConfig defaults (logging_steps 10, logging_strategy steps, eval_strategy no) unless the config says.
+  assert.deepEqual(hfTrainerOptions('trl', { num_train_epochs: 2, logging_strategy: 'epoch', eval_strategy: 'epoch' }), {
+    loggingSteps: 10, loggingFirstStep: false, numTrainEpochs: 2, loggingStrategy: 'epoch', evalStrategy: 'epoch', evalOnStart: false,
+  });
+  // The pre-4.46 name, for LLaMA-Factory on an older transformers.
+  assert.equal(hfTrainerOptions('llamafactory', { evaluation_strategy: 'steps', eval_steps: 50 }).evalStrategy, 'steps');
+  // Axolotl ignores evaluation_strategy (deprecated.py only warns) and evaluates only with a validation set.
+  assert.equal(hfTrainerOptions('axolotl', { evaluation_strategy: 'steps', eval_steps: 50 }).evalStrategy, 'no');
+  assert.deepEqual(hfTrainerOptions('axolotl', { val_set_size: 0.1, eval_steps: 50 }).evalOnStart, true);
+  assert.equal(hfTrainerOptions('axolotl', { val_set_size: 0.1, evaluation_strategy: 'epoch' }).evalStrategy, undefined);
 });

@@ -322,6 +322,7 @@ export class HfTrainerOutputParser {
 
   private progress(meter: TqdmMeter, events: TrainingEvent[]): void {
     this.maxSteps = meter.total;
+    this.epochLength(); // with no max_steps in the config, the bar's total gives the steps of an epoch
     this.lastBarN = Math.max(this.lastBarN, meter.n);
     const key = `${meter.n}|${meter.total}`;
     if (key === this.lastProgressKey) return;

@@ -170,10 +170,12 @@ function planFramework(framework: FrameworkName, configPath: string, text: strin
 /**
  * The logging and evaluation schedule the framework hands transformers' TrainingArguments, so the output parser
  * numbers steps as the Trainer does (hfTrainerSchedule.ts). TRL and LLaMA-Factory pass the keys through (defaults
- * from the catalog of their dataclasses; `evaluation_strategy` is the pre-4.46 name of `eval_strategy`). Axolotl
- * sets them itself (src/axolotl/core/builders/base.py @067b021c `_configure_save_and_eval_strategy`: `eval_steps`
- * means strategy steps with `eval_on_start`; src/axolotl/utils/config/__init__.py: `evals_per_epoch` with a
- * validation set is `eval_steps = 1 / (evals_per_epoch × num_epochs)`; no validation set: no evaluation).
+ * from the catalog of their dataclasses); `evaluation_strategy`, the name transformers before 4.46 took, is read
+ * for runs on such versions (5.x refuses it). Axolotl only warns on `evaluation_strategy` and ignores it
+ * (src/axolotl/utils/schemas/deprecated.py @067b021c), and sets the rest itself (src/axolotl/core/builders/base.py
+ * @067b021c `_configure_save_and_eval_strategy`: `eval_steps` means strategy steps with `eval_on_start`;
+ * src/axolotl/utils/config/__init__.py: `evals_per_epoch` with a validation set is
+ * `eval_steps = 1 / (evals_per_epoch × num_epochs)`; no validation set: no evaluation).
  */
 export function hfTrainerOptions(framework: FrameworkName, config: Record<string, unknown>): NonNullable<SessionSpec['hfTrainer']> {
   const options = scheduleOf(framework, config);
