@@ -2,12 +2,14 @@
  * A Hugging Face model folder as transformers' AutoTokenizer reads it: `tokenizer.json` (the tokenizer),
  * `tokenizer_config.json` (bos/eos/pad/unk tokens, add_bos_token/add_eos_token, added_tokens_decoder, and
  * `chat_template` as a string or a list of `{name, template}`), `chat_template.jinja` (which transformers prefers
- * over the config's template) and the model's `config.json`.
+ * over the config's template) and the model's `config.json`. The tokenizer runs the pipeline transformers' tokenizer
+ * class builds (transformersPipeline.ts), which for Llama 2 / Mistral folders is not tokenizer.json's own.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { TokenizerConfigError } from '../tokenizers/types';
 import { HfTextTokenizer } from './textTokenizer';
+import { transformersPipeline } from './transformersPipeline';
 
 export interface HfModelFolder {
   dir: string;
@@ -99,7 +101,8 @@ export function loadHfModelFolder(dir: string): HfModelFolder {
   const modelConfig = existsSync(modelPath) ? readJson(modelPath) : null;
   let tokenizer: HfTextTokenizer;
   try {
-    tokenizer = new HfTextTokenizer(readJson(tokJsonPath), tokenizerConfig);
+    // The pipeline transformers' tokenizer class runs, which for some classes is not the file's (transformersPipeline.ts).
+    tokenizer = new HfTextTokenizer(transformersPipeline(readJson(tokJsonPath), tokenizerConfig), tokenizerConfig);
   } catch (e) {
     if (e instanceof TokenizerConfigError) throw e;
     throw new TokenizerConfigError(`${tokJsonPath}: unsupported tokenizer (${(e as Error).message})`, tokJsonPath);
