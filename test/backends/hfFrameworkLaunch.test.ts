@@ -82,7 +82,8 @@ test('Launch plan: a TRL config runs `trl sft --config`, whatever finetune.backe
   assert.equal(plan.spec.command, join(tmp, 'plan', 'bin', 'trl'));
   assert.deepEqual(plan.spec.args, ['sft', '--config', config]);
   assert.equal(plan.spec.env?.PYTHONUNBUFFERED, '1');
-  assert.deepEqual(plan.spec.hfTrainer, { loggingSteps: 2, loggingFirstStep: false });
+  // The recorded config's schedule, TRL's defaults (num_train_epochs 3, logging_strategy steps) for the rest.
+  assert.deepEqual(plan.spec.hfTrainer, { loggingSteps: 2, loggingFirstStep: false, numTrainEpochs: 3, maxSteps: 30, loggingStrategy: 'steps', evalStrategy: 'steps', evalSteps: 10, evalOnStart: false });
   assert.deepEqual([plan.spec.start?.backend, plan.spec.start?.totalSteps, plan.spec.start?.outputDir], ['trl', 30, join(tmp, 'plan-run', 'output-sft')]);
   const two = planLaunch(config, readFileSync(config, 'utf8'), { pythonPath: python, numProcesses: 2 }, host);
   assert.ok(two.ok);
@@ -118,6 +119,12 @@ test('Launch plan: a TRL config runs `trl sft --config`, whatever finetune.backe
   const axPlan = planLaunch(ax, readFileSync(ax, 'utf8'), { pythonPath: venv('ax', { axolotl: '' }) }, host);
   assert.ok(axPlan.ok, axPlan.ok ? '' : axPlan.reason);
   assert.deepEqual([axPlan.backend, axPlan.spec.args, axPlan.spec.hfTrainer?.loggingSteps, axPlan.spec.start?.epochs, axPlan.spec.start?.outputDir], ['axolotl', ['train', ax], undefined, 2, join(tmp, 'model-out')]);
+  // No validation set: Axolotl turns evaluation off; evals_per_epoch 4 over 2 epochs with one: eval_steps 1/8, from step 0.
+  assert.equal(axPlan.spec.hfTrainer?.evalStrategy, 'no');
+  writeFileSync(ax, `${readFileSync(ax, 'utf8')}val_set_size: 0.05\nevals_per_epoch: 4\n`);
+  const axEval = planLaunch(ax, readFileSync(ax, 'utf8'), { pythonPath: venv('ax', { axolotl: '' }) }, host);
+  assert.ok(axEval.ok);
+  assert.deepEqual([axEval.spec.hfTrainer?.evalStrategy, axEval.spec.hfTrainer?.evalSteps, axEval.spec.hfTrainer?.evalOnStart], ['steps', 1 / 8, true]);
 });
 
 const of = <T extends TrainingEvent['type']>(events: TrainingEvent[], type: T) =>

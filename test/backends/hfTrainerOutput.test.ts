@@ -11,6 +11,8 @@ import type { TrainingEvent } from '../../trainer/events';
 import { HfTrainerOutputParser, OOM_KNOBS, axolotlLoggingSteps, type HfTrainerParserOptions } from '../../trainer/backends/hfTrainerOutput';
 import { parsePythonDict, numericEntries } from '../../trainer/backends/pythonDict';
 import { parseLoggingLine } from '../../trainer/backends/pythonOutput';
+import { hfTrainerOptions } from '../../trainer/backends/launchPlan';
+import { resolveConfig } from '../../core/config';
 
 const recordings = join(__dirname, '..', 'fixtures', 'recordings');
 const read = (run: string, file: string) => readFileSync(join(recordings, run, file), 'utf8');
@@ -39,7 +41,9 @@ const of = <T extends TrainingEvent['type']>(events: TrainingEvent[], type: T) =
   events.filter((e): e is Extract<TrainingEvent, { type: T }> => e.type === type);
 
 function replay(run: string, options: Partial<HfTrainerParserOptions> = {}): { parser: HfTrainerOutputParser; events: TrainingEvent[] } {
-  const parser = new HfTrainerOutputParser({ framework: 'trl', now: () => 1, loggingSteps: configNumber(run, 'logging_steps'), ...options });
+  // Configured as a launch configures it, from the recorded config.
+  const schedule = hfTrainerOptions('trl', resolveConfig(read(run, 'config.yaml')).value);
+  const parser = new HfTrainerOutputParser({ framework: 'trl', now: () => 1, ...schedule, ...options });
   const events: TrainingEvent[] = [];
   for (const c of chunks(run)) events.push(...(c.stream === 'stdout' ? parser.stdout(c.text) : parser.stderr(c.text)));
   events.push(...parser.end());

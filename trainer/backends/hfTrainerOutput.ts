@@ -8,12 +8,15 @@
  *   cursor moves), which is not training progress.
  * - At each logging step, `training_bar.write(str(logs))` on stdout: `{'loss': '11.97', 'grad_norm': '0.4757',
  *   'learning_rate': '0.001', …, 'epoch': '0.1667'}` (floats as `.4g` strings in 5.x, bare numbers before). The dict
- *   has no step: `Trainer.log` adds `epoch` only. The step is the next multiple of `logging_steps` (the Trainer
- *   logs when `global_step % logging_steps == 0`, trainer.py `_maybe_log_save_evaluate`), counted from the
- *   checkpoint a resumed run starts at (`resumeStep`, or LLaMA-Factory's "Resuming training from …/checkpoint-N."
- *   line). Counting intervals rather than reading the bar keeps steps right however the two pipes interleave: the
- *   bar on stderr can run several redraws ahead of the dict on stdout when the machine is busy.
- * - `eval_*` dicts after each evaluation, and once `{'train_runtime': …, 'train_loss': …}` when training ends.
+ *   has no step: `Trainer.log` adds `epoch` only. The step is the next one the Trainer logs at by its own rules
+ *   (hfTrainerSchedule.ts: `logging_first_step`, multiples of `logging_steps` — a ratio below 1 —, or each epoch's
+ *   end with `logging_strategy: epoch`), counted from the checkpoint a resumed run starts at (`resumeStep`, or
+ *   LLaMA-Factory's "Resuming training from …/checkpoint-N." line). A whole printed `epoch` (an epoch's end) pins
+ *   the step where the epoch's length is known. Counting by the rules rather than reading the bar keeps steps
+ *   right however the two pipes interleave: the bar on stderr can run several redraws ahead of the dict on stdout
+ *   when the machine is busy; the bar is the fallback only where the rules cannot tell.
+ * - `eval_*` dicts after each evaluation, at the steps `eval_strategy`/`eval_steps` give (the same rules), and once
+ *   `{'train_runtime': …, 'train_loss': …}` when training ends.
  * - `logger.info("Saving model checkpoint to …")` when the framework turns on transformers' info logging
  *   (LLaMA-Factory does); otherwise checkpoints are seen as `checkpoint-N` folders in output_dir (`outputDirEntries`).
  * - Python tracebacks; a CUDA out-of-memory error names the knobs of the framework that ran (OOM_KNOBS).
@@ -26,6 +29,7 @@ import { LineSplitter } from './lines';
 import { numericEntries, parsePythonDict } from './pythonDict';
 import { OUT_OF_MEMORY, PY_WARNING, RANK_PREFIX, TracebackCollector, parseLoggingLine, type LogLevel } from './pythonOutput';
 import { parseTqdmMeter, type TqdmMeter } from './tqdm';
+import { TrainerSchedule, stepOfEpoch, type TrainerScheduleArgs } from './hfTrainerSchedule';
 
 export type HfFramework = 'axolotl' | 'trl' | 'llamafactory';
 
@@ -45,13 +49,10 @@ export function axolotlLoggingSteps(maxSteps: number | undefined): number | unde
   return maxSteps ? Math.max(Math.min(Math.floor(0.005 * maxSteps), 10), 1) : undefined;
 }
 
-export interface HfTrainerParserOptions {
+/** The config's logging and evaluation schedule (TrainerScheduleArgs), as the launch read it. */
+export interface HfTrainerParserOptions extends TrainerScheduleArgs {
   framework: HfFramework;
   now?: () => number;
-  /** `logging_steps` from the config; a value below 1 is a fraction of max_steps, as transformers reads it. */
-  loggingSteps?: number;
-  /** `logging_first_step: true` logs step 1 too. */
-  loggingFirstStep?: boolean;
   /** The global step of the checkpoint the run resumes from (its `checkpoint-N`), when it resumes. */
   resumeStep?: number;
 }
@@ -76,7 +77,7 @@ export class HfTrainerOutputParser {
   lastStep = 0;
   /** max_steps, from the training bar's total. */
   maxSteps = 0;
-  /** Derived from the logged `epoch` (global step / epoch), once known. */
+  /** From the config (max_steps / num_train_epochs) or the logged `epoch` (global step / epoch), once known. */
   stepsPerEpoch = 0;
   readonly evaluations: Evaluation[] = [];
   /** The final `{'train_runtime': …}` dict, once printed. */
@@ -86,8 +87,12 @@ export class HfTrainerOutputParser {
 
   private readonly framework: HfFramework;
   private readonly now: () => number;
+  private readonly schedule: TrainerSchedule;
   private readonly loggingSteps: number | undefined;
-  private readonly loggingFirstStep: boolean;
+  /** The step of the last evaluation (or where the run started). */
+  private lastEvalStep = 0;
+  /** stepsPerEpoch is exact (the config's, or a whole epoch's), not estimated from a fractional epoch. */
+  private exactStepsPerEpoch = false;
   private readonly out = new LineSplitter(true);
   private readonly err = new LineSplitter(true);
   private readonly traceback = new TracebackCollector();
@@ -103,9 +108,11 @@ export class HfTrainerOutputParser {
   constructor(options: HfTrainerParserOptions) {
     this.framework = options.framework;
     this.now = options.now ?? (() => Date.now() / 1000);
+    this.schedule = new TrainerSchedule(options);
     this.loggingSteps = options.loggingSteps;
-    this.loggingFirstStep = options.loggingFirstStep ?? false;
     this.lastStep = options.resumeStep ?? 0;
+    this.lastEvalStep = this.lastStep;
+    if (options.maxSteps !== undefined && options.maxSteps > 0) this.maxSteps = options.maxSteps;
   }
 
   stdout(chunk: string): TrainingEvent[] {
@@ -183,7 +190,7 @@ export class HfTrainerOutputParser {
     if (logging) {
       this.log(logging.level, logging.message, events);
       const resumed = RESUMING.exec(logging.message);
-      if (resumed && this.steps === 0) this.lastStep = Number(resumed[1]);
+      if (resumed && this.steps === 0) this.lastStep = this.lastEvalStep = Number(resumed[1]);
       const saved = CHECKPOINT_SAVED.exec(logging.message);
       const step = saved && /checkpoint-(\d+)\s*$/.exec(saved[1]);
       if (saved && step) this.checkpoint(Number(step[1]), saved[1], events);
@@ -225,18 +232,45 @@ export class HfTrainerOutputParser {
     this.error(message, events, lines.join('\n'));
   }
 
-  /** The interval between logged steps, once it can be known. */
-  private interval(): number | undefined {
-    const l = this.loggingSteps;
-    if (l !== undefined && l > 0) return l < 1 ? (this.maxSteps > 0 ? Math.ceil(this.maxSteps * l) : undefined) : Math.round(l);
-    return this.framework === 'axolotl' ? axolotlLoggingSteps(this.maxSteps || undefined) : undefined;
+  /** The schedule, with Axolotl's own logging_steps default where its config leaves it unset. */
+  private activeSchedule(): TrainerSchedule {
+    if (this.loggingSteps !== undefined || this.framework !== 'axolotl') return this.schedule;
+    const axolotl = axolotlLoggingSteps(this.maxSteps || undefined);
+    return axolotl === undefined ? this.schedule : this.schedule.with({ loggingSteps: axolotl });
   }
 
-  private nextLoggedStep(): number {
-    if (this.loggingFirstStep && this.lastStep === 0) return 1;
-    const every = this.interval();
-    if (!every) return Math.max(this.lastBarN, this.lastStep + 1);
-    return (Math.floor(this.lastStep / every) + 1) * every;
+  /** Steps an epoch as known now: the config's, else what the logged epochs said. */
+  private epochLength(): number {
+    const fromConfig = this.schedule.stepsPerEpoch(this.maxSteps);
+    if (fromConfig !== undefined && fromConfig > 0) {
+      this.stepsPerEpoch = fromConfig;
+      this.exactStepsPerEpoch = true;
+    }
+    return this.exactStepsPerEpoch ? this.stepsPerEpoch : 0;
+  }
+
+  /** The step a whole printed epoch (an epoch's end) stands for, when the epoch's length is known. */
+  private pinnedStep(epochFloat: number | undefined): number | undefined {
+    if (epochFloat === undefined || !Number.isInteger(epochFloat)) return undefined;
+    const step = stepOfEpoch(epochFloat, this.epochLength());
+    return step !== undefined && this.maxSteps > 0 ? Math.min(step, this.maxSteps) : step;
+  }
+
+  private nextLoggedStep(epochFloat: number | undefined): number {
+    const pinned = this.pinnedStep(epochFloat);
+    if (pinned !== undefined && pinned > this.lastStep) return pinned;
+    const rule = this.activeSchedule().nextLogStep(this.lastStep, this.maxSteps, this.epochLength());
+    return rule ?? Math.max(this.lastBarN, this.lastStep + 1);
+  }
+
+  private evaluationStep(epochFloat: number | undefined): number {
+    // eval_on_start: an evaluation before the first optimizer step, at the step the run starts from.
+    if (this.schedule.evalOnStart && this.evaluations.length === 0 && this.steps === 0) return this.lastStep;
+    const pinned = this.pinnedStep(epochFloat);
+    if (pinned !== undefined && pinned >= this.lastStep) return pinned;
+    const rule = this.activeSchedule().nextEvalStep(this.lastEvalStep, this.maxSteps, this.epochLength());
+    // An evaluation is printed after the log of its own step and before the next one: never before lastStep.
+    return rule !== undefined ? Math.max(rule, this.lastStep) : Math.max(this.lastStep, 1);
   }
 
   private epochIndex(epochFloat: number | undefined, step: number): number {
@@ -251,7 +285,8 @@ export class HfTrainerOutputParser {
       return;
     }
     if (Object.keys(values).some((k) => k.startsWith('eval_'))) {
-      const step = Math.max(this.lastStep, 1);
+      const step = this.evaluationStep(epochFloat);
+      this.lastEvalStep = step;
       this.evaluations.push({ step, metrics: values });
       this.log('info', evaluationMessage(step, values), events);
       return;
@@ -260,18 +295,23 @@ export class HfTrainerOutputParser {
       this.log('info', line, events);
       return;
     }
-    const step = this.nextLoggedStep();
+    const step = this.nextLoggedStep(epochFloat);
     this.lastStep = step;
     this.steps++;
     if (epochFloat !== undefined && epochFloat > 0) {
       this.lastEpochFloat = epochFloat;
-      this.stepsPerEpoch = Math.round(step / epochFloat);
+      if (this.epochLength() === 0) {
+        // A whole epoch is an epoch's end: step / epoch is exact there, an estimate elsewhere.
+        this.stepsPerEpoch = Math.round(step / epochFloat);
+        this.exactStepsPerEpoch = Number.isInteger(epochFloat) && step % epochFloat === 0 && (this.maxSteps === 0 || step < this.maxSteps);
+      }
     }
     events.push(hfStepEvent(this.now(), step, values, this.stepsPerEpoch));
   }
 
   private progress(meter: TqdmMeter, events: TrainingEvent[]): void {
     this.maxSteps = meter.total;
+    this.epochLength(); // with no max_steps in the config, the bar's total gives the steps of an epoch
     this.lastBarN = Math.max(this.lastBarN, meter.n);
     const key = `${meter.n}|${meter.total}`;
     if (key === this.lastProgressKey) return;

@@ -12,6 +12,7 @@ import { toPositioned, type PositionedDiagnostic } from '../../core/diagnostics'
 import { LineIndex } from '../../core/text';
 import { findCudaLibraries, withCudaLibraryPath } from './cuda';
 import { frameworkCommand } from './hfFrameworks';
+import { intervalStrategy } from './hfTrainerSchedule';
 import type { SessionSpec } from './session';
 import { TuneNotFoundError, buildTuneArgs, chooseBackend, findTune, isDistributed, resolveRecipe, type BackendName } from './torchtune';
 
@@ -145,8 +146,7 @@ function planFramework(framework: FrameworkName, configPath: string, text: strin
         env: { ...env, ...cmd.env, PYTHONUNBUFFERED: '1' }, // print log dicts as they happen, not when a buffer fills
         backend: framework,
         hfTrainer: {
-          loggingSteps: num(setting(framework, config, 'logging_steps')),
-          loggingFirstStep: setting(framework, config, 'logging_first_step') === true,
+          ...hfTrainerOptions(framework, config),
           ...(resume !== undefined ? { resumeStep: resume } : {}),
         },
         start: {
@@ -165,6 +165,50 @@ function planFramework(framework: FrameworkName, configPath: string, text: strin
     if (e instanceof Error) return { ok: false, reason: e.message, diagnostics: [] };
     throw e;
   }
+}
+
+/**
+ * The logging and evaluation schedule the framework hands transformers' TrainingArguments, so the output parser
+ * numbers steps as the Trainer does (hfTrainerSchedule.ts). TRL and LLaMA-Factory pass the keys through (defaults
+ * from the catalog of their dataclasses); `evaluation_strategy`, the name transformers before 4.46 took, is read
+ * for runs on such versions (5.x refuses it). Axolotl only warns on `evaluation_strategy` and ignores it
+ * (src/axolotl/utils/schemas/deprecated.py @067b021c), and sets the rest itself (src/axolotl/core/builders/base.py
+ * @067b021c `_configure_save_and_eval_strategy`: `eval_steps` means strategy steps with `eval_on_start`;
+ * src/axolotl/utils/config/__init__.py: `evals_per_epoch` with a validation set is
+ * `eval_steps = 1 / (evals_per_epoch × num_epochs)`; no validation set: no evaluation).
+ */
+export function hfTrainerOptions(framework: FrameworkName, config: Record<string, unknown>): NonNullable<SessionSpec['hfTrainer']> {
+  const options = scheduleOf(framework, config);
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)); // only the keys it has
+}
+
+function scheduleOf(framework: FrameworkName, config: Record<string, unknown>): NonNullable<SessionSpec['hfTrainer']> {
+  const maxSteps = num(config.max_steps);
+  const epochs = num(setting(framework, config, framework === 'axolotl' ? 'num_epochs' : 'num_train_epochs')) ?? 1;
+  const base = {
+    loggingSteps: num(setting(framework, config, 'logging_steps')),
+    loggingFirstStep: setting(framework, config, 'logging_first_step') === true,
+    numTrainEpochs: epochs,
+    ...(maxSteps !== undefined && maxSteps > 0 ? { maxSteps } : {}),
+  };
+  if (framework !== 'axolotl') {
+    return {
+      ...base,
+      loggingStrategy: intervalStrategy(setting(framework, config, 'logging_strategy')),
+      evalStrategy: intervalStrategy(config.eval_strategy ?? config.evaluation_strategy ?? setting(framework, config, 'eval_strategy')),
+      evalSteps: num(config.eval_steps),
+      evalDelay: num(config.eval_delay),
+      evalOnStart: config.eval_on_start === true,
+    };
+  }
+  const validation = (num(config.val_set_size) ?? 0) > 0 || Array.isArray(config.test_datasets);
+  const perEpoch = num(config.evals_per_epoch);
+  const ratio = perEpoch ? 1 / (perEpoch * epochs) : undefined; // Axolotl drops a ratio of 1 or more
+  const evalSteps = num(config.eval_steps) ?? (ratio !== undefined && ratio < 1 ? ratio : undefined);
+  if (!validation) return { ...base, evalStrategy: 'no' };
+  if (evalSteps !== undefined && evalSteps > 0) return { ...base, evalStrategy: 'steps', evalSteps, evalOnStart: true };
+  const strategy = intervalStrategy(config.eval_strategy);
+  return strategy ? { ...base, evalStrategy: strategy, evalOnStart: true } : base;
 }
 
 /**
