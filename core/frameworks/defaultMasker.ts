@@ -156,7 +156,7 @@ class DefaultPrepared implements PreparedMasker {
     const source = inline ?? folder.chatTemplates.get('default');
     if (source === undefined) throw new FrameworkOptionsError(`${folder.dir} has no chat template (tokenizer_config.json "chat_template" or chat_template.jinja)`, 'chat_template');
     try {
-      this.template = new ChatTemplate(source);
+      this.template = new ChatTemplate(source, inline !== undefined ? 'the chat_template_jinja of the config' : `the chat template of ${folder.chatTemplateFile ?? folder.dir}`);
     } catch (e) {
       throw new FrameworkOptionsError(`the chat template of ${folder.dir} does not parse: ${(e as Error).message}`, 'chat_template');
     }
