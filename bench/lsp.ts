@@ -53,6 +53,12 @@ function summary(name: string, xs: number[]): string {
   return `${name}: n=${xs.length} p50=${pct(xs, 50).toFixed(2)} ms p95=${pct(xs, 95).toFixed(2)} ms p99=${pct(xs, 99).toFixed(2)} ms max=${Math.max(...xs).toFixed(2)} ms`;
 }
 
+/** CPU seconds (user + system) the process has used: unlike wall time, not inflated by other processes' load. */
+function cpuSeconds(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100; // utime, stime (fields 14, 15) in USER_HZ = 100 ticks/s
+}
+
 function rssMb(pid: number): { rss: number; peak: number } {
   const s = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (k: string): number => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(s)?.[1] ?? 0) / 1024;
@@ -137,6 +143,7 @@ async function main(): Promise<void> {
     const progressBefore = client.progress.length;
     t = performance.now();
     const validationStart = t;
+    const cpuStart = cpuSeconds(pid);
     await client.conn.sendNotification('finetune/datasetOpened', { uri });
     const first = client.waitDiagnostics(uri, () => true, 600000).then(() => performance.now() - validationStart);
     const hoverBusy: number[] = [];
@@ -157,10 +164,11 @@ async function main(): Promise<void> {
     const ended = (): boolean => client.progress.slice(progressBefore).some((p) => (p as { value?: { kind?: string } }).value?.kind === 'end');
     while (!ended()) await new Promise((r) => setTimeout(r, 50));
     const total = performance.now() - validationStart;
+    const cpu = cpuSeconds(pid) - cpuStart;
     const all = client.diagnostics.get(uri) ?? [];
     const expected = Math.floor(samples / 10000);
     if (all.filter((x) => x.severity === 1).length !== expected) throw new Error(`expected ${expected} errors, got ${all.length} diagnostics`);
-    console.log(`whole-file validation (pausing while the requests above ran): ${(total / 1000).toFixed(1)} s (${(mb / (total / 1000)).toFixed(1)} MB/s), ${all.length} diagnostics, ${client.progress.length - progressBefore} progress notifications`);
+    console.log(`whole-file validation (pausing while the requests above ran): ${(total / 1000).toFixed(1)} s (${(mb / (total / 1000)).toFixed(1)} MB/s), ${all.length} diagnostics, ${client.progress.length - progressBefore} progress notifications; server CPU ${cpu.toFixed(1)} s (incl. the ${2 * n} requests)`);
     const mem = rssMb(pid);
     console.log(`server memory: rss ${mem.rss.toFixed(0)} MB, peak ${mem.peak.toFixed(0)} MB`);
 

@@ -2,17 +2,21 @@
  * Runs you can come back to, read from what a run leaves on disk (no VS Code here, so tests load it): its step log
  * — `{output_dir}/logs/metrics.jsonl` from our trainer, or torchtune's DiskLogger `{output_dir}/logs/log_<time>.txt`
  * (`Step N | loss:… lr:…`, read with the same parser as a live torchtune run) — and its checkpoint folders
- * (`epoch_{E}`, `step_{N}`, numbered as on disk). From them: a summary for the Runs view (final loss, steps, when) and the event history
+ * (`epoch_{E}`, `step_{N}`, numbered as on disk); or, for an Axolotl/TRL/LLaMA-Factory run, the HF Trainer's
+ * `trainer_state.json` files and LLaMA-Factory's `trainer_log.jsonl` with its `checkpoint-N` folders
+ * (trainer/backends/hfTrainerState.ts). From them: a summary for the Runs view (final loss, steps, when) and the event history
  * the training monitor replays. Also the monitor's own saved webview state, checked before it is trusted.
  */
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import type { HfFramework } from '../trainer/backends/hfTrainerOutput';
+import { INTERRUPTED_TEXT, LLAMAFACTORY_LOG, TRAINER_STATE, hfLastStep, hfRunEvents, readHfRun } from '../trainer/backends/hfTrainerState';
 import { TorchtuneOutputParser } from '../trainer/backends/torchtuneOutput';
 import { parseEvent, type TrainingEvent } from '../trainer/events';
 
 export const METRICS_FILE = join('logs', 'metrics.jsonl');
 /** The step logs a run leaves under its output_dir, for a workspace search. */
-export const RUN_LOG_GLOB = '**/logs/{metrics.jsonl,log_*.txt}';
+export const RUN_LOG_GLOB = `{**/logs/metrics.jsonl,**/logs/log_*.txt,**/${TRAINER_STATE},**/${LLAMAFACTORY_LOG}}`;
 const TORCHTUNE_LOG = /^log_\d+\.txt$/;
 
 export interface PastCheckpoint {
@@ -25,9 +29,9 @@ export interface PastCheckpoint {
 
 export interface RunSummary {
   outputDir: string;
-  /** metrics.jsonl, or torchtune's log_<time>.txt. */
+  /** metrics.jsonl, torchtune's log_<time>.txt, or the trainer_state.json / trainer_log.jsonl the steps came from. */
   metricsPath: string;
-  backend: 'onnxruntime' | 'torchtune';
+  backend: 'onnxruntime' | 'torchtune' | HfFramework;
   steps: number;
   finalLoss: number | null;
   /** Unix seconds of the last logged step (else the file's modification time). */
@@ -114,7 +118,34 @@ function lastStepOf(path: string): { step: number; loss: number | null; time?: n
   return null;
 }
 
+/** The output_dir of an HF Trainer file: `{output_dir}/trainer_state.json`, `{output_dir}/checkpoint-N/trainer_state.json`, `{output_dir}/trainer_log.jsonl`. */
+function hfOutputDirOf(path: string): string | undefined {
+  const name = basename(path);
+  if (name === LLAMAFACTORY_LOG) return dirname(path);
+  if (name !== TRAINER_STATE) return undefined;
+  const dir = dirname(path);
+  return /^checkpoint-\d+$/.test(basename(dir)) ? dirname(dir) : dir;
+}
+
+/** An Axolotl/TRL/LLaMA-Factory run: its last logged training loss, the furthest step it logged or saved. */
+function summarizeHfRun(outputDir: string): RunSummary | undefined {
+  const run = readHfRun(outputDir);
+  if (!run) return undefined;
+  const lastLoss = [...run.steps].reverse().find((s) => s.values.loss !== undefined)?.values.loss;
+  return {
+    outputDir,
+    metricsPath: run.source,
+    backend: run.framework,
+    steps: hfLastStep(run),
+    finalLoss: lastLoss ?? null,
+    lastTime: run.time,
+    checkpoints: run.checkpoints.map((c) => ({ name: c.name, path: c.path, kind: 'step', number: c.step })),
+  };
+}
+
 export function summarizeRun(metricsPath: string): RunSummary | undefined {
+  const hfDir = hfOutputDirOf(metricsPath);
+  if (hfDir) return summarizeHfRun(hfDir);
   const st = statSync(metricsPath, { throwIfNoEntry: false });
   if (!st?.isFile()) return undefined;
   const outputDir = outputDirOf(metricsPath);
@@ -134,7 +165,16 @@ export function summarizeRun(metricsPath: string): RunSummary | undefined {
 export function summarizeRuns(metricsPaths: readonly string[]): RunSummary[] {
   const byDir = new Map<string, RunSummary>();
   // One entry per output folder: its newest log (torchtune starts a new log_<time>.txt for each run).
-  for (const r of metricsPaths.map(summarizeRun)) {
+  // An HF Trainer run has a trainer_state.json per checkpoint: its folder is read once.
+  const hfDirs = new Set<string>();
+  const paths = metricsPaths.filter((p) => {
+    const dir = hfOutputDirOf(p);
+    if (!dir) return true;
+    if (hfDirs.has(dir)) return false;
+    hfDirs.add(dir);
+    return true;
+  });
+  for (const r of paths.map(summarizeRun)) {
     if (!r) continue;
     const seen = byDir.get(r.outputDir);
     if (!seen || r.lastTime > seen.lastTime) byDir.set(r.outputDir, r);
@@ -194,13 +234,14 @@ function markStop(saved: Extract<TrainingEvent, { type: 'checkpoint' }>[], lastS
   return saved.map((c) => (c.kind === 'step' && c.step === lastStep ? { ...c, kind: 'stop' } : c));
 }
 
+
 /** How it ended, told by the disk: saved at its last step (completed/stopped), or a log past its last save. */
 function endEvents(saved: readonly Extract<TrainingEvent, { type: 'checkpoint' }>[], lastStep: number, time: number): TrainingEvent[] {
   const last = saved.reduce<(typeof saved)[number] | undefined>((a, c) => (!a || c.step >= a.step ? c : a), undefined);
   if (last && last.step >= lastStep) return [{ type: 'end', time, status: last.kind === 'epoch' ? 'completed' : 'stopped', step: lastStep }];
   const what = last ? `its last checkpoint is at step ${last.step}` : 'no checkpoint';
   return [
-    { type: 'error', time, step: lastStep, message: `The log ends at step ${lastStep} and ${what}: the run was interrupted (or is still running elsewhere).` },
+    { type: 'error', time, step: lastStep, message: `The log ends at step ${lastStep} and ${what}: ${INTERRUPTED_TEXT}` },
     { type: 'end', time, status: 'failed', step: lastStep },
   ];
 }
@@ -208,7 +249,10 @@ function endEvents(saved: readonly Extract<TrainingEvent, { type: 'checkpoint' }
 /** The event history of a finished run, for the monitor: its steps, checkpoints, and how it ended. */
 export function pastRunEvents(outputDir: string): TrainingEvent[] | undefined {
   const log = stepLogOf(outputDir);
-  if (!log) return undefined;
+  if (!log) {
+    const hf = readHfRun(outputDir);
+    return hf && hfRunEvents(outputDir, hf);
+  }
   const checkpoints = listCheckpoints(outputDir);
   const lines = readSteps(log, checkpoints);
   const t0 = lines[0]?.time ?? 0;
@@ -246,7 +290,21 @@ export function parseMonitorState(state: unknown): SavedMonitorState | undefined
  */
 export function withSavedStart(fromDisk: readonly TrainingEvent[], saved: readonly TrainingEvent[]): TrainingEvent[] {
   const start = saved.find((e) => e.type === 'start');
-  return start ? fromDisk.map((e) => (e.type === 'start' ? start : e)) : [...fromDisk];
+  const events = start ? fromDisk.map((e) => (e.type === 'start' ? start : e)) : [...fromDisk];
+  return withSavedEnd(events, saved);
+}
+
+/**
+ * A run the disk calls interrupted (its log goes past its last save) that the monitor saw end — a Stop ends an
+ * Axolotl/TRL/LLaMA-Factory run with SIGTERM, and the Trainer saves nothing then: the monitor's own end is the truth,
+ * so the guess ("interrupted, or still running elsewhere") gives way to it.
+ */
+function withSavedEnd(events: TrainingEvent[], saved: readonly TrainingEvent[]): TrainingEvent[] {
+  const end = saved.findLast((e) => e.type === 'end');
+  const last = events.at(-1);
+  const guess = events.at(-2);
+  if (!end || last?.type !== 'end' || last.status !== 'failed' || guess?.type !== 'error' || !guess.message.endsWith(INTERRUPTED_TEXT)) return events;
+  return [...events.slice(0, -2), { ...end, step: Math.max(end.step, last.step) }];
 }
 
 /** Where a saved monitor's run wrote its outputs (its start event), if it said. */

@@ -1,15 +1,18 @@
 /**
  * Runs you can come back to: the "Fine-tune Runs" view (the workspace's past runs, newest first, with their final
- * loss, and their checkpoint folders), "Show Training Monitor" reopening the last run from its output_dir when
+ * loss, and their checkpoint folders; ours, torchtune's and Axolotl/TRL/LLaMA-Factory's), "Show Training Monitor" reopening the last run from its output_dir when
  * none is live, and the monitor restored after a window reload (a WebviewPanelSerializer: VS Code hands back the
  * panel with the state the webview saved; the run is read again from disk, else from that state).
  */
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
+import { FRAMEWORK_LABEL } from '../core/frameworks/catalog';
 import type { TrainingEvent } from '../trainer/events';
 import type { Runs } from './launch';
 import { type PastCheckpoint, RUN_LOG_GLOB, type RunSummary, outputDirOfEvents, parseMonitorState, pastRunEvents, summarizeRuns, withSavedStart } from './pastRuns';
 import { MONITOR_VIEW_TYPE, type MonitoredRun, PastRun } from './trainingPanel';
+
+const BACKEND_LABEL: Record<Exclude<RunSummary['backend'], 'onnxruntime'>, string> = { torchtune: 'torchtune', ...FRAMEWORK_LABEL };
 
 const LAST_RUN_KEY = 'finetune.lastOutputDir';
 
@@ -25,7 +28,7 @@ function ago(seconds: number): string {
 
 export function describeRun(r: RunSummary): string {
   const loss = r.finalLoss === null ? 'no loss logged' : `final loss ${r.finalLoss.toFixed(4)}`;
-  return `${loss} · ${r.steps} steps · ${ago(r.lastTime)}${r.backend === 'torchtune' ? ' · torchtune' : ''}`;
+  return `${loss} · ${r.steps} steps · ${ago(r.lastTime)}${r.backend === 'onnxruntime' ? '' : ` · ${BACKEND_LABEL[r.backend]}`}`;
 }
 
 export class RunArchive implements vscode.TreeDataProvider<Node>, vscode.Disposable {
@@ -109,7 +112,7 @@ export class RunArchive implements vscode.TreeDataProvider<Node>, vscode.Disposa
     }
     const events = pastRunEvents(outputDir);
     if (!events) {
-      void vscode.window.showWarningMessage(`No run to show in ${outputDir}: it has no logs/metrics.jsonl (or torchtune log_*.txt).`);
+      void vscode.window.showWarningMessage(`No run to show in ${outputDir}: it has no logs/metrics.jsonl, torchtune log_*.txt, Hugging Face Trainer trainer_state.json or LLaMA-Factory trainer_log.jsonl.`);
       return false;
     }
     this.runs.panel.show(pastRun(outputDir, events));
@@ -132,7 +135,7 @@ export class RunArchive implements vscode.TreeDataProvider<Node>, vscode.Disposa
   async pickRun(): Promise<void> {
     const runs = await this.listRuns();
     if (runs.length === 0) {
-      void vscode.window.showInformationMessage('No past runs in this workspace (no */logs/metrics.jsonl or torchtune log_*.txt).');
+      void vscode.window.showInformationMessage('No past runs in this workspace (no */logs/metrics.jsonl, torchtune log_*.txt, trainer_state.json or trainer_log.jsonl).');
       return;
     }
     const pick = await vscode.window.showQuickPick(

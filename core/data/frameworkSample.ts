@@ -78,15 +78,22 @@ function flatMessages(sample: FrameworkSample): FrameworkMessage[] {
 /** Messages with their texts' source positions (when the parse has positions). */
 function positionedMessages(parsed: ParsedSample, list: FrameworkMessage[]): Message[] {
   const strings = parsed.positioned ? stringNodes(parsed.root) : [];
+  const used = new Set<number>();
   let cursor = 0;
+  const find = (text: string, from: number, to: number): number => {
+    for (let k = from; k < to; k++) if (!used.has(k) && strings[k].value === text) return k;
+    return -1;
+  };
   return list.map((m) => {
     let part: TextPart = { type: 'text', text: m.content };
-    for (let k = cursor; k < strings.length; k++) {
-      if (strings[k].value !== m.content) continue;
+    // In order after the previous message; else anywhere unused (a system column after the conversation).
+    let k = find(m.content, cursor, strings.length);
+    if (k >= 0) cursor = k + 1;
+    else k = find(m.content, 0, cursor);
+    if (k >= 0) {
+      used.add(k);
       const d = decodeStringNode(strings[k], parsed.text);
       if (d.origin) part = { type: 'text', text: d.text, origin: d.origin };
-      cursor = k + 1;
-      break;
     }
     return { role: m.role as Role, content: [part], masked: true, eot: true };
   });

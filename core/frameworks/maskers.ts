@@ -15,11 +15,12 @@ import { FRAMEWORK_LABEL } from './catalog';
 import { axolotlMasker } from './axolotl';
 import { defaultMasker } from './defaultMasker';
 import { llamafactoryMasker } from './llamafactory';
+import { trlMasker } from './trl';
 import { type FrameworkMasker, FrameworkOptionsError, type PreparedMasker } from './trained';
 
 export const MASKERS: Record<FrameworkName, FrameworkMasker> = {
   axolotl: axolotlMasker,
-  trl: defaultMasker('trl'),
+  trl: trlMasker,
   llamafactory: llamafactoryMasker,
 };
 

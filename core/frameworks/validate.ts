@@ -3,7 +3,7 @@
  * known one), values of the wrong type, values outside an enum, local files that are not there, and a few
  * combinations the frameworks reject. Positions come from core/config's YAML tree.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Diagnostic, Range, Severity } from '../diagnostics';
@@ -11,6 +11,7 @@ import { deref } from '../config/paths';
 import { didYouMean } from '../config/suggest';
 import type { ConfigDocument, ConfigNode, MapNode, PairNode } from '../config/tree';
 import { checkLlamaFactoryDatasets } from './llamafactoryDatasets';
+import { MODEL_KEYS } from './modelFolder';
 import { FRAMEWORK_LABEL, frameworkCatalog, isDatasetList, type FrameworkKey, type FrameworkName, type ValueKind } from './catalog';
 
 export interface FrameworkValidateOptions {
@@ -148,6 +149,32 @@ function checkFile(p: PairNode | undefined, configPath: string | undefined, repo
   report('warning', 'file-not-found', `File not found: ${full} (\`${p.key}\` is read as a local path)`, p.value.range);
 }
 
+const isDir = (p: string): boolean => statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
+
+/**
+ * The model key (TRL/LLaMA-Factory `model_name_or_path`, Axolotl `base_model`/`tokenizer_config`) when it names a
+ * local folder that is not there. transformers' `from_pretrained` reads a value as a folder when `os.path.isdir`
+ * says so, else as a Hub id (transformers 5.17 utils/hub.py `cached_files`): a missing folder fails at start-up with
+ * "Repo id must be in the form 'repo_name' or 'namespace/repo_name'" or a 404 for a Hub id nobody has. Local-looking:
+ * absolute, `./`, `../`, `~/`, or relative under a folder that exists next to the config (`models/qwen3` with a
+ * `models/` folder there); `ORG/NAME` with no such folder is a Hub id and is left alone.
+ */
+function checkModelFolder(p: PairNode, configPath: string | undefined, report: Report): void {
+  const v = scalarValue(p);
+  if (typeof v !== 'string' || v === '' || /^[a-z0-9]+:\/\//i.test(v)) return;
+  const explicit = /^(\.{1,2}[\\/]|~\/)/.test(v) || isAbsolute(v);
+  const full = v.startsWith('~/') ? join(homedir(), v.slice(2)) : isAbsolute(v) ? v : configPath ? resolve(dirname(configPath), v) : null;
+  if (!full || isDir(full)) return;
+  if (!explicit && !(/[\\/]/.test(v) && isDir(dirname(full)))) return; // a Hub id
+  const what = existsSync(full) ? 'is a file, not a model folder' : 'does not exist';
+  report(
+    'warning',
+    'file-not-found',
+    `Model folder not found: ${full} ${what} (\`${p.key}\` is read as a local folder): set it to the folder that holds config.json and the tokenizer files, or to a Hub id such as \`Qwen/Qwen3-0.6B\``,
+    p.value.range,
+  );
+}
+
 const isTrue = (p: PairNode | undefined): boolean => scalarValue(p) === true;
 
 /** Combinations the frameworks refuse at start-up (their validators), reported on the second key. */
@@ -187,6 +214,7 @@ export function validateFrameworkConfig(doc: ConfigDocument, fw: FrameworkName, 
   const files = options.checkFiles !== false;
   for (const pair of root.pairs) {
     if (files && (pair.key === 'deepspeed' || pair.key === 'chat_template_jinja' || pair.key === 'dataset_name')) checkFile(pair, options.path, report);
+    if (files && MODEL_KEYS[fw].includes(pair.key)) checkModelFolder(pair, options.path, report);
     if (!isDatasetList(fw, pair.key) || !cat.datasetKeys) continue;
     const list = deref(pair.value);
     if (list?.kind !== 'seq') continue;

@@ -30,6 +30,7 @@
  */
 import { Environment, Template } from '@huggingface/jinja';
 import { PyInterpreter, RenderLimitError, setVariable, type RenderLimits } from './jinjaPython';
+import './jinjaStrings'; // Python's str.strip/lstrip/rstrip (the library ignores their argument)
 
 /** The template failed: it raised (`raise_exception`), or it does not parse or evaluate. */
 export class ChatTemplateError extends Error {

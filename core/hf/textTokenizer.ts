@@ -80,14 +80,17 @@ interface PreTokenizerNode {
   config?: { type?: unknown };
   tokenizers?: unknown[];
   pre_tokenize_text?: (text: string, options?: unknown) => string[];
+  pre_tokenize?: (text: string | string[], options?: unknown) => string[];
 }
 
 /**
  * The ByteLevel pre-tokenizer maps each word to GPT-2's byte alphabet by UTF-8-encoding it and joining one
  * character per byte (src/core/preTokenizer/ByteLevel.ts), a third of the whole encode; Qwen's and Llama 3's
  * tokenizer.json run it on each word that the Split before it produced. Its result depends only on the text (its
- * `options` are unused), so it is memoized per word here, in the same bounded two-generation cache. Callers
- * flatten the returned array into a new one, so sharing it is safe.
+ * `options` are unused), so it is memoized per word here, in the same bounded two-generation cache. Its
+ * `pre_tokenize` (PreTokenizer.pre_tokenize: each word's pieces, `.flat()`) is replaced by the same concatenation
+ * written as a loop, which copies the memoized pieces into a new array (so sharing them is safe) and skips the
+ * generic `flat`.
  */
 function memoizeByteLevel(node: unknown): void {
   const n = node as PreTokenizerNode | null;
@@ -96,10 +99,15 @@ function memoizeByteLevel(node: unknown): void {
   const original = n.pre_tokenize_text;
   if (n.config?.type !== 'ByteLevel' || typeof original !== 'function') return;
   const memo = new GenerationalCache<string, string[]>(MEMO_CAPACITY);
-  n.pre_tokenize_text = function (this: unknown, text: string, options?: unknown): string[] {
-    if (text.length > MEMO_MAX_LENGTH) return original.call(this, text, options);
+  const pieces = (self: unknown, text: string, options: unknown): string[] => {
+    if (text.length > MEMO_MAX_LENGTH) return original.call(self, text, options);
     let out = memo.get(text);
-    if (out === undefined) memo.put(text, (out = original.call(this, text, options)));
+    if (out === undefined) memo.put(text, (out = original.call(self, text, options)));
+    return out;
+  };
+  n.pre_tokenize = function (this: unknown, text: string | string[], options?: unknown): string[] {
+    const out: string[] = [];
+    for (const word of Array.isArray(text) ? text : [text]) for (const p of pieces(this, word, options)) out.push(p);
     return out;
   };
 }

@@ -139,6 +139,7 @@ def cases_for(tok: str) -> list[dict]:
         ("seq48_truncate", "messages", {"sequence_len": 48, "excess_length_strategy": "truncate"}, {}),
         ("seq48_raise", "messages", {"sequence_len": 48, "excess_length_strategy": "raise"}, {}),
         ("tools", "tools", {}, {}),
+        ("tools_field_tools_ignored", "tools", {}, {"field_tools": "functions", "field_thinking": "thoughts"}),
         ("training_detail", "detail", {}, {"message_field_training_detail": "train_detail"}),
         ("content_parts", "detail", {}, {}),
         ("min_sample_len", "messages", {"min_sample_len": 40, "excess_length_strategy": "truncate", "sequence_len": 64}, {}),

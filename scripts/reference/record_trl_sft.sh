@@ -36,12 +36,14 @@ record() { # name, command...
   local name=$1; shift
   timeout 900 "$PY" "$HERE/record_streams.py" "$WORK/rec/$name" -- "$@" || true
 }
-record trl-sft-cpu trl sft --config sft.yaml
-record trl-sft-2proc accelerate launch --multi_gpu --num_processes 2 -m trl.scripts.sft --config sft-2proc.yaml
-record trl-sft-typo trl sft --config sft-typo.yaml
+# ONLY=trl-sft-cpu records that run alone (to refresh its output_dir files without the other two).
+RUNS=${ONLY:-trl-sft-cpu trl-sft-2proc trl-sft-typo}
+case " $RUNS " in *" trl-sft-cpu "*) record trl-sft-cpu trl sft --config sft.yaml;; esac
+case " $RUNS " in *" trl-sft-2proc "*) record trl-sft-2proc accelerate launch --multi_gpu --num_processes 2 -m trl.scripts.sft --config sft-2proc.yaml;; esac
+case " $RUNS " in *" trl-sft-typo "*) record trl-sft-typo trl sft --config sft-typo.yaml;; esac
 
 versions=$("$PY" -c 'import importlib.metadata as m; print(" ".join(f"{p}=={m.version(p)}" for p in ["transformers","trl","accelerate","peft","datasets","torch"]))')
-for name in trl-sft-cpu trl-sft-2proc trl-sft-typo; do
+for name in $RUNS; do
   mkdir -p "$OUT/$name"
   for f in stdout.txt stderr.txt combined.txt chunks.jsonl exit_code.txt; do
     sed "s#$WORK#/tmp/trl-rec#g" "$WORK/rec/$name/$f" > "$OUT/$name/$f"
@@ -51,5 +53,17 @@ for name in trl-sft-cpu trl-sft-2proc trl-sft-typo; do
   printf '%s\n' "$versions" > "$OUT/$name/versions.txt"
 done
 # The run's own files: a checkpoint folder listing, to check what "Saving" lines would name.
-ls "$WORK/output-sft" > "$OUT/trl-sft-cpu/output_dir.txt"
+# The run's own files: a checkpoint folder listing, to check what "Saving" lines would name, and each checkpoint's
+# trainer_state.json (the Trainer's TrainerState: log_history, global_step, max_steps…), which the Runs view reads
+# back (trainer/backends/hfTrainerState.ts). The weights are left out.
+if [ -d "$WORK/output-sft" ]; then
+  ls "$WORK/output-sft" > "$OUT/trl-sft-cpu/output_dir.txt"
+  rm -rf "$OUT/trl-sft-cpu/output_dir"
+  for state in "$WORK"/output-sft/trainer_state.json "$WORK"/output-sft/checkpoint-*/trainer_state.json; do
+    [ -f "$state" ] || continue
+    rel=${state#"$WORK/output-sft/"}
+    mkdir -p "$OUT/trl-sft-cpu/output_dir/$(dirname "$rel")"
+    sed "s#$WORK#/tmp/trl-rec#g" "$state" > "$OUT/trl-sft-cpu/output_dir/$rel"
+  done
+fi
 echo "recorded into $OUT"

@@ -25,7 +25,9 @@ export function fakeVenv(tmp: string, name: string, scripts: Record<string, stri
 export function recordedConfig(dir: string): string {
   mkdirSync(dir, { recursive: true });
   const text = readFileSync(join(RECORDINGS, 'trl-sft-cpu', 'config.yaml'), 'utf8').replaceAll('/tmp/trl-rec', dir);
+  // The folders it names are there, as they were for the real run (the validator reports missing local ones).
   mkdirSync(join(dir, 'data'), { recursive: true });
+  mkdirSync(join(dir, 'model'), { recursive: true });
   const path = join(dir, 'sft.yaml');
   writeFileSync(path, text);
   return path;
@@ -47,9 +49,10 @@ const next = () => {
   if (i === ${holdAfter ?? -1}) return setInterval(() => {}, 1000);
   if (i === chunks.length) return process.exit(${code});
   const c = chunks[i++];
-  // save_steps 15: checkpoint-15 is written after step 15, so it is there when step 16's dict (epoch 1.333) is.
+  // save_steps 15: checkpoint-15 is written after step 15, so it is there when step 16's dict (epoch 1.333) is
+  // (its trainer_state.json: the recorded trl-sft-cpu run's own).
   const saved = /'epoch': '1.333'/.test(c.text) && ${JSON.stringify(outputDir)};
-  if (saved) { fs.mkdirSync(saved + '/checkpoint-15', { recursive: true }); fs.writeFileSync(saved + '/checkpoint-15/trainer_state.json', '{}'); }
+  if (saved) { fs.mkdirSync(saved + '/checkpoint-15', { recursive: true }); fs.copyFileSync(${JSON.stringify(join(RECORDINGS, 'trl-sft-cpu', 'output_dir', 'checkpoint-15', 'trainer_state.json'))}, saved + '/checkpoint-15/trainer_state.json'); }
   (c.stream === 'stdout' ? process.stdout : process.stderr).write(c.text, () => setTimeout(next, 1));
 };
 next();

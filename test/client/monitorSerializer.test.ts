@@ -5,7 +5,7 @@
  * run even when the saved state was trimmed. The same for "Show Training Monitor" with no live run.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -84,6 +84,48 @@ describe('training monitor serializer', () => {
     await serializer.deserializeWebviewPanel(b, '<script>');
     b.fromWebview({ type: 'ready' });
     assert.deepEqual(posted(b, 'events'), [{ type: 'events', events: [] }]);
+  });
+
+  test('a TRL run (its real trainer_state.json files): in the Runs view with its checkpoints, and restored after a reload', async () => {
+    const { archive } = setup();
+    const trl = join(root, 'output-sft');
+    cpSync(join(__dirname, '..', 'fixtures', 'recordings', 'trl-sft-cpu', 'output_dir'), trl, { recursive: true });
+    fake.workspaceFiles = ['checkpoint-15', 'checkpoint-30'].map((c) => join(trl, c, 'trainer_state.json'));
+    const [node] = await archive.getChildren();
+    assert.equal(node.kind === 'run' && node.run.outputDir, trl);
+    const item = archive.getTreeItem(node);
+    assert.match(String(item.description), /^final loss \d+\.\d{4} · 30 steps · .* · TRL$/);
+    assert.deepEqual((await archive.getChildren(node)).map((c) => archive.getTreeItem(c).label), ['checkpoint-15', 'checkpoint-30']);
+    // The monitor of a TRL launch, reloaded: its saved start, then the whole run read back from output_dir.
+    const restored = new FakeWebviewPanel('finetune.trainingMonitor');
+    const start: TrainingEvent = { type: 'start', time: 1, backend: 'trl', device: 'cpu', outputDir: trl, totalSteps: 30, stepsPerEpoch: 12, epochs: 3, config: {} };
+    await fake.serializers.get('finetune.trainingMonitor')!.deserializeWebviewPanel(restored, { title: 'Training (TRL): sft.yaml', events: [start] });
+    restored.fromWebview({ type: 'ready' });
+    const events = posted(restored, 'events')[0].events as TrainingEvent[];
+    assert.deepEqual(events[0], start);
+    assert.deepEqual(events.filter((e) => e.type === 'step').map((e) => e.type === 'step' && e.step), [2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30]);
+    assert.deepEqual(events.filter((e) => e.type === 'checkpoint').map((e) => e.type === 'checkpoint' && e.path), [join(trl, 'checkpoint-15'), join(trl, 'checkpoint-30')]);
+    assert.deepEqual(events.at(-1), { type: 'end', time: events.at(-1)!.time, status: 'completed', step: 30 });
+  });
+
+  test('a TRL run stopped from the monitor (SIGTERM: the Trainer saves nothing) comes back as stopped, not interrupted', async () => {
+    setup();
+    const trl = join(root, 'output-stopped');
+    cpSync(join(__dirname, '..', 'fixtures', 'recordings', 'trl-sft-cpu', 'output_dir'), trl, { recursive: true });
+    rmSync(join(trl, 'checkpoint-30'), { recursive: true });
+    const start: TrainingEvent = { type: 'start', time: 1, backend: 'trl', device: 'cpu', outputDir: trl, totalSteps: 30, stepsPerEpoch: 12, epochs: 3, config: {} };
+    const restore = async (events: TrainingEvent[]): Promise<TrainingEvent[]> => {
+      const panel = new FakeWebviewPanel('finetune.trainingMonitor');
+      await fake.serializers.get('finetune.trainingMonitor')!.deserializeWebviewPanel(panel, { title: 'Training (TRL): sft.yaml', events });
+      panel.fromWebview({ type: 'ready' });
+      return posted(panel, 'events')[0].events as TrainingEvent[];
+    };
+    const stopped = await restore([start, { type: 'end', time: 9, status: 'stopped', step: 17 }]);
+    assert.deepEqual(stopped.at(-1), { type: 'end', time: 9, status: 'stopped', step: 17 });
+    assert.equal(stopped.filter((e) => e.type === 'error').length, 0);
+    // Without the monitor's end (it was reloaded mid-run), the disk's own account stands.
+    const unknown = await restore([start]);
+    assert.deepEqual(unknown.slice(-2).map((e) => e.type === 'end' ? e.status : e.type), ['error', 'failed']);
   });
 
   test('"Show Training Monitor" without a live run opens the newest run of the workspace', async () => {

@@ -3,7 +3,7 @@
  * named as the trainer names them. The Runs view's summary and the monitor's history come from these.
  */
 import assert from 'node:assert/strict';
-import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync } from 'node:fs';
+import { appendFileSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -130,6 +130,30 @@ describe('past runs from output_dir', () => {
       [join(out, 'epoch_1'), text.length],
     ]);
     assert.deepEqual(events.at(-1), { type: 'end', time: events.at(-1)!.time, status: 'completed', step: text.length });
+  });
+
+  test('a TRL run (its real checkpoint-N/trainer_state.json files): listed once with its last loss, replayed into the monitor', () => {
+    const out = join(root, 'trl-output');
+    cpSync(join(__dirname, '..', 'fixtures', 'recordings', 'trl-sft-cpu', 'output_dir'), out, { recursive: true });
+    const states = ['checkpoint-15', 'checkpoint-30'].map((c) => join(out, c, 'trainer_state.json'));
+    const history = (JSON.parse(readFileSync(states[1], 'utf8')) as { log_history: { step: number; loss?: number }[] }).log_history;
+    const lastLoss = history.filter((e) => e.loss !== undefined).at(-1)!.loss;
+    // The workspace search finds both states (and our own runs): one entry for the folder.
+    const runs = summarizeRuns([...states, done]).filter((r) => r.outputDir === out);
+    assert.deepEqual(runs.map((r) => [r.backend, r.steps, r.finalLoss, r.metricsPath, r.checkpoints.map((c) => [c.name, c.kind, c.number])]), [
+      ['trl', 30, lastLoss, states[1], [['checkpoint-15', 'step', 15], ['checkpoint-30', 'step', 30]]],
+    ]);
+    const m = emptyModel();
+    for (const e of pastRunEvents(out)!) applyEvent(m, e);
+    assert.deepEqual(checkpointRows(m).map((r) => [r.step, r.folders.map((f) => f.name)]), [[15, ['checkpoint-15']], [30, ['checkpoint-30']]]);
+    assert.equal(m.steps.length, 15);
+    // A monitor reopened after a reload: its saved start (the launch's plan and config) over the run read back.
+    const saved = { type: 'start', time: 1, backend: 'trl', device: 'cpu', outputDir: out, totalSteps: 30, stepsPerEpoch: 12, epochs: 3, config: { max_steps: 30 } } as const;
+    const state = parseMonitorState({ title: 'Training (TRL): sft.yaml', events: [saved] })!;
+    assert.equal(outputDirOfEvents(state.events), out);
+    const restored = withSavedStart(pastRunEvents(out)!, state.events);
+    assert.deepEqual(restored[0], saved);
+    assert.deepEqual(restored.at(-1), { type: 'end', time: restored.at(-1)!.time, status: 'completed', step: 30 });
   });
 
   test('an old run without a usable metrics line still lists, dated by the file', () => {

@@ -240,21 +240,20 @@ export class HfTrainerOutputParser {
   }
 
   private epochIndex(epochFloat: number | undefined, step: number): number {
-    if (epochFloat !== undefined && epochFloat > 0) return Math.max(Math.ceil(epochFloat) - 1, 0);
-    return this.stepsPerEpoch > 0 ? Math.floor((step - 1) / this.stepsPerEpoch) : 0;
+    return hfEpochIndex(epochFloat, step, this.stepsPerEpoch);
   }
 
   private logDict(values: Record<string, number>, line: string, events: TrainingEvent[]): void {
     const epochFloat = values.epoch;
     if (values.train_runtime !== undefined) {
       this.summary = values;
-      this.log('info', `Training finished: ${describe(values)}`, events);
+      this.log('info', trainingFinishedMessage(values), events);
       return;
     }
     if (Object.keys(values).some((k) => k.startsWith('eval_'))) {
       const step = Math.max(this.lastStep, 1);
       this.evaluations.push({ step, metrics: values });
-      this.log('info', `Evaluation at step ${step}: ${describe(values)}`, events);
+      this.log('info', evaluationMessage(step, values), events);
       return;
     }
     if (values.loss === undefined && values.learning_rate === undefined) {
@@ -268,17 +267,7 @@ export class HfTrainerOutputParser {
       this.lastEpochFloat = epochFloat;
       this.stepsPerEpoch = Math.round(step / epochFloat);
     }
-    const event: TrainingEvent = {
-      type: 'step',
-      time: this.now(),
-      step,
-      epoch: this.epochIndex(epochFloat, step),
-      loss: values.loss ?? Number.NaN,
-      lr: values.learning_rate ?? Number.NaN,
-      metrics: values,
-    };
-    if (values.grad_norm !== undefined) event.gradNorm = values.grad_norm;
-    events.push(event);
+    events.push(hfStepEvent(this.now(), step, values, this.stepsPerEpoch));
   }
 
   private progress(meter: TqdmMeter, events: TrainingEvent[]): void {
@@ -310,6 +299,33 @@ export class HfTrainerOutputParser {
     events.push({ type: 'checkpoint', time: this.now(), step, epoch: this.epochIndex(undefined, step), path, kind: 'step' });
   }
 }
+
+/**
+ * The 0-based epoch of a logged step: the Trainer's `epoch` is fractional (`global_step / steps_per_epoch`), so
+ * step 12 of 12 per epoch is epoch 1.0, the end of the first epoch (index 0).
+ */
+export function hfEpochIndex(epochFloat: number | undefined, step: number, stepsPerEpoch: number): number {
+  if (epochFloat !== undefined && epochFloat > 0) return Math.max(Math.ceil(epochFloat) - 1, 0);
+  return stepsPerEpoch > 0 ? Math.floor((step - 1) / stepsPerEpoch) : 0;
+}
+
+/** A logged training dict (`loss`, `grad_norm`, `learning_rate`, `epoch`, …) at `step`, as a step event. */
+export function hfStepEvent(time: number, step: number, values: Record<string, number>, stepsPerEpoch: number): TrainingEvent {
+  const event: TrainingEvent = {
+    type: 'step',
+    time,
+    step,
+    epoch: hfEpochIndex(values.epoch, step, stepsPerEpoch),
+    loss: values.loss ?? Number.NaN,
+    lr: values.learning_rate ?? Number.NaN,
+    metrics: values,
+  };
+  if (values.grad_norm !== undefined) event.gradNorm = values.grad_norm;
+  return event;
+}
+
+export const evaluationMessage = (step: number, values: Record<string, number>): string => `Evaluation at step ${step}: ${describe(values)}`;
+export const trainingFinishedMessage = (values: Record<string, number>): string => `Training finished: ${describe(values)}`;
 
 /** `loss 11.67, train_runtime 13.54, …` in the order printed. */
 function describe(values: Record<string, number>): string {

@@ -3,7 +3,8 @@
  * an answer whose end-of-turn token is not trained (the model never learns to stop), a role outside roles_to_train
  * that carries text, a system prompt the template inserts, special-token text typed in a message (tokenized as the
  * special token: Axolotl renders and tokenizes the whole conversation as one string). The length findings and
- * nothing-trained are decided with the length rule (tokenize.ts).
+ * nothing-trained are decided with the length rule (tokenize.ts). A finding's message_index is the message's index
+ * in the sample (as core/data/frameworkSample.ts reads it), not in the dataset row.
  */
 import type { HfModelFolder } from '../../hf/folder';
 import type { Finding, FrameworkMessage } from '../trained';
@@ -20,6 +21,8 @@ export interface TurnOutcome {
   end: number;
   /** The EOT/EOS id found after the turn (within find_turn's slack), -1 when none. */
   endToken: number;
+  /** The render up to this turn is not a prefix of the whole render, so the span trains other tokens. */
+  misaligned: boolean;
 }
 
 /** What is known of a template once: the sentences it can print on its own, whether it prints the date. */
@@ -55,11 +58,24 @@ export function messageFindings(
   outcomes: readonly TurnOutcome[],
 ): Finding[] {
   return [
+    ...misalignedFindings(messages, outcomes),
     ...endOfTurnFindings(o, messages, ids, trained, outcomes),
     ...roleFindings(o, messages),
     ...systemPromptFindings(facts, messages, text),
     ...specialTokenFindings(facts, messages),
   ];
+}
+
+/** The first trained turn whose find_turn span lands on other tokens of the whole conversation. */
+function misalignedFindings(messages: readonly FrameworkMessage[], outcomes: readonly TurnOutcome[]): Finding[] {
+  const t = outcomes.find((x) => x.misaligned && x.shouldTrain);
+  if (!t) return [];
+  const n = outcomes.filter((x) => x.misaligned && x.shouldTrain).length;
+  return [{
+    code: 'template-error',
+    message: `The chat template renders this ${messages[t.index].role} turn differently when it is the last one (as Qwen3's adds an empty <think></think>), so Axolotl's turn diff trains other tokens of the conversation in its place${n > 1 ? ` (${n} turns)` : ''}: the answer is not learned. Use a template that renders earlier turns the same way, or train single-turn samples.`,
+    message_index: t.index,
+  }];
 }
 
 /** A trained answer after which no EOT/EOS id is trained (under "last", only the last trained answer counts). */
@@ -78,7 +94,7 @@ function endOfTurnFindings(o: AxolotlOptions, messages: readonly FrameworkMessag
     const message = t.endToken === -1
       ? `No end-of-turn token follows this ${m.role} answer within ${3} tokens (Axolotl looks for ${eot} and eos_token), so none is trained and the model is not taught to stop: set \`eot_tokens\` to the template's end-of-turn token.`
       : `The end-of-turn token after this ${m.role} answer is not trained (train_on_eot: ${o.trainOnEot}, train_on_eos: ${o.trainOnEos}), so the model is not taught to stop.`;
-    return [{ code: 'eos-not-trained', message, message_index: m.source }];
+    return [{ code: 'eos-not-trained', message, message_index: t.index }];
   }
   return [];
 }
@@ -86,13 +102,13 @@ function endOfTurnFindings(o: AxolotlOptions, messages: readonly FrameworkMessag
 function roleFindings(o: AxolotlOptions, messages: readonly FrameworkMessage[]): Finding[] {
   const seen = new Set<string>();
   const out: Finding[] = [];
-  for (const m of messages) {
+  for (const [i, m] of messages.entries()) {
     if (o.trainOnInputs || m.train !== undefined || o.rolesToTrain.includes(m.role) || PROMPT_ROLES.has(m.role) || !m.content.trim() || seen.has(m.role)) continue;
     seen.add(m.role);
     out.push({
       code: 'role-not-trained',
       message: `Role '${m.role}' is not in roles_to_train [${o.rolesToTrain.join(', ')}], so its text is not trained: add it to roles_to_train, or map it to a trained role with \`roles:\`.`,
-      message_index: m.source,
+      message_index: i,
     });
   }
   return out;
@@ -114,13 +130,13 @@ function systemPromptFindings(facts: TemplateFacts, messages: readonly Framework
 
 function specialTokenFindings(facts: TemplateFacts, messages: readonly FrameworkMessage[]): Finding[] {
   const out: Finding[] = [];
-  for (const m of messages) {
+  for (const [i, m] of messages.entries()) {
     const typed = facts.specialTexts.filter(([t]) => m.content.includes(t));
     if (typed.length === 0) continue;
     out.push({
       code: 'special-token-in-content',
       message: `This ${m.role} message contains ${typed.map(([t, id]) => `'${t}' (id ${id})`).join(', ')}: Axolotl tokenizes the rendered conversation as one string, so the text becomes the special token itself.`,
-      message_index: m.source,
+      message_index: i,
     });
   }
   return out;

@@ -24,6 +24,7 @@ function summary(o: AxolotlOptions): string {
     o.trainOnInputs ? 'train_on_inputs' : `roles_to_train ${o.rolesToTrain.join(', ') || 'none'}`,
     eot,
     `sequence_len ${o.sequenceLen} (${o.excessLength})`,
+    ...o.ignoredKeys.map((k) => `${k} ignored by Axolotl's loader`),
   ].join(' · ') + ' (Axolotl)';
 }
 

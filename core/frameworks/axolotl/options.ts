@@ -10,7 +10,9 @@
  * - src/axolotl/utils/schemas/config.py / training.py: sequence_len 512, train_on_inputs False,
  *   excess_length_strategy (None → "drop"), min_sample_len (None → 2), eot_tokens; the top-level
  *   chat_template_jinja without chat_template means jinja (utils/schemas/validation.py check_chat_template_config).
- * - src/axolotl/prompt_strategies/chat_template.py StrategyLoader._get_strategy_params and __call__:
+ * - src/axolotl/prompt_strategies/chat_template.py StrategyLoader._get_strategy_params and __call__ (which does
+ *   not pass field_tools on, and whose field_thinking mapping is only used when message_property_mappings is
+ *   empty, which the validator never leaves it: both keys are ignored):
  *   roles_to_train ["assistant"], train_on_eos "turn", train_on_eot = train_on_eos when unset, field_messages
  *   "messages", roles mapping (default human/user → user, gpt/assistant → assistant, system, tool), roles_to_train
  *   mapped through it; ChatTemplateStrategy._validate_eot_and_eos_tokens (eot_tokens default [eos_token]; a listed
@@ -58,6 +60,8 @@ export interface AxolotlOptions {
   findings: Finding[];
   /** A dataset chat_template_jinja that Axolotl ignores (its validator picked tokenizer_default first). */
   ignoredJinja: boolean;
+  /** Entry keys the schema accepts but the chat_template loader never reads. */
+  ignoredKeys: string[];
 }
 
 type Obj = Readonly<Record<string, unknown>>;
@@ -86,7 +90,7 @@ function bool(o: Obj, key: string): boolean | undefined {
   return v;
 }
 
-function positiveInt(o: Obj, key: string): number | undefined {
+function wholeNumber(o: Obj, key: string): number | undefined {
   const v = given(o, key);
   if (v === undefined) return undefined;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new FrameworkOptionsError(`\`${key}\` must be a whole number`, key);
@@ -201,6 +205,9 @@ function eotTokens(folder: HfModelFolder, config: Obj, source: string, trainOnEo
 }
 
 export function readOptions(folder: HfModelFolder, config: Obj, entry: Obj): AxolotlOptions {
+  if (given(config, 'tokenizer_use_mistral_common') === true) {
+    throw new FrameworkOptionsError('tokenizer_use_mistral_common: Axolotl then tokenizes with mistral-common, not the chat template; that path is not previewed', 'tokenizer_use_mistral_common');
+  }
   const type = given(entry, 'type');
   if (type !== 'chat_template') {
     throw new FrameworkOptionsError(`only \`type: chat_template\` datasets are previewed (this entry has type ${JSON.stringify(type ?? null)})`, 'type');
@@ -222,7 +229,9 @@ export function readOptions(folder: HfModelFolder, config: Obj, entry: Obj): Axo
   return {
     fieldMessages: str(entry, 'field_messages') ?? 'messages',
     fieldSystem: 'system',
-    fieldTools: str(entry, 'field_tools') ?? 'tools',
+    // StrategyLoader passes neither field_tools nor (through the always-filled mappings) field_thinking on.
+    fieldTools: 'tools',
+    ignoredKeys: ['field_tools', 'field_thinking'].filter((k) => str(entry, k) !== undefined),
     propertyMappings: propertyMap,
     roles,
     rolesToTrain: (stringList(entry, 'roles_to_train') ?? ['assistant']).map((r) => roles[r] ?? r),
@@ -239,9 +248,9 @@ export function readOptions(folder: HfModelFolder, config: Obj, entry: Obj): Axo
     eotTokens: eot.tokens,
     eotIds: eot.ids,
     eosId,
-    sequenceLen: positiveInt(config, 'sequence_len') ?? 512,
+    sequenceLen: wholeNumber(config, 'sequence_len') ?? 512,
     excessLength: excess,
-    minSampleLen: positiveInt(config, 'min_sample_len') || 2,
+    minSampleLen: wholeNumber(config, 'min_sample_len') || 2,
     findings,
     ignoredJinja,
   };

@@ -13,7 +13,8 @@
  * - find_turn renders the conversation up to the turn twice, with the real content and with "[[dummy_message]]"
  *   (the dummy turn keeps only the role), tokenizes both and takes the first and last differing ids: the span
  *   [start, end) is trained. Identical, empty or crossed diffs train nothing; on a Mistral tokenizer a leading
- *   system turn is skipped.
+ *   system turn is skipped. The span is applied to the whole conversation's ids as it is, even where the prefix
+ *   render is not a prefix of the whole one (then other tokens are trained: a template-error finding says so).
  * - After each processed turn the first EOT id (eot_tokens, default [eos_token]) and the first EOS id at or after
  *   its end are looked for; one found at most 3 ids after the end is trained under "all", or under "turn" when the
  *   turn is trained; "last" trains the last one found over the conversation. The search starts at the turn's end
@@ -25,6 +26,7 @@
  */
 import { ChatTemplate, ChatTemplateError } from '../../hf/chatTemplate';
 import { templateVariables, type HfModelFolder } from '../../hf/folder';
+import { FrameworkSampleError } from '../defaultMasker';
 import { FrameworkOptionsError, type Finding, type FrameworkMessage, type FrameworkSample, type FrameworkTokenized } from '../trained';
 import { messageFindings, TemplateFacts, type TurnOutcome } from './findings';
 import type { AxolotlOptions } from './options';
@@ -70,8 +72,8 @@ export class AxolotlConversationTokenizer {
    * find_turn: the [start, end) ids of turn `i`'s content, or [-1, -1]. With `contentOnly` (a training detail on a
    * turn with reasoning) the dummy turn keeps the reasoning, so the span is the content alone.
    */
-  private findTurn(turns: readonly TemplateMessage[], i: number, tools: unknown[] | undefined, contentOnly: boolean): [number, number] {
-    if (i === 0 && turns[0].role === 'system' && this.mistral) return [-1, -1];
+  private findTurn(turns: readonly TemplateMessage[], i: number, tools: unknown[] | undefined, contentOnly: boolean, whole: readonly number[]): [number, number, boolean] {
+    if (i === 0 && turns[0].role === 'system' && this.mistral) return [-1, -1, false];
     const realLast = turns.length - 1;
     const encode = (t: string): number[] => this.folder.tokenizer.encodeIds(t, false);
     const key = this.o.templateThinkingKey;
@@ -79,7 +81,7 @@ export class AxolotlConversationTokenizer {
     if (contentOnly && key in turns[i]) empty[key] = turns[i][key];
     const dummy = encode(this.render([...turns.slice(0, i), empty], tools, realLast));
     const full = encode(this.render(turns.slice(0, i + 1), tools, realLast));
-    if (full.length === 0 || dummy.length === 0) return [-1, -1];
+    if (full.length === 0 || dummy.length === 0) return [-1, -1, false];
     const n = Math.min(dummy.length, full.length);
     let start = -1;
     for (let k = 0; k < n; k++) {
@@ -88,7 +90,7 @@ export class AxolotlConversationTokenizer {
         break;
       }
     }
-    if (start < 0) return [-1, -1];
+    if (start < 0) return [-1, -1, false];
     let end = -1;
     for (let k = 0; k < n; k++) {
       if (dummy[dummy.length - 1 - k] !== full[full.length - 1 - k]) {
@@ -96,17 +98,22 @@ export class AxolotlConversationTokenizer {
         break;
       }
     }
-    if (end < 0 || end <= start) return [-1, -1];
-    return [start, end];
+    if (end < 0 || end <= start) return [-1, -1, false];
+    // Axolotl applies [start, end) of this prefix render to the whole conversation's ids: when the template renders
+    // the turn differently as the last one (Qwen3's empty <think></think>), those are other tokens.
+    let misaligned = false;
+    for (let k = 0; k < end && !misaligned; k++) misaligned = whole[k] !== full[k];
+    return [start, end, misaligned];
   }
 
   tokenize(sample: FrameworkSample): FrameworkTokenized {
-    if (sample.kind !== 'messages') return failed(`Axolotl's chat_template strategy reads conversations, not ${sample.kind} samples`);
+    if (sample.kind !== 'messages') throw new FrameworkSampleError(`Axolotl's chat_template strategy reads conversations, not ${sample.kind} samples`, 'template-error');
     const turns = sample.messages.map((m) => this.toTemplate(m));
     try {
       return this.tokenizeTurns(sample.messages, turns, sample.tools);
     } catch (e) {
-      if (e instanceof ChatTemplateError) return failed(`The chat template (${this.o.template.label}) failed on this conversation, so Axolotl stops preprocessing: ${e.message}`);
+      // Axolotl's preprocessing stops on it: the sample's error, as the wiring reports FrameworkSampleError.
+      if (e instanceof ChatTemplateError) throw new FrameworkSampleError(`TemplateError: the chat template (${this.o.template.label}) failed on this conversation, so Axolotl stops preprocessing: ${e.message}`, 'template-error');
       throw e;
     }
   }
@@ -118,6 +125,7 @@ export class AxolotlConversationTokenizer {
     const ids = enc.ids;
     const trained = new Array<boolean>(ids.length).fill(false);
     const outcomes: TurnOutcome[] = [];
+    const past = new PastTheCut(text, enc.starts, enc.ends, ids.length > o.sequenceLen ? o.sequenceLen : Infinity);
     let lastEot = -1;
     let lastEos = -1;
     for (let i = 0; i < turns.length; i++) {
@@ -125,11 +133,12 @@ export class AxolotlConversationTokenizer {
       const detail = m.train_detail;
       const shouldTrain = m.train ?? (detail !== undefined ? detail.length > 0 : o.trainOnInputs || o.rolesToTrain.includes(m.role));
       if (!shouldTrain && o.trainOnEos !== 'all' && o.trainOnEot !== 'all') {
-        outcomes.push({ index: i, shouldTrain, start: -1, end: -1, endToken: -1 });
+        outcomes.push({ index: i, shouldTrain, start: -1, end: -1, endToken: -1, misaligned: false });
         continue;
       }
       const withDetail = detail !== undefined && detail.length > 0;
-      const [start, end] = this.findTurn(turns, i, tools, withDetail && m.reasoning_content !== undefined);
+      const located = past.locate(m.content);
+      const [start, end, misaligned] = located ? [...located, false] : this.findTurn(turns, i, tools, withDetail && m.reasoning_content !== undefined, ids);
       if (shouldTrain && start !== -1 && end !== -1) {
         if (withDetail) {
           // The content is tokenized alone and laid from the turn's start, as Axolotl does.
@@ -147,7 +156,7 @@ export class AxolotlConversationTokenizer {
         if (endToken < 0) endToken = at;
         if (option === 'all' || (option === 'turn' && shouldTrain)) trained[at] = true;
       }
-      outcomes.push({ index: i, shouldTrain, start, end, endToken });
+      outcomes.push({ index: i, shouldTrain, start, end, endToken, misaligned });
     }
     if (o.trainOnEot === 'last' && lastEot !== -1) trained[lastEot] = true;
     if (o.trainOnEos === 'last' && lastEos !== -1) trained[lastEos] = true;
@@ -196,8 +205,41 @@ function nothingTrained(o: AxolotlOptions): Finding {
   return { code: 'nothing-trained', message: `Nothing in this sample is trained (every label is -100; roles_to_train: ${roles}, train_on_inputs: ${o.trainOnInputs}): Axolotl keeps it and it adds no signal.` };
 }
 
-function failed(message: string): FrameworkTokenized {
-  return { text: '', ids: [], starts: [], ends: [], trained: [], way: 'turn-diff', findings: [{ code: 'template-error', message }] };
+/**
+ * find_turn renders and tokenizes the conversation up to each turn twice, which is quadratic in the number of
+ * turns. Turns that start past sequence_len in a sample over it are cut away by truncate, and drop/raise remove the
+ * whole sample, so there the turn is located by its content in the full render instead (linear; exact wherever the
+ * template prints the content unchanged): only what the preview shows past the cut, and `lost.trained`, rest on it.
+ */
+class PastTheCut {
+  private cursor = 0;
+
+  constructor(private readonly text: string, private readonly starts: readonly number[], private readonly ends: readonly number[], private readonly cut: number) {}
+
+  /** null: before the cut (use find_turn); [-1, -1]: past it, content not found; else the content's [start, end) tokens. */
+  locate(content: string): [number, number] | null {
+    if (this.cut === Infinity || !content) return null;
+    const at = this.text.indexOf(content, this.cursor);
+    if (at < 0) return this.tokenAt(this.cursor) >= this.cut ? [-1, -1] : null;
+    const start = this.tokenAt(at);
+    if (start < this.cut) return null;
+    this.cursor = at + content.length;
+    let end = start;
+    while (end < this.starts.length && this.starts[end] < this.cursor) end++;
+    return [start, end];
+  }
+
+  /** The first token whose range ends after character `c`. */
+  private tokenAt(c: number): number {
+    let lo = 0;
+    let hi = this.ends.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.ends[mid] <= c) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
 }
 
 /** `for i in range(start, len(ids))` with Python's negative indexing (start is -1 when find_turn failed). */

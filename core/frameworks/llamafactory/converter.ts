@@ -9,10 +9,15 @@
  * - `SharegptDatasetConverter`: a first message with the system tag is the system prompt; the others must alternate
  *   (user|observation) at even and (assistant|function) at odd positions, and their count must be even — otherwise
  *   LLaMA-Factory logs "Invalid role tag" / "Invalid message count" and skips the row.
+ * - `OpenAIDatasetConverter`: like sharegpt, but an assistant message with `tool_calls` becomes a function message
+ *   (the calls' `function` objects as JSON), consecutive tool messages are merged into one observation (and ones at
+ *   the end are lost), a list/dict tools column is dumped to JSON, and the system prompt gets "detailed thinking off"
+ *   appended (or is set to it) unless tools are given or it already says "detailed thinking on/off".
  * Rows come from HF `datasets`, which gives every row all of the file's columns (None where a row lacks one), so a
  * missing key reads as None here.
  */
 import type { LfMessage } from './template';
+import { pyDumps } from './toolUtils';
 
 export interface DatasetAttr {
   formatting: 'alpaca' | 'sharegpt' | 'openai';
@@ -90,11 +95,24 @@ export interface AlignedSample {
   tools: string;
   /** Index of the system message in the row's message list, when it came from there. */
   systemSource?: number;
+  /** Text the converter put into the system prompt that the row did not have (openai's "detailed thinking off"). */
+  insertedSystem?: string;
   /** Set when the converter logged a warning and emptied the sample (sharegpt role order / count). */
   skipped?: { message: string; messageIndex?: number };
 }
 
 export type ConvertResult = AlignedSample | { error: string };
+
+/** The converters' tag_mapping (a dict: a later key wins when two tags are the same string). */
+function tagMapping(attr: DatasetAttr): Map<unknown, LfMessage['role'] | 'system'> {
+  return new Map<unknown, LfMessage['role'] | 'system'>([
+    [attr.user_tag, 'user'],
+    [attr.assistant_tag, 'assistant'],
+    [attr.observation_tag, 'observation'],
+    [attr.function_tag, 'function'],
+    [attr.system_tag, 'system'],
+  ]);
+}
 
 const get = (row: Record<string, unknown>, key: string | null): unknown => (key === null ? undefined : row[key]);
 
@@ -106,10 +124,10 @@ function contentString(v: unknown, where: string): string | { error: string } {
 export function convertRow(attr: DatasetAttr, row: unknown): ConvertResult {
   if (!row || typeof row !== 'object' || Array.isArray(row)) return { error: 'the row is not a JSON object' };
   const r = row as Record<string, unknown>;
-  if (attr.formatting === 'openai') return { error: 'formatting: openai is not previewed yet (alpaca and sharegpt are)' };
   if (attr.ranking || attr.kto_tag) return { error: 'ranking / kto datasets are not supervised (stage: sft) data' };
   const sysCol = get(r, attr.system);
   const toolsCol = get(r, attr.tools);
+  if (attr.formatting === 'openai') return convertOpenai(attr, r, sysCol, toolsCol);
   // ToolFormatter json.loads the column: it must be a JSON string (a list here would make LLaMA-Factory raise TypeError).
   if (toolsCol && typeof toolsCol !== 'string') return { error: `column ${attr.tools} must be a JSON string of the tool list (LLaMA-Factory json.loads it)` };
   const tools = typeof toolsCol === 'string' ? toolsCol : '';
@@ -163,14 +181,7 @@ function convertSharegpt(attr: DatasetAttr, r: Record<string, unknown>, sysCol: 
     if (typeof c !== 'string') return c;
     system = c;
   }
-  // dict(tag_mapping): a later key wins when two tags are the same string.
-  const tagRole = new Map<unknown, LfMessage['role'] | 'system'>([
-    [attr.user_tag, 'user'],
-    [attr.assistant_tag, 'assistant'],
-    [attr.observation_tag, 'observation'],
-    [attr.function_tag, 'function'],
-    [attr.system_tag, 'system'],
-  ]);
+  const tagRole = tagMapping(attr);
   const odd = [attr.user_tag, attr.observation_tag];
   const even = [attr.assistant_tag, attr.function_tag];
   const aligned: LfMessage[] = [];
@@ -207,4 +218,68 @@ function convertSharegpt(attr: DatasetAttr, r: Record<string, unknown>, sysCol: 
 
 function skipped(message: string, messageIndex: number, system: string, tools: string): AlignedSample {
   return { prompt: [], response: [], system, tools, skipped: { message, messageIndex } };
+}
+
+const SHORT_SYSTEM = 'detailed thinking off';
+
+function convertOpenai(attr: DatasetAttr, r: Record<string, unknown>, sysCol: unknown, toolsCol: unknown): ConvertResult {
+  const list = get(r, attr.messages);
+  if (!Array.isArray(list)) return { error: `column ${attr.messages} is ${list === undefined || list === null ? 'missing' : 'not a list'}: set columns.messages in dataset_info.json` };
+  const field = (m: unknown, k: string | null): unknown => (m && typeof m === 'object' && k ? (m as Record<string, unknown>)[k] : undefined);
+  let first = 0;
+  let system: unknown = '';
+  let systemSource: number | undefined;
+  if (attr.system_tag && list.length > 0 && field(list[0], attr.role_tag) === attr.system_tag) {
+    system = field(list[0], attr.content_tag);
+    systemSource = 0;
+    first = 1;
+  } else if (attr.system) system = sysCol ?? '';
+  const tagRole = tagMapping(attr);
+  const aligned: LfMessage[] = [];
+  let toolResponses: { content: string; source: number }[] = [];
+  for (let k = first; k < list.length; k++) {
+    let role = field(list[k], attr.role_tag);
+    let content = field(list[k], attr.content_tag);
+    const calls = field(list[k], 'tool_calls');
+    if ((role === attr.assistant_tag || role === attr.function_tag) && Array.isArray(calls) && calls.length > 0) {
+      content = pyDumps(calls.map((c) => field(c, 'function')));
+      role = attr.function_tag;
+    }
+    if (typeof content !== 'string') return { error: `message ${k}'s '${attr.content_tag}' is ${content === undefined || content === null ? 'missing' : `a ${typeof content}`}; LLaMA-Factory needs a string there (its formatter raises "Expected a string")` };
+    if (role === attr.observation_tag) {
+      toolResponses.push({ content, source: k });
+      continue;
+    }
+    if (toolResponses.length > 0) {
+      aligned.push({ role: 'observation', content: toolResponses.map((t) => t.content).join('\n</tool_response>\n<tool_response>\n'), source: toolResponses[0].source });
+      toolResponses = [];
+    }
+    const mapped = tagRole.get(role);
+    if (mapped === undefined) return { error: `message ${k} has role '${String(role)}', which is none of the tags in dataset_info.json (LLaMA-Factory raises KeyError)` };
+    if (mapped === 'system') return { error: `message ${k}: a system message after the first one (LLaMA-Factory raises "Unexpected role: system")` };
+    aligned.push({ role: mapped, content, source: k });
+  }
+  let tools = toolsCol ?? '';
+  if (tools && typeof tools === 'object') tools = pyDumps(tools);
+  if (typeof tools !== 'string') return { error: `column ${attr.tools} must be a JSON string or a list of tools` };
+  if (typeof system !== 'string') return { error: 'the system prompt is not a string' };
+  let inserted: string | undefined;
+  if (!system) {
+    if (!tools) system = inserted = SHORT_SYSTEM;
+  } else if (!tools) {
+    if (!system.includes('detailed thinking on') && !system.includes(SHORT_SYSTEM)) {
+      inserted = '\n' + SHORT_SYSTEM;
+      system += inserted;
+    }
+  } else system += '\n';
+  const sys = system as string;
+  const base = { system: sys, tools, ...(systemSource !== undefined ? { systemSource } : {}), ...(inserted ? { insertedSystem: inserted } : {}) };
+  const bad = aligned.findIndex((m, i) => (i % 2 === 0 ? m.role !== 'user' && m.role !== 'observation' : m.role !== 'assistant' && m.role !== 'function'));
+  if (bad >= 0) {
+    return { prompt: [], response: [], ...base, skipped: { message: `message ${aligned[bad].source} has role ${aligned[bad].role} out of turn: LLaMA-Factory's openai reader needs user/tool and assistant messages to alternate, logs "Invalid role tag" and skips the whole sample`, messageIndex: aligned[bad].source } };
+  }
+  if (aligned.length % 2 !== 0) {
+    return { prompt: [], response: [], ...base, skipped: { message: `the conversation has ${aligned.length} turns after merging tool messages; LLaMA-Factory needs prompt/answer pairs, logs "Invalid message count" and skips the whole sample`, messageIndex: list.length - 1 } };
+  }
+  return { prompt: aligned.slice(0, -1), response: aligned.slice(-1), ...base };
 }

@@ -17,7 +17,9 @@
  */
 import type { HfTextTokenizer } from '../../hf/textTokenizer';
 import { FrameworkOptionsError } from '../trained';
-import { formatFunctionContent, formatTools, ToolFormatError } from './toolUtils';
+import { escapeRegExp, formatFunctionContent, formatTools, ToolFormatError } from './toolUtils';
+
+export { escapeRegExp } from './toolUtils';
 
 export type Slot = string | { token: string } | { special: 'bos_token' | 'eos_token' };
 
@@ -144,6 +146,27 @@ export interface LfMessage {
 }
 
 /**
+ * `len(tokenizer)`, where transformers puts a new token: one past the highest id that has a token. Ids are dense, so
+ * the end is found by doubling then bisecting on "this id has a token" from the highest added token.
+ */
+export function vocabularySize(tokenizer: HfTextTokenizer): number {
+  const has = (id: number): boolean => tokenizer.addedTokens.has(id) || tokenizer.tokenText(id) !== '';
+  let lo = Math.max(-1, ...tokenizer.addedTokens.keys()); // has(lo), or lo = -1
+  let step = 1;
+  while (has(lo + step)) {
+    lo += step;
+    step *= 2;
+  }
+  let hi = lo + step; // !has(hi)
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (has(mid)) lo = mid;
+    else hi = mid;
+  }
+  return lo + 1;
+}
+
+/**
  * The tokenizer as LLaMA-Factory leaves it after `fix_special_tokens`: eos replaced by the first stop word
  * (replace_eos), the remaining stop words made special, new tokens appended after the vocabulary.
  */
@@ -162,7 +185,7 @@ export class TemplateTokenizer {
     eosToken: string | null,
     readonly template: LlamaFactoryTemplate,
   ) {
-    let nextId = Math.max(-1, ...tokenizer.addedTokens.keys()) + 1;
+    let nextId = vocabularySize(tokenizer);
     const ensure = (tok: string): number => {
       const id = tokenizer.idOf(tok) ?? this.addedTokens.get(tok);
       if (id !== undefined) return id;
@@ -187,7 +210,7 @@ export class TemplateTokenizer {
     this.bosToken = bosToken;
     this.bosId = bosToken === null ? null : (tokenizer.idOf(bosToken) ?? null);
     const news = [...this.addedTokens.keys()].sort((a, b) => b.length - a.length);
-    this.addedPattern = news.length ? new RegExp(news.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g') : null;
+    this.addedPattern = news.length ? new RegExp(news.map(escapeRegExp).join('|'), 'g') : null;
   }
 
   idOfToken(token: string): number | undefined {
@@ -248,8 +271,7 @@ export class TemplateTokenizer {
 
 /** Template.remove_thought: every `thought_words[0] … thought_words[1]` block removed, then leading newlines. */
 export function removeThought(t: LlamaFactoryTemplate, content: string): string {
-  const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const re = new RegExp(`${esc(t.thought_words[0])}([\\s\\S]*?)${esc(t.thought_words[1])}`, 'g');
+  const re = new RegExp(`${escapeRegExp(t.thought_words[0])}([\\s\\S]*?)${escapeRegExp(t.thought_words[1])}`, 'g');
   return content.replace(re, () => '').replace(/^\n+/, '');
 }
 

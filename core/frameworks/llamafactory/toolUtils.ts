@@ -11,6 +11,11 @@ import { pyStrftime } from '../../hf/chatTemplate';
 
 const PROMPTS = (require('./templates.json') as { tool_prompts: Record<string, string> }).tool_prompts;
 
+/** A string as a literal inside a RegExp (Python's re.escape for our purposes). */
+export function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 /** The clock Llama3ToolUtils reads (`datetime.now()`); tests pin it. */
 export const toolClock = { now: (): Date => new Date() };
 
@@ -43,6 +48,9 @@ function view(v: unknown): PyJsonNode {
 }
 
 const dumps = (v: unknown, indent?: number): string => pyJsonDumps(v, view, { indent: indent ?? null });
+
+/** `json.dumps(v, ensure_ascii=False)` of a JSON value. */
+export const pyDumps = (v: unknown): string => dumps(v);
 
 /** Python's str() of a JSON value, as str.format and f-strings print it. */
 function pyStr(v: unknown, nested = false): string {
@@ -146,13 +154,11 @@ function formatFunctions(format: string, calls: FunctionCall[]): string {
   throw new ToolFormatError(`tool_format ${format} is not previewed yet (default, qwen and llama3 are)`, true);
 }
 
-const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
 /** FunctionFormatter.apply's content: the call text that replaces {{content}} in the function slots. */
 export function formatFunctionContent(format: string, content: string, thoughtWords: readonly [string, string] | null, toolCallWords: readonly [string, string] | null): string {
-  const call = toolCallWords ? new RegExp(`${escapeRe(toolCallWords[0])}([\\s\\S]*?)${escapeRe(toolCallWords[1])}`).exec(content) : null;
+  const call = toolCallWords ? new RegExp(`${escapeRegExp(toolCallWords[0])}([\\s\\S]*?)${escapeRegExp(toolCallWords[1])}`).exec(content) : null;
   if (call === null) {
-    const thought = thoughtWords ? new RegExp(`${escapeRe(thoughtWords[0])}([\\s\\S]*?)${escapeRe(thoughtWords[1])}`).exec(content) : null;
+    const thought = thoughtWords ? new RegExp(`${escapeRegExp(thoughtWords[0])}([\\s\\S]*?)${escapeRegExp(thoughtWords[1])}`).exec(content) : null;
     const jsonPart = thought ? content.split(thought[0]).join('') : content;
     const text = formatFunctions(format, parseFunctions(jsonPart, content));
     return thought ? thought[0] + text : text;

@@ -119,6 +119,45 @@ test('Axolotl: a local dataset file that is not there is reported at its path; o
   assert.match(d.message, /data\/train\.jsonl/);
 });
 
+/** A config in a fresh folder with a `models/` subfolder (so `models/x` reads as local) and a real model folder. */
+function modelDir(): { dir: string; present: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'ftune-model-'));
+  const present = join(dir, 'models', 'present');
+  mkdirSync(present, { recursive: true });
+  return { dir, present };
+}
+
+test('TRL: a local model_name_or_path that is not a folder is reported at its value, a Hub id and a present folder are not', () => {
+  const { dir, present } = modelDir();
+  const config = join(dir, 'sft.yaml');
+  const withModel = (m: string): string => replaceOnce(read('trl', 'example_config.yaml'), '  Qwen/Qwen2.5-0.5B', `  ${m}`);
+  const missing = (m: string): Diagnostic[] => validateConfig(withModel(m), { path: config }).diagnostics.filter((d) => d.code === 'file-not-found');
+  for (const m of ['./qwen-0.5b', '../models/qwen-0.5b', '/nonexistent/qwen', 'models/qwen-0.5b']) {
+    const text = withModel(m);
+    const d = only(validateConfig(text, { path: config }).diagnostics, 'file-not-found');
+    assert.deepEqual(where(text, d), { line: lineOf(text, m), text: m }, m);
+    assert.match(d.message, /Model folder not found: .*qwen.* does not exist \(`model_name_or_path` is read as a local folder\): set it to the folder that holds config\.json/);
+  }
+  for (const m of ['Qwen/Qwen2.5-0.5B', 'gpt2', present, './models/present', 'models/present']) assert.deepEqual(missing(m), [], m);
+  // A file where a folder is expected.
+  writeFileSync(join(dir, 'models', 'weights.bin'), '');
+  assert.match(only(validateConfig(withModel('./models/weights.bin'), { path: config }).diagnostics, 'file-not-found').message, /is a file, not a model folder/);
+});
+
+test('LLaMA-Factory model_name_or_path and Axolotl base_model: a missing local folder is reported at its line', () => {
+  const { dir } = modelDir();
+  const lf = replaceOnce(read('llamafactory', 'qwen3_lora_sft.yaml'), 'Qwen/Qwen3-4B-Instruct-2507', './saves/qwen3-merged');
+  const d = only(validateConfig(lf, { path: join(dir, 'lf.yaml') }).diagnostics, 'file-not-found');
+  assert.deepEqual(where(lf, d), { line: lineOf(lf, './saves/qwen3-merged'), text: './saves/qwen3-merged' });
+  assert.match(d.message, /`model_name_or_path` is read as a local folder/);
+  const ax = replaceOnce(read('axolotl', 'instruct-lora-8b.yml'), 'NousResearch/Meta-Llama-3-8B-Instruct', 'models/llama-3-8b');
+  const a = only(validateConfig(ax, { path: join(dir, 'ax.yml') }).diagnostics, 'file-not-found');
+  assert.deepEqual(where(ax, a), { line: lineOf(ax, 'models/llama-3-8b'), text: 'models/llama-3-8b' });
+  assert.match(a.message, /`base_model` is read as a local folder/);
+  // The unmodified examples name Hub ids: nothing to report.
+  assert.deepEqual(validateConfig(read('axolotl', 'instruct-lora-8b.yml'), { path: join(dir, 'ax.yml') }).diagnostics.filter((x) => x.code === 'file-not-found'), []);
+});
+
 test('Axolotl: conflicts it refuses (qlora without load_in_4bit, 8-bit and 4-bit at once)', () => {
   const text = replaceOnce(read('axolotl', 'instruct-lora-8b.yml'), 'adapter: lora', 'adapter: qlora');
   const d = only(validateConfig(text).diagnostics, 'framework-conflict');

@@ -6,13 +6,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadHfModelFolder, type HfModelFolder } from '../../../core/hf/folder';
-import { datasetEntriesOf, llamafactoryMasker, type LlamaFactoryTokenized } from '../../../core/frameworks/llamafactory';
+import { llamafactoryMasker, type LlamaFactoryTokenized } from '../../../core/frameworks/llamafactory';
 import { FrameworkOptionsError, type FrameworkSample } from '../../../core/frameworks/trained';
 import { toolClock } from '../../../core/frameworks/llamafactory/toolUtils';
+import { vocabularySize } from '../../../core/frameworks/llamafactory/template';
 
 // The reference pins tool_utils' datetime.now() (Llama 3's tool prompt prints the date) to this day.
 toolClock.now = () => new Date(Date.UTC(2026, 11, 1, 12));
@@ -46,7 +46,7 @@ interface Demo {
   /** Per row: [tokens, trained tokens, sha256 of [input_ids, labels]], or null when LLaMA-Factory drops it. */
   rows: ([number, number, string] | null)[];
 }
-const fixture = JSON.parse(readFileSync(join(FIX, 'expected.json'), 'utf8')) as { source: { commit: string }; cases: Case[]; demo: Demo[] };
+const fixture = JSON.parse(readFileSync(join(FIX, 'expected.json'), 'utf8')) as { source: { commit: string }; cases: Case[]; demo: Demo[]; tokenizer_lengths: Record<string, number> };
 
 const folders = new Map<string, HfModelFolder>();
 function folder(name: string): HfModelFolder {
@@ -116,6 +116,15 @@ test('ids, labels and trained flags equal LLaMA-Factory\'s for every case', () =
 });
 
 const okCases = fixture.cases.filter((c) => c.expected.error === undefined);
+test('formatting: openai is covered, and its "detailed thinking off" is named where LLaMA-Factory added it', () => {
+  const cases = okCases.filter((c) => c.id.includes('/openai-') && !c.expected.dropped);
+  assert.ok(cases.length >= 8, `${cases.length}`);
+  for (const c of cases) {
+    const added = c.expected.aligned!.system.includes('detailed thinking off') && !JSON.stringify(c.row).includes('detailed thinking off');
+    assert.equal(codes(run(c).tok!).includes('default-system-prompt'), added, c.id);
+  }
+});
+
 test('function calling: the reference cases include tool prompts and calls in each tool format', () => {
   const tools = okCases.filter((c) => c.id.includes('/tool-') && !c.expected.dropped);
   assert.ok(tools.length >= 15, `${tools.length}`);
@@ -179,14 +188,17 @@ test('default-system-prompt: LLaMA-Factory really printed the template\'s defaul
     const f = t.findings.find((x) => x.code === 'default-system-prompt');
     if (!f) continue;
     n++;
-    const shown = /inserts its default one: "([\s\S]*)"; set/.exec(f.message)![1];
     const decoded = c.expected.input_ids!.map((id) => folder(c.tokenizer).tokenizer.tokenText(id)).join('');
+    const openai = /openai reader puts "([^"]+)" into the system prompt/.exec(f.message);
+    // The template's default (the aligned system is empty), or the openai reader's "detailed thinking off".
+    const shown = openai ? openai[1] : /inserts its default one: "([\s\S]*)"; set/.exec(f.message)![1];
     assert.ok(decoded.includes(shown), `${c.id}: ${shown}`);
-    assert.equal(c.expected.aligned!.system, '', c.id);
+    if (openai) assert.ok(c.expected.aligned!.system.endsWith(shown), c.id);
+    else assert.equal(c.expected.aligned!.system, '', c.id);
   }
   assert.ok(n >= 15, `${n} cases`);
   // The same rows with `default_system:` set, or with a system prompt of their own, get no finding.
-  for (const c of okCases.filter((x) => x.template === 'qwen' && (x.options.default_system !== undefined || x.expected.aligned?.system))) {
+  for (const c of okCases.filter((x) => x.template === 'qwen' && !x.id.includes('/openai-') && (x.options.default_system !== undefined || x.expected.aligned?.system))) {
     assert.ok(!codes(run(c).tok!).includes('default-system-prompt'), c.id);
   }
 });
@@ -301,15 +313,9 @@ test('config values LLaMA-Factory refuses are FrameworkOptionsError at their key
 });
 
 test('whole demo datasets of LLaMA-Factory: every row equal, and the per-dataset finding counts follow from its labels', () => {
-  const config = { dataset: 'identity, alpaca_en_demo_200,alpaca_en', eval_dataset: 'glaive_toolcall_en_demo_100', dataset_dir: '.', template: 'qwen3' };
-  const entries = datasetEntriesOf(config, join(FIX, 'demo', 'train.yaml'));
-  assert.deepEqual(entries.map((e) => [e.name, e.file]), [
-    ['identity', join(FIX, 'demo', 'identity.json')],
-    ['alpaca_en_demo_200', join(FIX, 'demo', 'alpaca_en_demo_200.json')],
-    ['alpaca_en', null], // a Hub dataset
-    ['glaive_toolcall_en_demo_100', join(FIX, 'demo', 'glaive_toolcall_en_demo_100.json')],
-  ]);
-  const byName = new Map(entries.map((e) => [e.name, e]));
+  // The demo folder's dataset_info.json: LLaMA-Factory's own entries for these files.
+  const info = JSON.parse(readFileSync(join(FIX, 'demo', 'dataset_info.json'), 'utf8')) as Record<string, Record<string, unknown>>;
+  const byName = new Map(Object.entries(info).map(([name, entry]) => [name, { entry, file: join(FIX, 'demo', String(entry.file_name)) }]));
   let rowsChecked = 0;
   for (const d of fixture.demo) {
     const e = byName.get(d.dataset)!;
@@ -339,12 +345,18 @@ test('whole demo datasets of LLaMA-Factory: every row equal, and the per-dataset
   assert.ok(rowsChecked >= 900, `${rowsChecked} rows`);
 });
 
-test('datasetEntriesOf: unknown names and an unreadable registry give nothing to preview', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'lf-entries-'));
-  assert.deepEqual(datasetEntriesOf({ dataset: 'x' }, join(dir, 'cfg.yaml')), []); // no data/dataset_info.json
-  writeFileSync(join(dir, 'dataset_info.json'), '{"a": {"file_name": "a.jsonl", "formatting": "sharegpt"}}');
-  const got = datasetEntriesOf({ dataset: 'a,b', eval_dataset: 'a', dataset_dir: dir }, undefined);
-  assert.deepEqual(got.map((e) => [e.name, e.file, e.entry.formatting]), [['a', join(dir, 'a.jsonl'), 'sharegpt'], ['a', join(dir, 'a.jsonl'), 'sharegpt']]);
-  writeFileSync(join(dir, 'dataset_info.json'), '{not json');
-  assert.deepEqual(datasetEntriesOf({ dataset: 'a', dataset_dir: dir }, undefined), []);
+test('date-inserted: the llama3 tool prompt LLaMA-Factory built holds the (pinned) date, and only those samples are flagged', () => {
+  let n = 0;
+  for (const c of okCases) {
+    if (c.expected.dropped) continue;
+    const flagged = codes(run(c).tok!).includes('date-inserted');
+    const decoded = c.expected.input_ids!.map((id) => folder(c.tokenizer).tokenizer.tokenText(id)).join('');
+    assert.equal(flagged, decoded.includes('Today Date: 01 Dec 2026'), c.id);
+    if (flagged) n++;
+  }
+  assert.ok(n >= 3, `${n} cases`);
+});
+
+test('a stop word the vocabulary lacks gets id len(tokenizer), as transformers\' add_special_tokens gives it', () => {
+  for (const [name, len] of Object.entries(fixture.tokenizer_lengths)) assert.equal(vocabularySize(folder(name).tokenizer), len, name);
 });
