@@ -18,6 +18,9 @@
  * - `raise_exception` throws a ChatTemplateError carrying the template's message (transformers: TemplateError).
  * - `strftime_now` can be pinned to a fixed date (`now`), so renders that print today's date are reproducible.
  * - `range` is the sandbox's safe_range (at most 100000 items), as ImmutableSandboxedEnvironment's.
+ * - A work budget, which jinja2 has not (core/hf/jinjaPython.ts): a render that takes more than renderMaxSteps(conversation)
+ *   steps, or builds a string longer than renderMaxChars(conversation), stops with a ChatTemplateError instead of
+ *   hanging or exhausting memory. Both are far beyond real templates (bench/chat-template-steps.ts measures them).
  *
  * - Python floats and `tojson` as json.dumps: core/hf/jinjaPython.ts (integral floats arrive as PyFloat from
  *   core/hf/pyJson.ts `parsePyJson`/`pyJsonValue`).
@@ -26,7 +29,7 @@
  * records the position at the time the block is evaluated).
  */
 import { Environment, Template } from '@huggingface/jinja';
-import { PyInterpreter, setVariable } from './jinjaPython';
+import { PyInterpreter, RenderLimitError, setVariable, type RenderLimits } from './jinjaPython';
 import './jinjaStrings'; // Python's str.strip/lstrip/rstrip (the library ignores their argument)
 
 /** The template failed: it raised (`raise_exception`), or it does not parse or evaluate. */
@@ -51,6 +54,26 @@ export interface RenderOptions {
 export interface RenderedChat {
   text: string;
   generationSpans: [number, number][];
+  /** Work the render took (evaluated nodes plus loop iterations), for bench/chat-template-steps.ts. */
+  steps: number;
+}
+
+/**
+ * The most steps one render may take: RENDER_BASE_STEPS plus RENDER_STEPS_PER_ITEM per message, tool and document.
+ * The templates of test/fixtures/chat-templates take at most about 2,000 steps per conversation and 400 per message
+ * (bench/chat-template-steps.ts), so this is a thousand times what they need; a step costs about 1 µs, so a
+ * hostile template (nested range(100000) loops: 10^10 iterations) stops within a few seconds.
+ */
+export const RENDER_BASE_STEPS = 2_000_000;
+export const RENDER_STEPS_PER_ITEM = 20_000;
+
+export function renderMaxSteps(items: number): number {
+  return RENDER_BASE_STEPS + RENDER_STEPS_PER_ITEM * items;
+}
+
+/** The longest string one render may build: the conversation's own text many times over, and at least 16M. */
+export function renderMaxChars(inputChars: number): number {
+  return Math.max(16_000_000, 32 * inputChars);
 }
 
 const GENERATION_TAG = /\{%(-?)\s*(end)?generation\s*(-?)%\}/g;
@@ -106,7 +129,8 @@ export class ChatTemplate {
   private readonly compiled = new Map<string, Template>();
   readonly hasGenerationBlocks: boolean;
 
-  constructor(readonly source: string) {
+  /** `origin` names the template's file (or config key) in error messages. */
+  constructor(readonly source: string, readonly origin = 'the chat template') {
     this.hasGenerationBlocks = hasGenerationBlocks(source);
     // Parse errors surface here, before any conversation is rendered.
     this.compile(['\ue000', '\ue001']);
@@ -132,7 +156,8 @@ export class ChatTemplate {
   render(messages: readonly unknown[], opts: RenderOptions = {}): RenderedChat {
     const extra = opts.extra ?? {};
     const inputs = { messages, tools: opts.tools ?? null, documents: opts.documents ?? null, extra };
-    const markers = this.hasGenerationBlocks ? pickMarkers([JSON.stringify(inputs), this.source]) : (['\ue000', '\ue001'] as [string, string]);
+    const inputText = JSON.stringify(inputs);
+    const markers = this.hasGenerationBlocks ? pickMarkers([inputText, this.source]) : (['\ue000', '\ue001'] as [string, string]);
     const template = this.compile(markers);
     const variables: Record<string, unknown> = {
       ...extra,
@@ -142,13 +167,26 @@ export class ChatTemplate {
       add_generation_prompt: opts.addGenerationPrompt ?? false,
     };
     let raw: string;
+    let steps: number;
+    const items = messages.length + (opts.tools?.length ?? 0) + (opts.documents?.length ?? 0);
+    const limits: RenderLimits = { maxSteps: renderMaxSteps(items), maxChars: renderMaxChars(inputText.length) };
     try {
-      raw = renderWith(template, variables, opts.now);
+      ({ raw, steps } = renderWith(template, variables, opts.now, limits));
     } catch (e) {
       if (e instanceof ChatTemplateError) throw e;
+      if (e instanceof RenderLimitError) throw new ChatTemplateError(this.limitMessage(e), false);
+      // V8's own string limit, hit by doubling a string faster than the per-string check sees it grow.
+      if (e instanceof RangeError && /string length/i.test(e.message)) throw new ChatTemplateError(this.limitMessage(new RenderLimitError('chars', limits.maxChars)), false);
       throw new ChatTemplateError(`the chat template failed: ${(e as Error).message}`, false);
     }
-    return this.hasGenerationBlocks ? extractSpans(raw, markers) : { text: raw, generationSpans: [] };
+    return { ...(this.hasGenerationBlocks ? extractSpans(raw, markers) : { text: raw, generationSpans: [] }), steps };
+  }
+
+  private limitMessage(e: RenderLimitError): string {
+    const what = e.kind === 'steps'
+      ? `took more than ${e.limit.toLocaleString('en-US')} steps (loop iterations and evaluated expressions) on one conversation, so rendering stopped; real chat templates take a few thousand`
+      : `built a string longer than ${e.limit.toLocaleString('en-US')} characters on one conversation, so rendering stopped`;
+    return `${this.origin} ${what}. Check its loops (nested range() calls, loops over long strings) and string concatenation, or use the model's own template`;
   }
 }
 
@@ -160,10 +198,12 @@ export class ChatTemplate {
  * environment for its variables, which shadow the globals exactly as a merged environment would, and the
  * template's own `{% set %}` writes land in that child (or deeper), never in the shared parent.
  */
-function renderWith(template: Template, variables: Record<string, unknown>, now: Date | undefined): string {
+function renderWith(template: Template, variables: Record<string, unknown>, now: Date | undefined, limits: RenderLimits): { raw: string; steps: number } {
   const env = new Environment(globalsFor(now));
   for (const [k, v] of Object.entries(variables)) setVariable(env, k, v);
-  return new PyInterpreter(env).run(template.parsed).value as string;
+  const interpreter = new PyInterpreter(env, limits);
+  const raw = interpreter.run(template.parsed).value as string;
+  return { raw, steps: interpreter.steps };
 }
 
 /** The globals environment for the clock (undefined) and for the last pinned date, by its time value. */
@@ -211,7 +251,7 @@ function pyRange(a: number, b?: number, step = 1): number[] {
 }
 
 /** Removes the markers; each outermost open…close pair becomes a span (transformers records each block it leaves). */
-function extractSpans(raw: string, [open, close]: [string, string]): RenderedChat {
+function extractSpans(raw: string, [open, close]: [string, string]): Omit<RenderedChat, 'steps'> {
   let text = '';
   const spans: [number, number][] = [];
   const starts: number[] = [];

@@ -33,7 +33,7 @@ export class HfChatTokenizer implements ModelTokenizer {
       throw new TokenizerConfigError(`${folder.dir}: no chat template ${JSON.stringify(templateName)} (tokenizer_config.json "chat_template" or chat_template.jinja)`, folder.dir);
     }
     try {
-      this.template = new ChatTemplate(source);
+      this.template = new ChatTemplate(source, `the chat template of ${folder.chatTemplateFile ?? folder.dir}`);
     } catch (e) {
       throw new TokenizerConfigError(`${folder.chatTemplateFile ?? folder.dir}: ${(e as Error).message}`, folder.chatTemplateFile ?? folder.dir);
     }

@@ -10,6 +10,10 @@
  *   is Python's json.dumps. `PyInterpreter` answers `tojson` (bare or called, positional or keyword arguments in
  *   transformers' order: ensure_ascii, indent, separators, sort_keys) with pyJsonDumps, and leaves every other
  *   filter to the library.
+ * - A work budget. jinja2's sandbox caps each range() but not the total work, so nested loops can run for hours
+ *   (two `range(100000)` loops are 10^10 iterations) on the language server's thread. `PyInterpreter` counts a step
+ *   for each node it evaluates and ten for each block it runs (each loop iteration, even an empty one), and checks the
+ *   length of every string it produces; past `RenderLimits` it throws RenderLimitError.
  */
 import { Environment, Interpreter } from '@huggingface/jinja';
 import { PyFloat, pyFloatRepr, pyJsonDumps, type PyJsonNode } from './pyJson';
@@ -94,8 +98,63 @@ type EvaluateArguments = (this: Interpreter, args: unknown[], env: Environment) 
 const libraryApplyFilter = (Interpreter.prototype as unknown as { applyFilter: ApplyFilter }).applyFilter;
 const evaluateArguments = (Interpreter.prototype as unknown as { evaluateArguments: EvaluateArguments }).evaluateArguments;
 
-/** The library's interpreter with transformers' `tojson`. */
-export class PyInterpreter extends Interpreter {}
+/** How much work and output one render may take (chatTemplate.ts sets them from the conversation's size). */
+export interface RenderLimits {
+  /** Evaluated nodes plus executed blocks (loop iterations). */
+  maxSteps: number;
+  /** Length (UTF-16 units) of any string the template builds, its output included. */
+  maxChars: number;
+}
+
+/** A render went past its RenderLimits. */
+export class RenderLimitError extends Error {
+  constructor(readonly kind: 'steps' | 'chars', readonly limit: number) {
+    super(kind === 'steps' ? `more than ${limit} evaluation steps` : `a string longer than ${limit} characters`);
+    this.name = 'RenderLimitError';
+  }
+}
+
+/** The library's interpreter with transformers' `tojson` and a work budget. */
+export class PyInterpreter extends Interpreter {
+  /** Steps taken so far (evaluated nodes plus executed blocks). */
+  steps = 0;
+
+  constructor(env: Environment, readonly limits: RenderLimits) {
+    super(env);
+  }
+}
+
+type Evaluate = (this: PyInterpreter, node: unknown, env: Environment) => Runtime;
+type EvaluateBlock = (this: PyInterpreter, statements: unknown[], env: Environment) => Runtime;
+const proto = Interpreter.prototype as unknown as { evaluate: Evaluate; evaluateBlock: EvaluateBlock };
+const libraryEvaluate = proto.evaluate;
+const libraryEvaluateBlock = proto.evaluateBlock;
+
+function checked(interp: PyInterpreter, r: Runtime): Runtime {
+  if (r.type === 'StringValue' && (r.value as string).length > interp.limits.maxChars) throw new RenderLimitError('chars', interp.limits.maxChars);
+  return r;
+}
+
+function step(interp: PyInterpreter, n: number): void {
+  interp.steps += n;
+  if (interp.steps > interp.limits.maxSteps) throw new RenderLimitError('steps', interp.limits.maxSteps);
+}
+
+/** Every node the library evaluates passes through `evaluate`: one step each. */
+(PyInterpreter.prototype as unknown as { evaluate: Evaluate }).evaluate = function (node, env) {
+  step(this, 1);
+  return checked(this, libraryEvaluate.call(this, node, env));
+};
+/**
+ * A loop runs its body through `evaluateBlock` once per iteration, also when the body is empty. An iteration costs
+ * the library about ten times a plain node (it builds two Environments, each with its own table of tests, and a
+ * `loop` object), so a block counts BLOCK_STEPS: the budget then tracks time, empty loops included.
+ */
+export const BLOCK_STEPS = 10;
+(PyInterpreter.prototype as unknown as { evaluateBlock: EvaluateBlock }).evaluateBlock = function (statements, env) {
+  step(this, BLOCK_STEPS);
+  return checked(this, libraryEvaluateBlock.call(this, statements, env));
+};
 (PyInterpreter.prototype as unknown as { applyFilter: ApplyFilter }).applyFilter = function (operand, filter, env) {
   if (filter.type === 'Identifier' && filter.value === 'tojson') return new StringValue(pyJsonDumps(operand, view));
   if (filter.type === 'CallExpression' && filter.callee?.type === 'Identifier' && filter.callee.value === 'tojson') {

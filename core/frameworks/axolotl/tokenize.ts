@@ -45,7 +45,7 @@ export class AxolotlConversationTokenizer {
 
   constructor(private readonly folder: HfModelFolder, private readonly o: AxolotlOptions) {
     try {
-      this.template = new ChatTemplate(o.template.source);
+      this.template = new ChatTemplate(o.template.source, `the chat template (${o.template.label})`);
     } catch (e) {
       throw new FrameworkOptionsError(`the chat template (${o.template.label}) does not parse: ${(e as Error).message}`, 'chat_template');
     }

@@ -48,7 +48,7 @@ export function parseTemplate(folder: HfModelFolder): LlamaFactoryTemplate {
   let tpl: ChatTemplate;
   const render = (messages: { role: string; content: string }[], addGenerationPrompt: boolean): string => {
     try {
-      tpl ??= new ChatTemplate(source);
+      tpl ??= new ChatTemplate(source, `the chat template of ${folder.chatTemplateFile ?? folder.dir}`);
       return tpl.render(messages, { addGenerationPrompt, extra: vars }).text;
     } catch (e) {
       if (e instanceof ChatTemplateError) {

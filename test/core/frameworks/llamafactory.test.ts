@@ -248,7 +248,9 @@ test('every token points at its own text in the preview text, and each message\'
       // Byte-level pieces of one character split over two tokens cover that character in both; others are exact.
       const own = tk.tokenText(t.ids[i]);
       if (own === '') continue; // a token the template added to the vocabulary (glm4's <|user|> on Qwen)
-      if (own !== piece && !own.includes('\ufffd')) {
+      // SentencePiece's dummy prefix (Llama 2 / Mistral: a "▁" LlamaTokenizer prepends to each encoded string) stands
+      // for a space the text does not have.
+      if (own !== piece && !(c.tokenizer === 'llama2' && own === ` ${piece}`) && !own.includes('\ufffd')) {
         assert.equal(piece.normalize('NFC'), own, `${c.id} token ${i}`);
       }
     }

@@ -48,3 +48,30 @@ test('floats print as Python prints them in {{ }} too; integers stay integers', 
   const t = new ChatTemplate('{{ x }} {{ y }} {{ z }} {{ n }} {{ x + 1 }}');
   assert.equal(t.render([], { extra: parsePyJson('{"x": 2.0, "y": 1e-05, "z": 0.1, "n": 7}') as Record<string, unknown> }).text, '2.0 1e-05 0.1 7 3.0');
 });
+
+test('a template with nested range() loops stops at the work budget with a ChatTemplateError naming its file', () => {
+  const hostile = new ChatTemplate('{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}{% for m in messages %}{{ m.content }}{% endfor %}', 'chat_template.jinja');
+  assert.throws(() => hostile.render([{ role: 'user', content: 'hi' }]), (e: unknown) => {
+    assert.ok(e instanceof ChatTemplateError && !e.raised);
+    assert.match(e.message, /^chat_template\.jinja took more than 2,020,000 steps .*Check its loops/);
+    return true;
+  });
+});
+
+test('a template that doubles a string stops at the output limit with a ChatTemplateError', () => {
+  const doubling = new ChatTemplate("{% set ns = namespace(s='xxxxxxxxxxxxxxxx') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s }}", 'chat_template.jinja');
+  assert.throws(() => doubling.render([]), (e: unknown) => {
+    assert.ok(e instanceof ChatTemplateError);
+    assert.match(e.message, /^chat_template\.jinja built a string longer than 16,000,000 characters/);
+    return true;
+  });
+});
+
+test('the budget grows with the conversation: a long conversation through a real-sized loop still renders', () => {
+  // 1,000 messages, each with a 200-iteration loop: more than the base budget, less than the budget for 1,000 items.
+  const messages = Array.from({ length: 1000 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: `turn ${i}` }));
+  const t = new ChatTemplate('{% for m in messages %}{% for c in range(200) %}{% endfor %}<{{ m.role }}>{{ m.content }}{% endfor %}');
+  const r = t.render(messages);
+  assert.ok(r.text.startsWith('<user>turn 0<assistant>turn 1'));
+  assert.ok(r.steps > 2_000_000, `took ${r.steps} steps, more than the base budget`);
+});
