@@ -13,7 +13,7 @@ import { type Finding, type FindingCode, type FrameworkMaskWay, type FrameworkMe
 import { ChatTemplateError } from '../hf/chatTemplate';
 import { sourceSpans } from '../hf/chatTokenizer';
 import { decodeStringNode } from './jsonOrigin';
-import { type Message, type Role, type TextPart, type TokenizedSample, labelsOf, originOffset } from './messages';
+import { CROSS_ENTROPY_IGNORE_INDEX, type Message, type Role, type TextPart, type TokenizedSample, labelsOf, originOffset } from './messages';
 import type { ParsedSample } from './sampleMessages';
 import type { PyErrorType, SampleProblem } from './transforms';
 
@@ -26,6 +26,8 @@ export interface FrameworkTokenizedSample extends TokenizedSample {
   dropped?: boolean;
   /** Per message, the dataset message it came from (FrameworkMessage.source), which findings' message_index names. */
   messageSources: (number | undefined)[];
+  /** Per token, the label before the shift, only when some trained position learns another id than its own token. */
+  targets?: number[];
 }
 
 export function isFrameworkSample(t: TokenizedSample | undefined): t is FrameworkTokenizedSample {
@@ -140,7 +142,10 @@ export function readFrameworkSample(parsed: ParsedSample, reading: FrameworkRead
   };
   if (t.dropped) sample.dropped = true;
   if (measure && t.lost) sample.untruncated = { length: t.ids.length + t.lost.tokens, trained: t.trained.filter(Boolean).length + t.lost.trained, cut: null };
-  return { ok: true, messages, sample, labels: labelsOf(t.ids, mask) };
+  // The labels the loss reads, shifted as labelsOf shifts them: the framework's own where it gives them.
+  const labels = t.labels ? t.labels.map((_, i) => (i + 1 < t.labels!.length ? t.labels![i + 1] : CROSS_ENTROPY_IGNORE_INDEX)) : labelsOf(t.ids, mask);
+  if (t.labels && t.labels.some((l, i) => l !== CROSS_ENTROPY_IGNORE_INDEX && l !== t.ids[i])) sample.targets = t.labels;
+  return { ok: true, messages, sample, labels };
 }
 
 /** Each finding of a framework sample, at the message it is about (sample-relative range) or the sample's start. */

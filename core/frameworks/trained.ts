@@ -74,6 +74,12 @@ export interface FrameworkTokenized {
   ends: number[];
   /** Per token: trained (its label is the token id, not -100 — before the model's shift). */
   trained: boolean[];
+  /**
+   * Per token, its label before the model's shift (-100 = not trained), where the framework labels a position with
+   * another id than the token itself (LLaMA-Factory's efficient_eos labels the first prompt token of each later turn
+   * with the eos id). Absent: the label is the token itself where `trained`, else -100.
+   */
+  labels?: number[];
   way: FrameworkMaskWay;
   /** What the length rule removed; absent when nothing was cut. */
   lost?: { tokens: number; trained: number };

@@ -12,6 +12,8 @@ import { parsePositioned } from '../../../core/data/sampleMessages';
 import type { FrameworkReading } from '../../../core/frameworks/maskers';
 import type { Finding, FrameworkMessage, FrameworkSample, FrameworkTokenized, PreparedMasker } from '../../../core/frameworks/trained';
 import type { ModelTokenizer } from '../../../core/tokenizers/types';
+import { tokensMarkdown } from '../../../server/tokenMarkdown';
+import { tokenInfos } from '../../../server/tokenView';
 
 /** Rows {conv: [{r, t}], sys?}: the system column first, then the turns; one token per word, "A:" turns trained. */
 function masker(opts: { train: boolean; findings?: (m: FrameworkMessage[]) => Finding[]; config?: Finding[] }): PreparedMasker {
@@ -103,5 +105,28 @@ describe('framework samples in the preview pipeline', () => {
     assert.ok(!bad.ok);
     assert.equal(bad.error.type, 'KeyError');
     assert.equal(bad.error.message, "'conv'");
+  });
+
+  test("the framework's own labels (LLaMA-Factory efficient_eos: a prompt token labelled with eos) are the labels shown", () => {
+    const { sample } = parse({ conv: [{ r: 'U', t: 'q one' }, { r: 'A', t: 'a two' }] });
+    const base = masker({ train: true });
+    const eos = 99;
+    const m: PreparedMasker = {
+      ...base,
+      tokenize(s) {
+        const t = base.tokenize(s);
+        // The "<assistant>" marker (position 3) learns eos, as efficient_eos labels the next turn's first token.
+        const labels = t.ids.map((id, k) => (k === 3 ? eos : t.trained[k] ? id : -100));
+        return { ...t, labels, trained: labels.map((l) => l !== -100) };
+      },
+    };
+    const r = readFrameworkSample(sample.sample, reading(m));
+    assert.ok(r.ok);
+    // Shifted as the loss reads them: position 2 predicts the eos label, not the "<assistant>" id 0.
+    assert.deepEqual(r.labels, [-100, -100, eos, 1, 3, -100]);
+    const tokenizer = { tokenText: (id: number) => (id === eos ? '<eos>' : `t${id}`) } as unknown as ModelTokenizer;
+    const infos = tokenInfos(r.messages, r.sample, tokenizer);
+    assert.deepEqual(infos.map((i) => i.label?.text ?? null), [null, null, null, '<eos>', null, null]);
+    assert.match(tokensMarkdown(infos, { from: 0, to: infos.length, truncatedAt: null }), /t0<\/i>→<i>&#60;eos&#62;<\/i>/);
   });
 });
