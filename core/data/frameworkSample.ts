@@ -42,6 +42,7 @@ export const FINDING_SEVERITY: Record<FindingCode, Severity> = {
   'eos-not-trained': 'warning',
   'assistant-truncated': 'warning',
   'dropped-too-long': 'warning',
+  'dropped-too-short': 'warning',
   'role-not-trained': 'information',
   'default-system-prompt': 'information',
   'date-inserted': 'information',

@@ -46,6 +46,7 @@ export type FindingCode =
   | 'eos-not-trained' // the end-of-turn / EOS token after an answer is not a label
   | 'assistant-truncated' // max_length / sequence_len / cutoff_len cut trained tokens
   | 'dropped-too-long' // the sample is removed (Axolotl excess_length_strategy: drop, …)
+  | 'dropped-too-short' // the sample is removed for being under a minimum length (Axolotl min_sample_len)
   | 'role-not-trained' // a role outside roles_to_train (or the framework's trained roles) that carries content
   | 'default-system-prompt' // the template inserted a system prompt the data did not have
   | 'date-inserted' // the template printed today's date (strftime_now)

@@ -101,7 +101,7 @@ for (const c of fixture.cases) {
       assert.equal(!got.dropped, r.kept, `${where}: kept by the length filter`);
       if (r.kept_len !== undefined) assert.deepEqual(got.lost?.tokens, r.input_ids!.length - r.kept_len, `${where}: lost`);
       else assert.equal(got.lost, undefined, `${where}: nothing cut`);
-      if (got.dropped) assert.ok(codes(got.findings).includes('dropped-too-long'), where);
+      if (got.dropped) assert.ok(codes(got.findings).some((c) => c === 'dropped-too-long' || c === 'dropped-too-short'), where);
       if (!got.dropped && !got.trained.some(Boolean)) assert.ok(codes(got.findings).includes('nothing-trained'), `${where}: nothing trained is said`);
     }
     assert.equal(overLimit > 0, raised, `${c.name}: excess_length_strategy raise fails exactly when a sample is over sequence_len`);
@@ -282,4 +282,13 @@ test('Axolotl keeps the message keys the template reads (tool_call_id for mistra
   assert.equal(s.kind, 'messages');
   if (s.kind === 'messages') assert.deepEqual(s.messages[2].fields, { tool_call_id: 'abc123def' });
   assert.match(m.tokenize(s).text, /\[TOOL_RESULTS\] \{"content": 22C, "call_id": "abc123def"\}\[\/TOOL_RESULTS\]/);
+});
+
+test('a sample under min_sample_len is dropped as too short, not as too long', () => {
+  // handle_long_seq_in_dataset (utils/data/utils.py): drop_long_seq keeps min_sequence_len <= len <= sequence_len.
+  const short = { messages: [{ role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Hello!' }] };
+  const r = tokenizeRow(prepare({ tokenizer: 'qwen3', config: { sequence_len: 2048, min_sample_len: 1000 }, entry: { type: 'chat_template' } }), short) as FrameworkTokenized;
+  assert.equal(r.dropped, true);
+  assert.deepEqual(codes(r.findings).filter((c) => c.startsWith('dropped-')), ['dropped-too-short']);
+  assert.match(r.findings.find((f) => f.code === 'dropped-too-short')!.message, /under min_sample_len 1000/);
 });
