@@ -87,18 +87,35 @@ function positionedMessages(parsed: ParsedSample, list: FrameworkMessage[]): Mes
     for (let k = from; k < to; k++) if (!used.has(k) && strings[k].value === text) return k;
     return -1;
   };
+  // In order after the previous message; else anywhere unused (a system column after the conversation).
+  const locate = (text: string): number => {
+    let k = find(text, cursor, strings.length);
+    if (k < 0) k = find(text, 0, cursor);
+    return k;
+  };
+  const partOf = (k: number, text: string): TextPart => {
+    used.add(k);
+    cursor = Math.max(cursor, k + 1);
+    const d = decodeStringNode(strings[k], parsed.text);
+    return d.origin ? { type: 'text', text: d.text, origin: d.origin } : { type: 'text', text };
+  };
   return list.map((m) => {
-    let part: TextPart = { type: 'text', text: m.content };
-    // In order after the previous message; else anywhere unused (a system column after the conversation).
-    let k = find(m.content, cursor, strings.length);
-    if (k >= 0) cursor = k + 1;
-    else k = find(m.content, 0, cursor);
-    if (k >= 0) {
-      used.add(k);
-      const d = decodeStringNode(strings[k], parsed.text);
-      if (d.origin) part = { type: 'text', text: d.text, origin: d.origin };
+    const k = locate(m.content);
+    if (k >= 0) return { role: m.role as Role, content: [partOf(k, m.content)], masked: true, eot: true };
+    // Two columns joined by a newline (LLaMA-Factory alpaca: instruction + "\n" + input, converter.py): each part
+    // points at its own column, the newline at none.
+    for (let nl = m.content.indexOf('\n'); nl >= 0; nl = m.content.indexOf('\n', nl + 1)) {
+      const [left, right] = [m.content.slice(0, nl), m.content.slice(nl + 1)];
+      const a = left ? locate(left) : -1;
+      if (a < 0) continue;
+      used.add(a);
+      const b = right ? locate(right) : -1;
+      used.delete(a);
+      if (b < 0) continue;
+      const content = [partOf(a, left), { type: 'text' as const, text: '\n' }, partOf(b, right)];
+      return { role: m.role as Role, content, masked: true, eot: true };
     }
-    return { role: m.role as Role, content: [part], masked: true, eot: true };
+    return { role: m.role as Role, content: [{ type: 'text', text: m.content }], masked: true, eot: true };
   });
 }
 

