@@ -18,6 +18,8 @@ export interface PreviewToken {
   masked: boolean;
   /** Document range the token covers; null for template/special tokens. */
   range: Range | null;
+  /** The token the model learns at this position when it is not this token (LLaMA-Factory efficient_eos). */
+  label?: { id: number; text: string };
 }
 
 export interface TokenPreviewResult {

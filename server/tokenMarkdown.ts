@@ -29,7 +29,8 @@ export function tokensMarkdown(tokens: TokenInfo[], opts: RenderOptions): string
     if (opts.truncatedAt !== null && i === opts.truncatedAt) out += ' **truncated here (max_seq_len):** ';
     const t = tokens[i];
     const shade = (t.masked ? MASKED : TRAINED)[i & 1];
-    const text = t.range ? visible(t.text) : `<i>${visible(t.text)}</i>`;
+    // A position that learns another token than itself shows it: "<start_of_turn>→<eos>".
+    const text = (t.range ? visible(t.text) : `<i>${visible(t.text)}</i>`) + (t.label ? `→<i>${visible(t.label.text)}</i>` : '');
     // VS Code's hover sanitizer accepts only `color:…;background-color:…;border-radius:…px;`, in that order.
     out += t.masked ? `<span style="color:#8c8c8c;background-color:${shade};border-radius:3px;">${text}</span>` : `<span style="background-color:${shade};border-radius:3px;">${text}</span>`;
   }

@@ -62,7 +62,7 @@ export function tokenPreview(ctx: ServerContext, p: TokenPreviewParams): TokenPr
     template,
     trainOnInput,
     maxSeqLen,
-    tokens: tokens.map((t) => ({ id: t.id, text: t.text, masked: t.masked, range: t.range ? rangeInSample(view, i, t.range, text) : null })),
+    tokens: tokens.map((t) => ({ id: t.id, text: t.text, masked: t.masked, range: t.range ? rangeInSample(view, i, t.range, text) : null, ...(t.label ? { label: t.label } : {}) })),
     total: tokens.length,
     trained: a.trained ?? 0,
     truncatedAt: a.tokenized?.truncatedAt ?? null,

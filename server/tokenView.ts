@@ -14,10 +14,18 @@ export interface TokenInfo {
   range: Range | null;
   /** Index of the message this token belongs to (by its span), when known. */
   message: number | null;
+  /** The token the model learns at this position when it is not this token itself (LLaMA-Factory's efficient_eos). */
+  label?: { id: number; text: string };
 }
 
 export function tokenInfos(messages: Message[], s: TokenizedSample, tokenizer: ModelTokenizer): TokenInfo[] {
   const out: TokenInfo[] = [];
+  const targets = (s as { targets?: number[] }).targets;
+  const labelAt = (i: number, info: TokenInfo): TokenInfo => {
+    const l = targets?.[i];
+    if (l !== undefined && l >= 0 && l !== info.id) info.label = { id: l, text: tokenizer.tokenText(l) };
+    return info;
+  };
   for (let i = 0; i < s.tokens.length; i++) {
     const span = s.spans[i];
     const id = s.tokens[i];
@@ -28,11 +36,11 @@ export function tokenInfos(messages: Message[], s: TokenizedSample, tokenizer: M
         const o = part.origin;
         // Where unit k came from; unit `length` is just past the last one (JSON escapes included).
         const range = o && span.end <= o.length ? { start: originOffset(o, span.start), end: originOffset(o, span.end) } : null;
-        out.push({ id, text: text || tokenizer.tokenText(id), masked: s.mask[i], range, message: span.message });
+        out.push(labelAt(i, { id, text: text || tokenizer.tokenText(id), masked: s.mask[i], range, message: span.message }));
         continue;
       }
     }
-    out.push({ id, text: tokenizer.tokenText(id), masked: s.mask[i], range: null, message: span?.message ?? null });
+    out.push(labelAt(i, { id, text: tokenizer.tokenText(id), masked: s.mask[i], range: null, message: span?.message ?? null }));
   }
   return out;
 }

@@ -27,6 +27,7 @@ const PHRASE: Record<FindingCode, string> = {
   'eos-not-trained': 'do not train the end-of-turn token',
   'assistant-truncated': 'lose trained tokens to truncation',
   'dropped-too-long': 'are dropped as too long',
+  'dropped-too-short': 'are dropped as too short',
   'role-not-trained': 'have turns of roles that are not trained',
   'default-system-prompt': 'get a system prompt from the template',
   'date-inserted': "get today's date from the template",

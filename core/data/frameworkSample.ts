@@ -5,15 +5,16 @@
  * become a TokenizedSample with spans into those messages, so hover, inlays, Token Preview, stats and
  * `ftune tokenize` show it like a torchtune sample. The masker's findings ride along on the sample.
  */
-import { type Node, getNodeValue } from 'jsonc-parser';
+import type { Node } from 'jsonc-parser';
 import type { Range, Severity } from '../diagnostics';
 import type { FrameworkName } from '../frameworks/catalog';
 import type { FrameworkReading } from '../frameworks/maskers';
 import { type Finding, type FindingCode, type FrameworkMaskWay, type FrameworkMessage, type FrameworkSample, FrameworkSampleError } from '../frameworks/trained';
 import { ChatTemplateError } from '../hf/chatTemplate';
+import { pyJsonValue } from '../hf/pyJson';
 import { sourceSpans } from '../hf/chatTokenizer';
 import { decodeStringNode } from './jsonOrigin';
-import { type Message, type Role, type TextPart, type TokenizedSample, labelsOf, originOffset } from './messages';
+import { CROSS_ENTROPY_IGNORE_INDEX, type Message, type Role, type TextPart, type TokenizedSample, labelsOf, originOffset } from './messages';
 import type { ParsedSample } from './sampleMessages';
 import type { PyErrorType, SampleProblem } from './transforms';
 
@@ -26,6 +27,8 @@ export interface FrameworkTokenizedSample extends TokenizedSample {
   dropped?: boolean;
   /** Per message, the dataset message it came from (FrameworkMessage.source), which findings' message_index names. */
   messageSources: (number | undefined)[];
+  /** Per token, the label before the shift, only when some trained position learns another id than its own token. */
+  targets?: number[];
 }
 
 export function isFrameworkSample(t: TokenizedSample | undefined): t is FrameworkTokenizedSample {
@@ -39,6 +42,7 @@ export const FINDING_SEVERITY: Record<FindingCode, Severity> = {
   'eos-not-trained': 'warning',
   'assistant-truncated': 'warning',
   'dropped-too-long': 'warning',
+  'dropped-too-short': 'warning',
   'role-not-trained': 'information',
   'default-system-prompt': 'information',
   'date-inserted': 'information',
@@ -83,18 +87,35 @@ function positionedMessages(parsed: ParsedSample, list: FrameworkMessage[]): Mes
     for (let k = from; k < to; k++) if (!used.has(k) && strings[k].value === text) return k;
     return -1;
   };
+  // In order after the previous message; else anywhere unused (a system column after the conversation).
+  const locate = (text: string): number => {
+    let k = find(text, cursor, strings.length);
+    if (k < 0) k = find(text, 0, cursor);
+    return k;
+  };
+  const partOf = (k: number, text: string): TextPart => {
+    used.add(k);
+    cursor = Math.max(cursor, k + 1);
+    const d = decodeStringNode(strings[k], parsed.text);
+    return d.origin ? { type: 'text', text: d.text, origin: d.origin } : { type: 'text', text };
+  };
   return list.map((m) => {
-    let part: TextPart = { type: 'text', text: m.content };
-    // In order after the previous message; else anywhere unused (a system column after the conversation).
-    let k = find(m.content, cursor, strings.length);
-    if (k >= 0) cursor = k + 1;
-    else k = find(m.content, 0, cursor);
-    if (k >= 0) {
-      used.add(k);
-      const d = decodeStringNode(strings[k], parsed.text);
-      if (d.origin) part = { type: 'text', text: d.text, origin: d.origin };
+    const k = locate(m.content);
+    if (k >= 0) return { role: m.role as Role, content: [partOf(k, m.content)], masked: true, eot: true };
+    // Two columns joined by a newline (LLaMA-Factory alpaca: instruction + "\n" + input, converter.py): each part
+    // points at its own column, the newline at none.
+    for (let nl = m.content.indexOf('\n'); nl >= 0; nl = m.content.indexOf('\n', nl + 1)) {
+      const [left, right] = [m.content.slice(0, nl), m.content.slice(nl + 1)];
+      const a = left ? locate(left) : -1;
+      if (a < 0) continue;
+      used.add(a);
+      const b = right ? locate(right) : -1;
+      used.delete(a);
+      if (b < 0) continue;
+      const content = [partOf(a, left), { type: 'text' as const, text: '\n' }, partOf(b, right)];
+      return { role: m.role as Role, content, masked: true, eot: true };
     }
-    return { role: m.role as Role, content: [part], masked: true, eot: true };
+    return { role: m.role as Role, content: [{ type: 'text', text: m.content }], masked: true, eot: true };
   });
 }
 
@@ -104,7 +125,8 @@ export type FrameworkReadOutcome =
 
 /** A parsed row through the framework's masker (see the module comment). Template errors are the sample's error. */
 export function readFrameworkSample(parsed: ParsedSample, reading: FrameworkReading, measure = false): FrameworkReadOutcome {
-  const row: unknown = getNodeValue(parsed.root);
+  // As Python's json.load reads it: `20.0` stays a float, which templates render as 20.0 (tojson, str).
+  const row: unknown = pyJsonValue(parsed.root, parsed.text);
   const s = reading.masker.sampleFromRow(row);
   if ('error' in s) return { ok: false, error: problemOf(s.error, 'framework-row') };
   const flat = flatMessages(s);
@@ -140,7 +162,10 @@ export function readFrameworkSample(parsed: ParsedSample, reading: FrameworkRead
   };
   if (t.dropped) sample.dropped = true;
   if (measure && t.lost) sample.untruncated = { length: t.ids.length + t.lost.tokens, trained: t.trained.filter(Boolean).length + t.lost.trained, cut: null };
-  return { ok: true, messages, sample, labels: labelsOf(t.ids, mask) };
+  // The labels the loss reads, shifted as labelsOf shifts them: the framework's own where it gives them.
+  const labels = t.labels ? t.labels.map((_, i) => (i + 1 < t.labels!.length ? t.labels![i + 1] : CROSS_ENTROPY_IGNORE_INDEX)) : labelsOf(t.ids, mask);
+  if (t.labels && t.labels.some((l, i) => l !== CROSS_ENTROPY_IGNORE_INDEX && l !== t.ids[i])) sample.targets = t.labels;
+  return { ok: true, messages, sample, labels };
 }
 
 /** Each finding of a framework sample, at the message it is about (sample-relative range) or the sample's start. */

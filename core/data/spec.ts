@@ -52,6 +52,8 @@ export interface FrameworkConfigRef {
   model: ModelLocation;
   /** 1-based line of the model key (for messages), when written. */
   modelLine?: number;
+  /** The config's folder: where the framework's relative option paths resolve (TRL chat_template_path). */
+  baseDir?: string;
 }
 
 export interface SliceBound {

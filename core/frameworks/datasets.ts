@@ -203,5 +203,5 @@ export function resolveFrameworkDatasets(fw: FrameworkName, doc: ConfigDocument,
   const lines = new LineIndex(doc.text);
   const modelLine = typeof value[model.key] === 'string' ? lines.position(rangeFor(doc, [model.key], 'value').start).line + 1 : undefined;
   if (!model.ok) problems.push({ path: [], message: model.problem });
-  return { datasets, maxSeqLen: frameworkMaxLength(fw, value), problems, framework: { name: fw, config: value, model, ...(modelLine !== undefined ? { modelLine } : {}) } };
+  return { datasets, maxSeqLen: frameworkMaxLength(fw, value), problems, framework: { name: fw, config: value, model, baseDir: dirs[0], ...(modelLine !== undefined ? { modelLine } : {}) } };
 }

@@ -13,7 +13,7 @@ import type { FrameworkName } from './catalog';
 import { FRAMEWORK_LABEL } from './catalog';
 import { axolotlMasker } from './axolotl';
 import { llamafactoryMasker } from './llamafactory';
-import { trlMasker } from './trl';
+import { createTrlMasker, trlMasker } from './trl';
 import { type FrameworkMasker, FrameworkOptionsError, type PreparedMasker } from './trained';
 
 export const MASKERS: Record<FrameworkName, FrameworkMasker> = {
@@ -100,6 +100,8 @@ export interface FrameworkProblem {
   /** The config key it is about, and its 1-based line when known. */
   key: string;
   line?: number;
+  /** Where `key` is written: its config path (an Axolotl dataset entry's own key, else the top level). */
+  path?: (string | number)[];
 }
 
 /** "config.yaml:3: `base_model: …` is …": a framework problem as a message naming the file and line. */
@@ -111,17 +113,22 @@ export function prepareFramework(ref: FrameworkConfigRef, spec: DatasetSpec, max
   const model = ref.model;
   const line = ref.modelLine !== undefined ? { line: ref.modelLine } : {};
   if (!model.ok) return { problem: model.problem, key: model.key, ...line };
-  const key = `${ref.name}\u0000${model.dir}\u0000${stamp(model.dir)}\u0000${JSON.stringify(ref.config)}\u0000${JSON.stringify(spec.framework?.entry ?? null)}`;
+  const key = `${ref.name}\u0000${ref.baseDir ?? ''}\u0000${model.dir}\u0000${stamp(model.dir)}\u0000${JSON.stringify(ref.config)}\u0000${JSON.stringify(spec.framework?.entry ?? null)}`;
   const hit = prepared.get(key);
   if (hit) return hit;
   let r: FrameworkReading | FrameworkProblem;
   try {
     const folder = folderOf(model.dir);
-    r = { framework: ref.name, masker: MASKERS[ref.name].prepare(folder, ref.config, spec.framework?.entry), tokenizer: new FolderTokenView(folder, maxSeqLen, ref.name), modelDir: model.dir };
+    // TRL's relative chat_template_path is read from the config's folder (where `trl sft --config` is run from).
+    const masker = ref.name === 'trl' && ref.baseDir ? createTrlMasker({ baseDir: ref.baseDir }) : MASKERS[ref.name];
+    r = { framework: ref.name, masker: masker.prepare(folder, ref.config, spec.framework?.entry), tokenizer: new FolderTokenView(folder, maxSeqLen, ref.name), modelDir: model.dir };
   } catch (e) {
     if (e instanceof FrameworkOptionsError) {
-      const where = spec.framework?.entry && ref.name === 'axolotl' ? `${spec.path.join('.')}.${e.key}` : e.key;
-      r = { problem: `${where}: ${e.message}`, key: e.key };
+      // An Axolotl option may be the entry's own or top-level (eot_tokens, sequence_len, …): named where it is written.
+      const entry = spec.framework?.entry;
+      const path = entry && ref.name === 'axolotl' && spec.path.length > 0 && Object.hasOwn(entry, e.key) ? [...spec.path, e.key] : [e.key];
+      const message = e.message.startsWith(`${e.key}: `) ? e.message.slice(e.key.length + 2) : e.message;
+      r = { problem: `${path.join('.')}: ${message}`, key: e.key, path };
     } else if (e instanceof TokenizerConfigError) r = { problem: `\`${model.key}: ${model.value}\`: ${e.message}`, key: model.key, ...line };
     // A masker that fails on a config it should have named a key for: said on the config, not a crash of the editor.
     else r = { problem: `${FRAMEWORK_LABEL[ref.name]}'s masker could not read this config (${e instanceof Error ? e.message : String(e)}); please report it with the config`, key: model.key, ...line };

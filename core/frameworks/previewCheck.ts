@@ -30,7 +30,7 @@ export function frameworkPreviewCheck(fw: FrameworkName, doc: ConfigDocument, va
     const r = prepareFramework(ref, spec, resolved.maxSeqLen);
     if (!('problem' in r) || seen.has(r.problem)) continue;
     seen.add(r.problem);
-    const path = r.key === ref.model.key || fw !== 'axolotl' || spec.path.length === 0 ? [r.key] : [...spec.path, r.key];
+    const path = r.path ?? [r.key];
     diagnostics.push({ severity: 'warning', code: r.key === ref.model.key ? 'model-unavailable' : 'framework-options', message: `${r.problem}${note}`, range: rangeFor(doc, path, 'value') });
   }
   return { resolved, diagnostics };

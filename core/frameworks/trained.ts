@@ -26,6 +26,11 @@ export interface FrameworkMessage {
   train_detail?: { begin_offset: number; end_offset: number; train: boolean }[];
   /** Index of the dataset message this came from, so tokens can point back into the file. */
   source?: number;
+  /**
+   * Other message keys passed to the template as they are (`tool_call_id`, `name`, …): Axolotl keeps each key the
+   * template reads, TRL passes the whole message dict.
+   */
+  fields?: Record<string, unknown>;
 }
 
 /** A dataset row as the framework sees it: a conversation, or prompt + completion (TRL, LLaMA-Factory alpaca). */
@@ -41,6 +46,7 @@ export type FindingCode =
   | 'eos-not-trained' // the end-of-turn / EOS token after an answer is not a label
   | 'assistant-truncated' // max_length / sequence_len / cutoff_len cut trained tokens
   | 'dropped-too-long' // the sample is removed (Axolotl excess_length_strategy: drop, …)
+  | 'dropped-too-short' // the sample is removed for being under a minimum length (Axolotl min_sample_len)
   | 'role-not-trained' // a role outside roles_to_train (or the framework's trained roles) that carries content
   | 'default-system-prompt' // the template inserted a system prompt the data did not have
   | 'date-inserted' // the template printed today's date (strftime_now)
@@ -74,6 +80,12 @@ export interface FrameworkTokenized {
   ends: number[];
   /** Per token: trained (its label is the token id, not -100 — before the model's shift). */
   trained: boolean[];
+  /**
+   * Per token, its label before the model's shift (-100 = not trained), where the framework labels a position with
+   * another id than the token itself (LLaMA-Factory's efficient_eos labels the first prompt token of each later turn
+   * with the eos id). Absent: the label is the token itself where `trained`, else -100.
+   */
+  labels?: number[];
   way: FrameworkMaskWay;
   /** What the length rule removed; absent when nothing was cut. */
   lost?: { tokens: number; trained: number };

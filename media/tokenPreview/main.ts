@@ -128,7 +128,7 @@ function tokensView(r: TokenPreviewResult): HTMLElement[] {
     const colour = `c${i % PALETTE_SIZE}`;
     const mask = t.masked ? 'masked' : 'trained';
     const s = el('span', `tok ${colour} ${mask}${t.range ? '' : ' special'}`, drawn.label);
-    s.title = `token ${i + 1} · id ${t.id} · ${t.masked ? 'masked (not trained)' : 'trained'}`;
+    s.title = `token ${i + 1} · id ${t.id} · ${t.masked ? 'masked (not trained)' : 'trained'}${t.label ? ` · its label is ${t.label.text} (id ${t.label.id}), not this token` : ''}`;
     s.dataset.index = String(i);
     const range = t.range;
     if (range) {

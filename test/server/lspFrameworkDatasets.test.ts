@@ -30,7 +30,7 @@ interface Preview {
   error?: string;
 }
 
-const FINDING_CODES = ['no-generation-block', 'nothing-trained', 'eos-not-trained', 'assistant-truncated', 'dropped-too-long', 'role-not-trained', 'default-system-prompt', 'date-inserted', 'special-token-in-content', 'template-error'];
+const FINDING_CODES = ['no-generation-block', 'nothing-trained', 'eos-not-trained', 'assistant-truncated', 'dropped-too-long', 'dropped-too-short', 'role-not-trained', 'default-system-prompt', 'date-inserted', 'special-token-in-content', 'template-error'];
 
 /** Per-sample findings by code → the 0-based lines of the samples that have them. */
 function findingLines(ds: Diag[]): Map<string, number[]> {

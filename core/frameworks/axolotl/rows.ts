@@ -7,7 +7,8 @@
  * `_convert_content_parts` (a list of content parts joined) and `_get_tools`.
  *
  * Which message keys a template reads is Axolotl's JinjaTemplateAnalyzer; here it is the template source mentioning
- * the key (`message.reasoning_content`, `['tool_calls']`), for the two keys a FrameworkMessage carries.
+ * the key (`message.reasoning_content`, `['tool_call_id']`); keys other than the reasoning key and tool_calls ride in
+ * FrameworkMessage.fields.
  */
 import type { FrameworkMessage, FrameworkSample } from '../trained';
 import type { AxolotlOptions } from './options';
@@ -113,6 +114,8 @@ interface Turn {
   reasoning?: unknown;
   toolCalls?: unknown;
   train?: unknown;
+  /** Every other key transform_message keeps (mapped properties, keys the template reads). */
+  fields: Obj;
 }
 
 function transform(message: Obj, o: AxolotlOptions, reads: { reasoning: boolean; toolCalls: boolean }): Turn {
@@ -126,11 +129,15 @@ function transform(message: Obj, o: AxolotlOptions, reads: { reasoning: boolean;
       t.content = s.content;
     }
   }
+  // chat_template.py:993: the unmapped keys the template reads are kept as they are.
   const mapped = new Set(Object.values(o.propertyMappings));
-  for (const [key, wanted] of [[o.templateThinkingKey, reads.reasoning], ['tool_calls', reads.toolCalls]] as const) {
-    if (wanted && !mapped.has(key) && message[key] !== undefined && t[key] === undefined) t[key] = message[key];
+  for (const [key, value] of Object.entries(message)) {
+    if (mapped.has(key) || value === undefined || value === null || t[key] !== undefined) continue;
+    const wanted = key === o.templateThinkingKey ? reads.reasoning : key === 'tool_calls' ? reads.toolCalls : templateReads(o.template.source, key);
+    if (wanted) t[key] = value;
   }
-  return { role: t.role, content: t.content, reasoning: t[o.templateThinkingKey], toolCalls: t.tool_calls };
+  const { role, content, [o.templateThinkingKey]: reasoning, tool_calls: toolCalls, ...fields } = t;
+  return { role, content, reasoning, toolCalls, fields };
 }
 
 function parseToolCalls(calls: unknown): unknown[] | string {
@@ -196,7 +203,7 @@ export function sampleFromRow(row: unknown, o: AxolotlOptions): FrameworkSample 
   const src = o.template.source;
   const reads = { reasoning: templateReads(src, o.templateThinkingKey), toolCalls: templateReads(src, 'tool_calls') };
   const out: FrameworkMessage[] = [];
-  const first = isObj(messages[0]) ? transform(messages[0], o, reads) : {};
+  const first = isObj(messages[0]) ? transform(messages[0], o, reads) : { role: undefined };
   if (first.role !== 'system' && typeof r[o.fieldSystem] === 'string') out.push({ role: 'system', content: r[o.fieldSystem] as string });
   for (const [i, raw] of messages.entries()) {
     if (!isObj(raw)) return { error: `message ${i} is not an object` };
@@ -223,6 +230,7 @@ export function sampleFromRow(row: unknown, o: AxolotlOptions): FrameworkSample 
       if (typeof calls === 'string') return { error: `message ${i}: ${calls}` };
       m.tool_calls = calls;
     }
+    if (Object.keys(t.fields).length > 0) m.fields = t.fields;
     if (detail) m.train_detail = detail;
     const train = o.messageFieldTraining ? raw[o.messageFieldTraining] : undefined;
     if (train !== undefined) m.train = pyTruthy(train);

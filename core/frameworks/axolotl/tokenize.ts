@@ -56,7 +56,7 @@ export class AxolotlConversationTokenizer {
   }
 
   private toTemplate(m: FrameworkMessage): TemplateMessage {
-    const t: TemplateMessage = { role: m.role, content: m.content };
+    const t: TemplateMessage = { ...m.fields, role: m.role, content: m.content };
     if (m.reasoning_content !== undefined) t[this.o.templateThinkingKey] = m.reasoning_content;
     if (m.tool_calls !== undefined) t.tool_calls = m.tool_calls;
     return t;
@@ -170,7 +170,7 @@ export class AxolotlConversationTokenizer {
     const n = t.ids.length;
     const trainedCount = t.trained.filter(Boolean).length;
     if (n < o.minSampleLen) {
-      return { ...t, dropped: true, findings: [...t.findings, { code: 'dropped-too-long', message: `The sample is ${n} tokens, under min_sample_len ${o.minSampleLen}: Axolotl drops it from training.` }] };
+      return { ...t, dropped: true, findings: [...t.findings, { code: 'dropped-too-short', message: `The sample is ${n} tokens, under min_sample_len ${o.minSampleLen}: Axolotl drops it from training.` }] };
     }
     if (n <= o.sequenceLen) {
       return trainedCount === 0 ? { ...t, findings: [...t.findings, nothingTrained(o)] } : t;

@@ -3,6 +3,7 @@
  * (src/llamafactory/data/parser.py). When that file is beside the config, an unknown name is reported at the name.
  */
 import { readFileSync, statSync } from 'node:fs';
+import { type ParseError, parse as parseJsonc, printParseErrorCode } from 'jsonc-parser';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Diagnostic } from '../../diagnostics';
 import { deref } from '../../config/paths';
@@ -12,19 +13,30 @@ import type { MapNode } from '../../config/tree';
 /** dataset_info.json is a small registry; a bigger file is not read in the editor. */
 const MAX_INFO_BYTES = 8 << 20;
 
-function readInfo(file: string): Record<string, unknown> | undefined {
+/**
+ * {dataset_dir}/dataset_info.json as LLaMA-Factory reads it (parser.py: `json.load`, strict JSON: no trailing comma, no
+ * comment): the registry, undefined when there is no such file, or why it cannot be read — a JSON error with its line
+ * and column (LLaMA-Factory stops with JSONDecodeError), a file over the size limit, a value that is not an object.
+ */
+export function readDatasetInfo(file: string): { info: Record<string, unknown> } | { problem: string } | undefined {
+  let text: string;
   try {
-    if (statSync(file).size > MAX_INFO_BYTES) return undefined;
-    const v: unknown = JSON.parse(readFileSync(file, 'utf8'));
-    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+    const size = statSync(file).size;
+    if (size > MAX_INFO_BYTES) return { problem: `${file} is ${size} bytes, over the ${MAX_INFO_BYTES} bytes (${MAX_INFO_BYTES >> 20} MiB) read for dataset_info.json: its datasets are not checked or previewed` };
+    text = readFileSync(file, 'utf8');
   } catch {
     return undefined;
   }
-}
-
-function readRegistry(file: string): string[] | undefined {
-  const info = readInfo(file);
-  return info ? Object.keys(info) : undefined;
+  const errors: ParseError[] = [];
+  const v: unknown = parseJsonc(text, errors, { disallowComments: true, allowTrailingComma: false });
+  if (errors.length > 0) {
+    const { offset, error } = errors[0];
+    const before = text.slice(0, offset).split('\n');
+    const where = `${file}:${before.length}:${before[before.length - 1].length + 1}`;
+    return { problem: `${where}: invalid JSON (${printParseErrorCode(error)}): LLaMA-Factory stops with JSONDecodeError; fix dataset_info.json` };
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return { problem: `${file} is not a JSON object of dataset entries: LLaMA-Factory cannot look dataset names up in it` };
+  return { info: v as Record<string, unknown> };
 }
 
 /** `dataset_dir` as LLaMA-Factory resolves it (relative to its working directory; the config's folder is our guess). */
@@ -50,8 +62,10 @@ export interface LlamaFactoryDatasetEntry {
  */
 export function datasetEntriesOf(config: Readonly<Record<string, unknown>>, configPath: string | undefined): LlamaFactoryDatasetEntry[] {
   const infoPath = infoPathOf(config.dataset_dir, configPath);
-  const info = infoPath ? readInfo(infoPath) : undefined;
-  if (!info || !infoPath) return [];
+  const read = infoPath ? readDatasetInfo(infoPath) : undefined;
+  // An unreadable registry is the config diagnostics' error (checkLlamaFactoryDatasets).
+  if (!read || !('info' in read) || !infoPath) return [];
+  const info = read.info;
   const out: LlamaFactoryDatasetEntry[] = [];
   for (const key of ['dataset', 'eval_dataset']) {
     const v = config[key];
@@ -75,8 +89,14 @@ export function checkLlamaFactoryDatasets(root: MapNode, configPath: string | un
   // LLaMA-Factory takes dataset_dir from its working directory; the config's folder is our best guess (ONLINE means the Hub).
   const infoPath = infoPathOf(dirNode?.kind === 'scalar' ? dirNode.value : undefined, configPath);
   if (!infoPath) return [];
-  const names = readRegistry(infoPath);
-  if (!names) return [];
+  const read = readDatasetInfo(infoPath);
+  if (!read) return [];
+  if ('problem' in read) {
+    const at = dirPair ?? root.pairs.find((p) => p.key === 'dataset') ?? root.pairs.find((p) => p.key === 'eval_dataset');
+    if (!at) return [];
+    return [{ severity: 'error', code: 'dataset-info-invalid', message: read.problem, range: deref(at.value)?.range ?? at.keyRange }];
+  }
+  const names = Object.keys(read.info);
   const out: Diagnostic[] = [];
   for (const key of ['dataset', 'eval_dataset']) {
     const pair = root.pairs.find((p) => p.key === key);

@@ -35,6 +35,9 @@ function readMessages(column: string, list: unknown[]): FrameworkMessage[] | str
     const msg: FrameworkMessage = { role, content: content ?? '', source: i };
     if (Array.isArray(m.tool_calls)) msg.tool_calls = m.tool_calls;
     if (typeof m.reasoning_content === 'string') msg.reasoning_content = m.reasoning_content;
+    // SFTTrainer hands apply_chat_template the whole message dict: other keys (tool_call_id, name) reach the template.
+    const fields = Object.fromEntries(Object.entries(m).filter(([k, v]) => !['role', 'content', 'tool_calls', 'reasoning_content'].includes(k) && v !== undefined));
+    if (Object.keys(fields).length > 0) msg.fields = fields;
     out.push(msg);
   }
   return out;

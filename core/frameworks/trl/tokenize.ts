@@ -17,8 +17,8 @@
  * 5. the collator: with padding_free (set, or forced by bfd packing) the label at each sequence's position 0 is -100.
  *
  * Datasets are Arrow tables: within a row, every message gets every key any message of that column has (a
- * missing one is None), which templates that test `'tool_calls' in message` see. That is reproduced for the keys a
- * FrameworkMessage carries; other keys (name, tool_call_id) are not passed to the template.
+ * missing one is None), which templates that test `'tool_calls' in message` see. That is reproduced for every key
+ * (FrameworkMessage.fields included: name, tool_call_id, …).
  */
 import type { ChatTemplate } from '../../hf/chatTemplate';
 import { ChatTemplateError } from '../../hf/chatTemplate';
@@ -52,7 +52,9 @@ type Piece = Pick<FrameworkTokenized, 'text' | 'ids' | 'starts' | 'ends' | 'trai
 function templateMessages(messages: readonly FrameworkMessage[]): Record<string, unknown>[] {
   const hasCalls = messages.some((m) => m.tool_calls !== undefined);
   const hasReasoning = messages.some((m) => m.reasoning_content !== undefined);
+  const extra = [...new Set(messages.flatMap((m) => Object.keys(m.fields ?? {})))];
   return messages.map((m) => ({
+    ...Object.fromEntries(extra.map((k) => [k, m.fields?.[k] ?? null])),
     role: m.role,
     content: m.content,
     ...(hasCalls ? { tool_calls: m.tool_calls ?? null } : {}),

