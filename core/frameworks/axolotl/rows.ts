@@ -10,6 +10,7 @@
  * the key (`message.reasoning_content`, `['tool_call_id']`); keys other than the reasoning key and tool_calls ride in
  * FrameworkMessage.fields.
  */
+import { parsePyJson } from '../../hf/pyJson';
 import type { FrameworkMessage, FrameworkSample } from '../trained';
 import type { AxolotlOptions } from './options';
 
@@ -146,7 +147,7 @@ function parseToolCalls(calls: unknown): unknown[] | string {
     const fn = isObj(c) ? c.function : undefined;
     if (isObj(fn) && typeof fn.arguments === 'string') {
       try {
-        fn.arguments = JSON.parse(fn.arguments);
+        fn.arguments = parsePyJson(fn.arguments);
       } catch (e) {
         return `tool_calls arguments of ${JSON.stringify(fn.name ?? 'unknown')} are not JSON (${(e as Error).message}); Axolotl raises JSONDecodeError`;
       }
@@ -160,7 +161,7 @@ function tools(row: Obj, o: AxolotlOptions): unknown[] | undefined | string {
   if (t === undefined) return undefined;
   if (typeof t === 'string') {
     try {
-      t = JSON.parse(t);
+      t = parsePyJson(t);
     } catch (e) {
       return `the \`${o.fieldTools}\` column is not JSON (${(e as Error).message})`;
     }
@@ -170,7 +171,7 @@ function tools(row: Obj, o: AxolotlOptions): unknown[] | undefined | string {
     const fn = isObj(tool) ? tool.function : undefined;
     if (isObj(fn) && typeof fn.parameters === 'string') {
       try {
-        fn.parameters = JSON.parse(fn.parameters);
+        fn.parameters = parsePyJson(fn.parameters);
       } catch (e) {
         return `tool ${JSON.stringify(fn.name ?? 'unknown')} has parameters that are not JSON (${(e as Error).message})`;
       }
@@ -184,7 +185,7 @@ function messagesOf(row: Obj, o: AxolotlOptions): unknown[] | string {
   if (m === undefined) return `Messages is null: the row has no \`${o.fieldMessages}\` column. Please check \`field_messages\`.`;
   if (typeof m === 'string') {
     try {
-      m = JSON.parse(m);
+      m = parsePyJson(m);
     } catch (e) {
       return `the \`${o.fieldMessages}\` column is a string that is not JSON (${(e as Error).message})`;
     }

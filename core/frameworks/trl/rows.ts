@@ -9,6 +9,7 @@
  * SFTTrainer decides completion_only_loss and checks assistant_only_loss on the dataset's first row; here each row
  * decides for itself, which is the same for a dataset whose rows all have one shape.
  */
+import { parsePyJson } from '../../hf/pyJson';
 import type { FrameworkMessage, FrameworkSample } from '../trained';
 
 /** The sample and the per-row template kwargs TRL passes to apply_chat_template (`chat_template_kwargs`). */
@@ -47,7 +48,7 @@ function readTools(row: Record<string, unknown>): unknown[] | undefined | string
   let tools = row.tools;
   if (typeof tools === 'string') {
     try {
-      tools = JSON.parse(tools);
+      tools = parsePyJson(tools);
     } catch (e) {
       return `"tools" is a string that is not JSON (TRL json.loads it): ${(e as Error).message}`;
     }

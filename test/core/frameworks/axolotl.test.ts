@@ -292,3 +292,14 @@ test('a sample under min_sample_len is dropped as too short, not as too long', (
   assert.deepEqual(codes(r.findings).filter((c) => c.startsWith('dropped-')), ['dropped-too-short']);
   assert.match(r.findings.find((f) => f.code === 'dropped-too-short')!.message, /under min_sample_len 1000/);
 });
+
+test('JSON-string tool_calls arguments are read as Python json.loads reads them: 20.0 stays a float in the render', () => {
+  // chat_template.py parses string arguments with json.loads; the template's tojson then prints Python's 20.0.
+  const m = prepare({ tokenizer: 'qwen3', config: { sequence_len: 4096 }, entry: { type: 'chat_template' } });
+  const s = m.sampleFromRow({ messages: [
+    { role: 'user', content: 'Convert 20 C' },
+    { role: 'assistant', content: '', tool_calls: [{ type: 'function', function: { name: 'to_f', arguments: '{"celsius": 20.0}' } }] },
+  ] });
+  assert.ok(!('error' in s), 'error' in s ? s.error : '');
+  assert.match(m.tokenize(s).text, /"arguments": \{"celsius": 20\.0\}/);
+});

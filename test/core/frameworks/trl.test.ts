@@ -157,3 +157,14 @@ test('TRL passes the whole message dict to the template (tool_call_id, name), ev
   assert.match(m.tokenize(s).text, /^user:Weather\?\ntool\(get_weather\):22C\n/);
   rmSync(dir, { recursive: true, force: true });
 });
+
+test('a JSON-string tools column is read as Python json.loads reads it: 0.0 stays a float in the render', () => {
+  // sft_trainer.py (v1.13.0) json.loads a string "tools"; the template's tojson then prints Python's 0.0.
+  const dir = mkdtempSync(join(tmpdir(), 'ftune-trl-tools-'));
+  writeFileSync(join(dir, 'tools.jinja'), '{% for t in tools %}{{ t | tojson }}\n{% endfor %}{% for m in messages %}{{ m.content }}{% endfor %}');
+  const m = createTrlMasker({ baseDir: dir }).prepare(folderOf(Object.keys(corpus.folders)[0]), { chat_template_path: 'tools.jinja' });
+  const s = m.sampleFromRow({ tools: '[{"type": "function", "function": {"name": "f", "parameters": {"minimum": 0.0}}}]', messages: [{ role: 'user', content: 'hi' }] });
+  assert.ok(!('error' in s), 'error' in s ? s.error : '');
+  assert.match(m.tokenize(s).text, /"minimum": 0\.0/);
+  rmSync(dir, { recursive: true, force: true });
+});
