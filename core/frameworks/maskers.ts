@@ -13,7 +13,7 @@ import type { FrameworkName } from './catalog';
 import { FRAMEWORK_LABEL } from './catalog';
 import { axolotlMasker } from './axolotl';
 import { llamafactoryMasker } from './llamafactory';
-import { createTrlMasker, trlMasker } from './trl';
+import { trlMasker } from './trl';
 import { type FrameworkMasker, FrameworkOptionsError, type PreparedMasker } from './trained';
 
 export const MASKERS: Record<FrameworkName, FrameworkMasker> = {
@@ -81,8 +81,7 @@ const folders = new Map<string, { stamp: string; folder: HfModelFolder }>();
 const prepared = new Map<string, FrameworkReading | FrameworkProblem>();
 const MAX_CACHED = 16;
 
-function folderOf(dir: string): HfModelFolder {
-  const s = stamp(dir);
+function folderOf(dir: string, s: string): HfModelFolder {
   const hit = folders.get(dir);
   if (hit && hit.stamp === s) return hit.folder;
   const folder = loadHfModelFolder(dir);
@@ -113,15 +112,15 @@ export function prepareFramework(ref: FrameworkConfigRef, spec: DatasetSpec, max
   const model = ref.model;
   const line = ref.modelLine !== undefined ? { line: ref.modelLine } : {};
   if (!model.ok) return { problem: model.problem, key: model.key, ...line };
-  const key = `${ref.name}\u0000${ref.baseDir ?? ''}\u0000${model.dir}\u0000${stamp(model.dir)}\u0000${JSON.stringify(ref.config)}\u0000${JSON.stringify(spec.framework?.entry ?? null)}`;
+  const folderStamp = stamp(model.dir);
+  const key = `${ref.name}\u0000${ref.baseDir ?? ''}\u0000${model.dir}\u0000${folderStamp}\u0000${JSON.stringify(ref.config)}\u0000${JSON.stringify(spec.framework?.entry ?? null)}`;
   const hit = prepared.get(key);
   if (hit) return hit;
   let r: FrameworkReading | FrameworkProblem;
   try {
-    const folder = folderOf(model.dir);
-    // TRL's relative chat_template_path is read from the config's folder (where `trl sft --config` is run from).
-    const masker = ref.name === 'trl' && ref.baseDir ? createTrlMasker({ baseDir: ref.baseDir }) : MASKERS[ref.name];
-    r = { framework: ref.name, masker: masker.prepare(folder, ref.config, spec.framework?.entry), tokenizer: new FolderTokenView(folder, maxSeqLen, ref.name), modelDir: model.dir };
+    const folder = folderOf(model.dir, folderStamp);
+    // Relative paths in the config (TRL's chat_template_path, Axolotl's chat_template_jinja) are read from its folder.
+    r = { framework: ref.name, masker: MASKERS[ref.name].prepare(folder, ref.config, spec.framework?.entry, ref.baseDir), tokenizer: new FolderTokenView(folder, maxSeqLen, ref.name), modelDir: model.dir };
   } catch (e) {
     if (e instanceof FrameworkOptionsError) {
       // An Axolotl option may be the entry's own or top-level (eot_tokens, sequence_len, …): named where it is written.

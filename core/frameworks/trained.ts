@@ -104,9 +104,11 @@ export interface FrameworkMasker {
    * Reads the masking, template and length options from the config's value and, for Axolotl, the one `datasets:`
    * entry the file belongs to; for LLaMA-Factory, the file's dataset_info.json entry (TRL: undefined;
    * core/frameworks/datasets.ts decides which). Throws FrameworkOptionsError for a config the
-   * framework itself would refuse (it names the key and what to do).
+   * framework itself would refuse (it names the key and what to do). `baseDir` is where the config's relative file
+   * paths (TRL's chat_template_path, Axolotl's chat_template_jinja file) are read from: the folder the framework is
+   * run from, for which the config's own folder is the editor's guess (default: the process's working directory).
    */
-  prepare(folder: HfModelFolder, config: Readonly<Record<string, unknown>>, entry?: Readonly<Record<string, unknown>>): PreparedMasker;
+  prepare(folder: HfModelFolder, config: Readonly<Record<string, unknown>>, entry?: Readonly<Record<string, unknown>>, baseDir?: string): PreparedMasker;
 }
 
 export interface PreparedMasker {

@@ -44,8 +44,8 @@ function configFindings(o: AxolotlOptions, t: AxolotlConversationTokenizer): Fin
 
 export const axolotlMasker: FrameworkMasker = {
   framework: 'axolotl',
-  prepare(folder: HfModelFolder, config: Readonly<Record<string, unknown>>, entry: Readonly<Record<string, unknown>> = {}): PreparedMasker {
-    const o = readOptions(folder, config, entry);
+  prepare(folder: HfModelFolder, config: Readonly<Record<string, unknown>>, entry: Readonly<Record<string, unknown>> = {}, baseDir?: string): PreparedMasker {
+    const o = readOptions(folder, config, entry, baseDir);
     const tokenizer = new AxolotlConversationTokenizer(folder, o);
     return {
       summary: summary(o),

@@ -144,13 +144,13 @@ function rolesMapping(entry: Obj): Record<string, string> {
 }
 
 /** The template the dataset is rendered with (extract_chat_template_args over the validated entry). */
-function template(folder: HfModelFolder, config: Obj, entry: Obj): { chosen: ChosenTemplate; ignoredJinja: boolean } {
+function template(folder: HfModelFolder, config: Obj, entry: Obj, baseDir: string | undefined): { chosen: ChosenTemplate; ignoredJinja: boolean } {
   const own = folder.chatTemplates.get('default') ?? null;
   let tokenizerTemplate = own;
   const topJinja = str(config, 'chat_template_jinja');
   const topChoice = str(config, 'chat_template') || (topJinja ? 'jinja' : undefined);
   if (topChoice) {
-    let s = chooseTemplate(topChoice, topJinja, own, 'chat_template').source;
+    let s = chooseTemplate(topChoice, topJinja, own, 'chat_template', baseDir).source;
     const system = str(config, 'default_system_message');
     if (system && topChoice === 'chatml') s = s.split('You are a helpful assistant.').join(system);
     tokenizerTemplate = s;
@@ -161,7 +161,7 @@ function template(folder: HfModelFolder, config: Obj, entry: Obj): { chosen: Cho
   const dsChoice = str(entry, 'chat_template') || 'tokenizer_default';
   if (dsChoice === 'jinja' && !dsJinja) throw new FrameworkOptionsError('chat_template_jinja is required when chat_template is set to jinja', 'chat_template');
   return {
-    chosen: chooseTemplate(dsChoice, dsJinja, tokenizerTemplate, 'chat_template'),
+    chosen: chooseTemplate(dsChoice, dsJinja, tokenizerTemplate, 'chat_template', baseDir),
     ignoredJinja: !!dsJinja && dsChoice !== 'jinja',
   };
 }
@@ -204,7 +204,7 @@ function eotTokens(folder: HfModelFolder, config: Obj, source: string, trainOnEo
   return { tokens, ids };
 }
 
-export function readOptions(folder: HfModelFolder, config: Obj, entry: Obj): AxolotlOptions {
+export function readOptions(folder: HfModelFolder, config: Obj, entry: Obj, baseDir?: string): AxolotlOptions {
   if (given(config, 'tokenizer_use_mistral_common') === true) {
     throw new FrameworkOptionsError('tokenizer_use_mistral_common: Axolotl then tokenizes with mistral-common, not the chat template; that path is not previewed', 'tokenizer_use_mistral_common');
   }
@@ -217,7 +217,7 @@ export function readOptions(folder: HfModelFolder, config: Obj, entry: Obj): Axo
   const roles = rolesMapping(entry);
   const trainOnEos = trainOn(entry, 'train_on_eos') ?? 'turn';
   const trainOnEot = trainOn(entry, 'train_on_eot') ?? trainOnEos;
-  const { chosen, ignoredJinja } = template(folder, config, entry);
+  const { chosen, ignoredJinja } = template(folder, config, entry, baseDir);
   const eot = eotTokens(folder, config, chosen.source, trainOnEos, trainOnEot, findings);
   const excess = (str(config, 'excess_length_strategy') ?? 'drop').toLowerCase();
   if (excess !== 'drop' && excess !== 'truncate' && excess !== 'raise') {

@@ -8,6 +8,7 @@
  * into templates.json by scripts/reference/axolotl_templates.py.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { FrameworkOptionsError } from '../trained';
 
 // require (not import) keeps the 150 kB JSON out of the type checker; esbuild still bundles it.
@@ -32,12 +33,12 @@ export interface ChosenTemplate {
 /**
  * get_chat_template(user_choice, jinja_template, tokenizer). `key` names the config key a refusal points at.
  * A `chat_template_jinja` that names an existing file is read, as Axolotl does (os.path.exists, so relative to the
- * directory Axolotl runs in: here the process's working directory).
+ * directory Axolotl runs in: `baseDir`, else the process's working directory).
  */
-export function chooseTemplate(choice: string, jinja: string | undefined, tokenizerTemplate: string | null, key: string): ChosenTemplate {
+export function chooseTemplate(choice: string, jinja: string | undefined, tokenizerTemplate: string | null, key: string, baseDir?: string): ChosenTemplate {
   if (choice === JINJA) {
     if (!jinja) throw new FrameworkOptionsError('`chat_template: jinja` needs the template in `chat_template_jinja` (a Jinja string or a .jinja file)', key);
-    return { source: readIfFile(jinja), label: 'jinja' };
+    return { source: readIfFile(jinja, baseDir), label: 'jinja' };
   }
   if (choice === TOKENIZER_DEFAULT) {
     if (tokenizerTemplate === null) {
@@ -55,9 +56,11 @@ export function chooseTemplate(choice: string, jinja: string | undefined, tokeni
   return { source: named, label: name === choice ? name : `${choice} → ${name}` };
 }
 
-function readIfFile(jinja: string): string {
+function readIfFile(jinja: string, baseDir: string | undefined): string {
+  if (jinja.includes('\n')) return jinja;
+  const path = baseDir === undefined ? jinja : resolve(baseDir, jinja);
   try {
-    if (!jinja.includes('\n') && existsSync(jinja) && statSync(jinja).isFile()) return readFileSync(jinja, 'utf8');
+    if (existsSync(path) && statSync(path).isFile()) return readFileSync(path, 'utf8');
   } catch {
     // not a readable path: the text is the template
   }

@@ -20,7 +20,7 @@ import {
 import { trlTokenize, type TrlTokenizeContext } from './tokenize';
 
 export interface TrlMaskerOptions {
-  /** Where relative `chat_template_path` values are resolved (where `trl sft` runs; default: process.cwd()). */
+  /** Where relative `chat_template_path` values are resolved when prepare is given no baseDir (default: process.cwd()). */
   baseDir?: string;
   /** The date `strftime_now` prints (default: now, as transformers). */
   now?: Date;
@@ -72,10 +72,10 @@ function compile(source: string, label: string): ChatTemplate {
 export function createTrlMasker(masker: TrlMaskerOptions = {}): FrameworkMasker {
   return {
     framework: 'trl',
-    prepare(folder: HfModelFolder, config: Readonly<Record<string, unknown>>): PreparedMasker {
+    prepare(folder: HfModelFolder, config: Readonly<Record<string, unknown>>, _entry?: Readonly<Record<string, unknown>>, baseDir?: string): PreparedMasker {
       const opts = readTrlOptions(config);
       const findings: Finding[] = [];
-      const base = baseTemplate(folder, opts, masker.baseDir ?? process.cwd());
+      const base = baseTemplate(folder, opts, baseDir ?? masker.baseDir ?? process.cwd());
       let eosToken = base.eosToken !== undefined ? base.eosToken : folder.eosToken;
       if (opts.eosToken !== null) {
         if (folder.tokenizer.idOf(opts.eosToken) === undefined) {

